@@ -1,0 +1,111 @@
+"""NBAForecaster: GameFlowTransformer + PlayerInteractionGNN + TwoTowerFusion on one ModelBatch."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from nba_pipeline.models.batch import ModelBatch
+from nba_pipeline.models.fusion import FusionConfig, TwoTowerFusion
+from nba_pipeline.models.gnn import GNNConfig, PlayerInteractionGNN
+from nba_pipeline.models.norm import TargetNorm
+from nba_pipeline.models.transformer import GameFlowTransformer, TransformerConfig
+
+# The specification's table of approximate parameter counts (phase4-model-training.md).
+SPEC_PARAMETERS = {"transformer": 200_000, "gnn": 100_000, "fusion": 150_000, "total": 450_000}
+
+
+@dataclass
+class ForecasterConfig:
+    transformer: TransformerConfig = field(default_factory=TransformerConfig)
+    gnn: GNNConfig = field(default_factory=GNNConfig)
+    fusion: FusionConfig = field(default_factory=FusionConfig)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, dict[str, Any]]) -> ForecasterConfig:
+        return cls(
+            transformer=TransformerConfig(**data["transformer"]),
+            gnn=GNNConfig(**data["gnn"]),
+            fusion=FusionConfig(**data["fusion"]),
+        )
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+class NBAForecaster(nn.Module):
+    """ModelBatch -> dict(win_logit, margin, total), each [B]; regression outputs standardized."""
+
+    def __init__(self, cfg: ForecasterConfig | None = None) -> None:
+        super().__init__()
+        cfg = cfg or ForecasterConfig()
+        if cfg.fusion.seq_dim != cfg.transformer.d_model or cfg.fusion.graph_dim != cfg.gnn.out_dim:
+            raise ValueError(
+                f"fusion expects seq_dim={cfg.fusion.seq_dim}, graph_dim={cfg.fusion.graph_dim} but the "
+                f"transformer gives {cfg.transformer.d_model} and the GNN {cfg.gnn.out_dim}"
+            )
+        self.cfg = cfg
+        self.transformer = GameFlowTransformer(cfg.transformer)
+        self.gnn = PlayerInteractionGNN(cfg.gnn)
+        self.fusion = TwoTowerFusion(cfg.fusion)
+
+    def forward(self, batch: ModelBatch) -> dict[str, torch.Tensor]:
+        seq = self.transformer(batch.tokens, batch.time_left, batch.score_diff, batch.lineup, batch.mask)
+        g = batch.graph
+        n_samples = len(batch)
+        if g.num_graphs != n_samples:
+            raise ValueError(f"batch has {n_samples} samples but {g.num_graphs} graphs")
+        graph = self.gnn(
+            g.x,
+            g.edge_index,
+            g.side,
+            g.batch,
+            edge_weight=getattr(g, "edge_weight", None),
+            edge_type=getattr(g, "edge_type", None),
+            num_graphs=n_samples,
+        )
+        return self.fusion(batch.context, seq, graph)
+
+    @torch.no_grad()
+    def predict(self, batch: ModelBatch, norm: TargetNorm) -> dict[str, torch.Tensor]:
+        """Home win probability and margin/total in points, in eval mode (restores the mode after)."""
+        was_training = self.training
+        self.eval()
+        try:
+            out = self(batch)
+        finally:
+            self.train(was_training)
+        return {
+            "win_prob": torch.sigmoid(out["win_logit"]),
+            "margin": norm.to_points("margin", out["margin"]),
+            "total": norm.to_points("total", out["total"]),
+        }
+
+    def parameter_counts(self) -> dict[str, int]:
+        counts = {
+            "transformer": count_parameters(self.transformer),
+            "gnn": count_parameters(self.gnn),
+            "fusion": count_parameters(self.fusion),
+        }
+        counts["total"] = sum(counts.values())
+        return counts
+
+
+def parameter_table(model: NBAForecaster) -> str:
+    """Readable comparison of the actual parameter counts with the specification's table."""
+    rows = [f"{'component':<12}{'actual':>10}{'spec':>10}{'ratio':>8}"]
+    for name, actual in model.parameter_counts().items():
+        spec = SPEC_PARAMETERS[name]
+        rows.append(f"{name:<12}{actual:>10,}{spec:>10,}{actual / spec:>8.2f}")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(parameter_table(NBAForecaster()))

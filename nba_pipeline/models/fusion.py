@@ -1,0 +1,66 @@
+"""TwoTowerFusion: static context tower + dynamic (sequence, graph) tower -> three forecasts.
+
+Spec Task 4.3: context tower 32 -> 256 -> 256, dynamic tower 256 -> 256 -> 256, fusion
+512 -> 256 -> 128, then linear heads. Heads return the win *logit* (the sigmoid is applied in
+the loss and in ``NBAForecaster.predict``, which is numerically safer) and margin/total in
+standardized units (z-scores with the training normalization statistics).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass
+class FusionConfig:
+    context_dim: int = 32
+    seq_dim: int = 128
+    graph_dim: int = 128
+    tower_dim: int = 256
+    fusion_hidden: int = 256
+    fusion_out: int = 128
+    dropout: float = 0.1
+
+
+def _mlp(sizes: list[int], dropout: float) -> nn.Sequential:
+    """Linear -> ReLU -> Dropout for every layer (the towers end activated, as the spec draws them)."""
+    layers: list[nn.Module] = []
+    for d_in, d_out in zip(sizes[:-1], sizes[1:], strict=True):
+        layers += [nn.Linear(d_in, d_out), nn.ReLU(), nn.Dropout(dropout)]
+    return nn.Sequential(*layers)
+
+
+class TwoTowerFusion(nn.Module):
+    """(context [B, 32], seq_repr [B, 128], graph_repr [B, 128]) -> dict of [B] tensors."""
+
+    def __init__(self, cfg: FusionConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.context_tower = _mlp([cfg.context_dim, cfg.tower_dim, cfg.tower_dim], cfg.dropout)
+        self.dynamic_tower = _mlp([cfg.seq_dim + cfg.graph_dim, cfg.tower_dim, cfg.tower_dim], cfg.dropout)
+        self.fusion = _mlp([2 * cfg.tower_dim, cfg.fusion_hidden, cfg.fusion_out], cfg.dropout)
+        self.win_head = nn.Linear(cfg.fusion_out, 1)
+        self.margin_head = nn.Linear(cfg.fusion_out, 1)
+        self.total_head = nn.Linear(cfg.fusion_out, 1)
+
+    def forward(
+        self, context: torch.Tensor, seq_repr: torch.Tensor, graph_repr: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        if context.shape[-1] != self.cfg.context_dim:
+            raise ValueError(f"context has {context.shape[-1]} features, expected {self.cfg.context_dim}")
+        if not (context.shape[0] == seq_repr.shape[0] == graph_repr.shape[0]):
+            raise ValueError(
+                f"batch sizes differ: context {context.shape[0]}, sequence {seq_repr.shape[0]}, "
+                f"graph {graph_repr.shape[0]}"
+            )
+        a = self.context_tower(context)
+        b = self.dynamic_tower(torch.cat([seq_repr, graph_repr], dim=-1))
+        z = self.fusion(torch.cat([a, b], dim=-1))
+        return {
+            "win_logit": self.win_head(z).squeeze(-1),
+            "margin": self.margin_head(z).squeeze(-1),
+            "total": self.total_head(z).squeeze(-1),
+        }
