@@ -1,0 +1,309 @@
+"""Stints (maximal intervals with the same ten players on court) and lineup reconstruction.
+
+Possessions are counted from possession-ending events (never estimated): a made field goal, a
+turnover, a made last free throw of a trip (``2 of 2``, ``3 of 3``), or a defensive rebound of a
+live miss (a missed field goal or a missed last free throw). A ``1 of 1`` free throw follows an
+and-one or an away-from-play foul: the possession already ended (or continues), so it ends nothing.
+
+Seasons without a lineups file get their on-court players rebuilt from the play-by-play: the
+starters of a period are the players who act (or are substituted out) before being substituted in;
+substitutions are then applied in time order. A period with fewer than five detected starters on
+a side is completed from (in order) the game's first-period starters when it is the third period,
+the previous period's closing lineup, then the side's most active players in the game.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from nba_pipeline.analytics.schema import AWAY_COLS, HOME_COLS
+from nba_pipeline.analytics.team_features import check_columns
+
+log = logging.getLogger(__name__)
+
+HOME_ON = [f"home_on_{i}" for i in range(1, 6)]
+AWAY_ON = [f"away_on_{i}" for i in range(1, 6)]
+ON_COURT = HOME_ON + AWAY_ON
+PLAY_COLUMNS = [
+    "game_id",
+    "seq",
+    "period",
+    "event_type",
+    "action_type",
+    "game_seconds",
+    "side",
+    "points",
+    "is_made",
+]
+EVIDENCE_COLUMNS = [
+    "player1_id",
+    "player1_team_id",
+    "player2_id",
+    "player2_team_id",
+    "player3_id",
+    "player3_team_id",
+]
+FINAL_FT = (10, 12, 15)  # 1 of 1, 2 of 2, 3 of 3: a miss is live
+ENDING_FT = (12, 15)  # a make ends the possession
+# Technical / non-play fouls: a bench player can be their actor, so they are no evidence of being on court.
+TECHNICAL_FOULS = (11, 12, 13, 16, 18, 19, 25, 30)
+FIRST_TEAM_ID = 1_610_000_000
+
+
+def _sorted_plays(plays: pd.DataFrame) -> pd.DataFrame:
+    return plays.sort_values(["game_id", "seq"], kind="stable").reset_index(drop=True)
+
+
+def possession_ends(plays: pd.DataFrame) -> np.ndarray:
+    """Side (1 home, 2 away) whose possession ends at each event of time-ordered ``plays``; 0 none."""
+    et = plays["event_type"].to_numpy(np.int64)
+    at = plays["action_type"].to_numpy(np.int64)
+    side = plays["side"].to_numpy(np.int64)
+    made = plays["is_made"].fillna(False).to_numpy(bool)
+    game = plays["game_id"].to_numpy()
+    ends = np.zeros(len(plays), np.int64)
+    ends[(et == 1) | (et == 5)] = side[(et == 1) | (et == 5)]
+    ft_end = (et == 3) & made & np.isin(at, ENDING_FT)
+    ends[ft_end] = side[ft_end]
+    # Defensive rebounds: the previous shot-type event (FG, FT, rebound) is a live miss of the other side.
+    live_miss = (et == 2) | ((et == 3) & ~made & np.isin(at, FINAL_FT))
+    shotlike = np.isin(et, (1, 2, 3, 4))
+    idx = np.flatnonzero(shotlike)
+    miss_side = np.where(live_miss, side, 0)[idx]
+    prev_miss = np.r_[0, miss_side[:-1]]
+    same_game = np.r_[False, game[idx][1:] == game[idx][:-1]]
+    reb = et[idx] == 4
+    dreb = reb & same_game & (prev_miss > 0) & (side[idx] > 0) & (side[idx] != prev_miss)
+    ends[idx[dreb]] = prev_miss[dreb]
+    ends[(ends != 1) & (ends != 2)] = 0
+    return ends
+
+
+def build_stints(plays: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
+    """Stints of every game in ``plays`` (which must have all ten on-court columns filled)."""
+    check_columns(plays, PLAY_COLUMNS + ON_COURT, "plays")
+    check_columns(games, ["game_id", "season", "game_date"], "games")
+    p = _sorted_plays(plays)
+    if p[ON_COURT].isna().any().any():
+        bad = p.loc[p[ON_COURT].isna().any(axis=1), "game_id"].unique()[:5].tolist()
+        raise ValueError(f"plays: on-court players missing in games {bad}; rebuild lineups first")
+    home = np.sort(p[HOME_ON].to_numpy(np.int64), axis=1)
+    away = np.sort(p[AWAY_ON].to_numpy(np.int64), axis=1)
+    game = p["game_id"].to_numpy()
+    period = p["period"].to_numpy(np.int64)
+    new = np.ones(len(p), bool)
+    new[1:] = (
+        (game[1:] != game[:-1])
+        | (period[1:] != period[:-1])
+        | (home[1:] != home[:-1]).any(axis=1)
+        | (away[1:] != away[:-1]).any(axis=1)
+    )
+    sid = np.cumsum(new) - 1
+    side = p["side"].to_numpy(np.int64)
+    pts = p["points"].to_numpy(np.int64)
+    ends = possession_ends(p)
+    agg = (
+        pd.DataFrame(
+            {
+                "sid": sid,
+                "home_pts": np.where(side == 1, pts, 0),
+                "away_pts": np.where(side == 2, pts, 0),
+                "home_poss": (ends == 1).astype(np.int64),
+                "away_poss": (ends == 2).astype(np.int64),
+            }
+        )
+        .groupby("sid")
+        .sum()
+    )
+    first = np.flatnonzero(new)
+    st = pd.DataFrame({"game_id": game[first], "period": period[first]})
+    st[HOME_COLS] = home[first]
+    st[AWAY_COLS] = away[first]
+    gs = p["game_seconds"].to_numpy(float)
+    per_start = np.where(st["period"] <= 4, (st["period"] - 1) * 720.0, 2880.0 + (st["period"] - 5) * 300.0)
+    per_end = per_start + np.where(st["period"] <= 4, 720.0, 300.0)
+    first_in_period = np.r_[
+        True,
+        (st["game_id"].to_numpy()[1:] != st["game_id"].to_numpy()[:-1])
+        | (st["period"].to_numpy()[1:] != st["period"].to_numpy()[:-1]),
+    ]
+    start = np.where(first_in_period, per_start, gs[first])
+    last_in_period = np.r_[first_in_period[1:], True]
+    end = np.where(last_in_period, per_end, np.r_[start[1:], 0.0])
+    st["start_seconds"] = start
+    st["end_seconds"] = np.maximum(end, start)
+    st[["home_pts", "away_pts", "home_poss", "away_poss"]] = agg.to_numpy()
+    src = p["lineup_source"] if "lineup_source" in p.columns else pd.Series("file", index=p.index)
+    rebuilt = pd.Series(src.to_numpy() == "rebuilt").groupby(sid).any().to_numpy()
+    st["lineup_source"] = np.where(rebuilt, "rebuilt", "file")
+    st["stint"] = st.groupby("game_id").cumcount()
+    g = games[["game_id", "season", "game_date"]].drop_duplicates("game_id")
+    st = st.merge(g, on="game_id", how="left")
+    if st["season"].isna().any():
+        raise ValueError(
+            f"plays: games not in the games table: {st.loc[st['season'].isna(), 'game_id'].unique()[:5].tolist()}"
+        )
+    cols = [
+        "game_id",
+        "stint",
+        "season",
+        "game_date",
+        "period",
+        "start_seconds",
+        "end_seconds",
+        *HOME_COLS,
+        *AWAY_COLS,
+        "home_pts",
+        "away_pts",
+        "home_poss",
+        "away_poss",
+        "lineup_source",
+    ]
+    return st[cols]
+
+
+def _evidence(p: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
+    """Long table (game, period, seq, side, player, role) of every sign that a player is on court.
+
+    role 0 = acted or was substituted out (on court), 1 = substituted in (was on the bench)."""
+    teams = games.drop_duplicates("game_id").set_index("game_id")[["home_team_id", "away_team_id"]]
+    ht = p["game_id"].map(teams["home_team_id"]).to_numpy(np.float64)
+    at_ = p["game_id"].map(teams["away_team_id"]).to_numpy(np.float64)
+    et = p["event_type"].to_numpy(np.int64)
+    act = p["action_type"].to_numpy(np.int64)
+    usable = np.isin(et, (1, 2, 3, 4, 5, 6, 7, 8, 10)) & ~((et == 6) & np.isin(act, TECHNICAL_FOULS))
+    parts = []
+    for n in (1, 2, 3):
+        pid = p[f"player{n}_id"].astype("Float64").fillna(0).to_numpy(np.float64)
+        tid = p[f"player{n}_team_id"].astype("Float64").fillna(0).to_numpy(np.float64)
+        side = np.where(tid == ht, 1, np.where(tid == at_, 2, 0))
+        ok = usable & (pid > 0) & (pid < FIRST_TEAM_ID) & (side > 0)
+        role = np.where((et == 8) & (n == 2), 1, 0)
+        if n == 3:
+            ok &= et != 8
+        parts.append(
+            pd.DataFrame(
+                {
+                    "row": np.flatnonzero(ok),
+                    "side": side[ok],
+                    "player": pid[ok].astype(np.int64),
+                    "role": role[ok],
+                    "n": n,
+                }
+            )
+        )
+    ev = pd.concat(parts, ignore_index=True)
+    ev["game_id"] = p["game_id"].to_numpy()[ev["row"]]
+    ev["period"] = p["period"].to_numpy()[ev["row"]]
+    return ev.sort_values(["row", "role"]).reset_index(drop=True)
+
+
+def reconstruct_lineups(plays: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
+    """``plays`` with the ten on-court columns rebuilt from the play-by-play (``lineup_source='rebuilt'``).
+
+    The lineup of a substitution event is the one after it. Counts of periods that needed filling
+    are logged (they are the weak spot of any play-by-play reconstruction)."""
+    check_columns(plays, PLAY_COLUMNS + EVIDENCE_COLUMNS, "plays")
+    check_columns(games, ["game_id", "home_team_id", "away_team_id"], "games")
+    p = _sorted_plays(plays)
+    ev = _evidence(p, games)
+    first = ev.drop_duplicates(["game_id", "period", "player"], keep="first")
+    starters = first[first["role"] == 0]
+    start_map: dict[tuple, list[int]] = {
+        k: g["player"].tolist() for k, g in starters.groupby(["game_id", "period", "side"], sort=False)
+    }
+    activity = ev.groupby(["game_id", "side", "player"]).size().rename("n").reset_index()
+    act_map = {
+        k: g.sort_values("n", ascending=False)["player"].tolist()
+        for k, g in activity.groupby(["game_id", "side"], sort=False)
+    }
+    subs_in_first = {
+        k: set(g["player"]) for k, g in first[first["role"] == 1].groupby(["game_id", "period"], sort=False)
+    }
+
+    n = len(p)
+    out = np.zeros((n, 10), np.int64)
+    game = p["game_id"].to_numpy()
+    period = p["period"].to_numpy(np.int64)
+    et = p["event_type"].to_numpy(np.int64)
+    p1 = p["player1_id"].astype("Float64").fillna(0).to_numpy(np.float64).astype(np.int64)
+    p2 = p["player2_id"].astype("Float64").fillna(0).to_numpy(np.float64).astype(np.int64)
+    bounds = np.flatnonzero(np.r_[True, (game[1:] != game[:-1]) | (period[1:] != period[:-1]), True])
+    filled = anomalies = 0
+    prev_end: dict[int, list[int]] = {}
+    q1: dict[int, list[int]] = {}
+    for b0, b1 in zip(bounds[:-1], bounds[1:], strict=True):
+        g, per = game[b0], int(period[b0])
+        if b0 == 0 or game[b0 - 1] != g:
+            prev_end, q1 = {}, {}
+        banned = subs_in_first.get((g, per), set())
+        lineup: dict[int, list[int]] = {}
+        for s in (1, 2):
+            cur = list(start_map.get((g, per, s), []))[:5]
+            if len(cur) < 5:
+                filled += 1
+                pools = ([q1.get(s, [])] if per == 3 else []) + [prev_end.get(s, []), act_map.get((g, s), [])]
+                for pool in pools:
+                    for pl in pool:
+                        if len(cur) < 5 and pl not in cur and pl not in banned:
+                            cur.append(pl)
+            lineup[s] = cur + [0] * (5 - len(cur))
+        if per == 1:
+            q1 = {s: list(v) for s, v in lineup.items()}
+        cur_row = np.array(lineup[1] + lineup[2], np.int64)
+        sub_rows = b0 + np.flatnonzero(et[b0:b1] == 8)
+        last = b0
+        for r in sub_rows:
+            out[last:r] = cur_row
+            pos = np.flatnonzero(cur_row == p1[r])
+            if len(pos) and p2[r] > 0 and p2[r] not in cur_row:
+                cur_row = cur_row.copy()
+                cur_row[pos[0]] = p2[r]
+            else:
+                anomalies += 1
+            last = r
+        out[last:b1] = cur_row
+        prev_end = {1: cur_row[:5].tolist(), 2: cur_row[5:].tolist()}
+    if filled or anomalies:
+        log.info(
+            "lineup reconstruction: %d period-sides completed by fallback, %d substitutions not applicable",
+            filled,
+            anomalies,
+        )
+    res = p.copy()
+    for i, c in enumerate(ON_COURT):
+        res[c] = pd.array(np.where(out[:, i] > 0, out[:, i], 0), dtype="Int64")
+        res[c] = res[c].mask(res[c] == 0)
+    res["lineup_source"] = "rebuilt"
+    return res
+
+
+def lineup_agreement(rebuilt: pd.DataFrame, reference: pd.DataFrame) -> pd.Series:
+    """Share of events (not substitutions, with a lineup-file row) whose rebuilt ten players equal the
+    reference ten players, per season."""
+    ref = reference[(reference["lineup_source"] == "file") & (reference["event_type"] != 8)]
+    m = ref[["game_id", "seq", "season", *ON_COURT]].merge(
+        rebuilt[["game_id", "seq", *ON_COURT]], on=["game_id", "seq"], suffixes=("", "_r")
+    )
+    a = np.sort(m[HOME_ON].to_numpy(np.float64), axis=1), np.sort(m[AWAY_ON].to_numpy(np.float64), axis=1)
+    b = (
+        np.sort(m[[c + "_r" for c in HOME_ON]].to_numpy(np.float64), axis=1),
+        np.sort(m[[c + "_r" for c in AWAY_ON]].to_numpy(np.float64), axis=1),
+    )
+    ok = (a[0] == b[0]).all(axis=1) & (a[1] == b[1]).all(axis=1)
+    return pd.Series(ok).groupby(m["season"].to_numpy()).mean()
+
+
+def complete_lineups(plays: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
+    """Keep lineups from the file where a game has them on every event; rebuild every other game."""
+    miss = plays[ON_COURT].isna().any(axis=1)
+    bad_games = plays.loc[miss, "game_id"].unique()
+    if len(bad_games) == 0:
+        return plays
+    part = plays[plays["game_id"].isin(bad_games)]
+    log.info("rebuilding lineups of %d games without complete lineup rows", len(bad_games))
+    rebuilt = reconstruct_lineups(part, games)
+    return pd.concat([plays[~plays["game_id"].isin(bad_games)], rebuilt[plays.columns]], ignore_index=True)
