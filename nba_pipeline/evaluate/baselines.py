@@ -1,0 +1,109 @@
+"""Baselines the model is measured against, on the same games (DESIGN.md, correction 4).
+
+Each baseline is fitted on training games only and predicts, for a set of samples, the home-win
+probability, the final margin and the total, in points:
+
+- :class:`HomeRateBaseline`: the training home-win rate, mean margin and mean total (what a model
+  with no information scores);
+- :class:`ContextLogisticBaseline`: logistic regression (win) and ridge regression (margin, total)
+  on the 32-dim pregame context vector;
+- :class:`ScoreClockBaseline`: the classic in-game model: logistic regression on the score
+  differential, the time left and the pregame probability; margin and total extrapolated from the
+  current score and the pregame expectation over the time that is left.
+
+Elo (``evaluate.elo``) and the betting market (``evaluate.market``) are pregame baselines computed
+from the games table and odds file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+
+@dataclass
+class Forecast:
+    p_home: np.ndarray
+    margin: np.ndarray
+    total: np.ndarray
+
+
+@dataclass
+class HomeRateBaseline:
+    p: float = 0.5
+    margin: float = 0.0
+    total: float = 220.0
+
+    def fit(self, win: np.ndarray, margin: np.ndarray, total: np.ndarray) -> HomeRateBaseline:
+        self.p, self.margin, self.total = float(np.mean(win)), float(np.mean(margin)), float(np.mean(total))
+        return self
+
+    def predict(self, n: int) -> Forecast:
+        return Forecast(np.full(n, self.p), np.full(n, self.margin), np.full(n, self.total))
+
+
+class ContextLogisticBaseline:
+    def __init__(self, c: float = 0.1, alpha: float = 10.0) -> None:
+        self.win = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000))
+        self.margin = make_pipeline(StandardScaler(), Ridge(alpha=alpha))
+        self.total = make_pipeline(StandardScaler(), Ridge(alpha=alpha))
+
+    def fit(
+        self, x: np.ndarray, win: np.ndarray, margin: np.ndarray, total: np.ndarray
+    ) -> ContextLogisticBaseline:
+        self.win.fit(x, win.astype(int))
+        self.margin.fit(x, margin)
+        self.total.fit(x, total)
+        return self
+
+    def predict(self, x: np.ndarray) -> Forecast:
+        return Forecast(self.win.predict_proba(x)[:, 1], self.margin.predict(x), self.total.predict(x))
+
+
+def _score_clock_features(
+    score_diff: np.ndarray, time_left: np.ndarray, pregame_p: np.ndarray, pregame_margin: np.ndarray
+) -> np.ndarray:
+    """Score differential matters more as time runs out: the diff scaled by 1/sqrt(time left) is the
+    standard win-probability feature (a random walk's z-score); the pregame edge fades with time."""
+    t = np.clip(time_left, 0.0, 1.0)
+    logit = np.log(np.clip(pregame_p, 1e-4, 1 - 1e-4) / np.clip(1 - pregame_p, 1e-4, 1))
+    return np.column_stack(
+        [score_diff, score_diff / np.sqrt(t + 1.0 / 48.0), logit, logit * t, pregame_margin * t, t]
+    )
+
+
+class ScoreClockBaseline:
+    """In-game: P(home win | score diff, time left, pregame probability)."""
+
+    def __init__(self) -> None:
+        self.win = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
+
+    def fit(
+        self,
+        score_diff: np.ndarray,
+        time_left: np.ndarray,
+        pregame_p: np.ndarray,
+        pregame_margin: np.ndarray,
+        win: np.ndarray,
+    ) -> ScoreClockBaseline:
+        self.win.fit(_score_clock_features(score_diff, time_left, pregame_p, pregame_margin), win.astype(int))
+        return self
+
+    def predict(
+        self,
+        score_diff: np.ndarray,
+        score_total: np.ndarray,
+        time_left: np.ndarray,
+        pregame_p: np.ndarray,
+        pregame_margin: np.ndarray,
+        pregame_total: np.ndarray,
+    ) -> Forecast:
+        """Margin: current diff plus the pregame margin for the share of the game left; total: current
+        points plus the pregame total for the share left (overtime counts as no time left)."""
+        t = np.clip(time_left, 0.0, 1.0)
+        p = self.win.predict_proba(_score_clock_features(score_diff, t, pregame_p, pregame_margin))[:, 1]
+        return Forecast(p, score_diff + pregame_margin * t, score_total + pregame_total * t)

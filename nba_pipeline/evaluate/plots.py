@@ -1,0 +1,69 @@
+"""Figures a person wants next to a trained model: the reliability diagram and the training
+curves, rendered to PNG bytes (headless matplotlib) so they can be written to disk or attached to a
+Dagster materialization."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def _figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def reliability_diagram_png(p: np.ndarray, y: np.ndarray, n_bins: int = 10, title: str = "") -> bytes:
+    """Predicted probability (bin mean) against the observed home-win rate, deciles of prediction;
+    the dot size shows how many games a bin holds."""
+    plt = _figure()
+    p, y = np.asarray(p, float), np.asarray(y, float)
+    edges = np.quantile(p, np.linspace(0, 1, n_bins + 1))
+    idx = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, n_bins - 1)
+    counts = np.bincount(idx, minlength=n_bins)
+    keep = counts > 0
+    mean_p = np.bincount(idx, weights=p, minlength=n_bins)[keep] / counts[keep]
+    rate = np.bincount(idx, weights=y, minlength=n_bins)[keep] / counts[keep]
+    fig, ax = plt.subplots(figsize=(4.5, 4.5), dpi=100)
+    ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="perfect calibration")
+    ax.plot(mean_p, rate, color="tab:blue", lw=1)
+    ax.scatter(mean_p, rate, s=20 + 200 * counts[keep] / counts.max(), color="tab:blue", label="deciles")
+    ax.set_xlabel("predicted home-win probability")
+    ax.set_ylabel("observed home-win rate")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_title(title or f"Reliability ({len(p)} games)")
+    ax.legend(loc="upper left", fontsize=8)
+    return _to_png(fig, plt)
+
+
+def training_curves_png(history: Sequence[dict]) -> bytes:
+    """Train and validation loss per epoch, and validation accuracy / Brier when logged."""
+    plt = _figure()
+    epochs = [h["epoch"] for h in history]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5), dpi=100)
+    ax1.plot(epochs, [h["train_loss"] for h in history], label="train loss")
+    ax1.plot(epochs, [h["val_loss"] for h in history], label="validation loss")
+    ax1.set_xlabel("epoch")
+    ax1.legend()
+    for key in ("val_accuracy", "val_brier"):
+        values = [h.get(key) for h in history]
+        if all(v is not None for v in values):
+            ax2.plot(epochs, values, label=key.replace("_", " "))
+    ax2.set_xlabel("epoch")
+    ax2.legend()
+    fig.tight_layout()
+    return _to_png(fig, plt)
+
+
+def _to_png(fig, plt) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
