@@ -46,8 +46,8 @@ from nba_pipeline import settings
 
 FORMAT_VERSION = 1
 DEFAULT_MODULES = ("transformer", "gnn", "fusion")
-# Used by load_model when neither a ``build`` callable nor a stored builder is given.
-DEFAULT_BUILDER = "nba_pipeline.models.forecaster:build_forecaster"
+# Recorded by save_model unless told otherwise; load_model imports it when no ``build`` is passed.
+DEFAULT_BUILDER = "nba_pipeline.models.registry:build_nba_forecaster"
 METADATA_FILE = "metadata.json"
 PREPROCESSING_FILE = "preprocessing.json"
 ARTIFACTS_DIR = "artifacts"
@@ -832,6 +832,17 @@ def _flatten_any(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[f"{prefix}{k}"] = v
     return out
+
+
+def build_nba_forecaster(model_config: Mapping[str, Any]) -> Any:
+    """Default builder: ``NBAForecaster(ForecasterConfig.from_dict(model_config))``.
+
+    Save an NBAForecaster with ``modules={"transformer": m.transformer, "gnn": m.gnn, "fusion":
+    m.fusion}`` and ``model_config=m.cfg.to_dict()``; ``load_model`` then returns it as ``.model``.
+    Imported lazily so the registry itself never needs the model classes."""
+    from nba_pipeline.models.forecaster import ForecasterConfig, NBAForecaster
+
+    return NBAForecaster(ForecasterConfig.from_dict(dict(model_config)))
 
 
 def _import_builder(spec: str | None, version: str) -> Callable[[dict[str, Any]], Any]:

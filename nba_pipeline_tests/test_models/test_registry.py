@@ -138,6 +138,24 @@ def test_builder_stored_as_import_path_is_used_when_no_build_is_passed(reg):
     assert_same_weights(make_modules(3), reg.load_model(v).modules)
 
 
+def test_default_builder_rebuilds_an_nba_forecaster_with_exact_weights(reg):
+    from nba_pipeline.models.forecaster import ForecasterConfig, NBAForecaster
+
+    torch.manual_seed(5)
+    model = NBAForecaster(ForecasterConfig())
+    v = reg.save_model(
+        {"transformer": model.transformer, "gnn": model.gnn, "fusion": model.fusion},
+        metadata=metadata(),
+        preprocessing=PREPROCESSING,
+        model_config=model.cfg.to_dict(),
+    )
+    loaded = reg.load_model(v)  # no build: the recorded default builder is used
+    assert isinstance(loaded.model, NBAForecaster)
+    assert loaded.model.state_dict().keys() == model.state_dict().keys()
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, loaded.model.state_dict()[key]), key
+
+
 def test_missing_builder_gives_clear_error(reg):
     v = save(reg, builder="nba_pipeline.no_such_module:build")
     with pytest.raises(RegistryError, match="cannot import the model builder.*pass build="):
