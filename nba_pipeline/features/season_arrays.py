@@ -1,0 +1,347 @@
+"""Precomputed model inputs of one season: every cut of every game is a slice of these arrays.
+
+:func:`build_season_arrays` runs the three builders once over a whole season (vectorized) and
+returns :class:`SeasonArrays`; :meth:`SeasonArrays.save` / :meth:`SeasonArrays.load` store them
+as ONE uncompressed ``.npz`` file (``np.load`` with ``allow_pickle=False``; the build report is
+a JSON string inside). The Dagster assets ``tokenized_sequences`` / ``lineup_graphs`` /
+``context_features`` can all point at the same file per season, e.g.
+``settings.features_dir() / f"season_{season}.npz"`` (:func:`season_path`).
+
+Layout (G games, E events, P game-player rows):
+
+- per game ``[G]``: ``game_id``, ``game_date``, ``home_pts``, ``away_pts``, ``context [G,32]``
+  (``features.context`` order), ``starters [G,10]`` (local player index of the pregame lineup,
+  home slots then away slots, -1 unknown), and offsets ``event_offsets [G+1]``,
+  ``player_offsets [G+1]``, ``chem_offsets [G+1]``;
+- per event ``[E]`` in (game, seq) order: ``ev_token``, ``ev_time_left``, ``ev_score_diff`` (raw
+  points, home minus away), ``ev_lineup [E,20]`` (see ``features.tokenizer``), ``ev_period``,
+  ``ev_game_seconds``, ``ev_on_court [E,10]`` (local player index, -1 unknown);
+- per game player ``[P]`` (every player who was on court in the game, sorted by id within the
+  game): ``player_id``, ``player_x [P,16]`` (node features as of the game date), ``player_found``;
+- ``chem_minutes``: per game a ``[P_g, P_g]`` matrix (flattened) of minutes each pair of the
+  game's players shared on court in games strictly before the game date (this season's plays
+  plus any ``prior_pair_minutes`` given).
+
+The pregame lineup ("starters") is the lineup of the first period-1 event with the most known
+on-court players (the period-start row itself has a lineup only when ingest carried one back).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nba_pipeline import settings
+from nba_pipeline.features.context import CONTEXT_DIM, ContextFeatureBuilder
+from nba_pipeline.features.graphs import (
+    NODE_DIM,
+    chemistry_minutes_asof,
+    default_node_vector,
+    lookup_node_features,
+    shared_minutes_by_game,
+)
+from nba_pipeline.features.tokenizer import (
+    LINEUP_DIM,
+    EventTokenizer,
+    check_columns,
+    id_matrix,
+)
+from nba_pipeline.ingest.schema import ON_COURT
+
+log = logging.getLogger(__name__)
+FORMAT_VERSION = 1
+
+
+def season_path(season: str, base: Path | None = None) -> Path:
+    """Where the season's arrays live by default."""
+    return (base or settings.features_dir()) / f"season_{season}.npz"
+
+
+@dataclass
+class SeasonArrays:
+    season: str
+    game_id: np.ndarray  # <U10 [G]
+    game_date: np.ndarray  # datetime64[D] [G]
+    home_pts: np.ndarray  # int32 [G]
+    away_pts: np.ndarray  # int32 [G]
+    context: np.ndarray  # float32 [G, 32]
+    starters: np.ndarray  # int16 [G, 10]
+    event_offsets: np.ndarray  # int64 [G+1]
+    player_offsets: np.ndarray  # int64 [G+1]
+    chem_offsets: np.ndarray  # int64 [G+1]
+    ev_token: np.ndarray  # int16 [E]
+    ev_time_left: np.ndarray  # float32 [E]
+    ev_score_diff: np.ndarray  # int16 [E]
+    ev_lineup: np.ndarray  # uint8 [E, 20]
+    ev_period: np.ndarray  # int8 [E]
+    ev_game_seconds: np.ndarray  # float32 [E]
+    ev_on_court: np.ndarray  # int16 [E, 10]
+    player_id: np.ndarray  # int64 [P]
+    player_x: np.ndarray  # float32 [P, 16]
+    player_found: np.ndarray  # bool [P]
+    chem_minutes: np.ndarray  # float32 [sum P_g^2]
+    report: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_games(self) -> int:
+        return len(self.game_id)
+
+    @property
+    def n_events(self) -> np.ndarray:
+        return np.diff(self.event_offsets)
+
+    def chem_matrix(self, g: int) -> np.ndarray:
+        n = int(self.player_offsets[g + 1] - self.player_offsets[g])
+        return self.chem_minutes[self.chem_offsets[g] : self.chem_offsets[g + 1]].reshape(n, n)
+
+    def validate(self) -> None:
+        """Shapes and offsets agree, nothing NaN: raise naming the array."""
+        G = self.n_games
+        for name in ("game_date", "home_pts", "away_pts", "context", "starters"):
+            if len(getattr(self, name)) != G:
+                raise ValueError(f"SeasonArrays.{name}: {len(getattr(self, name))} rows, expected {G}")
+        for name, total in (
+            ("event_offsets", len(self.ev_token)),
+            ("player_offsets", len(self.player_id)),
+            ("chem_offsets", len(self.chem_minutes)),
+        ):
+            off = getattr(self, name)
+            if len(off) != G + 1 or off[0] != 0 or off[-1] != total or (np.diff(off) < 0).any():
+                raise ValueError(f"SeasonArrays.{name} inconsistent with its data ({total} rows)")
+        for name in ("context", "player_x", "chem_minutes", "ev_time_left"):
+            if not np.isfinite(getattr(self, name)).all():
+                raise ValueError(f"SeasonArrays.{name} holds NaN or inf")
+        if self.context.shape[1:] != (CONTEXT_DIM,) or self.player_x.shape[1:] != (NODE_DIM,):
+            raise ValueError("SeasonArrays: context must be [G,32] and player_x [P,16]")
+
+    def save(self, path: Path | str) -> Path:
+        """Write one .npz (atomically: a temporary file renamed into place)."""
+        self.validate()
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("season", "report")}
+        arrays["game_date"] = self.game_date.astype("datetime64[D]").astype(np.int64)  # days since epoch
+        arrays["season"] = np.array(self.season)
+        arrays["report"] = np.array(json.dumps(self.report))
+        arrays["format_version"] = np.array(FORMAT_VERSION)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(tmp, **arrays)
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, path: Path | str) -> SeasonArrays:
+        path = Path(path)
+        with np.load(path, allow_pickle=False) as z:
+            if int(z["format_version"]) != FORMAT_VERSION:
+                raise ValueError(
+                    f"{path}: format version {int(z['format_version'])}, expected {FORMAT_VERSION}"
+                )
+            kw = {f.name: z[f.name] for f in fields(cls) if f.name not in ("season", "report")}
+            kw["game_date"] = kw["game_date"].astype("datetime64[D]")
+            out = cls(season=str(z["season"]), report=json.loads(str(z["report"])), **kw)
+        out.validate()
+        return out
+
+    @classmethod
+    def concat(cls, parts: list[SeasonArrays]) -> SeasonArrays:
+        """Several seasons as one (offsets shifted); season is the labels joined with '+'."""
+        if not parts:
+            raise ValueError("concat: no season arrays given")
+        if len(parts) == 1:
+            return parts[0]
+
+        def offsets(name: str, data: str) -> np.ndarray:
+            out, base = [np.zeros(1, np.int64)], 0
+            for p in parts:
+                out.append(getattr(p, name)[1:] + base)
+                base += len(getattr(p, data))
+            return np.concatenate(out)
+
+        kw: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name in ("season", "report"):
+                continue
+            if f.name.endswith("_offsets"):
+                data = {
+                    "event_offsets": "ev_token",
+                    "player_offsets": "player_id",
+                    "chem_offsets": "chem_minutes",
+                }
+                kw[f.name] = offsets(f.name, data[f.name])
+            else:
+                kw[f.name] = np.concatenate([getattr(p, f.name) for p in parts])
+        return cls(season="+".join(p.season for p in parts), report={p.season: p.report for p in parts}, **kw)
+
+
+def build_season_arrays(
+    plays: pd.DataFrame,
+    games: pd.DataFrame,
+    player_features: pd.DataFrame | None,
+    team_game_features: pd.DataFrame | None,
+    season: str | None = None,
+    prior_pair_minutes: pd.DataFrame | None = None,
+    node_defaults: dict[str, float] | None = None,
+    context_defaults: dict[str, float] | None = None,
+) -> SeasonArrays:
+    """All model inputs of the games in ``plays`` (one season, or any set of games).
+
+    ``games`` needs game_id, game_date, home_pts, away_pts for every game in ``plays``. Games
+    are stored in (game_date, game_id) order, so a temporal split is a split of game indices.
+    ``player_features`` / ``team_game_features`` may be None when the analytics tables are not
+    built: every node then takes the documented defaults / every context value its default, and
+    the report says so (``player_features_missing`` / ``team_game_features_missing``) with a
+    logged warning. ``prior_pair_minutes`` (shared_minutes_by_game rows with game_date) adds
+    earlier seasons to the chemistry minutes.
+    """
+    check_columns(games, ["game_id", "game_date", "home_pts", "away_pts"], "games")
+    g_meta = (
+        games.assign(game_id=games["game_id"].astype(str)).drop_duplicates("game_id").set_index("game_id")
+    )
+    in_plays = pd.unique(plays["game_id"].astype(str))
+    absent = ~pd.Index(in_plays).isin(g_meta.index)
+    if absent.any():
+        raise ValueError(
+            f"games: no row for {int(absent.sum())} games in plays, e.g. {in_plays[absent][0]!r}"
+        )
+    # Games in date order (then id): a temporal split is a split of game indices.
+    g_meta = g_meta.loc[in_plays]
+    g_meta["_date"] = pd.to_datetime(g_meta["game_date"])
+    g_meta = g_meta.reset_index().sort_values(["_date", "game_id"], kind="stable").set_index("game_id")
+    if g_meta[["home_pts", "away_pts"]].isna().any().any():
+        bad = g_meta.index[g_meta[["home_pts", "away_pts"]].isna().any(axis=1)][0]
+        raise ValueError(f"games: final score missing for game {bad!r} (only completed games can be used)")
+    uniq = g_meta.index.to_numpy().astype(str)
+    plays = plays.assign(_rank=pd.Categorical(plays["game_id"].astype(str), categories=uniq).codes)
+    plays = plays.sort_values(["_rank", "seq"], kind="stable").reset_index(drop=True)
+    first = np.searchsorted(plays["_rank"].to_numpy(), np.arange(len(uniq)))
+    G, E = len(uniq), len(plays)
+    game_dates = pd.to_datetime(g_meta["game_date"]).to_numpy().astype("datetime64[D]")
+    event_offsets = np.append(first, E).astype(np.int64)
+    game_idx = np.repeat(np.arange(G), np.diff(event_offsets))
+    report: dict[str, Any] = {"season": season, "games": G, "events": E}
+
+    # Events.
+    tok = EventTokenizer(score_diff_std=1.0)
+    ev = tok.encode_events(plays)
+    report["unknown_event_tokens"] = ev.n_unknown
+    report["unknown_event_codes"] = {str(k): v for k, v in ev.unknown_codes.items()}
+
+    # Game players and the local index of every on-court slot.
+    on = id_matrix(plays, ON_COURT)  # [E,10], 0 unknown
+    keys = (game_idx[:, None].astype(np.int64) << 32) | on
+    ukeys = np.unique(keys[on > 0])
+    p_game = (ukeys >> 32).astype(np.int64)
+    p_id = ukeys & ((1 << 32) - 1)
+    player_offsets = np.searchsorted(p_game, np.arange(G + 1)).astype(np.int64)
+    local = np.searchsorted(ukeys, keys) - player_offsets[game_idx][:, None]
+    ev_on_court = np.where(on > 0, local, -1).astype(np.int16)
+    report["events_full_lineup"] = int((on > 0).all(axis=1).sum())
+    report["events_no_lineup"] = int((on == 0).all(axis=1).sum())
+
+    # Starters: first period-1 event with the most known players.
+    known = (on > 0).sum(axis=1)
+    cand = pd.DataFrame(
+        {"g": game_idx, "pos": np.arange(E), "known": known, "p1": plays["period"].to_numpy() == 1}
+    )
+    cand = cand.sort_values(["g", "p1", "known", "pos"], ascending=[True, False, False, True], kind="stable")
+    start_pos = cand.drop_duplicates("g")["pos"].to_numpy()
+    starters = ev_on_court[start_pos]
+    report["games_full_starters"] = int((starters >= 0).all(axis=1).sum())
+
+    # Node features as of the game date.
+    p_dates = game_dates[p_game]
+    if player_features is None:
+        log.warning("season %s: no player_features; every node takes the default features", season)
+        report["player_features_missing"] = True
+        player_x = np.tile(default_node_vector(node_defaults), (len(p_id), 1))
+        player_found = np.zeros(len(p_id), dtype=bool)
+    else:
+        look = lookup_node_features(
+            pd.DataFrame({"player_id": p_id, "game_date": p_dates}), player_features, node_defaults
+        )
+        player_x, player_found = look.x, look.found
+        report["node_rows_without_snapshot"] = look.n_missing
+        report["node_nan_values_filled"] = look.n_nan_filled
+    report["game_players"] = len(p_id)
+
+    # Chemistry: minutes shared before the date, for every ordered pair of the game's players.
+    pm = shared_minutes_by_game(plays)
+    pm = pm.merge(pd.DataFrame({"game_id": uniq, "game_date": game_dates}), on="game_id", how="left")
+    if prior_pair_minutes is not None:
+        check_columns(
+            prior_pair_minutes, ["player_a", "player_b", "minutes", "game_date"], "prior_pair_minutes"
+        )
+        pm = pd.concat([prior_pair_minutes[["game_id", "player_a", "player_b", "minutes", "game_date"]], pm])
+    sizes = np.diff(player_offsets)
+    chem_offsets = np.append(0, np.cumsum(sizes**2)).astype(np.int64)
+    qg = np.repeat(np.arange(G), sizes**2)
+    within = np.arange(chem_offsets[-1]) - chem_offsets[qg]
+    qi = within // sizes[qg]
+    qj = within % sizes[qg]
+    q = pd.DataFrame(
+        {
+            "player_a": p_id[player_offsets[qg] + qi],
+            "player_b": p_id[player_offsets[qg] + qj],
+            "game_date": game_dates[qg],
+        }
+    )
+    chem = chemistry_minutes_asof(q, pm) if len(q) else np.zeros(0)
+    chem = np.where(qi == qj, 0.0, chem).astype(np.float32)
+
+    # Context.
+    if team_game_features is None:
+        log.warning("season %s: no team_game_features; every context value takes its default", season)
+        report["team_game_features_missing"] = True
+        context = np.tile(_default_context(context_defaults), (G, 1))
+    else:
+        res = ContextFeatureBuilder(context_defaults).build(uniq, team_game_features)
+        context = res.values
+        report["context_missing"] = res.missing
+        report["games_without_team_features"] = res.games_without_rows
+
+    label = season or (str(plays["season"].iloc[0]) if "season" in plays.columns and len(plays) else "")
+    out = SeasonArrays(
+        season=label,
+        game_id=uniq.astype("<U10"),
+        game_date=game_dates,
+        home_pts=g_meta["home_pts"].to_numpy(dtype=np.int32),
+        away_pts=g_meta["away_pts"].to_numpy(dtype=np.int32),
+        context=context.astype(np.float32),
+        starters=starters.astype(np.int16),
+        event_offsets=event_offsets,
+        player_offsets=player_offsets,
+        chem_offsets=chem_offsets,
+        ev_token=ev.token,
+        ev_time_left=ev.time_left,
+        ev_score_diff=ev.score_diff,
+        ev_lineup=ev.lineup.reshape(E, LINEUP_DIM),
+        ev_period=plays["period"].to_numpy(dtype=np.int8),
+        ev_game_seconds=plays["game_seconds"].to_numpy(dtype=np.float32),
+        ev_on_court=ev_on_court,
+        player_id=p_id.astype(np.int64),
+        player_x=player_x.astype(np.float32),
+        player_found=player_found,
+        chem_minutes=chem,
+        report=report,
+    )
+    out.validate()
+    return out
+
+
+def _default_context(defaults: dict[str, float] | None) -> np.ndarray:
+    """The context vector of a game with no team_game_features rows at all."""
+    gid = "0000000000"
+    empty = pd.DataFrame({"game_id": [gid], "is_home": [True]})
+    for c in ("ortg_z", "drtg_z", "efg", "tov_pct", "orb_pct", "ft_rate", "rest_days", "back_to_back"):
+        empty[c] = np.nan
+    for c in ("travel_miles", "lineup_orapm", "lineup_drapm", "lineup_rapm", "hull_area"):
+        empty[c] = np.nan
+    empty["hull_area_missing"] = True
+    return ContextFeatureBuilder(defaults).build([gid], empty).values[0]

@@ -1,0 +1,267 @@
+"""NBADataset: (game, cut) samples sliced from precomputed season arrays, and the collate function.
+
+A sample is one game seen at one cut (DESIGN.md "Samples"): ``cut = k`` means the first ``k``
+events of the game (time order) are known, nothing after; ``k = 0`` is the pregame cut.
+
+Modes:
+
+- ``"train"``: two samples per game and epoch: the pregame cut and one random in-game cut
+  ``k ~ U{1..n_events}``, drawn from ``(seed, epoch, game)`` so that every epoch sees fresh cuts
+  (call :meth:`NBADataset.set_epoch`) and the same seed reproduces them, with any number of
+  DataLoader workers.
+- ``"eval"``: the fixed checkpoints of ``batch.CHECKPOINTS`` (five per game): pregame; end of Q1,
+  halftime, end of Q3 (every event of periods <= 1, 2, 3); 5:00 left in Q4 (every event at or
+  before game time 43:00, i.e. ``game_seconds <= 2580``). A cut is the last event at or before
+  that game time.
+- ``"all_events"``: every cut ``k = 0..n_events`` of every game (for "averaged over all events");
+  ``k = 0`` has code ``pregame``, the others code ``random`` (an in-game cut off the checkpoints).
+
+Labels are the final result: ``win`` (home won), ``margin`` and ``total`` standardized with the
+training :class:`~nba_pipeline.models.norm.TargetNorm` (see :func:`target_norm_from_season_stats`).
+``__getitem__`` only slices the arrays (see ``features.season_arrays``) and builds the small graph.
+``game_index`` in a sample is the game's row in ``dataset.arrays`` (``arrays.game_id[i]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import Dataset
+
+from nba_pipeline.features.graphs import LineupGraphBuilder
+from nba_pipeline.features.season_arrays import SeasonArrays
+from nba_pipeline.features.tokenizer import EventArrays, EventTokenizer
+from nba_pipeline.models.batch import CHECKPOINT_CODE, CHECKPOINTS, ModelBatch
+from nba_pipeline.models.norm import TargetNorm
+
+Mode = Literal["train", "eval", "all_events"]
+EVAL_CHECKPOINTS = CHECKPOINTS[:5]  # pregame, end_q1, halftime, end_q3, q4_5min
+Q4_5MIN_GAME_SECONDS = 3 * 720 + 420  # 2580 s elapsed = 5:00 left in the 4th
+
+
+def _pooled(season_stats: pd.DataFrame, stat: str, seasons: Sequence[str]) -> tuple[float, float]:
+    rows = season_stats[(season_stats["stat"] == stat) & season_stats["season"].isin(list(seasons))]
+    found = set(rows["season"])
+    missing = [s for s in seasons if s not in found]
+    if missing:
+        raise ValueError(f"season_stats: no {stat!r} row for seasons {missing}")
+    n = rows["n"].to_numpy(dtype=float) if "n" in rows.columns else np.ones(len(rows))
+    mean = rows["mean"].to_numpy(dtype=float)
+    std = rows["std"].to_numpy(dtype=float)
+    m = float(np.average(mean, weights=n))
+    var = float(np.average(std**2 + mean**2, weights=n) - m**2)
+    return m, float(np.sqrt(max(var, 0.0)))
+
+
+def target_norm_from_season_stats(season_stats: pd.DataFrame, seasons: Sequence[str]) -> TargetNorm:
+    """Margin and total statistics pooled over the training seasons (weighted by ``n``)."""
+    mm, ms = _pooled(season_stats, "margin", seasons)
+    tm, ts = _pooled(season_stats, "total", seasons)
+    return TargetNorm(margin_mean=mm, margin_std=ms, total_mean=tm, total_std=ts)
+
+
+def score_diff_std_from_season_stats(season_stats: pd.DataFrame, seasons: Sequence[str]) -> float:
+    """Pooled std of the in-game score differential (stat ``score_diff``) of the training seasons."""
+    return _pooled(season_stats, "score_diff", seasons)[1]
+
+
+def target_norm_from_arrays(arrays: SeasonArrays, games: np.ndarray | None = None) -> TargetNorm:
+    """The same statistics from the final scores of (training) games, when season_stats is absent."""
+    idx = np.arange(arrays.n_games) if games is None else np.asarray(games)
+    margin = (arrays.home_pts[idx] - arrays.away_pts[idx]).astype(float)
+    total = (arrays.home_pts[idx] + arrays.away_pts[idx]).astype(float)
+    return TargetNorm(
+        margin_mean=float(margin.mean()),
+        margin_std=float(margin.std()),
+        total_mean=float(total.mean()),
+        total_std=float(total.std()),
+    )
+
+
+def score_diff_std_from_arrays(arrays: SeasonArrays, games: np.ndarray | None = None) -> float:
+    """Std of the in-game score differential over every event of the (training) games."""
+    idx = np.arange(arrays.n_games) if games is None else np.asarray(games)
+    starts, ends = arrays.event_offsets[idx], arrays.event_offsets[idx + 1]
+    delta = np.zeros(len(arrays.ev_score_diff) + 1, dtype=np.int64)
+    np.add.at(delta, starts, 1)
+    np.add.at(delta, ends, -1)
+    sel = np.cumsum(delta[:-1]) > 0
+    return float(arrays.ev_score_diff[sel].astype(float).std())
+
+
+@dataclass
+class Sample:
+    tokens: torch.Tensor  # int64 [L]
+    time_left: torch.Tensor  # float32 [L]
+    score_diff: torch.Tensor  # float32 [L]
+    lineup: torch.Tensor  # float32 [L, 20]
+    mask: torch.Tensor  # bool [L]
+    graph: object  # torch_geometric.data.Data
+    context: torch.Tensor  # float32 [32]
+    win: float
+    margin: float
+    total: float
+    checkpoint: int
+    game_index: int
+
+
+def checkpoint_cuts(arrays: SeasonArrays) -> np.ndarray:
+    """int64 [G, 5]: the cut (number of events known) of every game at each eval checkpoint."""
+    period = arrays.ev_period.astype(np.int64)
+    conds = [
+        period <= 1,
+        period <= 2,
+        period <= 3,
+        (period <= 4) & (arrays.ev_game_seconds <= Q4_5MIN_GAME_SECONDS),
+    ]
+    off = arrays.event_offsets
+    out = np.zeros((arrays.n_games, len(EVAL_CHECKPOINTS)), dtype=np.int64)
+    for j, c in enumerate(conds, start=1):
+        cs = np.concatenate([[0], np.cumsum(c)])
+        out[:, j] = cs[off[1:]] - cs[off[:-1]]
+    return out
+
+
+class NBADataset(Dataset):
+    """(game, cut) samples over one :class:`SeasonArrays` (or several, concatenated)."""
+
+    def __init__(
+        self,
+        arrays: SeasonArrays,
+        target_norm: TargetNorm,
+        score_diff_std: float,
+        mode: Mode = "train",
+        games: np.ndarray | Sequence[int] | None = None,
+        seed: int = 0,
+        graph_builder: LineupGraphBuilder | None = None,
+        max_events: int = 50,
+    ) -> None:
+        if mode not in ("train", "eval", "all_events"):
+            raise ValueError(f"mode must be 'train', 'eval' or 'all_events', got {mode!r}")
+        self.arrays = arrays
+        self.norm = target_norm
+        self.mode: Mode = mode
+        self.seed = int(seed)
+        self.epoch = 0
+        self.tokenizer = EventTokenizer(score_diff_std=score_diff_std, max_events=max_events)
+        self.graphs = graph_builder or LineupGraphBuilder()
+        self.games = np.arange(arrays.n_games) if games is None else np.asarray(games, dtype=np.int64)
+        if len(self.games) and (self.games.min() < 0 or self.games.max() >= arrays.n_games):
+            raise IndexError(f"games: indices must be in [0, {arrays.n_games})")
+        self._ev = EventArrays(
+            token=arrays.ev_token,
+            time_left=arrays.ev_time_left,
+            score_diff=arrays.ev_score_diff,
+            lineup=arrays.ev_lineup,
+            game_id=np.empty(0),
+            n_unknown=0,
+            unknown_codes={},
+        )
+        n_ev = arrays.n_events
+        if mode == "eval":
+            cuts = checkpoint_cuts(arrays)[self.games]  # [n, 5]
+            self._game = np.repeat(self.games, len(EVAL_CHECKPOINTS))
+            self._cut = cuts.reshape(-1)
+            self._code = np.tile(np.arange(len(EVAL_CHECKPOINTS)), len(self.games))
+        elif mode == "all_events":
+            counts = n_ev[self.games] + 1
+            self._game = np.repeat(self.games, counts)
+            starts = np.repeat(np.cumsum(counts) - counts, counts)
+            self._cut = np.arange(counts.sum()) - starts
+            self._code = np.where(self._cut == 0, CHECKPOINT_CODE["pregame"], CHECKPOINT_CODE["random"])
+        else:
+            self._game = np.repeat(self.games, 2)
+            self._cut = np.zeros(len(self._game), dtype=np.int64)  # odd entries drawn per epoch
+            self._code = np.tile([CHECKPOINT_CODE["pregame"], CHECKPOINT_CODE["random"]], len(self.games))
+        margin = (arrays.home_pts - arrays.away_pts).astype(np.float64)
+        total = (arrays.home_pts + arrays.away_pts).astype(np.float64)
+        self._win = (margin > 0).astype(np.float32)
+        self._margin_z = np.asarray(target_norm.to_z("margin", margin), dtype=np.float32)
+        self._total_z = np.asarray(target_norm.to_z("total", total), dtype=np.float32)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the epoch whose random in-game cuts ``train`` mode returns."""
+        self.epoch = int(epoch)
+
+    def random_cut(self, game: int) -> int:
+        n = int(self.arrays.n_events[game])
+        if n == 0:
+            return 0
+        rng = np.random.default_rng([self.seed, self.epoch, int(game)])
+        return int(rng.integers(1, n + 1))
+
+    def __len__(self) -> int:
+        return len(self._game)
+
+    def cut_of(self, i: int) -> tuple[int, int, int]:
+        """(game index, cut, checkpoint code) of sample ``i``."""
+        g, code = int(self._game[i]), int(self._code[i])
+        if self.mode == "train" and code == CHECKPOINT_CODE["random"]:
+            return g, self.random_cut(g), code
+        return g, int(self._cut[i]), code
+
+    def __getitem__(self, i: int) -> Sample:
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        g, cut, code = self.cut_of(i)
+        a = self.arrays
+        start = int(a.event_offsets[g])
+        seq = self.tokenizer.sequence(self._ev, start, start + cut)
+        slots = a.starters[g] if cut == 0 else a.ev_on_court[start + cut - 1]
+        graph = self._graph(g, slots)
+        return Sample(
+            tokens=torch.from_numpy(seq["tokens"]),
+            time_left=torch.from_numpy(seq["time_left"]),
+            score_diff=torch.from_numpy(seq["score_diff"]),
+            lineup=torch.from_numpy(seq["lineup"]),
+            mask=torch.from_numpy(seq["mask"]),
+            graph=graph,
+            context=torch.from_numpy(a.context[g]),
+            win=float(self._win[g]),
+            margin=float(self._margin_z[g]),
+            total=float(self._total_z[g]),
+            checkpoint=code,
+            game_index=g,
+        )
+
+    def _graph(self, g: int, slots: np.ndarray) -> object:
+        a = self.arrays
+        poff = int(a.player_offsets[g])
+        home = slots[:5][slots[:5] >= 0].astype(np.int64)
+        away = slots[5:][slots[5:] >= 0].astype(np.int64)
+        chem = a.chem_matrix(g)
+        return self.graphs.build(
+            a.player_x[poff + home],
+            a.player_x[poff + away],
+            chem[np.ix_(home, home)],
+            chem[np.ix_(away, away)],
+        )
+
+
+def collate(samples: Sequence[Sample]) -> ModelBatch:
+    """Stack samples into a :class:`ModelBatch` (graphs batched with ``torch_geometric`` Batch)."""
+    from torch_geometric.data import Batch
+
+    if not samples:
+        raise ValueError("collate: empty list of samples")
+    return ModelBatch(
+        tokens=torch.stack([s.tokens for s in samples]),
+        time_left=torch.stack([s.time_left for s in samples]),
+        score_diff=torch.stack([s.score_diff for s in samples]),
+        lineup=torch.stack([s.lineup for s in samples]),
+        mask=torch.stack([s.mask for s in samples]),
+        graph=Batch.from_data_list([s.graph for s in samples]),
+        context=torch.stack([s.context for s in samples]),
+        win=torch.tensor([s.win for s in samples], dtype=torch.float32),
+        margin=torch.tensor([s.margin for s in samples], dtype=torch.float32),
+        total=torch.tensor([s.total for s in samples], dtype=torch.float32),
+        checkpoint=torch.tensor([s.checkpoint for s in samples], dtype=torch.int64),
+        game_index=torch.tensor([s.game_index for s in samples], dtype=torch.int64),
+    )
