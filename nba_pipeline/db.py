@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -56,15 +57,54 @@ def replace_rows(
     if missing or extra:
         raise ValueError(f"table {table.name!r}: missing columns {missing}, unexpected columns {extra}")
     df = df[cols]
-    # NaN/NA -> None so every driver writes NULL.
-    df = df.astype(object).where(pd.notna(df), None)
-    records = df.to_dict("records")
+    rows = _python_rows(df)
     cond = sa.and_(*[table.c[k] == v for k, v in where.items()]) if where else sa.true()
     with engine.begin() as conn:
         conn.execute(table.delete().where(cond))
-        for start in range(0, len(records), chunk_rows):
-            conn.execute(table.insert(), records[start : start + chunk_rows])
-    return len(records)
+        _bulk_insert(conn, table, cols, rows, chunk_rows)
+    return len(rows)
+
+
+def _python_rows(df: pd.DataFrame) -> list[tuple]:
+    """Rows as tuples of plain Python values (None for NaN/NA), column by column: far faster than
+    ``to_dict('records')`` on a ~570k-row season."""
+    columns = []
+    for name in df.columns:
+        s = df[name]
+        if s.dtype.kind in "iub" and not s.hasnans:  # numpy ints/bools without missing values
+            vals = s.to_numpy().tolist()
+        else:
+            vals = s.to_numpy(dtype=object, na_value=None).tolist()
+            if s.dtype == object and any(isinstance(v, np.generic) for v in vals[:1000]):
+                vals = [v.item() if isinstance(v, np.generic) else v for v in vals]
+        columns.append(vals)
+    return list(zip(*columns, strict=True)) if columns else []
+
+
+def _bulk_insert(
+    conn: sa.Connection, table: sa.Table, cols: list[str], rows: list[tuple], chunk: int
+) -> None:
+    """Insert inside the caller's transaction with the driver's fastest bulk path: sqlite3
+    ``executemany``, psycopg2 ``execute_values``; other drivers go through SQLAlchemy's insert."""
+    if not rows:
+        return
+    dialect = conn.dialect
+    col_sql = ", ".join(dialect.identifier_preparer.quote(c) for c in cols)
+    name = dialect.identifier_preparer.format_table(table)
+    if dialect.name == "sqlite":
+        sql = f"INSERT INTO {name} ({col_sql}) VALUES ({', '.join('?' * len(cols))})"
+        for start in range(0, len(rows), chunk):
+            conn.exec_driver_sql(sql, rows[start : start + chunk])
+    elif dialect.driver == "psycopg2":
+        from psycopg2.extras import execute_values
+
+        with conn.connection.driver_connection.cursor() as cur:
+            execute_values(cur, f"INSERT INTO {name} ({col_sql}) VALUES %s", rows, page_size=5000)
+    else:
+        for start in range(0, len(rows), chunk):
+            conn.execute(
+                table.insert(), [dict(zip(cols, r, strict=True)) for r in rows[start : start + chunk]]
+            )
 
 
 def read_table(

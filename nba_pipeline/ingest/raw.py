@@ -1,0 +1,227 @@
+"""Reading and validating the raw season files.
+
+Every reader checks the file's Parquet schema before loading it, so a malformed file fails with
+an error naming the file and the column (never a KeyError deep inside a transform), and a file
+that is simply absent degrades to ``None`` with a logged warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+log = logging.getLogger(__name__)
+
+SEASON_RE = re.compile(r"^\d{4}-\d{2}$")
+_PBP_FILE_RE = re.compile(r"^pbp_(\d{4}-\d{2})\.parquet$")
+
+
+class RawDataError(ValueError):
+    """A raw file is present but unusable (unreadable, missing column, wrong type, bad value)."""
+
+
+# Required columns per raw file and the kind of Arrow type each must have.
+# Kinds: int, float (int also accepted), str, bool, date (date or timestamp).
+PBP_COLUMNS: dict[str, str] = {
+    "GAME_ID": "str",
+    "EVENTNUM": "int",
+    "EVENTMSGTYPE": "int",
+    "EVENTMSGACTIONTYPE": "int",
+    "PERIOD": "int",
+    "PCTIMESTRING": "str",
+    "HOMEDESCRIPTION": "str",
+    "NEUTRALDESCRIPTION": "str",
+    "VISITORDESCRIPTION": "str",
+    "SCORE": "str",
+    "PERSON1TYPE": "int",
+    "PLAYER1_ID": "int",
+    "PLAYER1_TEAM_ID": "int",
+    "PERSON2TYPE": "int",
+    "PLAYER2_ID": "int",
+    "PLAYER2_TEAM_ID": "int",
+    "PERSON3TYPE": "int",
+    "PLAYER3_ID": "int",
+    "PLAYER3_TEAM_ID": "int",
+}
+LINEUP_COLUMNS: dict[str, str] = {
+    "GAME_ID": "str",
+    "ACTION_NUMBER": "int",
+    "HOME_ON": "str",
+    "AWAY_ON": "str",
+    "N_HOME_ON": "int",
+    "N_AWAY_ON": "int",
+}
+SHOT_COLUMNS: dict[str, str] = {
+    "GAME_ID": "str",
+    "GAME_DATE": "date",
+    "TEAM_ID": "int",
+    "PLAYER_ID": "int",
+    "SHOT_MADE": "bool",
+    "SHOT_TYPE": "str",
+    "BASIC_ZONE": "str",
+    "LOC_X": "float",
+    "LOC_Y": "float",
+    "SHOT_DISTANCE": "float",
+    "QUARTER": "int",
+    "SECS_LEFT_PERIOD": "int",
+    "GAME_EVENT_ID_MATCHED": "int",
+}
+GAME_COLUMNS: dict[str, str] = {
+    "game_id": "str",
+    "game_date": "date",
+    "season": "str",
+    "game_type": "str",
+    "neutral_site": "bool",
+    "team_id_home": "int",
+    "team_abbreviation_home": "str",
+    "team_id_road": "int",
+    "team_abbreviation_road": "str",
+    "pts_home": "int",
+    "pts_road": "int",
+    **{
+        f"{s}_{side}": "int"
+        for side in ("home", "road")
+        for s in (
+            "fgm",
+            "fga",
+            "fg3m",
+            "fg3a",
+            "ftm",
+            "fta",
+            "oreb",
+            "dreb",
+            "ast",
+            "stl",
+            "blk",
+            "tov",
+            "pf",
+        )
+    },
+    "possessions_home": "float",
+    "possessions_road": "float",
+    "minutes_home": "int",
+}
+PLAYER_COLUMNS: dict[str, str] = {
+    "PLAYER_ID": "int",
+    "PLAYER_NAME": "str",
+    "HEIGHT_IN": "float",
+    "WEIGHT_LB": "float",
+    "POSITION": "str",
+    "POSITION_SHOTS": "str",
+}
+
+SPECS: dict[str, dict[str, str]] = {
+    "pbp": PBP_COLUMNS,
+    "lineups": LINEUP_COLUMNS,
+    "shots": SHOT_COLUMNS,
+    "games": GAME_COLUMNS,
+    "players": PLAYER_COLUMNS,
+}
+SEASONAL = {"pbp", "lineups", "shots"}
+
+
+def raw_path(raw_dir: Path, kind: str, season: str | None = None) -> Path:
+    """``<raw>/<kind>_<season>.parquet`` for seasonal files, ``<raw>/<kind>.parquet`` otherwise."""
+    if kind in SEASONAL:
+        if season is None or not SEASON_RE.match(season):
+            raise ValueError(f"{kind} files are per season: season label 'YYYY-YY' required, got {season!r}")
+        return Path(raw_dir) / f"{kind}_{season}.parquet"
+    return Path(raw_dir) / f"{kind}.parquet"
+
+
+def seasons_in(raw_dir: Path) -> list[str]:
+    """Seasons that have a play-by-play file, sorted: the partitions of every seasonal asset."""
+    d = Path(raw_dir)
+    if not d.is_dir():
+        return []
+    return sorted(m.group(1) for p in d.iterdir() if (m := _PBP_FILE_RE.match(p.name)))
+
+
+def _kind_ok(t: pa.DataType, kind: str) -> bool:
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    if kind == "int":
+        return pa.types.is_integer(t)
+    if kind == "float":
+        return pa.types.is_integer(t) or pa.types.is_floating(t)
+    if kind == "str":
+        # all-null columns are stored as the Arrow null type
+        return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t)
+    if kind == "bool":
+        return pa.types.is_boolean(t)
+    if kind == "date":
+        return pa.types.is_date(t) or pa.types.is_timestamp(t)
+    raise ValueError(f"unknown column kind {kind!r}")
+
+
+def validate_schema(path: Path, schema: pa.Schema, spec: dict[str, str]) -> None:
+    """Raise :class:`RawDataError` naming the file and every missing or mistyped column."""
+    names = set(schema.names)
+    missing = [c for c in spec if c not in names]
+    if missing:
+        raise RawDataError(f"{path}: missing required column(s) {missing}")
+    wrong = [
+        f"column {c!r} has type {schema.field(c).type}, expected {kind}"
+        for c, kind in spec.items()
+        if not _kind_ok(schema.field(c).type, kind)
+    ]
+    if wrong:
+        raise RawDataError(f"{path}: " + "; ".join(wrong))
+
+
+def read_raw(
+    raw_dir: Path, kind: str, season: str | None = None, all_columns: bool = False
+) -> pd.DataFrame | None:
+    """Read one raw file after validating its schema.
+
+    Returns ``None`` (with a warning) when the file does not exist; raises :class:`RawDataError`
+    when it exists but is unreadable or lacks a required column of the right type. Only the
+    required columns are loaded unless ``all_columns``.
+    """
+    path = raw_path(raw_dir, kind, season)
+    if not path.exists():
+        log.warning("raw file %s not found: %s for season %s degrade to no rows", path, kind, season)
+        return None
+    spec = SPECS[kind]
+    try:
+        schema = pq.read_schema(path)
+    except Exception as exc:  # pyarrow raises several types for corrupt files
+        raise RawDataError(f"{path}: unreadable parquet file ({type(exc).__name__}: {exc})") from exc
+    validate_schema(path, schema, spec)
+    try:
+        df = pd.read_parquet(path, columns=None if all_columns else list(spec))
+    except Exception as exc:
+        raise RawDataError(f"{path}: unreadable parquet file ({type(exc).__name__}: {exc})") from exc
+    df.attrs["source_path"] = str(path)
+    return df
+
+
+def parse_clock(values: pd.Series, path: str, column: str) -> pd.Series:
+    """``M:SS`` (optionally ``M:SS.f``) -> seconds as float; a bad value raises naming file, column
+    and the first offending value."""
+    arr = pa.array(values.to_numpy(dtype=object), type=pa.large_string())
+    parts = pc.split_pattern(arr, ":")
+    ok = pc.equal(pc.list_value_length(parts), 2)
+    if pc.all(pc.fill_null(ok, False)).as_py():
+        try:
+            mins = pc.cast(pc.list_element(parts, 0), pa.float64()).to_numpy(zero_copy_only=False)
+            secs = pc.cast(pc.list_element(parts, 1), pa.float64()).to_numpy(zero_copy_only=False)
+            out = mins * 60 + secs
+            if not np.isnan(out).any():
+                return pd.Series(out, index=values.index)
+        except pa.ArrowInvalid:
+            pass
+    # slow path only to name the offending value
+    m = values.str.extract(r"^\s*(\d+):(\d{1,2}(?:\.\d+)?)\s*$")
+    bad = m[0].isna() | m[1].isna()
+    first = values[bad].iloc[0] if bad.any() else None
+    raise RawDataError(
+        f"{path}: column {column!r} has unparsable clock value {first!r} ({int(bad.sum())} rows)"
+    )
