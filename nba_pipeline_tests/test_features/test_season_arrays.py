@@ -1,0 +1,168 @@
+"""Season arrays: one vectorized build of every model input, saved and loaded as one .npz."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nba_pipeline.features.graphs import NODE_FEATURES, default_node_vector
+from nba_pipeline.features.season_arrays import SeasonArrays, build_season_arrays, season_path
+from nba_pipeline.features.tokenizer import CLS, EventTokenizer
+from nba_pipeline.models.dataset import (
+    NBADataset,
+    collate,
+    score_diff_std_from_arrays,
+    target_norm_from_arrays,
+)
+from nba_pipeline_tests.test_features.real import real_inputs
+from nba_pipeline_tests.test_features.synthetic import (
+    synthetic_games,
+    synthetic_player_features,
+    synthetic_plays,
+    synthetic_team_game_features,
+)
+
+
+@pytest.fixture()
+def synth():
+    plays = synthetic_plays(n_games=3, events_per_period=20)
+    games = synthetic_games(plays)
+    pf = synthetic_player_features([1, 2, 3, 4, 5, 6, 101, 102], "2022-10-01")
+    return plays, games, pf, synthetic_team_game_features(games)
+
+
+def test_arrays_hold_every_event_game_and_player_with_consistent_offsets(synth):
+    plays, games, pf, tgf = synth
+    a = build_season_arrays(plays.sample(frac=1, random_state=0), games, pf, tgf, season="2022-23")
+    assert a.n_games == 3 and len(a.ev_token) == len(plays) == a.event_offsets[-1]
+    assert a.n_events.tolist() == [88, 88, 88]
+    assert list(a.game_id) == sorted(games["game_id"])  # dates increase with the id here
+    assert a.context.shape == (3, 32) and a.player_x.shape == (len(a.player_id), 16)
+    # players of a game: 8 home (1..8) + 8 away (101..108), sorted by id
+    assert np.diff(a.player_offsets).tolist() == [16, 16, 16]
+    assert a.player_id[:16].tolist() == list(range(1, 9)) + list(range(101, 109))
+    # starters: the first event's on-court players (home 1..5, away 101..105)
+    assert a.player_id[a.starters[0].astype(int)].tolist() == [1, 2, 3, 4, 5, 101, 102, 103, 104, 105]
+    # events reordered back to (game, seq) although the input was shuffled
+    first = plays.sort_values(["game_id", "seq"]).iloc[: a.n_events[0]]
+    tokens, _ = EventTokenizer.token_ids(first["event_type"].to_numpy(), first["side"].to_numpy())
+    assert (a.ev_token[: a.n_events[0]] == tokens).all()
+    # node features: players 1-6, 101, 102 have a snapshot; 7, 8, 103-108 take the defaults
+    assert a.player_found[:16].tolist() == [True] * 6 + [False] * 2 + [True] * 2 + [False] * 6
+    np.testing.assert_array_equal(a.player_x[7], default_node_vector())
+    np.testing.assert_allclose(
+        a.player_x[0], pf.set_index("player_id").loc[1, list(NODE_FEATURES)].to_numpy(float), rtol=1e-6
+    )
+    assert a.report["node_rows_without_snapshot"] == 3 * 8
+
+
+def test_chemistry_counts_minutes_of_earlier_games_only(synth):
+    plays, games, pf, tgf = synth
+    a = build_season_arrays(plays, games, pf, tgf)
+    ids = a.player_id[: a.player_offsets[1]]
+    i4, i5 = int(np.flatnonzero(ids == 4)[0]), int(np.flatnonzero(ids == 5)[0])
+    assert a.chem_matrix(0)[i4, i5] == 0.0  # first game: no earlier minutes
+    m1, m2 = a.chem_matrix(1)[i4, i5], a.chem_matrix(2)[i4, i5]
+    assert m1 == pytest.approx(48.0, abs=0.5) and m2 == pytest.approx(2 * m1, rel=1e-3)
+    assert (a.chem_matrix(2) == a.chem_matrix(2).T).all() and (np.diag(a.chem_matrix(2)) == 0).all()
+
+
+def test_save_and_load_round_trip_exactly(synth, tmp_path):
+    plays, games, pf, tgf = synth
+    a = build_season_arrays(plays, games, pf, tgf, season="2022-23")
+    path = a.save(season_path("2022-23", tmp_path))
+    assert path.name == "season_2022-23.npz" and not list(tmp_path.glob("*.tmp*"))
+    b = SeasonArrays.load(path)
+    assert b.season == "2022-23" and b.report == a.report
+    for name in (
+        "game_id",
+        "game_date",
+        "context",
+        "ev_token",
+        "ev_lineup",
+        "ev_on_court",
+        "player_x",
+        "chem_minutes",
+    ):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+        assert getattr(a, name).dtype == getattr(b, name).dtype
+
+
+def test_concat_shifts_offsets(synth):
+    plays, games, pf, tgf = synth
+    a = build_season_arrays(plays, games, pf, tgf)
+    c = SeasonArrays.concat([a, a])
+    c.validate()
+    assert c.n_games == 6 and (c.n_events == np.tile(a.n_events, 2)).all()
+    np.testing.assert_array_equal(c.chem_matrix(4), a.chem_matrix(1))
+
+
+def test_game_without_a_games_row_or_score_fails_naming_it(synth):
+    plays, games, pf, tgf = synth
+    with pytest.raises(ValueError, match="games: no row for 1 games"):
+        build_season_arrays(plays, games.iloc[1:], pf, tgf)
+    bad = games.astype({"home_pts": "float"}).copy()
+    bad.loc[0, "home_pts"] = np.nan
+    with pytest.raises(ValueError, match="final score missing"):
+        build_season_arrays(plays, bad, pf, tgf)
+
+
+def test_missing_analytics_tables_degrade_to_defaults_and_say_so(synth, caplog):
+    plays, games, _, _ = synth
+    a = build_season_arrays(plays, games, None, None)
+    assert a.report["player_features_missing"] and a.report["team_game_features_missing"]
+    assert "no player_features" in caplog.text
+    assert np.isfinite(a.context).all() and (a.player_x == default_node_vector()).all()
+
+
+def test_builders_produce_tensors_for_100_real_games_at_several_cuts_without_nan(nba_raw_dir):
+    """100 real 2023-24 games: season arrays, then every checkpoint and a random cut, no NaN."""
+    plays, games, tgf = real_inputs(nba_raw_dir, "2023-24", 100)
+    a = build_season_arrays(plays, games, None, tgf, season="2023-24")
+    assert a.n_games == 100
+    print(f"\n100 real games: {len(a.ev_token)} events, report {a.report}")
+    assert a.report["events_full_lineup"] / len(a.ev_token) > 0.99
+    assert a.report["games_full_starters"] == 100
+    assert a.report["games_without_team_features"] == 0
+    norm, sd = target_norm_from_arrays(a), score_diff_std_from_arrays(a)
+    n_checked = 0
+    for mode in ("eval", "train"):
+        ds = NBADataset(a, norm, sd, mode=mode, seed=3)
+        for lo in range(0, len(ds), 50):
+            b = collate([ds[i] for i in range(lo, min(lo + 50, len(ds)))])
+            for t in (
+                b.time_left,
+                b.score_diff,
+                b.lineup,
+                b.context,
+                b.win,
+                b.margin,
+                b.total,
+                b.graph.x,
+                b.graph.edge_weight,
+            ):
+                assert torch_finite(t)
+            assert (b.tokens[:, 0] == CLS).all() and b.mask[:, 0].all()
+            assert (b.graph.num_nodes == 10 * len(b)) and b.graph.edge_index.shape[1] == 50 * len(b)
+            n_checked += len(b)
+    assert n_checked == 100 * 5 + 100 * 2
+    # end-of-game cut: the final score in the sequence equals the label
+    last = int(a.event_offsets[1]) - 1
+    assert int(a.ev_score_diff[last]) == int(a.home_pts[0] - a.away_pts[0])
+
+
+def torch_finite(t) -> bool:
+    import torch
+
+    return bool(torch.isfinite(t.float()).all())
+
+
+def test_real_team_features_land_in_the_context_vector(nba_raw_dir):
+    plays, games, tgf = real_inputs(nba_raw_dir, "2023-24", 100)
+    a = build_season_arrays(plays, games, None, tgf)
+    home = tgf[tgf["is_home"]].set_index("game_id")
+    np.testing.assert_allclose(
+        a.context[:, 0], home.loc[list(a.game_id), "ortg_z"].to_numpy(), rtol=1e-5, atol=1e-6
+    )
+    assert isinstance(a.report["context_missing"], dict) and pd.notna(a.context).all()
