@@ -1,0 +1,120 @@
+"""Forecast metrics: accuracy, Brier, log loss, margin/total MAE in points, per checkpoint; calibration.
+
+Plain numpy functions (torch tensors are accepted and converted) so that the trainer, the asset
+checks and the evaluation report compute the same numbers the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nba_pipeline.models.batch import CHECKPOINTS
+from nba_pipeline.models.norm import TargetNorm
+
+EPS = 1e-7  # probability clip for log loss: a single p=0 miss costs ~16, not inf
+
+
+def _np(a: Any) -> np.ndarray:
+    if hasattr(a, "detach"):
+        a = a.detach().cpu().numpy()
+    return np.asarray(a, dtype=np.float64).reshape(-1)
+
+
+def win_metrics(prob: Any, win: Any) -> dict[str, float]:
+    """Accuracy (p >= 0.5 means a home-win call), Brier score and log loss of home-win probabilities."""
+    p, y = _np(prob), _np(win)
+    if p.shape != y.shape:
+        raise ValueError(f"prob has {p.size} values, win has {y.size}")
+    if p.size == 0:
+        raise ValueError("no samples to score")
+    if not np.isfinite(p).all() or (p < 0).any() or (p > 1).any():
+        raise ValueError("probabilities must be finite and in [0, 1]")
+    pc = np.clip(p, EPS, 1 - EPS)
+    return {
+        "accuracy": float(np.mean((p >= 0.5) == (y >= 0.5))),
+        "brier": float(np.mean((p - y) ** 2)),
+        "log_loss": float(-np.mean(y * np.log(pc) + (1 - y) * np.log(1 - pc))),
+    }
+
+
+def forecast_metrics(
+    prob: Any,
+    margin_z_pred: Any,
+    total_z_pred: Any,
+    win: Any,
+    margin_z: Any,
+    total_z: Any,
+    checkpoint: Any,
+    norm: TargetNorm,
+) -> dict[str, dict[str, float]]:
+    """Metrics over all samples (key ``"all"``) and per checkpoint name present in ``checkpoint``.
+
+    Regression inputs are standardized (z); MAEs are reported in points: |dz| * std.
+    """
+    p, y = _np(prob), _np(win)
+    dm = np.abs(_np(margin_z_pred) - _np(margin_z)) * norm.margin_std
+    dt = np.abs(_np(total_z_pred) - _np(total_z)) * norm.total_std
+    code = _np(checkpoint).astype(np.int64)
+    if not (p.size == dm.size == dt.size == code.size):
+        raise ValueError("all inputs must have one value per sample")
+    if code.size and ((code < 0) | (code >= len(CHECKPOINTS))).any():
+        raise ValueError(f"checkpoint codes must be in 0..{len(CHECKPOINTS) - 1}")
+
+    def group(sel: np.ndarray) -> dict[str, float]:
+        return {
+            "n": int(sel.sum()),
+            **win_metrics(p[sel], y[sel]),
+            "margin_mae": float(dm[sel].mean()),
+            "total_mae": float(dt[sel].mean()),
+        }
+
+    out = {"all": group(np.ones(p.size, dtype=bool))}
+    for c in np.unique(code):
+        out[CHECKPOINTS[c]] = group(code == c)
+    return out
+
+
+def calibration_bins(
+    prob: Any, win: Any, n_bins: int = 10, strategy: str = "quantile"
+) -> list[dict[str, float]]:
+    """Predictions binned by decile (``quantile``: equal counts; ``uniform``: [0, .1), [.1, .2), ...).
+
+    Each bin: lower/upper edge, count, mean predicted probability, actual home-win rate. Empty
+    bins (uniform strategy) are kept with count 0 and NaN rates so the table always has n_bins rows.
+    """
+    p, y = _np(prob), _np(win)
+    if p.shape != y.shape or p.size == 0:
+        raise ValueError("prob and win must be non-empty and of equal length")
+    if strategy == "quantile":
+        order = np.argsort(p, kind="stable")
+        ranks = np.empty(p.size, dtype=np.int64)
+        ranks[order] = np.arange(p.size)
+        idx = ranks * n_bins // p.size  # equal-count bins (sizes differ by at most one)
+    elif strategy == "uniform":
+        idx = np.clip((p * n_bins).astype(np.int64), 0, n_bins - 1)
+    else:
+        raise ValueError(f"strategy must be 'quantile' or 'uniform', got {strategy!r}")
+    counts = np.bincount(idx, minlength=n_bins)
+    sum_p = np.bincount(idx, weights=p, minlength=n_bins)
+    sum_y = np.bincount(idx, weights=y, minlength=n_bins)
+    bins = []
+    for b in range(n_bins):
+        sel = idx == b
+        n = int(counts[b])
+        if strategy == "uniform":
+            lo, hi = b / n_bins, (b + 1) / n_bins
+        else:
+            lo, hi = (float(p[sel].min()), float(p[sel].max())) if n else (float("nan"), float("nan"))
+        bins.append(
+            {
+                "bin": b,
+                "lower": lo,
+                "upper": hi,
+                "count": n,
+                "mean_pred": float(sum_p[b] / n) if n else float("nan"),
+                "win_rate": float(sum_y[b] / n) if n else float("nan"),
+            }
+        )
+    return bins

@@ -1,0 +1,375 @@
+"""FusionTrainer: trains an NBAForecaster on ModelBatch loaders (spec Task 4.4).
+
+AdamW, cosine (per epoch) or reduce-on-plateau schedule, gradient clipping, early stopping on
+validation loss, best checkpoint by validation loss, per-epoch log with validation metrics per
+checkpoint (``evaluate.metrics``), seeded and resumable:
+
+- ``checkpoint_dir/last.pt`` is rewritten atomically after every epoch with everything the next
+  epoch depends on (model, optimizer, scheduler, epoch, history, early-stopping state and every
+  RNG state: python, numpy, torch, CUDA, and the loaders' own generators). ``fit`` resumes from
+  it, so an interrupted run continues exactly where it stopped; on CPU the result is bitwise
+  identical to an uninterrupted run.
+- ``checkpoint_dir/best.pt`` holds the weights of the best epoch with its metrics.
+
+Reproducibility needs the model built after ``seed_everything(config.seed)`` and loaders
+whose randomness comes from torch's generators (the default) or a dataset with ``set_epoch``.
+On GPU, results match up to floating-point noise (scatter operations are not deterministic).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from nba_pipeline.evaluate.metrics import forecast_metrics
+from nba_pipeline.models.batch import ModelBatch
+from nba_pipeline.models.forecaster import NBAForecaster
+from nba_pipeline.models.loss import LossWeights, multitask_loss
+from nba_pipeline.models.norm import TargetNorm
+
+log = logging.getLogger(__name__)
+
+LAST, BEST = "last.pt", "best.pt"
+# Fields that may differ between an interrupted run and its resumption.
+_RESUMABLE_CHANGES = {"max_epochs", "patience", "device"}
+
+
+@dataclass
+class TrainConfig:
+    lr: float = 1e-4
+    weight_decay: float = 1e-5
+    max_epochs: int = 50
+    patience: int = 10  # epochs without a better validation loss before stopping
+    grad_clip: float = 1.0
+    scheduler: str = "cosine"  # "cosine" (annealed over max_epochs) or "plateau"
+    min_lr: float = 0.0
+    seed: int = 0
+    device: str = "auto"  # "auto": cuda when available, else cpu
+    loss_weights: LossWeights = field(default_factory=LossWeights)
+
+    def __post_init__(self) -> None:
+        if self.scheduler not in ("cosine", "plateau"):
+            raise ValueError(f"scheduler must be 'cosine' or 'plateau', got {self.scheduler!r}")
+        if self.max_epochs < 1 or self.patience < 1:
+            raise ValueError("max_epochs and patience must be >= 1")
+        if isinstance(self.loss_weights, dict):
+            self.loss_weights = LossWeights(**self.loss_weights)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TrainResult:
+    best_epoch: int
+    best_val_loss: float
+    best_metrics: dict[str, dict[str, float]]
+    history: list[dict[str, Any]]
+    best_checkpoint: Path
+    last_checkpoint: Path
+    stopped_early: bool
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and torch (CPU and CUDA)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def _loader_generators(loader: Iterable) -> list[torch.Generator]:
+    """torch Generators a DataLoader draws from (its own and its sampler's), if any."""
+    gens = []
+    for owner in (loader, getattr(loader, "sampler", None), getattr(loader, "batch_sampler", None)):
+        g = getattr(owner, "generator", None)
+        if isinstance(g, torch.Generator) and all(g is not h for h in gens):
+            gens.append(g)
+    return gens
+
+
+def _set_epoch(loader: Iterable, epoch: int) -> None:
+    """Let datasets/samplers that draw per-epoch randomness (random cuts) key it on the epoch."""
+    for owner in (getattr(loader, "dataset", None), getattr(loader, "sampler", None)):
+        if owner is not None and callable(getattr(owner, "set_epoch", None)):
+            owner.set_epoch(epoch)
+
+
+def _atomic_save(obj: Any, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+class FusionTrainer:
+    """Trains ``model``; writes ``best.pt`` and ``last.pt`` into ``checkpoint_dir``."""
+
+    def __init__(
+        self,
+        model: NBAForecaster,
+        config: TrainConfig,
+        norm: TargetNorm,
+        checkpoint_dir: str | Path,
+        on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.norm = norm
+        self.device = resolve_device(config.device)
+        self.model = model.to(self.device)
+        self.checkpoint_dir = Path(checkpoint_dir)
+        self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        self.on_epoch_end = on_epoch_end
+        self.optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        if config.scheduler == "cosine":
+            self.scheduler: Any = torch.optim.lr_scheduler.CosineAnnealingLR(
+                self.optimizer, T_max=config.max_epochs, eta_min=config.min_lr
+            )
+        else:
+            self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                self.optimizer, factor=0.5, patience=max(1, config.patience // 3), min_lr=config.min_lr
+            )
+
+    # ------------------------------------------------------------------ one pass
+    def _train_epoch(self, loader: Iterable[ModelBatch], epoch: int) -> dict[str, float]:
+        self.model.train()
+        w = self.config.loss_weights
+        sums = {"loss": 0.0, "win": 0.0, "margin": 0.0, "total": 0.0}
+        n_total = 0
+        for i, batch in enumerate(loader):
+            batch = batch.to(self.device)
+            out = self.model(batch)
+            loss, parts = multitask_loss(out, batch, w)
+            if not torch.isfinite(loss):
+                detail = ", ".join(f"{k}={v.item():.4g}" for k, v in parts.items())
+                raise FloatingPointError(
+                    f"non-finite training loss {loss.item()} at epoch {epoch}, batch {i} ({detail}); "
+                    "check the inputs of this batch for NaN/inf or lower the learning rate"
+                )
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+            self.optimizer.step()
+            n = len(batch)
+            n_total += n
+            sums["loss"] += loss.item() * n
+            for k, v in parts.items():
+                sums[k] += v.item() * n
+        if n_total == 0:
+            raise ValueError(f"the training loader yielded no samples at epoch {epoch}")
+        return {k: v / n_total for k, v in sums.items()}
+
+    @torch.no_grad()
+    def evaluate(self, loader: Iterable[ModelBatch], epoch: int | None = None) -> tuple[float, dict]:
+        """Validation loss (sample-weighted mean) and metrics over all samples and per checkpoint."""
+        self.model.eval()
+        w = self.config.loss_weights
+        loss_sum, n_total = 0.0, 0
+        cols: dict[str, list[torch.Tensor]] = {k: [] for k in ("p", "m", "t", "win", "margin", "total", "ck")}
+        for i, batch in enumerate(loader):
+            batch = batch.to(self.device)
+            out = self.model(batch)
+            loss, _ = multitask_loss(out, batch, w)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(
+                    f"non-finite validation loss {loss.item()} at epoch {epoch}, batch {i}"
+                )
+            loss_sum += loss.item() * len(batch)
+            n_total += len(batch)
+            for key, value in (
+                ("p", torch.sigmoid(out["win_logit"])),
+                ("m", out["margin"]),
+                ("t", out["total"]),
+                ("win", batch.win),
+                ("margin", batch.margin),
+                ("total", batch.total),
+                ("ck", batch.checkpoint),
+            ):
+                cols[key].append(value.detach().cpu())
+        if n_total == 0:
+            raise ValueError("the validation loader yielded no samples")
+        c = {k: torch.cat(v) for k, v in cols.items()}
+        metrics = forecast_metrics(
+            c["p"], c["m"], c["t"], c["win"], c["margin"], c["total"], c["ck"], self.norm
+        )
+        return loss_sum / n_total, metrics
+
+    # ------------------------------------------------------------------ state
+    def _rng_state(self, loaders: list[Iterable]) -> dict[str, Any]:
+        return {
+            "python": random.getstate(),
+            "numpy": np.random.get_state(),
+            "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+            "loaders": [[g.get_state() for g in _loader_generators(ld)] for ld in loaders],
+        }
+
+    def _set_rng_state(self, state: dict[str, Any], loaders: list[Iterable]) -> None:
+        random.setstate(state["python"])
+        np.random.set_state(state["numpy"])
+        torch.set_rng_state(state["torch"])
+        if state["cuda"] is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda"])
+        for ld, saved in zip(loaders, state["loaders"], strict=True):
+            gens = _loader_generators(ld)
+            if len(gens) != len(saved):
+                raise ValueError(
+                    "the loaders' generators differ from the checkpoint's; cannot resume exactly"
+                )
+            for g, s in zip(gens, saved, strict=True):
+                g.set_state(s)
+
+    def _check_resumable(self, saved: dict[str, Any]) -> None:
+        now = self.config.to_dict()
+        diff = {k for k in now if k not in _RESUMABLE_CHANGES and now[k] != saved.get(k)}
+        if diff:
+            raise ValueError(
+                f"{self.checkpoint_dir / LAST} was written with a different TrainConfig "
+                f"({', '.join(sorted(diff))}); use another checkpoint_dir or resume=False"
+            )
+
+    # ------------------------------------------------------------------ main loop
+    def fit(
+        self, train_loader: Iterable[ModelBatch], val_loader: Iterable[ModelBatch], resume: bool = True
+    ) -> TrainResult:
+        """Train until ``max_epochs`` or early stopping; resume from ``last.pt`` when present."""
+        cfg = self.config
+        last_path, best_path = self.checkpoint_dir / LAST, self.checkpoint_dir / BEST
+        loaders = [train_loader, val_loader]
+        history: list[dict[str, Any]] = []
+        best_val, best_epoch, bad_epochs, start = math.inf, -1, 0, 0
+        best_metrics: dict[str, dict[str, float]] = {}
+        if resume and last_path.exists():
+            state = torch.load(last_path, map_location=self.device, weights_only=False)
+            self._check_resumable(state["train_config"])
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.scheduler.load_state_dict(state["scheduler"])
+            history = state["history"]
+            best_val, best_epoch, bad_epochs = state["best_val"], state["best_epoch"], state["bad_epochs"]
+            best_metrics = state["best_metrics"]
+            start = state["epoch"] + 1
+            self._set_rng_state(state["rng"], loaders)
+            log.info("resuming from %s after epoch %d", last_path, state["epoch"])
+            if state.get("stopped_early"):
+                start = cfg.max_epochs  # nothing left to do
+        else:
+            seed_everything(cfg.seed)
+            for ld in loaders:
+                for g in _loader_generators(ld):
+                    g.manual_seed(cfg.seed)
+        stopped_early = False
+        for epoch in range(start, cfg.max_epochs):
+            t0 = time.perf_counter()
+            _set_epoch(train_loader, epoch)
+            train = self._train_epoch(train_loader, epoch)
+            val_loss, metrics = self.evaluate(val_loader, epoch)
+            lr = self.optimizer.param_groups[0]["lr"]
+            if cfg.scheduler == "cosine":
+                self.scheduler.step()
+            else:
+                self.scheduler.step(val_loss)
+            improved = val_loss < best_val
+            if improved:
+                best_val, best_epoch, bad_epochs, best_metrics = val_loss, epoch, 0, metrics
+                _atomic_save(
+                    {
+                        "model": self.model.state_dict(),
+                        "model_config": self.model.cfg.to_dict(),
+                        "train_config": cfg.to_dict(),
+                        "norm": self.norm.to_dict(),
+                        "epoch": epoch,
+                        "val_loss": val_loss,
+                        "metrics": metrics,
+                    },
+                    best_path,
+                )
+            else:
+                bad_epochs += 1
+            stopped_early = bad_epochs >= cfg.patience
+            entry = {
+                "epoch": epoch,
+                "train_loss": train["loss"],
+                "train_parts": {k: train[k] for k in ("win", "margin", "total")},
+                "val_loss": val_loss,
+                "val_metrics": metrics,
+                "lr": lr,
+                "best": improved,
+                "seconds": time.perf_counter() - t0,
+            }
+            history.append(entry)
+            a = metrics["all"]
+            log.info(
+                "epoch %d train %.4f val %.4f acc %.3f brier %.4f logloss %.4f margin MAE %.2f total MAE %.2f%s",  # noqa: E501
+                epoch,
+                train["loss"],
+                val_loss,
+                a["accuracy"],
+                a["brier"],
+                a["log_loss"],
+                a["margin_mae"],
+                a["total_mae"],
+                " *" if improved else "",
+            )
+            _atomic_save(
+                {
+                    "model": self.model.state_dict(),
+                    "optimizer": self.optimizer.state_dict(),
+                    "scheduler": self.scheduler.state_dict(),
+                    "epoch": epoch,
+                    "history": history,
+                    "best_val": best_val,
+                    "best_epoch": best_epoch,
+                    "best_metrics": best_metrics,
+                    "bad_epochs": bad_epochs,
+                    "stopped_early": stopped_early,
+                    "train_config": cfg.to_dict(),
+                    "model_config": self.model.cfg.to_dict(),
+                    "rng": self._rng_state(loaders),
+                },
+                last_path,
+            )
+            if self.on_epoch_end is not None:
+                self.on_epoch_end(entry)
+            if stopped_early:
+                log.info("early stopping after epoch %d (best epoch %d)", epoch, best_epoch)
+                break
+        if best_epoch < 0:
+            raise RuntimeError("training ran no epoch; nothing to return")
+        stopped_early = stopped_early or bool(history and history[-1]["epoch"] < cfg.max_epochs - 1)
+        return TrainResult(
+            best_epoch=best_epoch,
+            best_val_loss=best_val,
+            best_metrics=best_metrics,
+            history=history,
+            best_checkpoint=best_path,
+            last_checkpoint=last_path,
+            stopped_early=stopped_early,
+        )
+
+
+def load_best(checkpoint_dir: str | Path, device: str = "cpu") -> tuple[NBAForecaster, TargetNorm, dict]:
+    """The best model of a training run (in eval mode), its target norm and the checkpoint dict."""
+    from nba_pipeline.models.forecaster import ForecasterConfig
+
+    path = Path(checkpoint_dir) / BEST
+    if not path.exists():
+        raise FileNotFoundError(f"no best checkpoint at {path}")
+    state = torch.load(path, map_location=device, weights_only=False)
+    model = NBAForecaster(ForecasterConfig.from_dict(state["model_config"]))
+    model.load_state_dict(state["model"])
+    return model.eval(), TargetNorm.from_dict(state["norm"]), state

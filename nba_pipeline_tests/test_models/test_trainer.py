@@ -1,0 +1,162 @@
+"""FusionTrainer on synthetic ModelBatches: learning, checkpoints, reproducibility, resume, NaN."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from nba_pipeline.models.forecaster import NBAForecaster
+from nba_pipeline.models.swap import swap_sides
+from nba_pipeline.models.trainer import FusionTrainer, TrainConfig, load_best, seed_everything
+from nba_pipeline_tests.test_models.synthetic import (
+    NORM,
+    SampleList,
+    collate,
+    make_samples,
+    synthetic_swap,
+    tiny_config,
+)
+
+TRAIN = make_samples(256, seed=1)
+VAL = make_samples(96, seed=2)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    """One intra-op thread: on a small, shared CPU, thread contention made these tiny models ~30x slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _loaders(train=TRAIN, val=VAL, batch_size=32):
+    return (
+        DataLoader(SampleList(train), batch_size=batch_size, shuffle=True, collate_fn=collate),
+        DataLoader(SampleList(val), batch_size=64, shuffle=False, collate_fn=collate),
+    )
+
+
+def _run(tmp_path, name, cfg, on_epoch_end=None, resume=True, model_seed=None):
+    seed_everything(cfg.seed if model_seed is None else model_seed)
+    model = NBAForecaster(tiny_config())
+    trainer = FusionTrainer(model, cfg, NORM, tmp_path / name, on_epoch_end=on_epoch_end)
+    return trainer.fit(*_loaders(), resume=resume), model
+
+
+def _comparable(history):
+    return [{k: v for k, v in e.items() if k != "seconds"} for e in history]
+
+
+FAST = TrainConfig(lr=3e-3, max_epochs=20, patience=20, device="cpu", seed=0)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    return _run(tmp_path_factory.mktemp("trained"), "run", FAST)
+
+
+def test_loss_decreases_and_validation_improves_on_a_learnable_task(trained):
+    result, _ = trained
+    train = [e["train_loss"] for e in result.history]
+    val = [e["val_loss"] for e in result.history]
+    print("train loss", [round(x, 3) for x in train])
+    print("val loss", [round(x, 3) for x in val])
+    assert train[-1] < 0.6 * train[0]
+    assert min(val) < 0.7 * val[0]
+    acc = result.best_metrics["all"]["accuracy"]
+    assert acc > 0.75, f"validation accuracy {acc:.3f} on a learnable synthetic task"
+
+
+def test_history_logs_losses_lr_and_metrics_per_checkpoint(trained):
+    result, _ = trained
+    e = result.history[0]
+    assert set(e) >= {"epoch", "train_loss", "val_loss", "val_metrics", "lr", "train_parts"}
+    assert math.isclose(e["lr"], FAST.lr)
+    assert result.history[-1]["lr"] < FAST.lr  # cosine schedule anneals
+    m = e["val_metrics"]
+    assert set(m) == {"all", "pregame", "end_q1", "halftime", "end_q3", "q4_5min", "random"}
+    assert sum(m[k]["n"] for k in m if k != "all") == m["all"]["n"] == len(VAL)
+    for key in ("accuracy", "brier", "log_loss", "margin_mae", "total_mae"):
+        assert math.isfinite(m["all"][key])
+
+
+def test_best_checkpoint_holds_the_epoch_with_the_lowest_validation_loss(trained):
+    result, _ = trained
+    val = [e["val_loss"] for e in result.history]
+    assert result.best_epoch == val.index(min(val))
+    assert result.best_checkpoint.exists()
+    model, norm, state = load_best(result.best_checkpoint.parent)
+    assert state["epoch"] == result.best_epoch and norm == NORM
+    trainer = FusionTrainer(model, FAST, NORM, result.best_checkpoint.parent / "reeval")
+    val_loss, _ = trainer.evaluate(_loaders()[1])
+    assert math.isclose(val_loss, min(val), rel_tol=1e-5)
+
+
+def test_trained_model_turns_a_clear_home_favourite_into_an_underdog_when_sides_are_swapped(trained):
+    _, model = trained
+    batch = collate(VAL)
+    p = model.predict(batch, NORM)["win_prob"]
+    p_swapped = model.predict(swap_sides(batch, synthetic_swap(), NORM), NORM)["win_prob"]
+    favourites = p > 0.7
+    assert favourites.sum() >= 10
+    flipped = (p_swapped[favourites] < 0.5).float().mean().item()
+    print(f"{int(favourites.sum())} favourites, {flipped:.0%} become underdogs after the swap")
+    assert flipped >= 0.9
+
+
+def test_same_seed_gives_the_same_metrics_and_another_seed_does_not(tmp_path):
+    cfg = TrainConfig(lr=3e-3, max_epochs=3, patience=3, device="cpu", seed=5)
+    a, _ = _run(tmp_path, "a", cfg)
+    b, _ = _run(tmp_path, "b", cfg)
+    assert _comparable(a.history) == _comparable(b.history)
+    c, _ = _run(tmp_path, "c", TrainConfig(lr=3e-3, max_epochs=3, patience=3, device="cpu", seed=6))
+    assert _comparable(a.history) != _comparable(c.history)
+
+
+def test_resume_after_an_interruption_gives_the_same_result_as_an_uninterrupted_run(tmp_path):
+    cfg = TrainConfig(lr=3e-3, max_epochs=5, patience=5, device="cpu", seed=3)
+    full, _ = _run(tmp_path, "full", cfg)
+
+    class Interrupted(Exception):
+        pass
+
+    def stop_after_epoch_1(entry):
+        if entry["epoch"] == 1:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        _run(tmp_path, "resumed", cfg, on_epoch_end=stop_after_epoch_1)
+    # A fresh process: different initial weights and RNG state, then resume from last.pt.
+    torch.manual_seed(999)
+    resumed, _ = _run(tmp_path, "resumed", cfg, model_seed=12345)
+    assert [e["epoch"] for e in resumed.history] == list(range(5))
+    assert _comparable(resumed.history) == _comparable(full.history)
+    assert resumed.best_epoch == full.best_epoch
+
+
+def test_resume_refuses_a_checkpoint_written_with_another_config(tmp_path):
+    _run(tmp_path, "run", TrainConfig(lr=3e-3, max_epochs=1, device="cpu"))
+    with pytest.raises(ValueError, match="lr"):
+        _run(tmp_path, "run", TrainConfig(lr=1e-3, max_epochs=2, device="cpu"))
+
+
+def test_nan_loss_stops_with_an_error_naming_epoch_and_batch(tmp_path):
+    bad = make_samples(64, seed=4)
+    bad[40]["context"] = torch.full((32,), float("nan"))
+    seed_everything(0)
+    trainer = FusionTrainer(NBAForecaster(tiny_config()), TrainConfig(device="cpu"), NORM, tmp_path / "nan")
+    train = DataLoader(SampleList(bad), batch_size=16, shuffle=False, collate_fn=collate)
+    with pytest.raises(FloatingPointError, match=r"epoch 0, batch 2"):
+        trainer.fit(train, _loaders()[1])
+
+
+def test_early_stopping_after_patience_epochs_without_improvement(tmp_path):
+    cfg = TrainConfig(lr=0.0, max_epochs=20, patience=3, device="cpu")
+    result, _ = _run(tmp_path, "flat", cfg)
+    assert result.stopped_early
+    assert [e["epoch"] for e in result.history] == [0, 1, 2, 3]
+    assert result.best_epoch == 0
