@@ -214,8 +214,7 @@ class NBADataset(Dataset):
         a = self.arrays
         start = int(a.event_offsets[g])
         seq = self.tokenizer.sequence(self._ev, start, start + cut)
-        slots = a.starters[g] if cut == 0 else a.ev_on_court[start + cut - 1]
-        graph = self._graph(g, slots)
+        graph = self._graph(g, cut)
         return Sample(
             tokens=torch.from_numpy(seq["tokens"]),
             time_left=torch.from_numpy(seq["time_left"]),
@@ -231,17 +230,84 @@ class NBADataset(Dataset):
             game_index=g,
         )
 
-    def _graph(self, g: int, slots: np.ndarray) -> object:
+    def _graph_inputs(self, g: int, cut: int) -> tuple[np.ndarray, ...]:
         a = self.arrays
+        slots = a.starters[g] if cut == 0 else a.ev_on_court[int(a.event_offsets[g]) + cut - 1]
         poff = int(a.player_offsets[g])
         home = slots[:5][slots[:5] >= 0].astype(np.int64)
         away = slots[5:][slots[5:] >= 0].astype(np.int64)
         chem = a.chem_matrix(g)
-        return self.graphs.build(
+        return (
             a.player_x[poff + home],
             a.player_x[poff + away],
             chem[np.ix_(home, home)],
             chem[np.ix_(away, away)],
+        )
+
+    def _graph(self, g: int, cut: int) -> object:
+        return self.graphs.build(*self._graph_inputs(g, cut))
+
+    def get_batch(self, indices: Sequence[int] | np.ndarray) -> ModelBatch:
+        """The same ModelBatch as ``collate([self[i] for i in indices])``, built without per-sample
+        tensors or ``Data`` objects (sequences in one vectorized call): the fast path for
+        evaluating many cuts, e.g. ``all_events`` mode."""
+        import torch_geometric.data as pyg
+
+        idx = [int(i) + (len(self) if int(i) < 0 else 0) for i in indices]
+        if not idx:
+            raise ValueError("get_batch: no indices")
+        if min(idx) < 0 or max(idx) >= len(self):
+            raise IndexError(f"get_batch: indices must be in [0, {len(self)})")
+        g, cut, code = (np.array(v, dtype=np.int64) for v in zip(*(self.cut_of(i) for i in idx), strict=True))
+        starts = self.arrays.event_offsets[g]
+        seq = self.tokenizer.sequences(self._ev, starts, starts + cut)
+        parts = [
+            self.graphs.arrays(*self._graph_inputs(int(gi), int(ci))) for gi, ci in zip(g, cut, strict=True)
+        ]
+        n_nodes = np.array([p["x"].shape[0] for p in parts], dtype=np.int64)
+        n_edges = np.array([p["edge_type"].shape[0] for p in parts], dtype=np.int64)
+        node_off = np.concatenate([[0], np.cumsum(n_nodes)])
+        edge_index = np.concatenate([p["edge_index"] for p in parts], axis=1) + np.repeat(
+            node_off[:-1], n_edges
+        )
+        graph = pyg.Batch(
+            x=torch.from_numpy(
+                np.concatenate([p["x"] for p in parts]).reshape(-1, self.arrays.player_x.shape[1])
+            ),
+            edge_index=torch.from_numpy(edge_index.reshape(2, -1)),
+            edge_type=torch.from_numpy(np.concatenate([p["edge_type"] for p in parts])),
+            edge_weight=torch.from_numpy(np.concatenate([p["edge_weight"] for p in parts])),
+            side=torch.from_numpy(np.concatenate([p["side"] for p in parts])),
+            batch=torch.from_numpy(np.repeat(np.arange(len(idx)), n_nodes)),
+            ptr=torch.from_numpy(node_off),
+        )
+        graph._num_graphs = len(idx)
+        # What Batch.from_data_list records, so that to_data_list() / index_select work too.
+        e_ptr = torch.from_numpy(np.concatenate([[0], np.cumsum(n_edges)]))
+        zeros = torch.zeros(len(idx), dtype=torch.long)
+        graph._slice_dict = {
+            "x": graph.ptr,
+            "side": graph.ptr,
+            "edge_index": e_ptr,
+            "edge_type": e_ptr,
+            "edge_weight": e_ptr,
+        }
+        graph._inc_dict = {"x": zeros, "side": zeros, "edge_type": zeros, "edge_weight": zeros}
+        graph._inc_dict["edge_index"] = graph.ptr[:-1]
+        graph._num_nodes = n_nodes.tolist()
+        return ModelBatch(
+            tokens=torch.from_numpy(seq["tokens"]),
+            time_left=torch.from_numpy(seq["time_left"]),
+            score_diff=torch.from_numpy(seq["score_diff"]),
+            lineup=torch.from_numpy(seq["lineup"]),
+            mask=torch.from_numpy(seq["mask"]),
+            graph=graph,
+            context=torch.from_numpy(self.arrays.context[g]),
+            win=torch.from_numpy(self._win[g]),
+            margin=torch.from_numpy(self._margin_z[g]),
+            total=torch.from_numpy(self._total_z[g]),
+            checkpoint=torch.from_numpy(code),
+            game_index=torch.from_numpy(g),
         )
 
 

@@ -181,3 +181,28 @@ def test_real_games_give_valid_batches_without_nan(nba_raw_dir):
     s = ds[2]
     last = int(s.mask.sum()) - 1
     assert s.tokens[last].item() == 3 + 3 * 12  # "13:neutral" (end of period)
+
+
+def test_fast_get_batch_equals_collate_of_the_same_samples(arrays):
+    ds = NBADataset(arrays, NORM, 12.0, mode="all_events", games=[0, 2])
+    idx = [0, 5, 88, 89, 90, 150, len(ds) - 1]
+    a, b = ds.get_batch(idx), collate([ds[i] for i in idx])
+    for name in (
+        "tokens",
+        "time_left",
+        "score_diff",
+        "lineup",
+        "mask",
+        "context",
+        "win",
+        "margin",
+        "total",
+        "checkpoint",
+        "game_index",
+    ):
+        assert torch.equal(getattr(a, name), getattr(b, name)), name
+    for name in ("x", "edge_index", "edge_type", "edge_weight", "side", "batch", "ptr"):
+        assert torch.equal(getattr(a.graph, name), getattr(b.graph, name)), name
+    assert a.graph.num_graphs == b.graph.num_graphs == len(idx)
+    one, ref = a.graph.to_data_list()[3], ds[idx[3]].graph
+    assert one.num_nodes == 10 and torch.equal(one.edge_index, ref.edge_index) and torch.equal(one.x, ref.x)
