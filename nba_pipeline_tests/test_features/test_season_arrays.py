@@ -166,3 +166,38 @@ def test_real_team_features_land_in_the_context_vector(nba_raw_dir):
         a.context[:, 0], home.loc[list(a.game_id), "ortg_z"].to_numpy(), rtol=1e-5, atol=1e-6
     )
     assert isinstance(a.report["context_missing"], dict) and pd.notna(a.context).all()
+
+
+def test_mirrored_game_matches_the_exported_swap_mappings(synth):
+    """Exchanging home and away in the raw inputs gives exactly the tensors that SWAP_SIDES,
+    LINEUP_SWAP_PERM, CONTEXT_SWAP_PERM/SIGN and a negated score predict (what models.swap uses)."""
+    from nba_pipeline.features.context import CONTEXT_SWAP_PERM, CONTEXT_SWAP_SIGN
+    from nba_pipeline.features.tokenizer import LINEUP_SWAP_PERM, SWAP_SIDES
+    from nba_pipeline.ingest.schema import ON_COURT
+
+    plays, games, pf, tgf = synth
+    mirror = plays.copy()
+    mirror["side"] = plays["side"].map({0: 0, 1: 2, 2: 1})
+    mirror["home_score"], mirror["away_score"] = plays["away_score"], plays["home_score"]
+    mirror[ON_COURT] = plays[ON_COURT[5:] + ON_COURT[:5]].to_numpy()
+    mgames = games.assign(home_pts=games["away_pts"], away_pts=games["home_pts"])
+    mtgf = tgf.assign(is_home=~tgf["is_home"])
+    a = build_season_arrays(plays, games, pf, tgf)
+    m = build_season_arrays(mirror, mgames, pf, mtgf)
+    np.testing.assert_array_equal(m.ev_token, SWAP_SIDES[a.ev_token])
+    np.testing.assert_array_equal(m.ev_lineup, a.ev_lineup[:, LINEUP_SWAP_PERM])
+    np.testing.assert_array_equal(m.ev_score_diff, -a.ev_score_diff)
+    np.testing.assert_allclose(m.context, a.context[:, CONTEXT_SWAP_PERM] * CONTEXT_SWAP_SIGN, atol=1e-6)
+    norm = target_norm_from_arrays(a)
+    da, dm = NBADataset(a, norm, 10.0, mode="eval"), NBADataset(m, norm, 10.0, mode="eval")
+    for i in (0, 3):
+        ga, gm = da[i].graph, dm[i].graph
+        nodes_a = sorted(
+            (tuple(x.round(decimals=5).tolist()), 1 - s) for x, s in zip(ga.x, ga.side.tolist(), strict=True)
+        )
+        nodes_m = sorted(
+            (tuple(x.round(decimals=5).tolist()), s) for x, s in zip(gm.x, gm.side.tolist(), strict=True)
+        )
+        assert nodes_a == nodes_m
+        assert sorted(ga.edge_weight.tolist()) == pytest.approx(sorted(gm.edge_weight.tolist()))
+    assert (da[0].win, dm[0].win) in ((1.0, 0.0), (0.0, 1.0))
