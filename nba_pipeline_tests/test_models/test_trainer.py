@@ -160,3 +160,63 @@ def test_early_stopping_after_patience_epochs_without_improvement(tmp_path):
     assert result.stopped_early
     assert [e["epoch"] for e in result.history] == [0, 1, 2, 3]
     assert result.best_epoch == 0
+
+
+@pytest.mark.slow
+def test_five_epochs_on_100_real_games_lower_the_loss_and_save_the_best_checkpoint(nba_raw_dir, tmp_path):
+    """Spec integration test: the first 100 games of 2023-24 (first 80 by date train, last 20
+    validate at the five checkpoints), spec-sized model, 5 epochs."""
+    import numpy as np
+
+    from nba_pipeline.features.season_arrays import build_season_arrays
+    from nba_pipeline.models.dataset import (
+        NBADataset,
+        score_diff_std_from_arrays,
+        target_norm_from_arrays,
+    )
+    from nba_pipeline.models.dataset import collate as real_collate
+    from nba_pipeline.models.forecaster import ForecasterConfig
+    from nba_pipeline_tests.test_features.real import real_inputs
+
+    plays, games, tgf = real_inputs(nba_raw_dir, "2023-24", 100)
+    arrays = build_season_arrays(plays, games, None, tgf, season="2023-24")
+    train_idx, val_idx = np.arange(80), np.arange(80, 100)
+    norm = target_norm_from_arrays(arrays, train_idx)
+    sd = score_diff_std_from_arrays(arrays, train_idx)
+    train_ds = NBADataset(arrays, norm, sd, mode="train", games=train_idx, seed=0)
+    val_ds = NBADataset(arrays, norm, sd, mode="eval", games=val_idx)
+    train = DataLoader(
+        train_ds,
+        batch_size=32,
+        shuffle=True,
+        collate_fn=real_collate,
+        generator=torch.Generator().manual_seed(0),
+    )
+    val = DataLoader(val_ds, batch_size=100, shuffle=False, collate_fn=real_collate)
+    cfg = TrainConfig(lr=1e-3, max_epochs=5, patience=10, device="cpu", seed=0)
+    seed_everything(cfg.seed)
+    trainer = FusionTrainer(NBAForecaster(ForecasterConfig()), cfg, norm, tmp_path / "ckpt")
+    result = trainer.fit(train, val)
+
+    train_loss = [e["train_loss"] for e in result.history]
+    val_loss = [e["val_loss"] for e in result.history]
+    print("train loss", [round(x, 4) for x in train_loss])
+    print("val loss", [round(x, 4) for x in val_loss])
+    print("best epoch", result.best_epoch, {k: round(v, 3) for k, v in result.best_metrics["all"].items()})
+    assert len(result.history) == 5
+    # Near-monotonic: no epoch more than 5% above the one before, and a clear overall decrease.
+    assert all(b <= 1.05 * a for a, b in zip(train_loss, train_loss[1:], strict=False))
+    assert train_loss[-1] < 0.95 * train_loss[0]
+    assert min(val_loss) < val_loss[0]
+    # Best checkpoint saved at the epoch of the lowest validation loss.
+    assert result.best_epoch == val_loss.index(min(val_loss))
+    state = torch.load(result.best_checkpoint, map_location="cpu", weights_only=False)
+    assert state["epoch"] == result.best_epoch
+    # Metrics logged for every epoch, over all samples and per checkpoint (20 games each).
+    for e in result.history:
+        m = e["val_metrics"]
+        assert m["all"]["n"] == 100
+        assert {m[k]["n"] for k in ("pregame", "end_q1", "halftime", "end_q3", "q4_5min")} == {20}
+        for key in ("accuracy", "brier", "log_loss", "margin_mae", "total_mae"):
+            assert np.isfinite(m["all"][key])
+        assert 0 < m["all"]["margin_mae"] < 40 and 0 < m["all"]["total_mae"] < 60  # points, not z
