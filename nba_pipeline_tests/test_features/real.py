@@ -1,5 +1,5 @@
 """Real inputs for the builder and dataset tests: the first N games of 2023-24 (by date) through
-the ingest plays builder, and team features from the analytics package."""
+the ingest games and plays builders, and team features from the analytics package."""
 
 from __future__ import annotations
 
@@ -16,12 +16,13 @@ from nba_pipeline.analytics.schema import TEAM_GAME_FEATURES
 def real_inputs(raw_dir: Path, season: str = "2023-24", n_games: int = 100) -> tuple[pd.DataFrame, ...]:
     """(plays, games, team_game_features) of the first ``n_games`` regular-season games of ``season``."""
     from nba_pipeline.analytics.team_features import build_team_game_features
+    from nba_pipeline.ingest.games import build_games
     from nba_pipeline.ingest.plays import build_plays
     from nba_pipeline.ingest.raw import read_raw
-    from nba_pipeline_tests.test_analytics._raw import games_from_raw
 
     prev = f"{int(season[:4]) - 1}-{int(season[:4]) % 100:02d}"
-    games = games_from_raw(raw_dir, [prev, season])
+    raw_games = pd.read_parquet(Path(raw_dir) / "games.parquet")
+    games = pd.concat([build_games(raw_games, s) for s in (prev, season)], ignore_index=True)
     pbp = read_raw(raw_dir, "pbp", season)
     lineups = read_raw(raw_dir, "lineups", season)
     these = games[(games["season"] == season) & games["game_id"].isin(pbp["GAME_ID"].unique())]
