@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 
 from nba_pipeline import settings
+from nba_pipeline.dagster_home import ensure_dagster_home
 
 os.environ.setdefault("DAGSTER_HOME", str(settings.REPO_ROOT / "data" / "dagster_home"))
+# the home needs its dagster.yaml (telemetry off) before any Dagster instance is created
+ensure_dagster_home()
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +22,85 @@ def nba_raw_dir() -> Path:
     if not (path / "games.parquet").exists():
         pytest.skip(f"real NBA data not found at {path} (set NBA_RAW_DIR to the folder with games.parquet)")
     return path
+
+
+# --- PostgreSQL: a real server started by the suite (Debian's postgresql package) -------------
+
+
+def _pg_bin_dir() -> Path | None:
+    """Directory holding initdb and pg_ctl: PATH first, then Debian's /usr/lib/postgresql/<v>/bin."""
+    import shutil
+
+    found = shutil.which("initdb")
+    if found and shutil.which("pg_ctl"):
+        return Path(found).parent
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)
+    return candidates[0].parent if candidates else None
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """SQLAlchemy URL of a throw-away PostgreSQL server on 127.0.0.1 (own data and socket dir,
+    free port). initdb refuses root, so as root the server runs as the ``postgres`` user. Skips,
+    saying why, when the server binaries are not installed."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    bindir = _pg_bin_dir()
+    if bindir is None:
+        pytest.skip(
+            "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or under /usr/lib/postgresql; "
+            "install Debian's postgresql package (scripts/install.sh does it when apt-get is available)"
+        )
+    as_root = os.geteuid() == 0
+    if as_root:
+        import pwd
+
+        try:
+            pw = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no 'postgres' user to run the PostgreSQL server as")
+    base = Path(tempfile.mkdtemp(prefix="nba_pg_"))
+    base.chmod(0o755)
+    data, sock = base / "data", base / "sock"
+    data.mkdir()
+    sock.mkdir()
+    if as_root:
+        for d in (data, sock):
+            os.chown(d, pw.pw_uid, pw.pw_gid)
+    data.chmod(0o700)
+    prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
+    port = _free_port()
+    log = base / "server.log"
+    if as_root:
+        log.touch()
+        os.chown(log, pw.pw_uid, pw.pw_gid)
+
+    def run(args: list[str]) -> subprocess.CompletedProcess:
+        return subprocess.run(prefix + args, capture_output=True, text=True, timeout=120)
+
+    r = run(
+        [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"]
+    )
+    if r.returncode != 0:
+        shutil.rmtree(base, ignore_errors=True)
+        pytest.fail(f"initdb failed: {r.stderr or r.stdout}")
+    opts = f"-h 127.0.0.1 -p {port} -k {sock} -c fsync=off -c synchronous_commit=off"
+    r = run([str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(log), "-w", "-t", "60", "start"])
+    if r.returncode != 0:
+        shutil.rmtree(base, ignore_errors=True)
+        pytest.fail(f"pg_ctl start failed: {r.stderr or r.stdout}\n{log.read_text() if log.exists() else ''}")
+    try:
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        run([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"])
+        shutil.rmtree(base, ignore_errors=True)
