@@ -22,29 +22,29 @@ def _figure():
 def reliability_diagram_png(p: np.ndarray, y: np.ndarray, n_bins: int = 10, title: str = "") -> bytes:
     """Predicted probability (bin mean) against the observed home-win rate, deciles of prediction;
     the dot size shows how many games a bin holds."""
+    from nba_pipeline.evaluate.metrics import calibration_bins
+
     plt = _figure()
-    p, y = np.asarray(p, float), np.asarray(y, float)
-    edges = np.quantile(p, np.linspace(0, 1, n_bins + 1))
-    idx = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, n_bins - 1)
-    counts = np.bincount(idx, minlength=n_bins)
-    keep = counts > 0
-    mean_p = np.bincount(idx, weights=p, minlength=n_bins)[keep] / counts[keep]
-    rate = np.bincount(idx, weights=y, minlength=n_bins)[keep] / counts[keep]
+    bins = [b for b in calibration_bins(p, y, n_bins=n_bins) if b["count"] > 0]
+    mean_p = np.array([b["mean_pred"] for b in bins])
+    rate = np.array([b["win_rate"] for b in bins])
+    counts = np.array([b["count"] for b in bins])
     fig, ax = plt.subplots(figsize=(4.5, 4.5), dpi=100)
     ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="perfect calibration")
     ax.plot(mean_p, rate, color="tab:blue", lw=1)
-    ax.scatter(mean_p, rate, s=20 + 200 * counts[keep] / counts.max(), color="tab:blue", label="deciles")
+    ax.scatter(mean_p, rate, s=20 + 200 * counts / counts.max(), color="tab:blue", label="deciles")
     ax.set_xlabel("predicted home-win probability")
     ax.set_ylabel("observed home-win rate")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_title(title or f"Reliability ({len(p)} games)")
+    ax.set_title(title or f"Reliability ({int(counts.sum())} games)")
     ax.legend(loc="upper left", fontsize=8)
     return _to_png(fig, plt)
 
 
 def training_curves_png(history: Sequence[dict]) -> bytes:
-    """Train and validation loss per epoch, and validation accuracy / Brier when logged."""
+    """Train and validation loss per epoch, and the pregame validation accuracy / Brier (the
+    trainer's history entries: ``epoch, train_loss, val_loss, val_metrics[checkpoint][metric]``)."""
     plt = _figure()
     epochs = [h["epoch"] for h in history]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5), dpi=100)
@@ -52,10 +52,10 @@ def training_curves_png(history: Sequence[dict]) -> bytes:
     ax1.plot(epochs, [h["val_loss"] for h in history], label="validation loss")
     ax1.set_xlabel("epoch")
     ax1.legend()
-    for key in ("val_accuracy", "val_brier"):
-        values = [h.get(key) for h in history]
+    for key in ("accuracy", "brier"):
+        values = [h.get("val_metrics", {}).get("pregame", {}).get(key) for h in history]
         if all(v is not None for v in values):
-            ax2.plot(epochs, values, label=key.replace("_", " "))
+            ax2.plot(epochs, values, label=f"validation pregame {key}")
     ax2.set_xlabel("epoch")
     ax2.legend()
     fig.tight_layout()

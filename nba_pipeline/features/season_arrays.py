@@ -14,7 +14,8 @@ Layout (G games, E events, P game-player rows):
   home slots then away slots, -1 unknown), and offsets ``event_offsets [G+1]``,
   ``player_offsets [G+1]``, ``chem_offsets [G+1]``;
 - per event ``[E]`` in (game, seq) order: ``ev_token``, ``ev_time_left``, ``ev_score_diff`` (raw
-  points, home minus away), ``ev_lineup [E,20]`` (see ``features.tokenizer``), ``ev_period``,
+  points, home minus away), ``ev_score_total`` (points of both teams), ``ev_lineup [E,20]``
+  (see ``features.tokenizer``), ``ev_period``,
   ``ev_game_seconds``, ``ev_on_court [E,10]`` (local player index, -1 unknown);
 - per game player ``[P]`` (every player who was on court in the game, sorted by id within the
   game): ``player_id``, ``player_x [P,16]`` (node features as of the game date), ``player_found``;
@@ -55,7 +56,7 @@ from nba_pipeline.features.tokenizer import (
 from nba_pipeline.ingest.schema import ON_COURT
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def season_path(season: str, base: Path | None = None) -> Path:
@@ -78,6 +79,7 @@ class SeasonArrays:
     ev_token: np.ndarray  # int16 [E]
     ev_time_left: np.ndarray  # float32 [E]
     ev_score_diff: np.ndarray  # int16 [E]
+    ev_score_total: np.ndarray  # int16 [E] home plus away points after the event
     ev_lineup: np.ndarray  # uint8 [E, 20]
     ev_period: np.ndarray  # int8 [E]
     ev_game_seconds: np.ndarray  # float32 [E]
@@ -321,6 +323,7 @@ def build_season_arrays(
         ev_token=ev.token,
         ev_time_left=ev.time_left,
         ev_score_diff=ev.score_diff,
+        ev_score_total=(plays["home_score"] + plays["away_score"]).to_numpy(dtype=np.int16),
         ev_lineup=ev.lineup.reshape(E, LINEUP_DIM),
         ev_period=plays["period"].to_numpy(dtype=np.int8),
         ev_game_seconds=plays["game_seconds"].to_numpy(dtype=np.float32),

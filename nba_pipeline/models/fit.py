@@ -1,0 +1,143 @@
+"""One training run, from season arrays to a trained forecaster and everything that must travel
+with it: the temporal split, the normalization fitted on training games only, the loaders, the
+trainer, and the preprocessing bundle saved in the registry (DESIGN.md, correction 3).
+
+The Dagster asset ``trained_model`` and ``scripts/`` call :func:`fit_forecaster`; it knows
+nothing about Dagster.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from nba_pipeline.features.context import FEATURE_NAMES
+from nba_pipeline.features.graphs import NODE_FEATURES
+from nba_pipeline.features.season_arrays import SeasonArrays
+from nba_pipeline.features.tokenizer import MAX_EVENTS, VOCAB
+from nba_pipeline.models.dataset import (
+    NBADataset,
+    collate,
+    score_diff_std_from_arrays,
+    target_norm_from_arrays,
+)
+from nba_pipeline.models.forecaster import ForecasterConfig, NBAForecaster
+from nba_pipeline.models.norm import TargetNorm
+from nba_pipeline.models.trainer import FusionTrainer, TrainConfig, TrainResult, seed_everything
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FitConfig:
+    train: TrainConfig = field(default_factory=TrainConfig)
+    model: ForecasterConfig = field(default_factory=ForecasterConfig)
+    batch_games: int = 32  # games per training batch (two samples each: pregame + a random cut)
+    val_fraction: float = 0.2  # the last 20% of training DATES validate (temporal split)
+    num_workers: int = 0
+
+
+@dataclass
+class FitOutcome:
+    model: NBAForecaster  # best epoch's weights, eval mode
+    norm: TargetNorm
+    score_diff_std: float
+    preprocessing: dict[str, Any]
+    result: TrainResult | None  # None when trained for 0 epochs (an untrained model, for tests)
+    train_games: np.ndarray
+    val_games: np.ndarray
+    val_dataset: NBADataset
+    data_date_range: dict[str, str]
+
+
+def temporal_split(arrays: SeasonArrays, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """Game indices before / from the cut-off date: the last ``val_fraction`` of distinct dates
+    validate, so no validation game is older than a training game."""
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
+    dates = np.unique(arrays.game_date)
+    if len(dates) < 2:
+        raise ValueError(f"temporal split needs games on at least 2 dates, got {len(dates)}")
+    n_val = max(1, int(round(len(dates) * val_fraction)))
+    cutoff = dates[len(dates) - n_val]
+    idx = np.arange(arrays.n_games)
+    return idx[arrays.game_date < cutoff], idx[arrays.game_date >= cutoff]
+
+
+def preprocessing_bundle(norm: TargetNorm, score_diff_std: float, seasons: list[str]) -> dict[str, Any]:
+    """What a loaded model needs to featurize new games exactly as in training."""
+    return {
+        "vocabulary": VOCAB,
+        "max_events": MAX_EVENTS,
+        "score_diff_std": score_diff_std,
+        "target_norm": norm.to_dict(),
+        "context_features": list(FEATURE_NAMES),
+        "node_features": list(NODE_FEATURES),
+        "train_seasons": seasons,
+    }
+
+
+def fit_forecaster(
+    arrays: SeasonArrays,
+    cfg: FitConfig,
+    work_dir: Path,
+    on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
+) -> FitOutcome:
+    """Train on ``arrays`` (one or several seasons, concatenated) with a temporal validation split.
+
+    ``cfg.train.max_epochs == 0`` returns the untrained (randomly initialised) model: the asset
+    checks' own tests use it as a deliberately broken model.
+    """
+    train_idx, val_idx = temporal_split(arrays, cfg.val_fraction)
+    norm = target_norm_from_arrays(arrays, train_idx)
+    sd_std = score_diff_std_from_arrays(arrays, train_idx)
+    seed = cfg.train.seed
+    train_ds = NBADataset(arrays, norm, sd_std, mode="train", games=train_idx, seed=seed)
+    val_ds = NBADataset(arrays, norm, sd_std, mode="eval", games=val_idx)
+    seed_everything(seed)
+    model = NBAForecaster(cfg.model)
+    dates = arrays.game_date
+    date_range = {"start": str(dates[train_idx].min()), "end": str(dates[val_idx].max())}
+    seasons = arrays.season.split("+")
+    result = None
+    if cfg.train.max_epochs > 0:
+        gen = torch.Generator().manual_seed(seed)
+        train_loader = DataLoader(
+            train_ds,
+            batch_size=2 * cfg.batch_games,
+            shuffle=True,
+            generator=gen,
+            collate_fn=collate,
+            num_workers=cfg.num_workers,
+        )
+        val_loader = DataLoader(val_ds, batch_size=256, shuffle=False, collate_fn=collate)
+        trainer = FusionTrainer(model, cfg.train, norm, Path(work_dir) / "checkpoints", on_epoch_end)
+        log.info(
+            "training on %d games (%s), validating on %d games from %s",
+            len(train_idx),
+            arrays.season,
+            len(val_idx),
+            dates[val_idx].min(),
+        )
+        result = trainer.fit(train_loader, val_loader)
+        state = torch.load(result.best_checkpoint, map_location="cpu", weights_only=False)
+        model.load_state_dict(state["model"])
+    model = model.cpu().eval()
+    return FitOutcome(
+        model=model,
+        norm=norm,
+        score_diff_std=sd_std,
+        preprocessing=preprocessing_bundle(norm, sd_std, seasons),
+        result=result,
+        train_games=train_idx,
+        val_games=val_idx,
+        val_dataset=val_ds,
+        data_date_range=date_range,
+    )
