@@ -1,0 +1,57 @@
+"""The Dagster definitions load, pass `dg check defs`, and the main job orders the ingest assets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+from nba_pipeline import settings
+
+INGEST = ["games", "plays", "shots", "players", "player_game_stats"]
+
+
+def test_definitions_load_with_every_ingest_asset_and_the_resources():
+    from nba_pipeline.definitions import defs
+
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert set(INGEST) <= keys
+    assert {"database", "raw"} <= set(defs.resources)
+
+
+def test_season_partitions_are_the_pbp_files_of_the_raw_dir(nba_raw_dir):
+    from nba_pipeline.assets.partitions import season_partitions
+
+    expected = sorted(p.name[4:11] for p in Path(settings.raw_dir()).glob("pbp_*.parquet"))
+    assert season_partitions.get_partition_keys() == expected
+    assert "2023-24" in expected
+
+
+def test_main_job_runs_plays_and_games_before_player_game_stats():
+    from nba_pipeline.definitions import defs
+    from nba_pipeline.run import _stages
+
+    order: list[str] = []
+    for _pdef, keys in _stages(defs, {dg.AssetKey(k) for k in INGEST}):
+        order += [k.to_user_string() for k in keys]
+    assert set(order) == set(INGEST)
+    assert order.index("plays") < order.index("player_game_stats")
+    assert order.index("games") < order.index("player_game_stats")
+
+
+def test_dg_check_defs_passes():
+    dg_bin = Path(sys.executable).parent / "dg"
+    env = {**os.environ, "DAGSTER_HOME": os.environ["DAGSTER_HOME"]}
+    r = subprocess.run(
+        [str(dg_bin), "check", "defs"],
+        cwd=settings.REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "All definitions loaded successfully" in r.stdout + r.stderr
