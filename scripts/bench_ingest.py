@@ -17,7 +17,7 @@ from nba_pipeline import settings
 from nba_pipeline.db import create_tables, make_engine, read_table, replace_rows
 from nba_pipeline.ingest import schema
 from nba_pipeline.ingest.games import build_games
-from nba_pipeline.ingest.player_game_stats import build_player_game_stats
+from nba_pipeline.ingest.player_game_stats import PGS_INPUT_COLUMNS, build_player_game_stats
 from nba_pipeline.ingest.players import build_players
 from nba_pipeline.ingest.plays import build_plays
 from nba_pipeline.ingest.raw import read_raw
@@ -63,7 +63,7 @@ def main() -> None:
         times["players"] = time.perf_counter() - t
 
         t = time.perf_counter()  # as the asset does: read plays and games back from the database
-        pdb = read_table(engine, schema.plays, where={"season": season})
+        pdb = read_table(engine, schema.plays, where={"season": season}, columns=PGS_INPUT_COLUMNS)
         gdb = read_table(engine, schema.games, where={"season": season})
         pgs = build_player_game_stats(pdb, gdb, season)
         rows["player_game_stats"] = replace_rows(engine, schema.player_game_stats, pgs, {"season": season})

@@ -11,7 +11,7 @@ from nba_pipeline.assets.partitions import season_partitions
 from nba_pipeline.db import create_tables, read_table, replace_rows
 from nba_pipeline.ingest import schema
 from nba_pipeline.ingest.games import build_games
-from nba_pipeline.ingest.player_game_stats import build_player_game_stats
+from nba_pipeline.ingest.player_game_stats import PGS_INPUT_COLUMNS, build_player_game_stats
 from nba_pipeline.ingest.players import build_players
 from nba_pipeline.ingest.plays import build_plays
 from nba_pipeline.ingest.raw import raw_path, read_raw
@@ -33,7 +33,11 @@ def games(context: dg.AssetExecutionContext, database: Database, raw: RawData) -
     engine = database.engine()
     create_tables(engine, [schema.games])
     df = read_raw(raw.dir(), "games")
-    rows = build_games(df, season) if df is not None else build_games_empty()
+    if df is None:
+        context.log.warning(f"games {season}: no games.parquet: the season gets no games rows")
+        rows = pd.DataFrame({c.name: pd.Series(dtype=object) for c in schema.games.columns})
+    else:
+        rows = build_games(df, season)
     n = replace_rows(engine, schema.games, rows, {"season": season})
     counts = rows["game_type"].value_counts().to_dict()
     context.log.info(f"games {season}: {n} rows {counts}")
@@ -45,11 +49,6 @@ def games(context: dg.AssetExecutionContext, database: Database, raw: RawData) -
             "game_types": dg.MetadataValue.json({str(k): int(v) for k, v in counts.items()}),
         }
     )
-
-
-def build_games_empty():
-
-    return pd.DataFrame({c.name: pd.Series(dtype=object) for c in schema.games.columns})
 
 
 @dg.asset(
@@ -165,7 +164,7 @@ def player_game_stats(context: dg.AssetExecutionContext, database: Database) -> 
     season = context.partition_key
     engine = database.engine()
     create_tables(engine, [schema.player_game_stats])
-    p = read_table(engine, schema.plays, where={"season": season})
+    p = read_table(engine, schema.plays, where={"season": season}, columns=PGS_INPUT_COLUMNS)
     g = read_table(engine, schema.games, where={"season": season})
     rows = build_player_game_stats(p, g, season)
     n = replace_rows(engine, schema.player_game_stats, rows, {"season": season})

@@ -19,6 +19,22 @@ STAT_COLUMNS = ["pts", *BOX_STATS]
 PLAYER_PERSON_TYPES = (4, 5)
 # Technical / non-personal foul action types (EVENTMSGACTIONTYPE of EVENTMSGTYPE 6): not in PF.
 TECHNICAL_FOUL_ACTIONS = (11, 12, 13, 16, 17, 18, 19, 25, 30)
+# plays columns the builder reads (the asset loads only these from the database)
+PGS_INPUT_COLUMNS = [
+    "game_id",
+    "seq",
+    "event_type",
+    "action_type",
+    "is_made",
+    "description",
+    "points",
+    "side",
+    "game_seconds",
+    "person1_type",
+    *(f"player{n}_{c}" for n in (1, 2, 3) for c in ("id", "team_id")),
+    "lineup_source",
+    *ON_COURT,
+]
 _TEAM_ID_MIN, _TEAM_ID_MAX = 1610612700, 1610612799
 
 
