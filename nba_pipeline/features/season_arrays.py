@@ -323,7 +323,7 @@ def build_season_arrays(
         ev_token=ev.token,
         ev_time_left=ev.time_left,
         ev_score_diff=ev.score_diff,
-        ev_score_total=(plays["home_score"] + plays["away_score"]).to_numpy(dtype=np.int16),
+        ev_score_total=ev.score_total,
         ev_lineup=ev.lineup.reshape(E, LINEUP_DIM),
         ev_period=plays["period"].to_numpy(dtype=np.int8),
         ev_game_seconds=plays["game_seconds"].to_numpy(dtype=np.float32),

@@ -58,6 +58,7 @@ MAX_EVENTS = 50
 SEQ_LEN = 1 + MAX_EVENTS
 LINEUP_DIM = 20
 REGULATION_SECONDS = 2880.0
+SCORE_TOTAL_SCALE = 100.0  # running total points (both teams) are fed to the model divided by this
 
 # EVENTMSGTYPE code -> index in KNOWN_EVENT_TYPES, -1 for unknown codes (table covers int16 >= 0).
 _TYPE_INDEX = np.full(1 << 15, -1, dtype=np.int64)
@@ -105,6 +106,7 @@ class EventArrays:
     token: np.ndarray  # int16 [E]
     time_left: np.ndarray  # float32 [E]
     score_diff: np.ndarray  # int16 [E] raw home minus away points after the event
+    score_total: np.ndarray  # int16 [E] raw home plus away points after the event
     lineup: np.ndarray  # uint8 [E, 20]
     game_id: np.ndarray  # str [E]
     n_unknown: int  # events whose type was not a known code (tokenized as UNK)
@@ -207,10 +209,14 @@ class EventTokenizer:
         score = (
             plays["home_score"].to_numpy(dtype=np.int64) - plays["away_score"].to_numpy(dtype=np.int64)
         ).astype(np.int16)
+        total = (
+            plays["home_score"].to_numpy(dtype=np.int64) + plays["away_score"].to_numpy(dtype=np.int64)
+        ).astype(np.int16)
         return EventArrays(
             token=tokens,
             time_left=time_left,
             score_diff=score,
+            score_total=total,
             lineup=self.lineup_vectors(plays),
             game_id=gid,
             n_unknown=int(unknown.sum()),
@@ -252,12 +258,14 @@ class EventTokenizer:
         tokens = np.zeros((B, L), dtype=np.int64)
         time_left = np.zeros((B, L), dtype=np.float32)
         score = np.zeros((B, L), dtype=np.float32)
+        total = np.zeros((B, L), dtype=np.float32)
         lineup = np.zeros((B, L, LINEUP_DIM), dtype=np.float32)
         mask = np.zeros((B, L), dtype=bool)
         if len(ev.token):
             tokens[:, 1:] = np.where(valid, ev.token[idx], PAD)
             time_left[:, 1:] = np.where(valid, ev.time_left[idx], 0.0)
             score[:, 1:] = np.where(valid, ev.score_diff[idx] / self.score_diff_std, 0.0)
+            total[:, 1:] = np.where(valid, ev.score_total[idx] / SCORE_TOTAL_SCALE, 0.0)
             lineup[:, 1:] = np.where(valid[..., None], ev.lineup[idx], 0)
         mask[:, 1:] = valid
         tokens[:, 0] = CLS
@@ -266,4 +274,12 @@ class EventTokenizer:
         last = np.maximum(cuts - 1, 0)
         time_left[:, 0] = np.where(has, ev.time_left[last] if len(ev.token) else 1.0, 1.0)
         score[:, 0] = np.where(has, (ev.score_diff[last] if len(ev.token) else 0) / self.score_diff_std, 0.0)
-        return {"tokens": tokens, "time_left": time_left, "score_diff": score, "lineup": lineup, "mask": mask}
+        total[:, 0] = np.where(has, (ev.score_total[last] if len(ev.token) else 0) / SCORE_TOTAL_SCALE, 0.0)
+        return {
+            "tokens": tokens,
+            "time_left": time_left,
+            "score_diff": score,
+            "score_total": total,
+            "lineup": lineup,
+            "mask": mask,
+        }

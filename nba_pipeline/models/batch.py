@@ -21,6 +21,7 @@ class ModelBatch:
     tokens: torch.Tensor  # int64 [B, L]   vocabulary ids (0 PAD, 1 CLS, 2 UNK, then event-type x side)
     time_left: torch.Tensor  # float32 [B, L] game time remaining, normalized to [0, 1]
     score_diff: torch.Tensor  # float32 [B, L] home minus away score, divided by the season std
+    score_total: torch.Tensor  # float32 [B, L] home plus away score / 100 (tokenizer.SCORE_TOTAL_SCALE)
     lineup: torch.Tensor  # float32 [B, L, 20] per-event lineup participation (see features.tokenizer)
     mask: torch.Tensor  # bool [B, L]     True where the position is a real token (CLS always True)
     graph: object  # torch_geometric.data.Batch: x [N,16], edge_index, edge_type, edge_weight, side [N], batch

@@ -99,6 +99,7 @@ class Sample:
     tokens: torch.Tensor  # int64 [L]
     time_left: torch.Tensor  # float32 [L]
     score_diff: torch.Tensor  # float32 [L]
+    score_total: torch.Tensor  # float32 [L]
     lineup: torch.Tensor  # float32 [L, 20]
     mask: torch.Tensor  # bool [L]
     graph: object  # torch_geometric.data.Data
@@ -157,6 +158,7 @@ class NBADataset(Dataset):
             token=arrays.ev_token,
             time_left=arrays.ev_time_left,
             score_diff=arrays.ev_score_diff,
+            score_total=arrays.ev_score_total,
             lineup=arrays.ev_lineup,
             game_id=np.empty(0),
             n_unknown=0,
@@ -219,6 +221,7 @@ class NBADataset(Dataset):
             tokens=torch.from_numpy(seq["tokens"]),
             time_left=torch.from_numpy(seq["time_left"]),
             score_diff=torch.from_numpy(seq["score_diff"]),
+            score_total=torch.from_numpy(seq["score_total"]),
             lineup=torch.from_numpy(seq["lineup"]),
             mask=torch.from_numpy(seq["mask"]),
             graph=graph,
@@ -299,6 +302,7 @@ class NBADataset(Dataset):
             tokens=torch.from_numpy(seq["tokens"]),
             time_left=torch.from_numpy(seq["time_left"]),
             score_diff=torch.from_numpy(seq["score_diff"]),
+            score_total=torch.from_numpy(seq["score_total"]),
             lineup=torch.from_numpy(seq["lineup"]),
             mask=torch.from_numpy(seq["mask"]),
             graph=graph,
@@ -321,6 +325,7 @@ def collate(samples: Sequence[Sample]) -> ModelBatch:
         tokens=torch.stack([s.tokens for s in samples]),
         time_left=torch.stack([s.time_left for s in samples]),
         score_diff=torch.stack([s.score_diff for s in samples]),
+        score_total=torch.stack([s.score_total for s in samples]),
         lineup=torch.stack([s.lineup for s in samples]),
         mask=torch.stack([s.mask for s in samples]),
         graph=Batch.from_data_list([s.graph for s in samples]),

@@ -57,7 +57,9 @@ class NBAForecaster(nn.Module):
         self.fusion = TwoTowerFusion(cfg.fusion)
 
     def forward(self, batch: ModelBatch) -> dict[str, torch.Tensor]:
-        seq = self.transformer(batch.tokens, batch.time_left, batch.score_diff, batch.lineup, batch.mask)
+        seq = self.transformer(
+            batch.tokens, batch.time_left, batch.score_diff, batch.lineup, batch.mask, batch.score_total
+        )
         g = batch.graph
         n_samples = len(batch)
         if g.num_graphs != n_samples:

@@ -93,6 +93,7 @@ def swap_sides(batch: ModelBatch, swap: SideSwap, norm: TargetNorm) -> ModelBatc
         tokens=swap.token_perm.to(dev)[batch.tokens],
         time_left=batch.time_left.clone(),
         score_diff=-batch.score_diff,
+        score_total=batch.score_total.clone(),
         lineup=batch.lineup[..., swap.lineup_perm.to(dev)],
         mask=batch.mask.clone(),
         graph=graph,

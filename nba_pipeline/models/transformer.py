@@ -56,6 +56,7 @@ class GameFlowTransformer(nn.Module):
         self.token_emb = nn.Embedding(cfg.vocab_size, cfg.d_model, padding_idx=cfg.pad_id)
         self.time_emb = nn.Linear(1, cfg.d_model)
         self.score_emb = nn.Linear(1, cfg.d_model)
+        self.total_emb = nn.Linear(1, cfg.d_model)
         self.lineup_emb = nn.Linear(cfg.lineup_dim, cfg.d_model)
         self.register_buffer("positions", sinusoidal_positions(cfg.max_len, cfg.d_model), persistent=False)
         self.input_dropout = nn.Dropout(cfg.dropout)
@@ -78,8 +79,10 @@ class GameFlowTransformer(nn.Module):
         score_diff: torch.Tensor,
         lineup: torch.Tensor,
         mask: torch.Tensor,
+        score_total: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """tokens int64 [B, L], time_left/score_diff [B, L], lineup [B, L, 20], mask bool [B, L]."""
+        """tokens int64 [B, L], time_left/score_diff [B, L], lineup [B, L, 20], mask bool [B, L];
+        score_total [B, L] (running points of both teams / 100) is optional: zeros when absent."""
         bsz, length = tokens.shape
         if length > self.cfg.max_len:
             raise ValueError(
@@ -99,11 +102,15 @@ class GameFlowTransformer(nn.Module):
         tokens = tokens.masked_fill(pad, self.cfg.pad_id)
         time_left = time_left.masked_fill(pad, 0.0)
         score_diff = score_diff.masked_fill(pad, 0.0)
+        score_total = (
+            torch.zeros_like(score_diff) if score_total is None else score_total.masked_fill(pad, 0.0)
+        )
         lineup = lineup.masked_fill(pad[..., None], 0.0)
         h = (
             self.token_emb(tokens)
             + self.time_emb(time_left[..., None])
             + self.score_emb(score_diff[..., None])
+            + self.total_emb(score_total[..., None])
             + self.lineup_emb(lineup)
             + self.positions[:length]
         )

@@ -12,6 +12,7 @@ from nba_pipeline.features.tokenizer import (
     CLS,
     LINEUP_SWAP_PERM,
     PAD,
+    SCORE_TOTAL_SCALE,
     SEQ_LEN,
     SWAP_SIDES,
     UNK,
@@ -170,3 +171,16 @@ def test_tokenizes_every_cut_of_a_real_season_quickly(real_plays_2023):
     assert ev.n_unknown == 0
     assert len(plays) > 500_000
     assert t_encode < 30
+
+
+def test_running_total_score_is_carried_per_event_and_at_cls():
+    plays = synthetic_plays(n_games=1, events_per_period=30)
+    tok = EventTokenizer(score_diff_std=10.0)
+    ev = tok.encode_events(plays)
+    expected = (plays["home_score"] + plays["away_score"]).to_numpy()
+    np.testing.assert_array_equal(ev.score_total, expected)
+    s = tok.sequence(ev, 0, 40)
+    assert s["score_total"][0] == pytest.approx(expected[39] / SCORE_TOTAL_SCALE)
+    np.testing.assert_allclose(s["score_total"][1:41], expected[:40] / SCORE_TOTAL_SCALE)
+    assert (s["score_total"][41:] == 0).all()
+    assert tok.sequence(ev, 0, 0)["score_total"][0] == 0.0

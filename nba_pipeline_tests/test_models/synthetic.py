@@ -110,6 +110,7 @@ def make_samples(n: int, seed: int = 0, noise: float = 0.3) -> list[dict]:
                 "tokens": tokens,
                 "time_left": time_left,
                 "score_diff": score,
+                "score_total": 2.0 * (1.0 - time_left) * mask,  # points accumulate as time runs out
                 "lineup": lineup,
                 "mask": mask,
                 "graph": lineup_graph(5, 5, x),

@@ -1,0 +1,206 @@
+"""The evaluation report: the model against real baselines on the same games of a test season
+later than every training game, per checkpoint (DESIGN.md, correction 4).
+
+Rows per checkpoint (pregame, end of Q1, halftime, end of Q3, 5:00 left in Q4, all events):
+- ``model``: the trained forecaster;
+- ``home-win rate``: training home-win rate, mean margin and mean total;
+- ``context logistic``: logistic / ridge regression on the 32-dim context vector (pregame
+  information only, so its forecast is the same at every checkpoint);
+- ``Elo`` (pregame): FiveThirtyEight-style Elo carried across seasons; it has no total, so its
+  total is the training mean (stated in the table);
+- ``market`` (pregame): no-vig moneyline probability, spread and over/under, on the games that
+  have lines; ``model (games with lines)`` is the model on exactly those games;
+- ``score and clock`` (in-game): logistic regression on score differential, time left and the
+  context-logistic pregame probability, fitted on random cuts of the training games.
+
+"All events" averages over every in-game cut of the test games (every ``all_events_stride``-th
+cut, to bound the cost; stride 1 is every event).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nba_pipeline.evaluate.baselines import (
+    ContextLogisticBaseline,
+    Forecast,
+    HomeRateBaseline,
+    ScoreClockBaseline,
+)
+from nba_pipeline.evaluate.elo import elo_forecasts
+from nba_pipeline.evaluate.metrics import win_metrics
+from nba_pipeline.features.season_arrays import SeasonArrays
+from nba_pipeline.features.tokenizer import REGULATION_SECONDS
+from nba_pipeline.models.dataset import NBADataset
+from nba_pipeline.models.forecaster import NBAForecaster
+from nba_pipeline.models.norm import TargetNorm
+from nba_pipeline.models.predict import predict_frame
+
+ORDER = ["pregame", "end_q1", "halftime", "end_q3", "q4_5min", "all_events"]
+COLUMNS = ["checkpoint", "source", "n", "accuracy", "brier", "log_loss", "margin_mae", "total_mae"]
+
+
+@dataclass
+class Evaluation:
+    table: pd.DataFrame  # COLUMNS, one row per checkpoint and source
+    predictions: pd.DataFrame  # the model's test predictions (predict_frame) incl. all-events cuts
+    markdown: str
+
+
+def _score(checkpoint: str, source: str, f: Forecast, win, margin, total) -> dict[str, Any]:
+    m = win_metrics(np.clip(f.p_home, 0.0, 1.0), win)
+    return {
+        "checkpoint": checkpoint,
+        "source": source,
+        "n": int(len(win)),
+        **m,
+        "margin_mae": float(np.mean(np.abs(f.margin - margin))),
+        "total_mae": float(np.mean(np.abs(f.total - total))),
+    }
+
+
+def _state_at_cut(a: SeasonArrays, game: np.ndarray, cut: np.ndarray) -> dict[str, np.ndarray]:
+    """Score and time left after the first ``cut`` events (cut 0: tip-off)."""
+    pos = a.event_offsets[game] + cut - 1
+    live = cut > 0
+    safe = np.where(live, pos, 0)
+    return {
+        "diff": np.where(live, a.ev_score_diff[safe], 0).astype(float),
+        "total": np.where(live, a.ev_score_total[safe], 0).astype(float),
+        "time_left": np.where(live, a.ev_time_left[safe], 1.0).astype(float),
+    }
+
+
+def _random_cuts(a: SeasonArrays, per_game: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    n = a.n_events
+    game = np.repeat(np.arange(a.n_games), per_game)
+    cut = (rng.random(len(game)) * n[game]).astype(np.int64) + 1
+    return game, np.minimum(cut, n[game])
+
+
+def evaluate_forecaster(
+    model: NBAForecaster,
+    norm: TargetNorm,
+    score_diff_std: float,
+    train: SeasonArrays,
+    test: SeasonArrays,
+    games: pd.DataFrame,
+    market: pd.DataFrame | None,
+    all_events_stride: int = 1,
+    seed: int = 0,
+) -> Evaluation:
+    """Score the model and every baseline on ``test``; baselines are fitted on ``train`` only.
+
+    ``games`` is the games table of every season up to and including the test season (Elo runs
+    through all of it, forecasting each game from earlier games only).
+    """
+    train_win = (train.home_pts > train.away_pts).astype(float)
+    train_margin = (train.home_pts - train.away_pts).astype(float)
+    train_total = (train.home_pts + train.away_pts).astype(float)
+    home = HomeRateBaseline().fit(train_win, train_margin, train_total)
+    ctx = ContextLogisticBaseline().fit(train.context, train_win, train_margin, train_total)
+
+    # Score-and-clock, fitted on random cuts of the training games.
+    tg, tc = _random_cuts(train, per_game=8, seed=seed)
+    ts = _state_at_cut(train, tg, tc)
+    pre_train = ctx.predict(train.context)
+    clock = ScoreClockBaseline().fit(
+        ts["diff"], ts["time_left"], pre_train.p_home[tg], pre_train.margin[tg], train_win[tg]
+    )
+
+    eval_ds = NBADataset(test, norm, score_diff_std, mode="eval")
+    all_ds = NBADataset(test, norm, score_diff_std, mode="all_events")
+    counts = test.n_events + 1  # all_events mode: cuts 0..n of each game, in game order
+    in_game = np.setdiff1d(np.arange(len(all_ds)), np.cumsum(counts) - counts)
+    preds = pd.concat(
+        [
+            predict_frame(model, eval_ds, norm),
+            predict_frame(model, all_ds, norm, indices=in_game[:: max(1, all_events_stride)]).assign(
+                checkpoint="all_events"
+            ),
+        ],
+        ignore_index=True,
+    )
+
+    pre_test = ctx.predict(test.context)
+    elo = elo_forecasts(games).set_index("game_id")
+    mkt = market.set_index("game_id") if market is not None else None
+    rows: list[dict[str, Any]] = []
+    for checkpoint in ORDER:
+        part = preds[preds["checkpoint"] == checkpoint]
+        if part.empty:
+            continue
+        g = part["game_index"].to_numpy()
+        win, margin, total = (part[c].to_numpy() for c in ("win", "margin_true", "total_true"))
+        model_f = Forecast(part["p_home"].to_numpy(), part["margin"].to_numpy(), part["total"].to_numpy())
+        rows.append(_score(checkpoint, "model", model_f, win, margin, total))
+        rows.append(_score(checkpoint, "home-win rate", home.predict(len(g)), win, margin, total))
+        ctx_f = Forecast(pre_test.p_home[g], pre_test.margin[g], pre_test.total[g])
+        rows.append(_score(checkpoint, "context logistic (pregame info)", ctx_f, win, margin, total))
+        if checkpoint == "pregame":
+            ids = test.game_id[g].astype(str)
+            e = elo.reindex(ids)
+            elo_f = Forecast(
+                e["elo_p_home"].to_numpy(), e["elo_margin"].to_numpy(), np.full(len(g), home.total)
+            )
+            rows.append(_score(checkpoint, "Elo (total: training mean)", elo_f, win, margin, total))
+            if mkt is not None:
+                m = mkt.reindex(ids)
+                ok = m[["market_p_home", "market_margin", "market_total"]].notna().all(axis=1).to_numpy()
+                if ok.any():
+                    mf = Forecast(
+                        *(m[c].to_numpy()[ok] for c in ("market_p_home", "market_margin", "market_total"))
+                    )
+                    rows.append(_score(checkpoint, "market", mf, win[ok], margin[ok], total[ok]))
+                    sub = Forecast(model_f.p_home[ok], model_f.margin[ok], model_f.total[ok])
+                    rows.append(
+                        _score(checkpoint, "model (games with lines)", sub, win[ok], margin[ok], total[ok])
+                    )
+        else:
+            st = _state_at_cut(test, g, part["cut"].to_numpy())
+            clock_f = clock.predict(
+                st["diff"],
+                st["total"],
+                st["time_left"],
+                pre_test.p_home[g],
+                pre_test.margin[g],
+                pre_test.total[g],
+            )
+            rows.append(_score(checkpoint, "score and clock", clock_f, win, margin, total))
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    return Evaluation(table=table, predictions=preds, markdown=to_markdown(table, train, test))
+
+
+def to_markdown(table: pd.DataFrame, train: SeasonArrays, test: SeasonArrays) -> str:
+    head = [
+        f"# Evaluation: trained on {train.season} ({train.n_games} games), "
+        f"tested on {test.season} ({test.n_games} games)",
+        "",
+        "Accuracy, Brier and log loss of the home-win probability; MAE of margin and total in points.",
+        f"Regulation is {int(REGULATION_SECONDS)} s; checkpoints are cuts after the last event at or before",
+        "the end of Q1, halftime, end of Q3 and 5:00 left in Q4; 'all_events' averages over in-game cuts.",
+        "",
+    ]
+    out = head
+    for checkpoint in ORDER:
+        part = table[table["checkpoint"] == checkpoint]
+        if part.empty:
+            continue
+        out += [
+            f"## {checkpoint}",
+            "",
+            "| source | n | accuracy | Brier | log loss | margin MAE | total MAE |",
+        ]
+        out += ["|---|---:|---:|---:|---:|---:|---:|"]
+        for r in part.itertuples():
+            out.append(
+                f"| {r.source} | {r.n} | {r.accuracy:.3f} | {r.brier:.4f} | {r.log_loss:.4f} | "
+                f"{r.margin_mae:.2f} | {r.total_mae:.2f} |"
+            )
+        out.append("")
+    return "\n".join(out)
