@@ -59,6 +59,39 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 2
 
 
+# The three model inputs, each stored in its own file per season (game_id goes in each).
+PARTS: dict[str, tuple[str, ...]] = {
+    "sequences": (
+        "game_date",
+        "home_pts",
+        "away_pts",
+        "event_offsets",
+        "ev_token",
+        "ev_time_left",
+        "ev_score_diff",
+        "ev_score_total",
+        "ev_lineup",
+        "ev_period",
+        "ev_game_seconds",
+    ),
+    "graphs": (
+        "starters",
+        "player_offsets",
+        "chem_offsets",
+        "ev_on_court",
+        "player_id",
+        "player_x",
+        "player_found",
+        "chem_minutes",
+    ),
+    "context": ("context",),
+}
+
+
+def part_path(part: str, season: str, base: Path | None = None) -> Path:
+    return (base or settings.features_dir()) / f"{part}_{season}.npz"
+
+
 def season_path(season: str, base: Path | None = None) -> Path:
     """Where the season's arrays live by default."""
     return (base or settings.features_dir()) / f"season_{season}.npz"
@@ -122,13 +155,20 @@ class SeasonArrays:
         if self.context.shape[1:] != (CONTEXT_DIM,) or self.player_x.shape[1:] != (NODE_DIM,):
             raise ValueError("SeasonArrays: context must be [G,32] and player_x [P,16]")
 
-    def save(self, path: Path | str) -> Path:
-        """Write one .npz (atomically: a temporary file renamed into place)."""
+    def save(self, path: Path | str, names: tuple[str, ...] | None = None) -> Path:
+        """Write one .npz (atomically: a temporary file renamed into place); ``names`` limits it to
+        some arrays (``game_id`` always included, so split files can be checked against each other)."""
         self.validate()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        arrays = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("season", "report")}
-        arrays["game_date"] = self.game_date.astype("datetime64[D]").astype(np.int64)  # days since epoch
+        keep = set(names) | {"game_id"} if names else None
+        arrays = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in ("season", "report") and (keep is None or f.name in keep)
+        }
+        if "game_date" in arrays:
+            arrays["game_date"] = self.game_date.astype("datetime64[D]").astype(np.int64)  # days since epoch
         arrays["season"] = np.array(self.season)
         arrays["report"] = np.array(json.dumps(self.report))
         arrays["format_version"] = np.array(FORMAT_VERSION)
@@ -139,15 +179,52 @@ class SeasonArrays:
 
     @classmethod
     def load(cls, path: Path | str) -> SeasonArrays:
-        path = Path(path)
-        with np.load(path, allow_pickle=False) as z:
-            if int(z["format_version"]) != FORMAT_VERSION:
-                raise ValueError(
-                    f"{path}: format version {int(z['format_version'])}, expected {FORMAT_VERSION}"
-                )
-            kw = {f.name: z[f.name] for f in fields(cls) if f.name not in ("season", "report")}
-            kw["game_date"] = kw["game_date"].astype("datetime64[D]")
-            out = cls(season=str(z["season"]), report=json.loads(str(z["report"])), **kw)
+        return cls._from_npz([Path(path)])
+
+    def save_parts(self, directory: Path | str) -> dict[str, Path]:
+        """The three model inputs as three files (the assets tokenized_sequences, lineup_graphs and
+        context_features): ``<part>_<season>.npz`` for each part of :data:`PARTS`."""
+        return {
+            part: self.save(part_path(part, self.season, Path(directory)), names)
+            for part, names in PARTS.items()
+        }
+
+    @classmethod
+    def load_parts(cls, directory: Path | str, season: str) -> SeasonArrays:
+        paths = [part_path(part, season, Path(directory)) for part in PARTS]
+        missing = [str(p) for p in paths if not p.exists()]
+        if missing:
+            raise FileNotFoundError(
+                f"model inputs of season {season} not found: {missing} (materialize the season's "
+                "tokenized_sequences / lineup_graphs / context_features first)"
+            )
+        return cls._from_npz(paths)
+
+    @classmethod
+    def _from_npz(cls, paths: list[Path]) -> SeasonArrays:
+        kw: dict[str, Any] = {}
+        season, report, game_id = None, {}, None
+        for path in paths:
+            with np.load(path, allow_pickle=False) as z:
+                if int(z["format_version"]) != FORMAT_VERSION:
+                    raise ValueError(
+                        f"{path}: format version {int(z['format_version'])}, expected {FORMAT_VERSION} "
+                        "(rebuild the model inputs)"
+                    )
+                if game_id is not None and not np.array_equal(z["game_id"], game_id):
+                    raise ValueError(
+                        f"{path}: its games differ from {paths[0]} (files from different builds)"
+                    )
+                game_id = z["game_id"]
+                season, report = str(z["season"]), json.loads(str(z["report"]))
+                kw.update({k: z[k] for k in z.files if k not in ("season", "report", "format_version")})
+        names = [f.name for f in fields(cls) if f.name not in ("season", "report")]
+        absent = [n for n in names if n not in kw]
+        if absent:
+            raise ValueError(f"{[str(p) for p in paths]}: arrays {absent} missing")
+        kw = {n: kw[n] for n in names}
+        kw["game_date"] = kw["game_date"].astype("datetime64[D]")
+        out = cls(season=season, report=report, **kw)
         out.validate()
         return out
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from nba_pipeline.features.graphs import NODE_FEATURES, default_node_vector
-from nba_pipeline.features.season_arrays import SeasonArrays, build_season_arrays, season_path
+from nba_pipeline.features.season_arrays import PARTS, SeasonArrays, build_season_arrays, season_path
 from nba_pipeline.features.tokenizer import CLS, EventTokenizer
 from nba_pipeline.models.dataset import (
     NBADataset,
@@ -87,6 +89,37 @@ def test_save_and_load_round_trip_exactly(synth, tmp_path):
     ):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
         assert getattr(a, name).dtype == getattr(b, name).dtype
+
+
+def test_three_part_files_cover_every_array_and_load_back_equal(synth, tmp_path):
+    plays, games, pf, tgf = synth
+    a = build_season_arrays(plays, games, pf, tgf, season="2022-23")
+    stored = {n for names in PARTS.values() for n in names} | {"game_id"}
+    assert stored == {f.name for f in fields(SeasonArrays)} - {"season", "report"}
+    paths = a.save_parts(tmp_path)
+    assert sorted(p.name for p in paths.values()) == [
+        "context_2022-23.npz",
+        "graphs_2022-23.npz",
+        "sequences_2022-23.npz",
+    ]
+    b = SeasonArrays.load_parts(tmp_path, "2022-23")
+    for f in fields(SeasonArrays):
+        if f.name not in ("season", "report"):
+            np.testing.assert_array_equal(getattr(a, f.name), getattr(b, f.name))
+
+
+def test_part_files_from_different_builds_are_refused(synth, tmp_path):
+    plays, games, pf, tgf = synth
+    a = build_season_arrays(plays, games, pf, tgf, season="2022-23")
+    a.save_parts(tmp_path)
+    first_game = plays["game_id"].iloc[0]
+    other = build_season_arrays(plays[plays["game_id"] != first_game], games, pf, tgf, season="2022-23")
+    other.save(tmp_path / "context_2022-23.npz", PARTS["context"])
+    with pytest.raises(ValueError, match="differ"):
+        SeasonArrays.load_parts(tmp_path, "2022-23")
+    (tmp_path / "graphs_2022-23.npz").unlink()
+    with pytest.raises(FileNotFoundError, match="graphs_2022-23"):
+        SeasonArrays.load_parts(tmp_path, "2022-23")
 
 
 def test_concat_shifts_offsets(synth):
