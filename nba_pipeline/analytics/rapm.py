@@ -30,7 +30,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spl
 
 from nba_pipeline.analytics.schema import AWAY_COLS, HOME_COLS
-from nba_pipeline.analytics.team_features import check_columns
+from nba_pipeline.analytics.team_features import as_datetime, check_columns
 
 SNAPSHOT_DAYS = 7
 LAMBDA_GRID = (500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0)
@@ -179,7 +179,7 @@ def fit_snapshot(
 
 def snapshot_dates(game_dates: pd.Series) -> list[pd.Timestamp]:
     """The day before the first game, then every SNAPSHOT_DAYS days, then the last game date."""
-    d = pd.to_datetime(game_dates)
+    d = as_datetime(game_dates)
     first, last = d.min().normalize(), d.max().normalize()
     out = [first - pd.Timedelta(days=1)]
     t = first + pd.Timedelta(days=SNAPSHOT_DAYS - 1)
@@ -200,7 +200,7 @@ def rapm_snapshots(
     the fits (for out-of-sample checks)."""
     check_columns(stints, STINT_COLUMNS, "stints")
     st = stints.copy()
-    st["game_date"] = pd.to_datetime(st["game_date"])
+    st["game_date"] = as_datetime(st["game_date"]).to_numpy()
     ids = np.unique(st[HOME_COLS + AWAY_COLS].to_numpy(np.int64))
     if prior is not None and len(prior):
         ids = np.union1d(ids, prior["player_id"].to_numpy(np.int64))
@@ -253,7 +253,7 @@ def out_of_sample_r2(
     """R^2 of stint margins in the ``horizon_days`` after each snapshot (snapshots that saw at
     least one game) against the zero model; also for the intercept-only model."""
     st = stints.copy()
-    st["game_date"] = pd.to_datetime(st["game_date"])
+    st["game_date"] = as_datetime(st["game_date"]).to_numpy()
     actual, pred, base = [], [], []
     first_game = st["game_date"].min()
     for d, fit in fits:

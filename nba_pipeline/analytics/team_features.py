@@ -77,6 +77,11 @@ def check_columns(df: pd.DataFrame, required: list[str], what: str) -> None:
         raise ValueError(f"{what}: missing required column(s) {missing}")
 
 
+def as_datetime(values: object) -> pd.Series:
+    """Dates as datetime64[ns] (SQLite gives strings, parquet gives date objects or [s]/[ms])."""
+    return pd.Series(pd.to_datetime(values)).astype("datetime64[ns]")
+
+
 def load_arenas(path: Path | None = None) -> pd.DataFrame:
     """Arena coordinates per team and range of seasons (``arenas.csv``)."""
     df = pd.read_csv(path or DATA_DIR / "arenas.csv", dtype={"from_season": str, "to_season": str})
@@ -124,7 +129,7 @@ def game_venues(
     neutral = load_neutral_sites() if neutral is None else neutral
     loc = _home_arena(games["home_team_id"], games["season"], arenas)
     loc.index = games.index
-    dates = pd.to_datetime(games["game_date"])
+    dates = as_datetime(games["game_date"]).set_axis(games.index)
     by_id = neutral[neutral["game_id"] != "*"].set_index("game_id")
     hit = games["game_id"].isin(by_id.index)
     loc.loc[hit, "lat"] = games.loc[hit, "game_id"].map(by_id["lat"])
@@ -139,7 +144,7 @@ def team_game_long(games: pd.DataFrame) -> pd.DataFrame:
     """One row per game and team with own and opponent box totals (the basis of every rate)."""
     check_columns(games, GAME_COLUMNS, "games")
     g = games.copy()
-    g["game_date"] = pd.to_datetime(g["game_date"])
+    g["game_date"] = as_datetime(g["game_date"]).to_numpy()
     for side in ("home", "away"):  # possessions estimate where the box score has none
         est = g[f"fga_{side}"] - g[f"oreb_{side}"] + g[f"tov_{side}"] + 0.44 * g[f"fta_{side}"]
         g[f"possessions_{side}"] = g[f"possessions_{side}"].astype(float).fillna(est)

@@ -41,3 +41,21 @@ def games_from_raw(raw_dir: Path, seasons: list[str] | None = None) -> pd.DataFr
     out["possessions_away"] = g["possessions_road"].astype(float)
     out["minutes"] = g["minutes_home"] // 5
     return out.reset_index(drop=True)
+
+
+def shots_from_raw(raw_dir: Path, season: str) -> pd.DataFrame | None:
+    """The columns of the ``shots`` table that spacing needs; None when the season has no file."""
+    path = Path(raw_dir) / f"shots_{season}.parquet"
+    if not path.exists():
+        return None
+    s = pd.read_parquet(path, columns=["GAME_ID", "GAME_DATE", "PLAYER_ID", "LOC_X", "LOC_Y"])
+    return pd.DataFrame(
+        {
+            "season": season,
+            "game_id": s["GAME_ID"],
+            "game_date": pd.to_datetime(s["GAME_DATE"]),
+            "player_id": s["PLAYER_ID"].astype("int64"),
+            "loc_x": s["LOC_X"].astype(float),
+            "loc_y": s["LOC_Y"].astype(float),
+        }
+    )
