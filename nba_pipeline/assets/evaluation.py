@@ -1,0 +1,54 @@
+"""The evaluation report of the promoted model on a test season later than every training game:
+the model against home-win rate, Elo, context logistic regression, score-and-clock and the betting
+market, per checkpoint (``nba_pipeline.evaluate.report``). Written as Markdown under
+``<data dir>/reports/`` and attached to the materialization."""
+
+import dagster as dg
+
+from nba_pipeline.resources import Database, RawData, Storage
+
+
+class EvaluationConfig(dg.Config):
+    test_season: str = "2023-24"
+    all_events_stride: int = 1  # score every k-th in-game cut for the all-events row (1: every event)
+
+
+@dg.asset(
+    deps=["promoted_model", "tokenized_sequences", "lineup_graphs", "context_features", "games"],
+    group_name="evaluation",
+    kinds={"pytorch"},
+    description="The promoted model vs real baselines (home-win rate, Elo, context logistic, score and "
+    "clock, betting market) on the test season, per checkpoint (pregame, end Q1, half, end Q3, 5:00 left, "
+    "all events).",
+)
+def evaluation_report(
+    context: dg.AssetExecutionContext,
+    config: EvaluationConfig,
+    database: Database,
+    raw: RawData,
+    storage: Storage,
+) -> dg.MaterializeResult:
+    from nba_pipeline.evaluate.run import run_evaluation
+
+    result = run_evaluation(
+        registry_root=storage.models(),
+        features_dir=storage.features(),
+        engine=database.engine(),
+        raw_dir=raw.dir(),
+        reports_dir=storage.reports(),
+        test_season=config.test_season,
+        all_events_stride=config.all_events_stride,
+    )
+    table = result.evaluation.table
+    pregame = table[(table["checkpoint"] == "pregame") & (table["source"] == "model")].iloc[0]
+    context.log.info(f"evaluation of {result.version} on {config.test_season} written to {result.path}")
+    return dg.MaterializeResult(
+        metadata={
+            "version": result.version,
+            "test_season": config.test_season,
+            "path": dg.MetadataValue.path(str(result.path)),
+            "report": dg.MetadataValue.md(result.evaluation.markdown),
+            "pregame_accuracy": float(pregame["accuracy"]),
+            "pregame_brier": float(pregame["brier"]),
+        }
+    )

@@ -1,0 +1,116 @@
+"""Model inputs per season: tokenized event sequences, lineup graphs and context vectors.
+
+One computation (``features.season_arrays.build_season_arrays``) yields all three, so they are
+one multi-asset: materializing a season writes ``sequences_<season>.npz``,
+``graphs_<season>.npz`` and ``context_<season>.npz`` under ``<data dir>/features/``. Everything is
+read from the database (plays, games, player_features, team_game_features), so the step can run
+in its own process.
+"""
+
+
+import dagster as dg
+
+from nba_pipeline.assets.partitions import season_partitions
+from nba_pipeline.resources import Database, Storage
+
+GROUP = "model_inputs"
+PLAY_COLUMNS = [
+    "game_id",
+    "seq",
+    "period",
+    "event_type",
+    "side",
+    "clock_seconds",
+    "game_seconds",
+    "seconds_left_regulation",
+    "home_score",
+    "away_score",
+    "player1_id",
+    "player2_id",
+    "player3_id",
+]
+
+_specs = [
+    dg.AssetSpec(
+        "tokenized_sequences",
+        deps=["plays", "games"],
+        partitions_def=season_partitions,
+        group_name=GROUP,
+        kinds={"numpy"},
+        description="Per event: token (event type x acting side), time left, score difference, running "
+        "total, 20-dim lineup participation; per game: offsets and final scores (features.tokenizer).",
+    ),
+    dg.AssetSpec(
+        "lineup_graphs",
+        deps=["plays", "player_features"],
+        partitions_def=season_partitions,
+        group_name=GROUP,
+        kinds={"numpy"},
+        description="Per game: the players on court at every event and the starters, their 16 node "
+        "features as of the game date, and the chemistry minutes shared before it (features.graphs).",
+    ),
+    dg.AssetSpec(
+        "context_features",
+        deps=["team_game_features"],
+        partitions_def=season_partitions,
+        group_name=GROUP,
+        kinds={"numpy"},
+        description="Per game: the 32-dim pregame context vector as of the game date (features.context).",
+    ),
+]
+
+
+@dg.multi_asset(specs=_specs, can_subset=False)
+def model_inputs(context: dg.AssetExecutionContext, database: Database, storage: Storage):
+    from nba_pipeline.db import read_table
+    from nba_pipeline.features.season_arrays import SeasonArrays, build_season_arrays
+    from nba_pipeline.ingest.schema import ON_COURT
+
+    season = context.partition_key
+    engine = database.engine()
+    plays = read_table(engine, "plays", {"season": season}, columns=PLAY_COLUMNS + ON_COURT)
+    if plays.empty:
+        raise dg.Failure(f"model inputs {season}: the plays table has no rows for the season")
+    games = read_table(engine, "games", {"season": season})
+    player_features = read_table(engine, "player_features", {"season": season})
+    team_features = read_table(engine, "team_game_features", {"season": season})
+    arrays: SeasonArrays = build_season_arrays(
+        plays,
+        games,
+        player_features if not player_features.empty else None,
+        team_features if not team_features.empty else None,
+        season=season,
+    )
+    paths = arrays.save_parts(storage.features())
+    rep = arrays.report
+    context.log.info(f"model inputs {season}: {arrays.n_games} games, {len(arrays.ev_token)} events, {rep}")
+    common = {"season": season, "games": arrays.n_games}
+    yield dg.MaterializeResult(
+        asset_key="tokenized_sequences",
+        metadata={
+            **common,
+            "path": dg.MetadataValue.path(str(paths["sequences"])),
+            "events": len(arrays.ev_token),
+            "unknown_event_tokens": int(rep.get("unknown_event_tokens", 0)),
+            "unknown_event_codes": dg.MetadataValue.json(rep.get("unknown_event_codes", {})),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key="lineup_graphs",
+        metadata={
+            **common,
+            "path": dg.MetadataValue.path(str(paths["graphs"])),
+            "events_with_full_lineup": int(rep.get("events_full_lineup", 0)),
+            "games_with_full_starters": int(rep.get("games_full_starters", 0)),
+            "game_players": len(arrays.player_id),
+            "players_without_features": int((~arrays.player_found).sum()),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key="context_features",
+        metadata={
+            **common,
+            "path": dg.MetadataValue.path(str(paths["context"])),
+            "report": dg.MetadataValue.json({k: v for k, v in rep.items() if "context" in k or "team" in k}),
+        },
+    )

@@ -1,0 +1,99 @@
+"""Evaluate the promoted model on a test season and write the report: the plain function behind
+the ``evaluation_report`` asset and ``python -m nba_pipeline.evaluate.run``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from nba_pipeline.evaluate.report import Evaluation, evaluate_forecaster
+
+
+@dataclass
+class EvaluationRun:
+    version: str
+    evaluation: Evaluation
+    path: Path
+
+
+def run_evaluation(
+    registry_root: Path,
+    features_dir: Path,
+    engine: sa.Engine,
+    raw_dir: Path,
+    reports_dir: Path,
+    test_season: str,
+    all_events_stride: int = 1,
+    version: str = "latest",
+) -> EvaluationRun:
+    from nba_pipeline.db import read_table
+    from nba_pipeline.evaluate.market import load_market
+    from nba_pipeline.features.season_arrays import SeasonArrays
+    from nba_pipeline.models.norm import TargetNorm
+    from nba_pipeline.models.registry import ModelRegistry
+
+    loaded = ModelRegistry(registry_root).load_model(version)
+    prep = loaded.preprocessing
+    train_seasons = list(prep["train_seasons"])
+    if test_season in train_seasons:
+        raise ValueError(f"test season {test_season} is one of the training seasons {train_seasons}")
+    train = SeasonArrays.concat([SeasonArrays.load_parts(features_dir, s) for s in train_seasons])
+    test = SeasonArrays.load_parts(features_dir, test_season)
+    if test.game_date.min() <= train.game_date.max():
+        raise ValueError(
+            f"test season {test_season} starts {test.game_date.min()}, not after the last training game "
+            f"({train.game_date.max()}): the evaluation must be on later games"
+        )
+    games = read_table(engine, "games")
+    games = games[games["season"] <= test_season]
+    games["game_date"] = pd.to_datetime(games["game_date"])
+    market_path = Path(raw_dir) / "odds.parquet"
+    market = load_market(raw_dir) if market_path.exists() else None
+    ev = evaluate_forecaster(
+        loaded.model,
+        TargetNorm.from_dict(prep["target_norm"]),
+        float(prep["score_diff_std"]),
+        train,
+        test,
+        games,
+        market,
+        all_events_stride=all_events_stride,
+    )
+    header = f"Model {loaded.version} (trained {loaded.metadata.get('created_at', '?')}).\n\n"
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    path = reports_dir / f"evaluation_{loaded.version}_{test_season}.md"
+    path.write_text(header + ev.markdown + "\n", encoding="utf-8")
+    ev.table.to_csv(path.with_suffix(".csv"), index=False)
+    return EvaluationRun(version=loaded.version, evaluation=ev, path=path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from nba_pipeline import settings
+    from nba_pipeline.db import make_engine
+
+    ap = argparse.ArgumentParser(description="Evaluate a registry model against the baselines.")
+    ap.add_argument("--test-season", default="2023-24")
+    ap.add_argument("--version", default="latest")
+    ap.add_argument("--all-events-stride", type=int, default=1)
+    args = ap.parse_args(argv)
+    run = run_evaluation(
+        registry_root=settings.models_dir(),
+        features_dir=settings.features_dir(),
+        engine=make_engine(settings.database_url()),
+        raw_dir=settings.raw_dir(),
+        reports_dir=settings.reports_dir(),
+        test_season=args.test_season,
+        all_events_stride=args.all_events_stride,
+        version=args.version,
+    )
+    print(run.path.read_text(encoding="utf-8"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

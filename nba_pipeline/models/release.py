@@ -1,0 +1,170 @@
+"""A model's way into production: train a candidate, store it unpromoted, judge it, promote it.
+
+- :func:`train_candidate` trains on season arrays (``models.fit``), predicts the validation games
+  at every checkpoint, scores the current ``latest`` on the same games (when there is one), and
+  saves the candidate in the registry NOT promoted, with both prediction tables as artifacts.
+- :func:`judge` applies the blocking rules of ``evaluate.checks`` to the stored pregame
+  validation predictions; :func:`compare_with_incumbent` is the non-blocking comparison.
+- :func:`promote_if_passing` re-applies the rules itself before moving ``latest``, so a version can
+  never be promoted around its checks (e.g. by materializing ``promoted_model`` alone).
+
+Dagster assets and checks are thin wrappers over these functions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nba_pipeline.evaluate import checks
+from nba_pipeline.evaluate.metrics import win_metrics
+from nba_pipeline.features.season_arrays import SeasonArrays
+from nba_pipeline.models.fit import FitConfig, FitOutcome, fit_forecaster
+from nba_pipeline.models.registry import ModelRegistry
+
+log = logging.getLogger(__name__)
+PREDICTIONS = "validation_predictions"
+INCUMBENT = "incumbent_predictions"
+
+
+@dataclass
+class Candidate:
+    version: str
+    outcome: FitOutcome
+    predictions: pd.DataFrame
+    incumbent: str | None
+    metrics: dict[str, dict[str, float]]
+
+
+def prediction_metrics(preds: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Accuracy, Brier, log loss, margin/total MAE (points) per checkpoint and over all rows."""
+
+    def score(df: pd.DataFrame) -> dict[str, float]:
+        return {
+            "n": int(len(df)),
+            **win_metrics(df["p_home"].to_numpy(), df["win"].to_numpy()),
+            "margin_mae": float(np.mean(np.abs(df["margin"] - df["margin_true"]))),
+            "total_mae": float(np.mean(np.abs(df["total"] - df["total_true"]))),
+        }
+
+    out = {"all": score(preds)}
+    for name, part in preds.groupby("checkpoint", sort=False):
+        out[str(name)] = score(part)
+    return out
+
+
+def _predict_with(loaded: Any, arrays: SeasonArrays, games: np.ndarray) -> pd.DataFrame:
+    """Predictions of a registry model on ``games`` of ``arrays``, featurized with ITS preprocessing."""
+    from nba_pipeline.models.dataset import NBADataset
+    from nba_pipeline.models.norm import TargetNorm
+    from nba_pipeline.models.predict import predict_frame
+
+    prep = loaded.preprocessing
+    norm = TargetNorm.from_dict(prep["target_norm"])
+    ds = NBADataset(arrays, norm, float(prep["score_diff_std"]), mode="eval", games=games)
+    return predict_frame(loaded.model, ds, norm)
+
+
+def train_candidate(
+    arrays: SeasonArrays,
+    cfg: FitConfig,
+    registry: ModelRegistry,
+    work_dir: Path,
+    on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
+) -> Candidate:
+    from nba_pipeline.models.predict import predict_frame
+
+    outcome = fit_forecaster(arrays, cfg, work_dir, on_epoch_end)
+    preds = predict_frame(outcome.model, outcome.val_dataset, outcome.norm)
+    metrics = prediction_metrics(preds)
+    incumbent = registry.latest_version()
+    artifacts: dict[str, Any] = {PREDICTIONS: preds}
+    if incumbent is not None:
+        artifacts[INCUMBENT] = _predict_with(registry.load_model(incumbent), arrays, outcome.val_games)
+    history = outcome.result.history if outcome.result else []
+    metadata = {
+        "data_date_range": outcome.data_date_range,
+        "hyperparameters": {
+            "train": cfg.train.to_dict(),
+            "batch_games": cfg.batch_games,
+            "val_fraction": cfg.val_fraction,
+        },
+        "validation_metrics": metrics,
+        "train_seasons": outcome.preprocessing["train_seasons"],
+        "train_games": int(len(outcome.train_games)),
+        "validation_games": int(len(outcome.val_games)),
+        "best_epoch": outcome.result.best_epoch if outcome.result else None,
+        "epochs_run": len(history),
+        "history": [
+            {"epoch": h["epoch"], "train_loss": h["train_loss"], "val_loss": h["val_loss"]} for h in history
+        ],
+        "parameters": outcome.model.parameter_counts(),
+    }
+    m = outcome.model
+    version = registry.save_model(
+        {"transformer": m.transformer, "gnn": m.gnn, "fusion": m.fusion},
+        metadata=metadata,
+        preprocessing=outcome.preprocessing,
+        model_config=m.cfg.to_dict(),
+        parent=incumbent,
+        artifacts=artifacts,
+    )
+    log.info("saved candidate %s (not promoted); incumbent %s", version, incumbent)
+    return Candidate(
+        version=version, outcome=outcome, predictions=preds, incumbent=incumbent, metrics=metrics
+    )
+
+
+def stored_predictions(registry: ModelRegistry, version: str, name: str = PREDICTIONS) -> pd.DataFrame | None:
+    return registry.load_model(version).artifacts.get(name)
+
+
+def judge(registry: ModelRegistry, version: str) -> dict[str, tuple[bool, dict]]:
+    """The blocking rules on the candidate's pregame validation predictions."""
+    preds = stored_predictions(registry, version)
+    if preds is None:
+        raise ValueError(f"{version}: no {PREDICTIONS} artifact; it was not saved by train_candidate")
+    pre = preds[preds["checkpoint"] == "pregame"]
+    return checks.pregame_quality(pre["p_home"].to_numpy(), pre["win"].to_numpy())
+
+
+def compare_with_incumbent(registry: ModelRegistry, version: str) -> tuple[bool, dict]:
+    """Brier and log loss of the candidate vs the ``latest`` of its training time, on the same
+    validation games and checkpoints. Passes when there was no incumbent."""
+    loaded = registry.load_model(version)
+    inc = loaded.artifacts.get(INCUMBENT)
+    parent = loaded.metadata.get("parent_version")
+    if inc is None:
+        return True, {"incumbent": None, "note": "no promoted model existed when this version was trained"}
+    new = prediction_metrics(loaded.artifacts[PREDICTIONS])
+    old = prediction_metrics(inc)
+    rows = {
+        cp: {
+            "brier_new": new[cp]["brier"],
+            "brier_incumbent": old[cp]["brier"],
+            "log_loss_new": new[cp]["log_loss"],
+            "log_loss_incumbent": old[cp]["log_loss"],
+        }
+        for cp in new
+        if cp in old
+    }
+    passed = new["all"]["brier"] <= old["all"]["brier"] + 1e-9
+    return passed, {
+        "incumbent": parent,
+        "by_checkpoint": rows,
+        "note": "the incumbent may have been trained on these validation games",
+    }
+
+
+def promote_if_passing(registry: ModelRegistry, version: str) -> str:
+    results = judge(registry, version)
+    failed = {k: v[1] for k, v in results.items() if not v[0]}
+    if failed:
+        raise ValueError(f"{version} fails the promotion rules {sorted(failed)}: {failed}")
+    return registry.promote(version)
