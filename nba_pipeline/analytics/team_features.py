@@ -171,6 +171,12 @@ def team_game_long(games: pd.DataFrame) -> pd.DataFrame:
                 "ftm": g[f"ftm_{side}"].astype(float),
             }
         )
+        num = [
+            c
+            for c in d.columns
+            if c not in ("game_id", "season", "game_date", "team_id", "opp_id", "is_home")
+        ]
+        d[num] = d[num].astype("float64")
         parts.append(d)
     out = pd.concat(parts, ignore_index=True)
     if out.duplicated(["team_id", "game_date"]).any():
@@ -208,7 +214,8 @@ def _season_priors(long: pd.DataFrame) -> pd.DataFrame:
                 row[f"{name}_w"] = PRIOR_GAMES * per_game
             rows.append(row)
     cols_out = ["season", "team_id"] + [f"{n}_{k}" for n in RATES for k in ("prior", "w")]
-    return pd.DataFrame(rows, columns=cols_out)
+    out = pd.DataFrame(rows, columns=cols_out)
+    return out.astype({"team_id": "int64", **{c: "float64" for c in cols_out[2:]}})
 
 
 def _season_start(season: str) -> int:
@@ -235,7 +242,7 @@ def asof_team_rates(long: pd.DataFrame) -> pd.DataFrame:
         m = pd.merge_asof(
             grid, c.drop(columns="season"), on="game_date", by="team_id", allow_exact_matches=False
         )
-        m[cols] = m[cols].fillna(0.0)
+        m[cols] = m[cols].astype("float64").fillna(0.0)
         m["season"] = season
         grids.append(m)
     grid = pd.concat(grids, ignore_index=True)
