@@ -4,8 +4,6 @@ Thin wrappers over ``nba_pipeline.analytics``: read the season (and the previous
 prior is needed) from the database, compute, and replace the season's rows in one transaction.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 import pandas as pd
 
@@ -83,8 +81,8 @@ def _dates_to_date(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     group_name=GROUP,
     kinds={"sql"},
     deps=["plays", "games"],
-    description="Maximal intervals with the same ten players on court, with points and counted possessions per "
-    "side; lineups rebuilt from the play-by-play where the season (or game) has no lineups file.",
+    description="Maximal intervals with the same ten players on court, with points and counted possessions "
+    "per side; lineups rebuilt from the play-by-play where the season (or game) has no lineups file.",
 )
 def stints(context: dg.AssetExecutionContext, database: Database) -> dg.MaterializeResult:
     season = context.partition_key
@@ -118,8 +116,8 @@ def stints(context: dg.AssetExecutionContext, database: Database) -> dg.Material
     group_name=GROUP,
     kinds={"sql"},
     deps=["stints"],
-    description="Weekly as-of RAPM (offense / defense ridge on stints, prior = previous season's final ratings, "
-    "lambda by grouped cross-validation).",
+    description="Weekly as-of RAPM (offense / defense ridge on stints, prior = previous season's final "
+    "ratings, lambda by grouped cross-validation).",
 )
 def player_rapm(context: dg.AssetExecutionContext, database: Database) -> dg.MaterializeResult:
     season = context.partition_key
@@ -157,8 +155,8 @@ def player_rapm(context: dg.AssetExecutionContext, database: Database) -> dg.Mat
     group_name=GROUP,
     kinds={"sql"},
     deps=["stints", "shots", "games"],
-    description="Per game and team: convex hull area (sq ft) of the starters' and the used lineups' average shot "
-    "locations from shots before the game; NULL + flag where a player has no known location.",
+    description="Per game and team: convex hull area (sq ft) of the starters' and the used lineups' average "
+    "shot locations from shots before the game; NULL + flag where a player has no known location.",
 )
 def lineup_spacing(context: dg.AssetExecutionContext, database: Database) -> dg.MaterializeResult:
     season = context.partition_key
@@ -195,7 +193,8 @@ def _shots_window(engine, season: str) -> pd.DataFrame:
     group_name=GROUP,
     kinds={"sql"},
     deps=["plays", "stints", "players", "player_rapm"],
-    description="Player node features (the 16 NODE_FEATURES + has_history) as-of every game date of the season.",
+    description="Player node features (the 16 NODE_FEATURES + has_history) as-of every game date of the "
+    "season.",
 )
 def player_features(context: dg.AssetExecutionContext, database: Database) -> dg.MaterializeResult:
     season = context.partition_key
@@ -223,8 +222,8 @@ def player_features(context: dg.AssetExecutionContext, database: Database) -> dg
     group_name=GROUP,
     kinds={"sql"},
     deps=["games", "stints", "player_rapm", "shots"],
-    description="Per game and team, from games strictly before the game date: ratings z-scored by season, four "
-    "factors, rest, back-to-back, travel miles, RAPM sums and hull area of the expected starting five.",
+    description="Per game and team, from games strictly before the game date: ratings z-scored by season, "
+    "four factors, rest, back-to-back, travel miles, RAPM sums and hull area of the expected starting five.",
 )
 def team_game_features(context: dg.AssetExecutionContext, database: Database) -> dg.MaterializeResult:
     season = context.partition_key
