@@ -86,6 +86,7 @@ def plays(context: dg.AssetExecutionContext, database: Database, raw: RawData) -
             ),
             "unknown_event_rows": sum(rep.unknown_event_codes.values()),
             "score_rows_disagreeing_with_SCORE": rep.score_rows_disagreeing,
+            "free_throws_without_MISS_or_SCORE_counted_missed": rep.ft_without_miss_or_score,
             "has_lineups_file": rep.has_lineups_file,
             "lineup_rows_file": rep.lineup_rows_file,
             "lineup_rows_carried": rep.lineup_rows_carried,
@@ -176,4 +177,35 @@ def player_game_stats(context: dg.AssetExecutionContext, database: Database) -> 
             "players": int(rows["player_id"].nunique()),
             "rows_with_seconds": with_seconds,
         }
+    )
+
+
+@dg.asset_check(
+    asset=plays,
+    additional_deps=[games],
+    description="The running score at each game's last event equals the final score in games.",
+)
+def plays_final_scores_match_games(
+    context: dg.AssetCheckExecutionContext, database: Database
+) -> dg.AssetCheckResult:
+    import sqlalchemy as sa
+
+    season = context.partition_key if context.has_partition_key else None
+    sql = sa.text(
+        """SELECT g.game_id, g.home_pts, g.away_pts, p.home_score, p.away_score
+           FROM games g
+           JOIN (SELECT game_id, MAX(seq) AS s FROM plays WHERE season = :season GROUP BY game_id) m
+             ON m.game_id = g.game_id
+           JOIN plays p ON p.game_id = m.game_id AND p.seq = m.s"""
+    )
+    with database.engine().connect() as conn:
+        df = pd.read_sql(sql, conn, params={"season": season})
+    bad = df[(df["home_pts"] != df["home_score"]) | (df["away_pts"] != df["away_score"])]
+    return dg.AssetCheckResult(
+        passed=len(df) > 0 and bad.empty,
+        metadata={
+            "games_checked": len(df),
+            "mismatched": len(bad),
+            "examples": bad["game_id"].head(5).tolist(),
+        },
     )

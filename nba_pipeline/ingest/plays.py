@@ -42,6 +42,7 @@ class PlaysReport:
     duplicates_dropped: int = 0
     unknown_event_codes: dict[int, int] = field(default_factory=dict)
     score_rows_disagreeing: int = 0
+    ft_without_miss_or_score: int = 0  # counted as missed
     lineup_rows_file: int = 0
     lineup_rows_carried: int = 0
     lineup_rows_missing: int = 0
@@ -174,6 +175,12 @@ def build_plays(
     text = home_d.fillna("") + " " + away_d.fillna("")
     is_three = text.str.contains("3PT", regex=False).to_numpy()
     ft_miss = text.str.contains(r"\bMISS\b", regex=True).to_numpy()
+    # A few 2015-17 free throws read just "Free Throw 2 of 2" (no MISS, no "(N PTS)") and carry no
+    # SCORE: they did not score (the running score proves it). SCORE is set on every scoring row.
+    no_score = df["SCORE"].isna().to_numpy()
+    ambiguous_ft = (et == 3) & ~ft_miss & no_score
+    rep.ft_without_miss_or_score = int(ambiguous_ft.sum())
+    ft_miss = ft_miss | ambiguous_ft
     made = np.where(et == 1, True, np.where(et == 2, False, ~ft_miss))
     out["is_made"] = pd.array(np.where(np.isin(et, (1, 2, 3)), made, False), dtype="boolean")
     out.loc[~np.isin(et, (1, 2, 3)), "is_made"] = pd.NA

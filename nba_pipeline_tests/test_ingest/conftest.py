@@ -57,9 +57,15 @@ def slice_raw_dir(nba_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 
 @pytest.fixture(scope="session")
-def season_db_url(nba_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """SQLite database holding the whole 2023-24 season, ingested once through the Dagster assets."""
+def season_ingest(nba_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, bool]]:
+    """The whole 2023-24 season ingested once through the Dagster assets into SQLite:
+    (database URL, asset-check outcomes by check name)."""
     url = f"sqlite:///{tmp_path_factory.mktemp('season_db') / 'nba.db'}"
     res = materialize_season(url, nba_raw_dir)
     assert res.success, "ingesting 2023-24 through the assets failed"
-    return url
+    return url, {e.check_name: e.passed for e in res.get_asset_check_evaluations()}
+
+
+@pytest.fixture(scope="session")
+def season_db_url(season_ingest: tuple[str, dict[str, bool]]) -> str:
+    return season_ingest[0]

@@ -124,6 +124,16 @@ def test_free_throw_make_or_miss_comes_from_the_description():
     assert pd.isna(out.set_index("event_num").loc[2, "is_made"])
 
 
+def test_free_throw_without_miss_or_score_counts_as_missed():
+    pbp = _sample()
+    pbp.loc[pbp["EVENTNUM"] == 6, "VISITORDESCRIPTION"] = "Free Throw 1 of 2"  # truncated 2015-17 style
+    out, rep = build_plays(pbp, None, "2023-24")
+    ft = out.set_index("event_num")
+    assert ft.loc[6, "points"] == 0 and ft.loc[6, "is_made"] == False  # noqa: E712
+    assert rep.ft_without_miss_or_score == 1
+    assert out["away_score"].iloc[-1] == 3
+
+
 def test_side_is_home_away_or_neutral():
     out, _ = build_plays(_sample(), None, "2023-24")
     side = out.set_index("event_num")["side"]

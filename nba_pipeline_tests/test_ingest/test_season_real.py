@@ -101,3 +101,8 @@ def test_players_have_positions_in_the_five_codes(season_db_url):
     assert len(pl) == 1455
     assert set(pl["position"].dropna()) <= {"PG", "SG", "SF", "PF", "C"}
     assert pl["height_in"].notna().mean() > 0.8
+
+
+def test_final_score_asset_check_passes_on_the_real_season(season_ingest):
+    _, checks = season_ingest
+    assert checks == {"plays_final_scores_match_games": True}
