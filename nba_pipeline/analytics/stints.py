@@ -90,8 +90,14 @@ def build_stints(plays: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
     if p[ON_COURT].isna().any().any():
         bad = p.loc[p[ON_COURT].isna().any(axis=1), "game_id"].unique()[:5].tolist()
         raise ValueError(f"plays: on-court players missing in games {bad}; rebuild lineups first")
-    home = np.sort(p[HOME_ON].to_numpy(np.int64), axis=1)
-    away = np.sort(p[AWAY_ON].to_numpy(np.int64), axis=1)
+    # A substitution event takes the lineup of the next non-substitution event of its period, so
+    # that a batch of simultaneous substitutions makes one lineup change, not zero-length stints.
+    on = p[ON_COURT].astype("float64")
+    on[p["event_type"].to_numpy() == 8] = np.nan
+    keys = [p["game_id"], p["period"]]
+    on = on.groupby(keys).bfill().fillna(on.groupby(keys).ffill()).fillna(p[ON_COURT].astype("float64"))
+    home = np.sort(on[HOME_ON].to_numpy(np.int64), axis=1)
+    away = np.sort(on[AWAY_ON].to_numpy(np.int64), axis=1)
     game = p["game_id"].to_numpy()
     period = p["period"].to_numpy(np.int64)
     new = np.ones(len(p), bool)
@@ -144,7 +150,8 @@ def build_stints(plays: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
     st = st.merge(g, on="game_id", how="left")
     if st["season"].isna().any():
         raise ValueError(
-            f"plays: games not in the games table: {st.loc[st['season'].isna(), 'game_id'].unique()[:5].tolist()}"
+            "plays: games not in the games table: "
+            f"{st.loc[st['season'].isna(), 'game_id'].unique()[:5].tolist()}"
         )
     cols = [
         "game_id",
