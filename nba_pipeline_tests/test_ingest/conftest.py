@@ -20,6 +20,7 @@ SEASONAL_ASSETS = [
     ingest_assets.plays,
     ingest_assets.shots,
     ingest_assets.player_game_stats,
+    ingest_assets.plays_final_scores_match_games,
 ]
 
 
@@ -30,8 +31,8 @@ def materialize_season(
     resources = {"database": Database(url=url), "raw": RawData(path=str(raw_dir))}
     res = dg.materialize(SEASONAL_ASSETS, partition_key=season, resources=resources, raise_on_error=False)
     if res.success and players:
-        res = dg.materialize([ingest_assets.players], resources=resources, raise_on_error=False)
-    return res
+        assert dg.materialize([ingest_assets.players], resources=resources, raise_on_error=False).success
+    return res  # the season's run (its check evaluations, its failures)
 
 
 def write_slice(src: Path, dst: Path, n_games: int = SLICE_GAMES, season: str = SEASON) -> list[str]:
