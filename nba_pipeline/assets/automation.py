@@ -21,7 +21,6 @@ NIGHTLY_TAG = "nba/nightly"
 season_data_job = dg.define_asset_job(
     "season_data",
     selection=dg.AssetSelection.groups("ingest", "analytics", "model_inputs"),
-    partitions_def=season_partitions,
     description="Ingest, analytics and model inputs of one season partition.",
 )
 train_job = dg.define_asset_job(

@@ -3,7 +3,6 @@ guard promotion, and ``promoted_model`` (moves ``latest``). Thin wrappers over
 ``nba_pipeline.models.release``; torch is imported inside the bodies only.
 """
 
-
 import base64
 import json
 
@@ -98,7 +97,7 @@ def trained_model(
         )
 
     registry = ModelRegistry(storage.models())
-    work_dir = storage.base() / "training" / context.run_id
+    work_dir = storage.base() / "training" / context.run.run_id
     cand = train_candidate(arrays, fit_cfg, registry, work_dir, on_epoch_end=log_epoch)
     pre = cand.predictions[cand.predictions["checkpoint"] == "pregame"]
     meta = {
@@ -123,8 +122,10 @@ def trained_model(
     return dg.MaterializeResult(metadata=meta)
 
 
-def _rule_check(rule: str, description: str):
-    @dg.asset_check(asset=trained_model, name=rule, blocking=True, description=description)
+def _rule_check(name: str, rule: str, description: str):
+    """A blocking check applying rule ``rule`` of ``release.judge``."""
+
+    @dg.asset_check(asset=trained_model, name=name, blocking=True, description=description)
     def _check(context: dg.AssetCheckExecutionContext, storage: Storage) -> dg.AssetCheckResult:
         from nba_pipeline.models.registry import ModelRegistry
         from nba_pipeline.models.release import judge
@@ -148,14 +149,15 @@ def _rule_check(rule: str, description: str):
     return _check
 
 
-pregame_accuracy = _rule_check("pregame_accuracy", "Pregame validation accuracy > 0.55.")
-pregame_brier = _rule_check("pregame_brier", "Pregame validation Brier score < 0.25.")
+pregame_accuracy = _rule_check("pregame_accuracy", "accuracy", "Pregame validation accuracy > 0.55.")
+pregame_brier = _rule_check("pregame_brier", "brier", "Pregame validation Brier score < 0.25.")
 calibration_deciles = _rule_check(
+    "calibration",
     "calibration",
     "Deciles of predicted probability have a non-decreasing actual win rate (noise rule in "
     "evaluate.checks: no adjacent drop beyond 1.96 standard errors; upper half wins more than lower half).",
 )
-prediction_span = _rule_check("span", "Pregame predictions reach at least [0.3, 0.7].")
+prediction_span = _rule_check("span", "span", "Pregame predictions reach at least [0.3, 0.7].")
 
 
 @dg.asset_check(

@@ -60,8 +60,9 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.scheduler not in ("cosine", "plateau"):
             raise ValueError(f"scheduler must be 'cosine' or 'plateau', got {self.scheduler!r}")
-        if self.max_epochs < 1 or self.patience < 1:
-            raise ValueError("max_epochs and patience must be >= 1")
+        # max_epochs 0 is allowed for models.fit (an untrained model); FusionTrainer.fit refuses it.
+        if self.max_epochs < 0 or self.patience < 1:
+            raise ValueError("max_epochs must be >= 0 and patience >= 1")
         if isinstance(self.loss_weights, dict):
             self.loss_weights = LossWeights(**self.loss_weights)
 
