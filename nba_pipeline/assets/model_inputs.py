@@ -7,7 +7,6 @@ read from the database (plays, games, player_features, team_game_features), so t
 in its own process.
 """
 
-
 import dagster as dg
 
 from nba_pipeline.assets.partitions import season_partitions
