@@ -21,20 +21,33 @@ def _stages(defs, selected: set | None) -> list[tuple[object, list]]:
     """Groups of assets to run together, in dependency order.
 
     An asset's stage is the latest stage of its parents, plus one when the parent has another
-    partitions definition (unpartitioned vs per season); assets of one stage and one partitions
-    definition run in one Dagster run (per partition), which orders them itself.
+    partitions definition (unpartitioned vs per season), and the outputs of one multi-asset share a
+    stage; assets of one stage and one partitions definition run in one Dagster run (per
+    partition), which orders them itself.
     """
     graph = defs.resolve_asset_graph()
     keys = [k for k in graph.toposorted_asset_keys if graph.get(k).is_materializable]
-    stage: dict = {}
-    for k in keys:
-        node = graph.get(k)
-        s = 0
-        for parent in node.parent_keys:
-            if parent in stage:
-                same = graph.get(parent).partitions_def == node.partitions_def
-                s = max(s, stage[parent] + (0 if same else 1))
-        stage[k] = s
+    # Keys of one multi-asset execute together, so they share the latest of their stages: iterate
+    # to a fixed point (stages only grow and are bounded by the number of keys).
+    stage: dict = dict.fromkeys(keys, 0)
+    changed = True
+    while changed:
+        changed = False
+        for k in keys:
+            node = graph.get(k)
+            s = max(
+                [stage[k]]
+                + [
+                    stage[p] + (0 if graph.get(p).partitions_def == node.partitions_def else 1)
+                    for p in node.parent_keys
+                    if p in stage
+                ]
+                + [stage[m] for m in node.execution_set_asset_keys if m in stage]
+            )
+            if s != stage[k]:
+                stage[k], changed = s, True
+    if selected is not None:
+        selected = set().union(*(graph.get(k).execution_set_asset_keys for k in selected if graph.has(k)))
     groups: dict[tuple[int, int], tuple[object, list]] = {}
     pdefs: list = []
     for k in keys:
