@@ -4,7 +4,8 @@ One computation (``features.season_arrays.build_season_arrays``) yields all thre
 one multi-asset: materializing a season writes ``sequences_<season>.npz``,
 ``graphs_<season>.npz`` and ``context_<season>.npz`` under ``<data dir>/features/``. Everything is
 read from the database (plays, games, player_features, team_game_features), so the step can run
-in its own process.
+in its own process. Games whose plays have no lineups (seasons without a lineups file) get lineups
+rebuilt from the play-by-play (``analytics.stints.complete_lineups``), as the stints do.
 """
 
 import dagster as dg
@@ -13,20 +14,27 @@ from nba_pipeline.assets.partitions import season_partitions
 from nba_pipeline.resources import Database, Storage
 
 GROUP = "model_inputs"
+# What the tokenizer needs, plus what lineup reconstruction needs (seasons without a lineups file).
 PLAY_COLUMNS = [
     "game_id",
     "seq",
     "period",
     "event_type",
+    "action_type",
     "side",
+    "points",
+    "is_made",
     "clock_seconds",
     "game_seconds",
     "seconds_left_regulation",
     "home_score",
     "away_score",
     "player1_id",
+    "player1_team_id",
     "player2_id",
+    "player2_team_id",
     "player3_id",
+    "player3_team_id",
 ]
 
 _specs = [
@@ -61,6 +69,7 @@ _specs = [
 
 @dg.multi_asset(specs=_specs, can_subset=False)
 def model_inputs(context: dg.AssetExecutionContext, database: Database, storage: Storage):
+    from nba_pipeline.analytics.stints import complete_lineups
     from nba_pipeline.db import read_table
     from nba_pipeline.features.season_arrays import SeasonArrays, build_season_arrays
     from nba_pipeline.ingest.schema import ON_COURT
@@ -71,6 +80,12 @@ def model_inputs(context: dg.AssetExecutionContext, database: Database, storage:
     if plays.empty:
         raise dg.Failure(f"model inputs {season}: the plays table has no rows for the season")
     games = read_table(engine, "games", {"season": season})
+    rebuilt = int(plays[ON_COURT].isna().any(axis=1).groupby(plays["game_id"]).any().sum())
+    if rebuilt:
+        context.log.info(
+            f"model inputs {season}: rebuilding the lineups of {rebuilt} games from the play-by-play"
+        )
+        plays = complete_lineups(plays, games)
     player_features = read_table(engine, "player_features", {"season": season})
     team_features = read_table(engine, "team_game_features", {"season": season})
     arrays: SeasonArrays = build_season_arrays(
@@ -83,7 +98,7 @@ def model_inputs(context: dg.AssetExecutionContext, database: Database, storage:
     paths = arrays.save_parts(storage.features())
     rep = arrays.report
     context.log.info(f"model inputs {season}: {arrays.n_games} games, {len(arrays.ev_token)} events, {rep}")
-    common = {"season": season, "games": arrays.n_games}
+    common = {"season": season, "games": arrays.n_games, "games_with_rebuilt_lineups": rebuilt}
     yield dg.MaterializeResult(
         asset_key="tokenized_sequences",
         metadata={

@@ -4,6 +4,7 @@ promotion (or not), evaluation report."""
 from __future__ import annotations
 
 import dagster as dg
+import pandas as pd
 import pytest
 import torch
 
@@ -62,7 +63,8 @@ def season_data(pipeline_env):
     return defs, instance
 
 
-def test_whole_graph_trains_checks_and_promotes_only_when_checks_pass(season_data):
+@pytest.fixture(scope="module")
+def trained_run(season_data):
     defs, instance = season_data
     torch.set_num_threads(1)
     registry = ModelRegistry(settings.models_dir())
@@ -70,9 +72,14 @@ def test_whole_graph_trains_checks_and_promotes_only_when_checks_pass(season_dat
     res = defs.resolve_job_def("train_and_promote").execute_in_process(
         instance=instance, run_config=_train_config(max_epochs=6), raise_on_error=False
     )
+    return res, before, registry.list_versions()[-1].version
+
+
+def test_whole_graph_trains_checks_and_promotes_only_when_checks_pass(trained_run):
+    res, before, version = trained_run
+    registry = ModelRegistry(settings.models_dir())
     checks = _check_results(res)
     assert BLOCKING | {"not_worse_than_latest"} <= set(checks), checks
-    version = registry.list_versions()[-1].version
     if all(checks[c] for c in BLOCKING):
         assert {"trained_model", "promoted_model", "evaluation_report"} <= _materialized(res)
         assert registry.latest_version() == version
@@ -82,6 +89,47 @@ def test_whole_graph_trains_checks_and_promotes_only_when_checks_pass(season_dat
         assert "promoted_model" not in _materialized(res)
         assert registry.latest_version() == before
         assert registry.read_metadata(version)["promoted"] is False
+
+
+def test_forecast_from_raw_plays_equals_the_training_featurization(trained_run):
+    """A loaded model forecasting a game from its raw play-by-play (pregame with the starters, and at
+    halftime) gives what the evaluation path gives from the stored model inputs."""
+    from nba_pipeline.db import make_engine
+    from nba_pipeline.features.season_arrays import SeasonArrays
+    from nba_pipeline.forecast import GameForecaster
+    from nba_pipeline.models.dataset import NBADataset
+    from nba_pipeline.models.norm import TargetNorm
+    from nba_pipeline.models.predict import predict_frame
+
+    _, _, version = trained_run
+    loaded = ModelRegistry(settings.models_dir()).load_model(version)
+    season = SLICE_SEASONS[1]
+    arrays = SeasonArrays.load_parts(settings.features_dir(), season)
+    g = 17
+    game_id = str(arrays.game_id[g])
+    prep = loaded.preprocessing
+    norm = TargetNorm.from_dict(prep["target_norm"])
+    ds = NBADataset(arrays, norm, float(prep["score_diff_std"]), mode="eval", games=[g])
+    expected = predict_frame(loaded.model, ds, norm).set_index("checkpoint")
+
+    raw = settings.raw_dir()
+    pbp = pd.read_parquet(raw / f"pbp_{season}.parquet")
+    pbp = pbp[pbp["GAME_ID"] == game_id]
+    lineups = pd.read_parquet(raw / f"lineups_{season}.parquet")
+    lineups = lineups[lineups["GAME_ID"] == game_id]
+    forecaster = GameForecaster(loaded, make_engine(settings.database_url()))
+
+    starters = arrays.player_id[arrays.player_offsets[g] + arrays.starters[g]]
+    pre = forecaster.forecast(game_id, starters=(list(starters[:5]), list(starters[5:])))
+    assert pre.events_seen == 0
+    assert pre.p_home_win == pytest.approx(expected.loc["pregame", "p_home"], abs=1e-5)
+    assert pre.total == pytest.approx(expected.loc["pregame", "total"], abs=1e-3)
+
+    half = forecaster.forecast(game_id, pbp[pbp["PERIOD"] <= 2], lineups[lineups["PERIOD"] <= 2])
+    assert half.events_seen == expected.loc["halftime", "cut"]
+    assert half.p_home_win == pytest.approx(expected.loc["halftime", "p_home"], abs=1e-5)
+    assert half.margin == pytest.approx(expected.loc["halftime", "margin"], abs=1e-3)
+    assert half.model_version == version
 
 
 def test_broken_model_fails_a_blocking_check_and_latest_does_not_move(season_data):

@@ -1,0 +1,176 @@
+"""Forecast one game, before tip-off or live, with a model from the registry.
+
+    from nba_pipeline.forecast import GameForecaster
+    f = GameForecaster.from_registry("latest")            # settings: registry, database
+    f.forecast("0022300061", pbp_rows)                   # raw stats.nba.com PlayByPlayV2 rows so far
+    # -> Forecast(p_home_win=0.71, margin=5.8, total=229.4, events_seen=212, ...)
+
+The game is featurized exactly as in training: play-by-play through ``ingest.plays`` (lineups
+optional), then ``features.season_arrays`` with the model's saved preprocessing (vocabulary,
+score-difference scale, target normalization) and, from the database, the as-of player features,
+team features and the chemistry minutes of the season's earlier games. The season's tables are
+read once per season and cached, so a live game costs one featurization and one forward pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from nba_pipeline.ingest.schema import ON_COURT
+
+
+@dataclass
+class Forecast:
+    game_id: str
+    p_home_win: float
+    margin: float  # final home margin, points
+    total: float  # final total points
+    events_seen: int
+    model_version: str
+
+
+class GameForecaster:
+    def __init__(self, loaded: Any, engine: sa.Engine) -> None:
+        from nba_pipeline.features.tokenizer import VOCAB
+        from nba_pipeline.models.norm import TargetNorm
+
+        prep = loaded.preprocessing
+        if prep.get("vocabulary") != VOCAB:
+            raise ValueError(
+                f"model {loaded.version} was trained with another event vocabulary than this code's; "
+                "featurizing with it would feed the model wrong tokens"
+            )
+        self.loaded = loaded
+        self.engine = engine
+        self.norm = TargetNorm.from_dict(prep["target_norm"])
+        self.score_diff_std = float(prep["score_diff_std"])
+        self._season_cache: dict[str, dict[str, pd.DataFrame]] = {}
+
+    @classmethod
+    def from_registry(
+        cls, version: str = "latest", registry_root: Any = None, database_url: str | None = None
+    ) -> GameForecaster:
+        from nba_pipeline import settings
+        from nba_pipeline.db import make_engine
+        from nba_pipeline.models.registry import ModelRegistry
+
+        loaded = ModelRegistry(registry_root).load_model(version)
+        return cls(loaded, make_engine(database_url or settings.database_url()))
+
+    def _season(self, season: str) -> dict[str, pd.DataFrame]:
+        """Per-season inputs read once: player and team features, and the teammates' shared minutes
+        per game (chemistry), from the database."""
+        if season not in self._season_cache:
+            from nba_pipeline.db import read_table
+            from nba_pipeline.features.graphs import shared_minutes_by_game
+
+            plays = read_table(
+                self.engine,
+                "plays",
+                {"season": season},
+                columns=["game_id", "seq", "game_seconds", *ON_COURT],
+            ).sort_values(["game_id", "seq"], kind="stable")
+            games = read_table(self.engine, "games", {"season": season}, columns=["game_id", "game_date"])
+            pairs = shared_minutes_by_game(plays).merge(games, on="game_id", how="left")
+            pairs["game_date"] = pd.to_datetime(pairs["game_date"])
+            self._season_cache[season] = {
+                "player_features": read_table(self.engine, "player_features", {"season": season}),
+                "team_game_features": read_table(self.engine, "team_game_features", {"season": season}),
+                "pairs": pairs,
+            }
+        return self._season_cache[season]
+
+    def forecast(
+        self,
+        game_id: str,
+        pbp: pd.DataFrame | None = None,
+        lineups: pd.DataFrame | None = None,
+        starters: tuple[list[int], list[int]] | None = None,
+    ) -> Forecast:
+        """Forecast ``game_id`` after the events in ``pbp`` (raw PlayByPlayV2 rows, any order; None or
+        empty: pregame). ``lineups``: the V3 on-court rows, if available; otherwise the lineups are
+        rebuilt from the play-by-play. ``starters`` (home ids, away ids): the announced starting
+        fives for a pregame forecast (without them the pregame lineup graph is empty, which the
+        model handles but which is weaker than training, where starters were known).
+        The game must be in the ``games`` table (date and teams); its final score is not used."""
+        from nba_pipeline.analytics.stints import complete_lineups
+        from nba_pipeline.db import read_table
+        from nba_pipeline.features.season_arrays import build_season_arrays
+        from nba_pipeline.ingest.plays import build_plays
+        from nba_pipeline.models.dataset import NBADataset
+
+        game = read_table(self.engine, "games", {"game_id": game_id})
+        if game.empty:
+            raise KeyError(f"game {game_id!r} is not in the games table; ingest its season first")
+        season = str(game["season"].iloc[0])
+        if pbp is not None and len(pbp):
+            plays, _ = build_plays(pbp, lineups, season, source=f"forecast input for {game_id}")
+            plays = plays[plays["game_id"] == game_id]
+            if len(plays) and plays[ON_COURT].isna().any(axis=None):
+                plays = complete_lineups(plays, game)
+        else:
+            plays = pd.DataFrame()
+        if plays.empty:
+            plays = _pregame_row(game_id, season, starters)
+        game = game.assign(home_pts=0, away_pts=0)  # labels are not used for a forecast
+        s = self._season(season)
+        gdate = pd.to_datetime(game["game_date"].iloc[0])
+        arrays = build_season_arrays(
+            plays,
+            game,
+            s["player_features"] if len(s["player_features"]) else None,
+            s["team_game_features"] if len(s["team_game_features"]) else None,
+            season=season,
+            prior_pair_minutes=s["pairs"][s["pairs"]["game_date"] < gdate],
+        )
+        ds = NBADataset(arrays, self.norm, self.score_diff_std, mode="all_events")
+        n_events = int(arrays.n_events[0]) if not _is_pregame(plays) else 0
+        batch = ds.get_batch([n_events])
+        out = self.loaded.model.predict(batch, self.norm)
+        return Forecast(
+            game_id=game_id,
+            p_home_win=float(out["win_prob"][0]),
+            margin=float(out["margin"][0]),
+            total=float(out["total"][0]),
+            events_seen=n_events,
+            model_version=self.loaded.version,
+        )
+
+
+def _pregame_row(game_id: str, season: str, starters: tuple[list[int], list[int]] | None) -> pd.DataFrame:
+    """A start-of-period marker standing for 'no events yet' (the pregame cut shows no events; the
+    row only carries the starters, which the pregame graph is built from)."""
+    on_court = dict.fromkeys(ON_COURT, np.nan)
+    if starters is not None:
+        home, away = (list(x) for x in starters)
+        if len(home) > 5 or len(away) > 5:
+            raise ValueError(f"starters: at most 5 per side, got {len(home)} home and {len(away)} away")
+        on_court.update({f"home_on_{i + 1}": float(pid) for i, pid in enumerate(home)})
+        on_court.update({f"away_on_{i + 1}": float(pid) for i, pid in enumerate(away)})
+    row: dict[str, Any] = {
+        "game_id": game_id,
+        "seq": 0,
+        "period": 1,
+        "event_type": 12,
+        "side": 0,
+        "clock_seconds": 720.0,
+        "game_seconds": 0.0,
+        "seconds_left_regulation": 2880.0,
+        "home_score": 0,
+        "away_score": 0,
+        "player1_id": np.nan,
+        "player2_id": np.nan,
+        "player3_id": np.nan,
+        "_pregame": True,
+        **on_court,
+    }
+    return pd.DataFrame([row])
+
+
+def _is_pregame(plays: pd.DataFrame) -> bool:
+    return "_pregame" in plays.columns
