@@ -228,6 +228,42 @@ class SeasonArrays:
         out.validate()
         return out
 
+    def subset(self, games: np.ndarray) -> SeasonArrays:
+        """The arrays of some games only (indices, kept in the given order), offsets rebuilt."""
+        g = np.asarray(games, dtype=np.int64)
+        if len(g) and (g.min() < 0 or g.max() >= self.n_games):
+            raise IndexError(f"subset: game indices must be in [0, {self.n_games})")
+
+        def ranges(off: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            lo, hi = off[g], off[g + 1]
+            n = hi - lo
+            new_off = np.concatenate([[0], np.cumsum(n)]).astype(np.int64)
+            idx = np.repeat(lo - new_off[:-1], n) + np.arange(new_off[-1])
+            return idx, new_off
+
+        ev, event_offsets = ranges(self.event_offsets)
+        pl, player_offsets = ranges(self.player_offsets)
+        ch, chem_offsets = ranges(self.chem_offsets)
+        kw: dict[str, Any] = {
+            "event_offsets": event_offsets,
+            "player_offsets": player_offsets,
+            "chem_offsets": chem_offsets,
+            "chem_minutes": self.chem_minutes[ch],
+        }
+        for f in fields(self):
+            if f.name in kw or f.name in ("season", "report"):
+                continue
+            arr = getattr(self, f.name)
+            if f.name.startswith("ev_"):
+                kw[f.name] = arr[ev]
+            elif f.name.startswith("player_"):
+                kw[f.name] = arr[pl]
+            else:
+                kw[f.name] = arr[g]
+        out = SeasonArrays(season=self.season, report=self.report, **kw)
+        out.validate()
+        return out
+
     @classmethod
     def concat(cls, parts: list[SeasonArrays]) -> SeasonArrays:
         """Several seasons as one (offsets shifted); season is the labels joined with '+'."""

@@ -122,6 +122,30 @@ def test_part_files_from_different_builds_are_refused(synth, tmp_path):
         SeasonArrays.load_parts(tmp_path, "2022-23")
 
 
+def test_subset_keeps_each_selected_game_intact(synth):
+    plays, games, pf, tgf = synth
+    a = build_season_arrays(plays, games, pf, tgf, season="2022-23")
+    pick = np.array([a.n_games - 1, 0])
+    b = a.subset(pick)
+    assert b.n_games == 2 and list(b.game_id) == list(a.game_id[pick])
+    for new, old in enumerate(pick):
+        e0, e1 = a.event_offsets[old], a.event_offsets[old + 1]
+        np.testing.assert_array_equal(
+            b.ev_token[b.event_offsets[new] : b.event_offsets[new + 1]], a.ev_token[e0:e1]
+        )
+        np.testing.assert_array_equal(
+            b.ev_on_court[b.event_offsets[new] : b.event_offsets[new + 1]], a.ev_on_court[e0:e1]
+        )
+        np.testing.assert_array_equal(b.chem_matrix(new), a.chem_matrix(old))
+        np.testing.assert_array_equal(b.starters[new], a.starters[old])
+        p0, p1 = a.player_offsets[old], a.player_offsets[old + 1]
+        np.testing.assert_array_equal(
+            b.player_x[b.player_offsets[new] : b.player_offsets[new + 1]], a.player_x[p0:p1]
+        )
+    with pytest.raises(IndexError):
+        a.subset([a.n_games])
+
+
 def test_concat_shifts_offsets(synth):
     plays, games, pf, tgf = synth
     a = build_season_arrays(plays, games, pf, tgf)

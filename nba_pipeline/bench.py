@@ -1,0 +1,186 @@
+"""Benchmark one season through the pipeline: wall time and peak memory of each stage, and the
+latency of a single-game forecast from a loaded model.
+
+    python -m nba_pipeline.bench [--season 2023-24] [--work DIR]
+
+Each stage runs in its own process (stages only share the database and files, as in production),
+so the peak resident memory printed is that stage's own. Everything goes to a temporary data
+directory and SQLite database; the raw files are read from NBA_RAW_DIR (default ../shared/data/nba).
+Stages: ingest (games, plays, shots, players, player_game_stats), analytics (stints, RAPM, spacing,
+player and team features, season stats), features (tokenized sequences, lineup graphs, context),
+one training epoch (spec-size model, 80/20 temporal split of the season), evaluation (the
+report's model and baselines on the season's last 20% of games, all-events stride 10), forecast
+(a loaded model forecasting one game at halftime from raw play-by-play).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+STAGES = ["ingest", "analytics", "features", "train_epoch", "evaluation", "forecast"]
+SELECT = {
+    "ingest": ["games", "plays", "shots", "players", "player_game_stats"],
+    "analytics": [
+        "stints",
+        "player_rapm",
+        "lineup_spacing",
+        "player_features",
+        "team_game_features",
+        "season_stats",
+    ],
+    "features": ["tokenized_sequences", "lineup_graphs", "context_features"],
+}
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+
+
+def _run_stage(stage: str, season: str) -> dict:
+    """Inside the stage's own process."""
+    from nba_pipeline import settings
+
+    t0 = time.perf_counter()
+    extra: dict = {}
+    if stage in SELECT:
+        from nba_pipeline.run import main as run_main
+
+        rc = run_main(["--partition", season, "--select", *SELECT[stage]])
+        if rc != 0:
+            raise RuntimeError(f"stage {stage} failed (run.py exit {rc})")
+    else:
+        import torch
+
+        from nba_pipeline.features.season_arrays import SeasonArrays
+        from nba_pipeline.models.fit import FitConfig, fit_forecaster, temporal_split
+        from nba_pipeline.models.registry import ModelRegistry
+        from nba_pipeline.models.trainer import TrainConfig
+
+        arrays = SeasonArrays.load_parts(settings.features_dir(), season)
+        work = settings.data_dir() / "bench"
+        if stage == "train_epoch":
+            out = fit_forecaster(arrays, FitConfig(train=TrainConfig(max_epochs=1)), work / "fit")
+            h = out.result.history[0]
+            extra = {"train_games": len(out.train_games), "epoch_seconds": round(h["seconds"], 2)}
+            m = out.model
+            ModelRegistry(settings.models_dir()).save_model(
+                {"transformer": m.transformer, "gnn": m.gnn, "fusion": m.fusion},
+                metadata={
+                    "data_date_range": out.data_date_range,
+                    "hyperparameters": {"bench": True},
+                    "validation_metrics": {},
+                },
+                preprocessing=out.preprocessing,
+                model_config=m.cfg.to_dict(),
+            )
+        elif stage == "evaluation":
+            import pandas as pd
+
+            from nba_pipeline.db import make_engine, read_table
+            from nba_pipeline.evaluate.market import load_market
+            from nba_pipeline.evaluate.report import evaluate_forecaster
+            from nba_pipeline.models.norm import TargetNorm
+
+            loaded = ModelRegistry(settings.models_dir()).load_model(
+                ModelRegistry(settings.models_dir()).versions()[-1]
+            )
+            tr, te = temporal_split(arrays, 0.2)
+            games = read_table(make_engine(settings.database_url()), "games")
+            games["game_date"] = pd.to_datetime(games["game_date"])
+            prep = loaded.preprocessing
+            ev = evaluate_forecaster(
+                loaded.model,
+                TargetNorm.from_dict(prep["target_norm"]),
+                float(prep["score_diff_std"]),
+                arrays.subset(tr),
+                arrays.subset(te),
+                games,
+                load_market(settings.raw_dir()),
+                all_events_stride=10,
+            )
+            extra = {"test_games": len(te), "rows_scored": int(ev.table["n"].sum())}
+        elif stage == "forecast":
+            import pandas as pd
+
+            from nba_pipeline.db import make_engine
+            from nba_pipeline.forecast import GameForecaster
+
+            registry = ModelRegistry(settings.models_dir())
+            loaded = registry.load_model(registry.versions()[-1])
+            f = GameForecaster(loaded, make_engine(settings.database_url()))
+            game_id = str(arrays.game_id[-1])
+            pbp = pd.read_parquet(settings.raw_dir() / f"pbp_{season}.parquet")
+            pbp = pbp[(pbp["GAME_ID"] == game_id) & (pbp["PERIOD"] <= 2)]
+            t1 = time.perf_counter()
+            f.forecast(game_id, pbp)  # first call also reads the season's tables (cached after)
+            first = time.perf_counter() - t1
+            torch.set_num_threads(1)
+            times = []
+            for _ in range(20):
+                t1 = time.perf_counter()
+                f.forecast(game_id, pbp)
+                times.append(time.perf_counter() - t1)
+            times.sort()
+            extra = {
+                "first_call_ms": round(first * 1000, 1),
+                "median_ms": round(times[len(times) // 2] * 1000, 1),
+                "p90_ms": round(times[int(len(times) * 0.9)] * 1000, 1),
+                "events_in_game_so_far": len(pbp),
+            }
+    return {
+        "stage": stage,
+        "seconds": round(time.perf_counter() - t0, 2),
+        "peak_rss_mb": round(_peak_mb(), 1),
+        **extra,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--season", default="2023-24")
+    ap.add_argument("--work", help="working directory (default: a new temporary one)")
+    ap.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)  # internal: one stage, JSON out
+    args = ap.parse_args(argv)
+    if args.stage:
+        print("BENCH " + json.dumps(_run_stage(args.stage, args.season)), flush=True)
+        return 0
+    work = Path(args.work or tempfile.mkdtemp(prefix="nba_bench_"))
+    env = {
+        **os.environ,
+        "NBA_DATA_DIR": str(work),
+        "NBA_DATABASE_URL": f"sqlite:///{work / 'nba.db'}",
+    }
+    print(f"benchmark of season {args.season} in {work} ({os.cpu_count()} CPUs)", flush=True)
+    rows = []
+    for stage in STAGES:
+        proc = subprocess.run(
+            [sys.executable, "-m", "nba_pipeline.bench", "--stage", stage, "--season", args.season],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        line = next((x for x in proc.stdout.splitlines() if x.startswith("BENCH ")), None)
+        if proc.returncode != 0 or line is None:
+            print(proc.stdout[-3000:], proc.stderr[-3000:], file=sys.stderr)
+            print(f"stage {stage} failed", file=sys.stderr)
+            return 1
+        row = json.loads(line[6:])
+        rows.append(row)
+        extra = {k: v for k, v in row.items() if k not in ("stage", "seconds", "peak_rss_mb")}
+        print(
+            f"{stage:<12} {row['seconds']:>8.1f} s  peak {row['peak_rss_mb']:>7.0f} MB  {extra or ''}",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
