@@ -132,8 +132,9 @@ def game_venues(
     dates = as_datetime(games["game_date"]).set_axis(games.index)
     by_id = neutral[neutral["game_id"] != "*"].set_index("game_id")
     hit = games["game_id"].isin(by_id.index)
-    loc.loc[hit, "lat"] = games.loc[hit, "game_id"].map(by_id["lat"])
-    loc.loc[hit, "lon"] = games.loc[hit, "game_id"].map(by_id["lon"])
+    if hit.any():  # (an empty selection would assign a string-typed empty Series into floats)
+        loc.loc[hit, "lat"] = games.loc[hit, "game_id"].map(by_id["lat"]).astype(float)
+        loc.loc[hit, "lon"] = games.loc[hit, "game_id"].map(by_id["lon"]).astype(float)
     for r in neutral[neutral["game_id"] == "*"].itertuples():
         sel = (dates >= pd.Timestamp(r.from_date)) & (dates <= pd.Timestamp(r.to_date))
         loc.loc[sel, "lat"], loc.loc[sel, "lon"] = r.lat, r.lon

@@ -21,7 +21,7 @@ from nba_pipeline.analytics.stints import (
     reconstruct_lineups,
 )
 from nba_pipeline.analytics.team_features import build_team_game_features
-from nba_pipeline.assets.partitions import season_partitions
+from nba_pipeline.assets.partitions import for_each_season, season_backfill, season_partitions
 from nba_pipeline.db import create_tables, read_table, replace_rows
 from nba_pipeline.ingest import schema as ischema
 from nba_pipeline.resources import Database
@@ -78,6 +78,7 @@ def _dates_to_date(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
 
 @dg.asset(
     partitions_def=season_partitions,
+    backfill_policy=season_backfill,
     group_name=GROUP,
     kinds={"sql"},
     deps=["plays", "games"],
@@ -85,34 +86,39 @@ def _dates_to_date(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     "per side; lineups rebuilt from the play-by-play where the season (or game) has no lineups file.",
 )
 def stints(context: dg.AssetExecutionContext, database: Database) -> dg.MaterializeResult:
-    season = context.partition_key
-    engine = database.engine()
-    plays = _read(engine, ischema.plays, [season], STINT_PLAY_COLUMNS)
-    games = _read(engine, ischema.games, [season])
-    if plays.empty:
-        raise dg.Failure(f"stints {season}: no plays rows (materialize plays first)")
-    meta: dict[str, object] = {}
-    has_file = bool((plays["lineup_source"] == "file").any())
-    if has_file:
-        agree = lineup_agreement(reconstruct_lineups(plays, games), plays)
-        meta["reconstruction_agreement"] = float(agree.get(season, float("nan")))
-        context.log.info(f"stints {season}: rebuilt lineups agree with the lineups file on {agree.to_dict()}")
-    full = complete_lineups(plays, games)
-    rows = build_stints(full, games)
-    rows = _dates_to_date(rows, ["game_date"])
-    create_tables(engine, [aschema.stints])
-    n = replace_rows(engine, aschema.stints, rows, {"season": season})
-    meta.update(
-        rows=n,
-        games=int(rows["game_id"].nunique()),
-        rebuilt_stints=int((rows["lineup_source"] == "rebuilt").sum()),
-        has_lineups_file=has_file,
-    )
-    return dg.MaterializeResult(metadata=meta)
+    def one(season: str) -> dg.MaterializeResult:
+        engine = database.engine()
+        plays = _read(engine, ischema.plays, [season], STINT_PLAY_COLUMNS)
+        games = _read(engine, ischema.games, [season])
+        if plays.empty:
+            raise dg.Failure(f"stints {season}: no plays rows (materialize plays first)")
+        meta: dict[str, object] = {}
+        has_file = bool((plays["lineup_source"] == "file").any())
+        if has_file:
+            agree = lineup_agreement(reconstruct_lineups(plays, games), plays)
+            meta["reconstruction_agreement"] = float(agree.get(season, float("nan")))
+            context.log.info(
+                f"stints {season}: rebuilt lineups agree with the lineups file on {agree.to_dict()}"
+            )
+        full = complete_lineups(plays, games)
+        rows = build_stints(full, games)
+        rows = _dates_to_date(rows, ["game_date"])
+        create_tables(engine, [aschema.stints])
+        n = replace_rows(engine, aschema.stints, rows, {"season": season})
+        meta.update(
+            rows=n,
+            games=int(rows["game_id"].nunique()),
+            rebuilt_stints=int((rows["lineup_source"] == "rebuilt").sum()),
+            has_lineups_file=has_file,
+        )
+        return dg.MaterializeResult(metadata=meta)
+
+    return for_each_season(context, one)
 
 
 @dg.asset(
     partitions_def=season_partitions,
+    backfill_policy=season_backfill,
     group_name=GROUP,
     kinds={"sql"},
     deps=["stints"],
@@ -120,38 +126,41 @@ def stints(context: dg.AssetExecutionContext, database: Database) -> dg.Material
     "ratings, lambda by grouped cross-validation).",
 )
 def player_rapm(context: dg.AssetExecutionContext, database: Database) -> dg.MaterializeResult:
-    season = context.partition_key
-    engine = database.engine()
-    st = _read(engine, aschema.stints, [season])
-    if st.empty:
-        raise dg.Failure(f"player_rapm {season}: no stints (materialize stints first)")
-    prior_rows = _read(engine, aschema.player_rapm, [prev_season(season)])
-    prior = None
-    if len(prior_rows):
-        last = prior_rows["as_of_date"].max()
-        prior = prior_rows[prior_rows["as_of_date"] == last]
-    else:
-        context.log.warning(f"player_rapm {season}: no previous-season RAPM: the ridge shrinks toward 0")
-    rows, fits = rapm_snapshots(st, prior)
-    r2 = out_of_sample_r2(st, fits)
-    rows["season"] = season
-    create_tables(engine, [aschema.player_rapm])
-    n = replace_rows(engine, aschema.player_rapm, rows, {"season": season})
-    context.log.info(f"player_rapm {season}: out-of-sample {r2}")
-    return dg.MaterializeResult(
-        metadata={
-            "rows": n,
-            "snapshots": len(fits),
-            "oos_r2_next_week_stints": r2["r2_rapm"],
-            "oos_r2_intercept_only": r2["r2_intercept_only"],
-            "used_prior_season": prior is not None,
-            "final_lambda": float(fits[-1][1].lam),
-        }
-    )
+    def one(season: str) -> dg.MaterializeResult:
+        engine = database.engine()
+        st = _read(engine, aschema.stints, [season])
+        if st.empty:
+            raise dg.Failure(f"player_rapm {season}: no stints (materialize stints first)")
+        prior_rows = _read(engine, aschema.player_rapm, [prev_season(season)])
+        prior = None
+        if len(prior_rows):
+            last = prior_rows["as_of_date"].max()
+            prior = prior_rows[prior_rows["as_of_date"] == last]
+        else:
+            context.log.warning(f"player_rapm {season}: no previous-season RAPM: the ridge shrinks toward 0")
+        rows, fits = rapm_snapshots(st, prior)
+        r2 = out_of_sample_r2(st, fits)
+        rows["season"] = season
+        create_tables(engine, [aschema.player_rapm])
+        n = replace_rows(engine, aschema.player_rapm, rows, {"season": season})
+        context.log.info(f"player_rapm {season}: out-of-sample {r2}")
+        return dg.MaterializeResult(
+            metadata={
+                "rows": n,
+                "snapshots": len(fits),
+                "oos_r2_next_week_stints": r2["r2_rapm"],
+                "oos_r2_intercept_only": r2["r2_intercept_only"],
+                "used_prior_season": prior is not None,
+                "final_lambda": float(fits[-1][1].lam),
+            }
+        )
+
+    return for_each_season(context, one)
 
 
 @dg.asset(
     partitions_def=season_partitions,
+    backfill_policy=season_backfill,
     group_name=GROUP,
     kinds={"sql"},
     deps=["stints", "shots", "games"],
@@ -159,21 +168,26 @@ def player_rapm(context: dg.AssetExecutionContext, database: Database) -> dg.Mat
     "shot locations from shots before the game; NULL + flag where a player has no known location.",
 )
 def lineup_spacing(context: dg.AssetExecutionContext, database: Database) -> dg.MaterializeResult:
-    season = context.partition_key
-    engine = database.engine()
-    st = _read(engine, aschema.stints, [season])
-    games = _read(engine, ischema.games, [season])
-    shots = _shots_window(engine, season)
-    if shots.empty:
-        context.log.warning(
-            f"lineup_spacing {season}: no shots in this or the 3 previous seasons: all missing"
+    def one(season: str) -> dg.MaterializeResult:
+        engine = database.engine()
+        st = _read(engine, aschema.stints, [season])
+        games = _read(engine, ischema.games, [season])
+        shots = _shots_window(engine, season)
+        if shots.empty:
+            context.log.warning(
+                f"lineup_spacing {season}: no shots in this or the 3 previous seasons: all missing"
+            )
+        rows = build_lineup_spacing(st, shots, games, season)
+        create_tables(engine, [aschema.lineup_spacing])
+        n = replace_rows(engine, aschema.lineup_spacing, rows, {"season": season})
+        return dg.MaterializeResult(
+            metadata={
+                "rows": n,
+                "starters_missing_share": float(rows["starters_missing"].mean()) if n else 1.0,
+            }
         )
-    rows = build_lineup_spacing(st, shots, games, season)
-    create_tables(engine, [aschema.lineup_spacing])
-    n = replace_rows(engine, aschema.lineup_spacing, rows, {"season": season})
-    return dg.MaterializeResult(
-        metadata={"rows": n, "starters_missing_share": float(rows["starters_missing"].mean()) if n else 1.0}
-    )
+
+    return for_each_season(context, one)
 
 
 def _shots_window(engine, season: str) -> pd.DataFrame:
@@ -190,6 +204,7 @@ def _shots_window(engine, season: str) -> pd.DataFrame:
 
 @dg.asset(
     partitions_def=season_partitions,
+    backfill_policy=season_backfill,
     group_name=GROUP,
     kinds={"sql"},
     deps=["plays", "stints", "players", "player_rapm"],
@@ -197,28 +212,31 @@ def _shots_window(engine, season: str) -> pd.DataFrame:
     "season.",
 )
 def player_features(context: dg.AssetExecutionContext, database: Database) -> dg.MaterializeResult:
-    season = context.partition_key
-    engine = database.engine()
-    seasons = [prev_season(season), season]
-    cols = ["game_id", "event_type", "is_made", "player1_id", "player2_id", "description"]
-    plays = _read(engine, ischema.plays, seasons, cols)
-    st = _read(engine, aschema.stints, seasons)
-    players = read_table(engine, ischema.players)
-    rapm = _read(engine, aschema.player_rapm, [season])
-    rows = build_player_features(plays, st, players, rapm, season)
-    create_tables(engine, [aschema.player_features])
-    n = replace_rows(engine, aschema.player_features, rows, {"season": season})
-    return dg.MaterializeResult(
-        metadata={
-            "rows": n,
-            "snapshots": int(rows["as_of_date"].nunique()),
-            "share_with_history": float(rows["has_history"].mean()),
-        }
-    )
+    def one(season: str) -> dg.MaterializeResult:
+        engine = database.engine()
+        seasons = [prev_season(season), season]
+        cols = ["game_id", "event_type", "is_made", "player1_id", "player2_id", "description"]
+        plays = _read(engine, ischema.plays, seasons, cols)
+        st = _read(engine, aschema.stints, seasons)
+        players = read_table(engine, ischema.players)
+        rapm = _read(engine, aschema.player_rapm, [season])
+        rows = build_player_features(plays, st, players, rapm, season)
+        create_tables(engine, [aschema.player_features])
+        n = replace_rows(engine, aschema.player_features, rows, {"season": season})
+        return dg.MaterializeResult(
+            metadata={
+                "rows": n,
+                "snapshots": int(rows["as_of_date"].nunique()),
+                "share_with_history": float(rows["has_history"].mean()),
+            }
+        )
+
+    return for_each_season(context, one)
 
 
 @dg.asset(
     partitions_def=season_partitions,
+    backfill_policy=season_backfill,
     group_name=GROUP,
     kinds={"sql"},
     deps=["games", "stints", "player_rapm", "shots"],
@@ -226,32 +244,38 @@ def player_features(context: dg.AssetExecutionContext, database: Database) -> dg
     "four factors, rest, back-to-back, travel miles, RAPM sums and hull area of the expected starting five.",
 )
 def team_game_features(context: dg.AssetExecutionContext, database: Database) -> dg.MaterializeResult:
-    season = context.partition_key
-    engine = database.engine()
-    seasons = [prev_season(season), season]
-    games = _read(engine, ischema.games, seasons)
-    if not (games["season"] == season).any():
-        raise dg.Failure(f"team_game_features {season}: no games (materialize games first)")
-    if not (games["season"] == seasons[0]).any():
-        context.log.warning(
-            f"team_game_features {season}: no previous season: early-season values are unshrunk"
+    def one(season: str) -> dg.MaterializeResult:
+        engine = database.engine()
+        seasons = [prev_season(season), season]
+        games = _read(engine, ischema.games, seasons)
+        if not (games["season"] == season).any():
+            raise dg.Failure(f"team_game_features {season}: no games (materialize games first)")
+        if not (games["season"] == seasons[0]).any():
+            context.log.warning(
+                f"team_game_features {season}: no previous season: early-season values are unshrunk"
+            )
+        st = _read(engine, aschema.stints, seasons)
+        rapm = _read(engine, aschema.player_rapm, seasons)
+        shots = _shots_window(engine, season)
+        tf = build_team_game_features(games)
+        tf = add_lineup_features(tf, st, games, rapm, shots)
+        rows = tf[tf["season"] == season][[c.name for c in aschema.team_game_features.columns]].copy()
+        rows = _dates_to_date(rows, ["game_date"])
+        create_tables(engine, [aschema.team_game_features])
+        n = replace_rows(engine, aschema.team_game_features, rows, {"season": season})
+        return dg.MaterializeResult(
+            metadata={
+                "rows": n,
+                "hull_area_missing_share": float(rows["hull_area_missing"].mean()) if n else 0.0,
+            }
         )
-    st = _read(engine, aschema.stints, seasons)
-    rapm = _read(engine, aschema.player_rapm, seasons)
-    shots = _shots_window(engine, season)
-    tf = build_team_game_features(games)
-    tf = add_lineup_features(tf, st, games, rapm, shots)
-    rows = tf[tf["season"] == season][[c.name for c in aschema.team_game_features.columns]].copy()
-    rows = _dates_to_date(rows, ["game_date"])
-    create_tables(engine, [aschema.team_game_features])
-    n = replace_rows(engine, aschema.team_game_features, rows, {"season": season})
-    return dg.MaterializeResult(
-        metadata={"rows": n, "hull_area_missing_share": float(rows["hull_area_missing"].mean()) if n else 0.0}
-    )
+
+    return for_each_season(context, one)
 
 
 @dg.asset(
     partitions_def=season_partitions,
+    backfill_policy=season_backfill,
     group_name=GROUP,
     kinds={"sql"},
     deps=["games", "plays", "player_features", "team_game_features"],
@@ -259,23 +283,25 @@ def team_game_features(context: dg.AssetExecutionContext, database: Database) ->
     "player and team-game feature (normalization statistics for the models).",
 )
 def season_stats(context: dg.AssetExecutionContext, database: Database) -> dg.MaterializeResult:
-    season = context.partition_key
-    engine = database.engine()
-    games = _read(engine, ischema.games, [season])
-    plays = _read(engine, ischema.plays, [season], ["home_score", "away_score"])
-    pf = _read(engine, aschema.player_features, [season])
-    tgf = _read(engine, aschema.team_game_features, [season])
-    rows = build_season_stats(games, plays, pf if len(pf) else None, tgf if len(tgf) else None, season)
-    create_tables(engine, [aschema.season_stats])
-    n = replace_rows(engine, aschema.season_stats, rows, {"season": season})
-    return dg.MaterializeResult(
-        metadata={
-            "rows": n,
-            "stats": dg.MetadataValue.json(
-                {r.stat: [round(r.mean, 4), round(r.std, 4)] for r in rows.itertuples()}
-            ),
-        }
-    )
+    def one(season: str) -> dg.MaterializeResult:
+        engine = database.engine()
+        games = _read(engine, ischema.games, [season])
+        plays = _read(engine, ischema.plays, [season], ["home_score", "away_score"])
+        pf = _read(engine, aschema.player_features, [season])
+        tgf = _read(engine, aschema.team_game_features, [season])
+        rows = build_season_stats(games, plays, pf if len(pf) else None, tgf if len(tgf) else None, season)
+        create_tables(engine, [aschema.season_stats])
+        n = replace_rows(engine, aschema.season_stats, rows, {"season": season})
+        return dg.MaterializeResult(
+            metadata={
+                "rows": n,
+                "stats": dg.MetadataValue.json(
+                    {r.stat: [round(r.mean, 4), round(r.std, 4)] for r in rows.itertuples()}
+                ),
+            }
+        )
+
+    return for_each_season(context, one)
 
 
 @dg.asset_check(asset=team_game_features, blocking=True, description="No NaN in any team-game feature.")

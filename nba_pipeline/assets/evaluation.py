@@ -5,6 +5,7 @@ market, per checkpoint (``nba_pipeline.evaluate.report``). Written as Markdown u
 
 import dagster as dg
 
+from nba_pipeline.assets.partitions import season_backfill
 from nba_pipeline.resources import Database, RawData, Storage
 
 
@@ -16,6 +17,7 @@ class EvaluationConfig(dg.Config):
 @dg.asset(
     deps=["promoted_model", "tokenized_sequences", "lineup_graphs", "context_features", "games"],
     group_name="evaluation",
+    backfill_policy=season_backfill,
     kinds={"pytorch"},
     description="The promoted model vs real baselines (home-win rate, Elo, context logistic, score and "
     "clock, betting market) on the test season, per checkpoint (pregame, end Q1, half, end Q3, 5:00 left, "

@@ -7,7 +7,7 @@ the season's rows in one transaction (``db.replace_rows``), so a failure keeps t
 import dagster as dg
 import pandas as pd
 
-from nba_pipeline.assets.partitions import season_partitions
+from nba_pipeline.assets.partitions import for_each_season, season_backfill, season_partitions
 from nba_pipeline.db import create_tables, read_table, replace_rows
 from nba_pipeline.ingest import schema
 from nba_pipeline.ingest.games import build_games
@@ -23,112 +23,123 @@ GROUP = "ingest"
 
 @dg.asset(
     partitions_def=season_partitions,
+    backfill_policy=season_backfill,
     group_name=GROUP,
     kinds={"sql"},
     description="One row per game of the season from games.parquet (RS incl. Cup semis / play-in / playoffs "
     "flagged), with final scores and team box totals.",
 )
 def games(context: dg.AssetExecutionContext, database: Database, raw: RawData) -> dg.MaterializeResult:
-    season = context.partition_key
-    engine = database.engine()
-    create_tables(engine, [schema.games])
-    df = read_raw(raw.dir(), "games")
-    if df is None:
-        context.log.warning(f"games {season}: no games.parquet: the season gets no games rows")
-        rows = pd.DataFrame({c.name: pd.Series(dtype=object) for c in schema.games.columns})
-    else:
-        rows = build_games(df, season)
-    n = replace_rows(engine, schema.games, rows, {"season": season})
-    counts = rows["game_type"].value_counts().to_dict()
-    context.log.info(f"games {season}: {n} rows {counts}")
-    return dg.MaterializeResult(
-        metadata={
-            "rows": n,
-            "regular_season_games": int(rows["is_regular_season"].sum()),
-            "postseason_games": int(rows["is_postseason"].sum()),
-            "game_types": dg.MetadataValue.json({str(k): int(v) for k, v in counts.items()}),
-        }
-    )
+    def one(season: str) -> dg.MaterializeResult:
+        engine = database.engine()
+        create_tables(engine, [schema.games])
+        df = read_raw(raw.dir(), "games")
+        if df is None:
+            context.log.warning(f"games {season}: no games.parquet: the season gets no games rows")
+            rows = pd.DataFrame({c.name: pd.Series(dtype=object) for c in schema.games.columns})
+        else:
+            rows = build_games(df, season)
+        n = replace_rows(engine, schema.games, rows, {"season": season})
+        counts = rows["game_type"].value_counts().to_dict()
+        context.log.info(f"games {season}: {n} rows {counts}")
+        return dg.MaterializeResult(
+            metadata={
+                "rows": n,
+                "regular_season_games": int(rows["is_regular_season"].sum()),
+                "postseason_games": int(rows["is_postseason"].sum()),
+                "game_types": dg.MetadataValue.json({str(k): int(v) for k, v in counts.items()}),
+            }
+        )
+
+    return for_each_season(context, one)
 
 
 @dg.asset(
     partitions_def=season_partitions,
+    backfill_policy=season_backfill,
     group_name=GROUP,
     kinds={"sql"},
     description="Every play-by-play event of the season in time order (seq), with parsed clock, acting side, "
     "points, running score and the ten players on court (from the lineups file where one exists).",
 )
 def plays(context: dg.AssetExecutionContext, database: Database, raw: RawData) -> dg.MaterializeResult:
-    season = context.partition_key
-    pbp = read_raw(raw.dir(), "pbp", season)
-    if pbp is None:
-        raise dg.Failure(f"no play-by-play file {raw_path(raw.dir(), 'pbp', season)} for partition {season}")
-    lineups = read_raw(raw.dir(), "lineups", season)
-    if lineups is None:
-        context.log.warning(f"plays {season}: no lineups file: on-court columns left NULL")
-    rows, rep = build_plays(pbp, lineups, season, source=str(raw_path(raw.dir(), "pbp", season)))
-    engine = database.engine()
-    create_tables(engine, [schema.plays])
-    n = replace_rows(engine, schema.plays, rows, {"season": season})
-    if rep.unknown_event_codes:
-        context.log.warning(f"plays {season}: unknown event codes kept: {rep.unknown_event_codes}")
-    context.log.info(
-        f"plays {season}: {n} rows, {rep.games} games, {rep.duplicates_dropped} duplicates dropped, "
-        f"lineup coverage {rep.lineup_coverage:.4f}"
-    )
-    return dg.MaterializeResult(
-        metadata={
-            "rows": n,
-            "games": rep.games,
-            "duplicates_dropped": rep.duplicates_dropped,
-            "unknown_event_codes": dg.MetadataValue.json(
-                {str(k): v for k, v in rep.unknown_event_codes.items()}
-            ),
-            "unknown_event_rows": sum(rep.unknown_event_codes.values()),
-            "score_rows_disagreeing_with_SCORE": rep.score_rows_disagreeing,
-            "free_throws_without_MISS_or_SCORE_counted_missed": rep.ft_without_miss_or_score,
-            "has_lineups_file": rep.has_lineups_file,
-            "lineup_rows_file": rep.lineup_rows_file,
-            "lineup_rows_carried": rep.lineup_rows_carried,
-            "lineup_rows_missing": rep.lineup_rows_missing,
-            "lineup_coverage": float(round(rep.lineup_coverage, 6)),
-        }
-    )
+    def one(season: str) -> dg.MaterializeResult:
+        pbp = read_raw(raw.dir(), "pbp", season)
+        if pbp is None:
+            raise dg.Failure(
+                f"no play-by-play file {raw_path(raw.dir(), 'pbp', season)} for partition {season}"
+            )
+        lineups = read_raw(raw.dir(), "lineups", season)
+        if lineups is None:
+            context.log.warning(f"plays {season}: no lineups file: on-court columns left NULL")
+        rows, rep = build_plays(pbp, lineups, season, source=str(raw_path(raw.dir(), "pbp", season)))
+        engine = database.engine()
+        create_tables(engine, [schema.plays])
+        n = replace_rows(engine, schema.plays, rows, {"season": season})
+        if rep.unknown_event_codes:
+            context.log.warning(f"plays {season}: unknown event codes kept: {rep.unknown_event_codes}")
+        context.log.info(
+            f"plays {season}: {n} rows, {rep.games} games, {rep.duplicates_dropped} duplicates dropped, "
+            f"lineup coverage {rep.lineup_coverage:.4f}"
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "rows": n,
+                "games": rep.games,
+                "duplicates_dropped": rep.duplicates_dropped,
+                "unknown_event_codes": dg.MetadataValue.json(
+                    {str(k): v for k, v in rep.unknown_event_codes.items()}
+                ),
+                "unknown_event_rows": sum(rep.unknown_event_codes.values()),
+                "score_rows_disagreeing_with_SCORE": rep.score_rows_disagreeing,
+                "free_throws_without_MISS_or_SCORE_counted_missed": rep.ft_without_miss_or_score,
+                "has_lineups_file": rep.has_lineups_file,
+                "lineup_rows_file": rep.lineup_rows_file,
+                "lineup_rows_carried": rep.lineup_rows_carried,
+                "lineup_rows_missing": rep.lineup_rows_missing,
+                "lineup_coverage": float(round(rep.lineup_coverage, 6)),
+            }
+        )
+
+    return for_each_season(context, one)
 
 
 @dg.asset(
     partitions_def=season_partitions,
+    backfill_policy=season_backfill,
     group_name=GROUP,
     kinds={"sql"},
     description="Shot locations (feet), made flag, player, game and matched pbp event; no rows for a season "
     "without a shots file.",
 )
 def shots(context: dg.AssetExecutionContext, database: Database, raw: RawData) -> dg.MaterializeResult:
+    def one(season: str) -> dg.MaterializeResult:
+        df = read_raw(raw.dir(), "shots", season)
+        if df is None:
+            context.log.warning(f"shots {season}: no shots file: the season gets no shots rows")
+            rows = pd.DataFrame({c.name: pd.Series(dtype=object) for c in schema.shots.columns})
+        else:
+            rows = build_shots(df, season)
+        engine = database.engine()
+        create_tables(engine, [schema.shots])
+        n = replace_rows(engine, schema.shots, rows, {"season": season})
+        unmatched = int(rows["event_num"].isna().sum()) if n else 0
+        return dg.MaterializeResult(
+            metadata={
+                "rows": n,
+                "games": int(rows["game_id"].nunique()) if n else 0,
+                "has_shots_file": df is not None,
+                "unmatched_to_pbp": unmatched,
+            }
+        )
 
-    season = context.partition_key
-    df = read_raw(raw.dir(), "shots", season)
-    if df is None:
-        context.log.warning(f"shots {season}: no shots file: the season gets no shots rows")
-        rows = pd.DataFrame({c.name: pd.Series(dtype=object) for c in schema.shots.columns})
-    else:
-        rows = build_shots(df, season)
-    engine = database.engine()
-    create_tables(engine, [schema.shots])
-    n = replace_rows(engine, schema.shots, rows, {"season": season})
-    unmatched = int(rows["event_num"].isna().sum()) if n else 0
-    return dg.MaterializeResult(
-        metadata={
-            "rows": n,
-            "games": int(rows["game_id"].nunique()) if n else 0,
-            "has_shots_file": df is not None,
-            "unmatched_to_pbp": unmatched,
-        }
-    )
+    return for_each_season(context, one)
 
 
 @dg.asset(
     group_name=GROUP,
     kinds={"sql"},
+    backfill_policy=season_backfill,  # unpartitioned; lets a season-range run include it
     description="One row per player: name, height, weight, position (shots position, else mapped from the "
     "bio); missing bios left NULL and counted.",
 )
@@ -155,6 +166,7 @@ def players(context: dg.AssetExecutionContext, database: Database, raw: RawData)
 
 @dg.asset(
     partitions_def=season_partitions,
+    backfill_policy=season_backfill,
     group_name=GROUP,
     kinds={"sql"},
     deps=[plays, games],
@@ -162,22 +174,24 @@ def players(context: dg.AssetExecutionContext, database: Database, raw: RawData)
     "BLK, TOV, PF, seconds on court and plus-minus (where lineups are known).",
 )
 def player_game_stats(context: dg.AssetExecutionContext, database: Database) -> dg.MaterializeResult:
-    season = context.partition_key
-    engine = database.engine()
-    create_tables(engine, [schema.player_game_stats])
-    p = read_table(engine, schema.plays, where={"season": season}, columns=PGS_INPUT_COLUMNS)
-    g = read_table(engine, schema.games, where={"season": season})
-    rows = build_player_game_stats(p, g, season)
-    n = replace_rows(engine, schema.player_game_stats, rows, {"season": season})
-    with_seconds = int(rows["seconds"].notna().sum())
-    return dg.MaterializeResult(
-        metadata={
-            "rows": n,
-            "games": int(rows["game_id"].nunique()),
-            "players": int(rows["player_id"].nunique()),
-            "rows_with_seconds": with_seconds,
-        }
-    )
+    def one(season: str) -> dg.MaterializeResult:
+        engine = database.engine()
+        create_tables(engine, [schema.player_game_stats])
+        p = read_table(engine, schema.plays, where={"season": season}, columns=PGS_INPUT_COLUMNS)
+        g = read_table(engine, schema.games, where={"season": season})
+        rows = build_player_game_stats(p, g, season)
+        n = replace_rows(engine, schema.player_game_stats, rows, {"season": season})
+        with_seconds = int(rows["seconds"].notna().sum())
+        return dg.MaterializeResult(
+            metadata={
+                "rows": n,
+                "games": int(rows["game_id"].nunique()),
+                "players": int(rows["player_id"].nunique()),
+                "rows_with_seconds": with_seconds,
+            }
+        )
+
+    return for_each_season(context, one)
 
 
 @dg.asset_check(
@@ -190,16 +204,18 @@ def plays_final_scores_match_games(
 ) -> dg.AssetCheckResult:
     import sqlalchemy as sa
 
+    # One season's run checks that season; a run over several seasons checks every season stored.
     season = context.partition_key if context.has_partition_key else None
+    where = "WHERE season = :season" if season else ""
     sql = sa.text(
-        """SELECT g.game_id, g.home_pts, g.away_pts, p.home_score, p.away_score
+        f"""SELECT g.game_id, g.home_pts, g.away_pts, p.home_score, p.away_score
            FROM games g
-           JOIN (SELECT game_id, MAX(seq) AS s FROM plays WHERE season = :season GROUP BY game_id) m
+           JOIN (SELECT game_id, MAX(seq) AS s FROM plays {where} GROUP BY game_id) m
              ON m.game_id = g.game_id
            JOIN plays p ON p.game_id = m.game_id AND p.seq = m.s"""
     )
     with database.engine().connect() as conn:
-        df = pd.read_sql(sql, conn, params={"season": season})
+        df = pd.read_sql(sql, conn, params={"season": season} if season else {})
     bad = df[(df["home_pts"] != df["home_score"]) | (df["away_pts"] != df["away_score"])]
     return dg.AssetCheckResult(
         passed=len(df) > 0 and bad.empty,

@@ -10,7 +10,12 @@ rebuilt from the play-by-play (``analytics.stints.complete_lineups``), as the st
 
 import dagster as dg
 
-from nba_pipeline.assets.partitions import season_partitions
+from nba_pipeline.assets.partitions import (
+    merge_season_metadata,
+    run_seasons,
+    season_backfill,
+    season_partitions,
+)
 from nba_pipeline.resources import Database, Storage
 
 GROUP = "model_inputs"
@@ -67,14 +72,25 @@ _specs = [
 ]
 
 
-@dg.multi_asset(specs=_specs, can_subset=False)
+@dg.multi_asset(specs=_specs, can_subset=False, backfill_policy=season_backfill)
 def model_inputs(context: dg.AssetExecutionContext, database: Database, storage: Storage):
+    per_asset: dict[str, dict[str, dict]] = {spec.key.to_user_string(): {} for spec in _specs}
+    for season in run_seasons(context):
+        for key, md in _build_season(context, season, database, storage).items():
+            per_asset[key][season] = md
+    for key, per_season in per_asset.items():
+        yield dg.MaterializeResult(asset_key=key, metadata=merge_season_metadata(per_season))
+
+
+def _build_season(
+    context: dg.AssetExecutionContext, season: str, database: Database, storage: Storage
+) -> dict:
+    """Build and store one season's three model inputs; the metadata of each asset."""
     from nba_pipeline.analytics.stints import complete_lineups
     from nba_pipeline.db import read_table
     from nba_pipeline.features.season_arrays import SeasonArrays, build_season_arrays
     from nba_pipeline.ingest.schema import ON_COURT
 
-    season = context.partition_key
     engine = database.engine()
     plays = read_table(engine, "plays", {"season": season}, columns=PLAY_COLUMNS + ON_COURT)
     if plays.empty:
@@ -99,19 +115,15 @@ def model_inputs(context: dg.AssetExecutionContext, database: Database, storage:
     rep = arrays.report
     context.log.info(f"model inputs {season}: {arrays.n_games} games, {len(arrays.ev_token)} events, {rep}")
     common = {"season": season, "games": arrays.n_games, "games_with_rebuilt_lineups": rebuilt}
-    yield dg.MaterializeResult(
-        asset_key="tokenized_sequences",
-        metadata={
+    return {
+        "tokenized_sequences": {
             **common,
             "path": dg.MetadataValue.path(str(paths["sequences"])),
             "events": len(arrays.ev_token),
             "unknown_event_tokens": int(rep.get("unknown_event_tokens", 0)),
             "unknown_event_codes": dg.MetadataValue.json(rep.get("unknown_event_codes", {})),
         },
-    )
-    yield dg.MaterializeResult(
-        asset_key="lineup_graphs",
-        metadata={
+        "lineup_graphs": {
             **common,
             "path": dg.MetadataValue.path(str(paths["graphs"])),
             "events_with_full_lineup": int(rep.get("events_full_lineup", 0)),
@@ -119,12 +131,9 @@ def model_inputs(context: dg.AssetExecutionContext, database: Database, storage:
             "game_players": len(arrays.player_id),
             "players_without_features": int((~arrays.player_found).sum()),
         },
-    )
-    yield dg.MaterializeResult(
-        asset_key="context_features",
-        metadata={
+        "context_features": {
             **common,
             "path": dg.MetadataValue.path(str(paths["context"])),
             "report": dg.MetadataValue.json({k: v for k, v in rep.items() if "context" in k or "team" in k}),
         },
-    )
+    }

@@ -8,6 +8,7 @@ import json
 
 import dagster as dg
 
+from nba_pipeline.assets.partitions import season_backfill
 from nba_pipeline.resources import Storage
 
 GROUP = "training"
@@ -56,6 +57,7 @@ def trained_version(instance: dg.DagsterInstance) -> str:
 @dg.asset(
     deps=["tokenized_sequences", "lineup_graphs", "context_features"],
     group_name=GROUP,
+    backfill_policy=season_backfill,  # unpartitioned; lets a season-range run include it
     kinds={"pytorch"},
     description="Trains the two-tower forecaster (Transformer + GATv2 + context) on the training seasons "
     "with a temporal validation split and saves it in the registry as a new, NOT promoted version.",
@@ -185,6 +187,7 @@ def not_worse_than_latest(context: dg.AssetCheckExecutionContext, storage: Stora
 @dg.asset(
     deps=[trained_model],
     group_name=GROUP,
+    backfill_policy=season_backfill,
     kinds={"pytorch"},
     description="Moves the registry's `latest` to the version trained_model wrote, only when its blocking "
     "checks passed (the rules are re-applied here, so it can never be promoted around them).",

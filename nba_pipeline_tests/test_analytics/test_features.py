@@ -164,3 +164,20 @@ def test_season_stats_cover_targets_ratings_and_every_feature(real_slice, slice_
     row = ss.set_index("stat")
     assert 8 < row.loc["margin", "std"] < 20 and 200 < row.loc["total", "mean"] < 250
     assert 95 < row.loc["pace", "mean"] < 105 and 105 < row.loc["ortg", "mean"] < 120
+
+
+def test_venues_of_a_season_without_neutral_site_games_are_home_arenas():
+    from nba_pipeline.analytics.team_features import game_venues, load_arenas
+
+    games = pd.DataFrame(
+        {
+            "game_id": ["0022100001", "0022100002"],
+            "season": ["2021-22", "2021-22"],
+            "game_date": ["2021-10-19", "2021-10-20"],
+            "home_team_id": [1610612749, 1610612747],
+        }
+    )
+    loc = game_venues(games)
+    arenas = load_arenas()
+    assert loc["lat"].dtype == float and loc.notna().all().all()
+    assert loc["lat"].nunique() == 2 and set(loc["lat"]) <= set(arenas["lat"])
