@@ -1,5 +1,6 @@
-"""A small real slice of the raw data (the first games of two seasons) and a pipeline pointed at a
-temporary data directory and database through the environment, as a deployment would be."""
+"""A real slice of the raw data and a pipeline pointed at a temporary data directory and database
+through the environment, as a deployment would be. The slice is the specification's smoke-test
+setting: the whole 2022-23 regular season to train on, the first 100 games of 2023-24 to test on."""
 
 from __future__ import annotations
 
@@ -10,16 +11,17 @@ import pandas as pd
 import pytest
 
 SLICE_SEASONS = ("2022-23", "2023-24")
-SLICE_GAMES = 200
+SLICE_GAMES = {"2022-23": None, "2023-24": 100}  # None: every game
 
 
-def make_raw_slice(src: Path, dst: Path, seasons=SLICE_SEASONS, n_games: int = SLICE_GAMES) -> Path:
-    """Copy the non-seasonal files and the first ``n_games`` games of each season's files."""
+def make_raw_slice(src: Path, dst: Path, games: dict[str, int | None]) -> Path:
+    """Copy the non-seasonal files and, per season, the first ``games[season]`` games (by id, i.e.
+    by date) of the season's files."""
     dst.mkdir(parents=True, exist_ok=True)
     for f in src.glob("*.parquet"):
-        if not any(f.name.endswith(f"_{s}.parquet") for s in seasons) and "_20" not in f.name:
+        if "_20" not in f.name:
             shutil.copy(f, dst / f.name)
-    for season in seasons:
+    for season, n_games in games.items():
         pbp = pd.read_parquet(src / f"pbp_{season}.parquet")
         keep = sorted(pbp["GAME_ID"].unique())[:n_games]
         pbp[pbp["GAME_ID"].isin(keep)].to_parquet(dst / f"pbp_{season}.parquet")
@@ -35,7 +37,7 @@ def make_raw_slice(src: Path, dst: Path, seasons=SLICE_SEASONS, n_games: int = S
 def pipeline_env(nba_raw_dir, tmp_path_factory):
     """Environment variables that point the real Definitions at a fresh slice, database and data dir."""
     base = tmp_path_factory.mktemp("pipeline")
-    raw = make_raw_slice(nba_raw_dir, base / "raw")
+    raw = make_raw_slice(nba_raw_dir, base / "raw", SLICE_GAMES)
     env = {
         "NBA_RAW_DIR": str(raw),
         "NBA_DATA_DIR": str(base / "data"),

@@ -1,5 +1,6 @@
-"""The whole graph in process on a small real slice: season data, training, blocking checks,
-promotion (or not), evaluation report."""
+"""The whole graph in process on a real slice (all of 2022-23, the first 100 games of 2023-24):
+season data, training, blocking checks, promotion (or not), evaluation report, forecasting, and
+the specification's smoke test of the trained model on the 100 test games."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 import torch
 
 from nba_pipeline import settings
+from nba_pipeline.definitions import defs  # imported before the environment points at the slice
 from nba_pipeline.models.registry import ModelRegistry
 from nba_pipeline_tests.test_assets.conftest import SLICE_SEASONS
 
@@ -46,8 +48,6 @@ def _materialized(result) -> set[str]:
 
 @pytest.fixture(scope="module")
 def season_data(pipeline_env):
-    from nba_pipeline.definitions import defs
-
     instance = dg.DagsterInstance.ephemeral()
     job = defs.resolve_job_def("season_data")
     for season in SLICE_SEASONS:
@@ -146,3 +146,55 @@ def test_broken_model_fails_a_blocking_check_and_latest_does_not_move(season_dat
     assert registry.latest_version() == before
     broken = registry.list_versions()[-1].version
     assert registry.read_metadata(broken)["promoted"] is False
+
+
+def test_smoke_trained_on_2022_23_beats_chance_on_first_100_games_of_2023_24(trained_run):
+    """The specification's smoke and calibration tests, on the 100 test games, pregame."""
+    from nba_pipeline.evaluate.checks import decile_monotonicity
+    from nba_pipeline.evaluate.metrics import win_metrics
+    from nba_pipeline.features.season_arrays import SeasonArrays
+    from nba_pipeline.models.dataset import NBADataset
+    from nba_pipeline.models.norm import TargetNorm
+    from nba_pipeline.models.predict import predict_frame
+
+    _, _, version = trained_run
+    loaded = ModelRegistry(settings.models_dir()).load_model(version)
+    test = SeasonArrays.load_parts(settings.features_dir(), SLICE_SEASONS[1])
+    assert test.n_games == 100
+    prep = loaded.preprocessing
+    norm = TargetNorm.from_dict(prep["target_norm"])
+    preds = predict_frame(
+        loaded.model, NBADataset(test, norm, float(prep["score_diff_std"]), mode="eval"), norm
+    )
+    pre = preds[preds["checkpoint"] == "pregame"]
+    p, y = pre["p_home"].to_numpy(), pre["win"].to_numpy()
+    m = win_metrics(p, y)
+    monotone, details = decile_monotonicity(p, y)
+    print(
+        f"smoke {version}: pregame {m}, span [{p.min():.3f}, {p.max():.3f}], deciles {details['violations']}"
+    )
+    assert m["accuracy"] > 0.52
+    assert p.min() <= 0.3 and p.max() >= 0.7
+    assert monotone, details
+
+
+def test_trained_model_turns_a_clear_home_favourite_into_an_underdog_when_sides_swap(trained_run):
+    from nba_pipeline.features.season_arrays import SeasonArrays
+    from nba_pipeline.models.dataset import NBADataset
+    from nba_pipeline.models.norm import TargetNorm
+    from nba_pipeline.models.swap import SideSwap, swap_sides
+
+    _, _, version = trained_run
+    loaded = ModelRegistry(settings.models_dir()).load_model(version)
+    prep = loaded.preprocessing
+    norm = TargetNorm.from_dict(prep["target_norm"])
+    test = SeasonArrays.load_parts(settings.features_dir(), SLICE_SEASONS[1])
+    ds = NBADataset(test, norm, float(prep["score_diff_std"]), mode="eval")
+    batch = ds.get_batch(range(len(ds)))
+    p = loaded.model.predict(batch, norm)["win_prob"]
+    favourites = p > 0.7
+    assert int(favourites.sum()) >= 10, "too few clear home favourites to test"
+    swapped = loaded.model.predict(swap_sides(batch, SideSwap.from_features(), norm), norm)["win_prob"]
+    share = float((swapped[favourites] < 0.5).float().mean())
+    print(f"{int(favourites.sum())} clear home favourites; {share:.1%} become underdogs when swapped")
+    assert share >= 0.9
