@@ -10,37 +10,22 @@ rebuilt from the play-by-play (``analytics.stints.complete_lineups``), as the st
 
 import dagster as dg
 
+from nba_pipeline.analytics.stints import EVIDENCE_COLUMNS
+from nba_pipeline.analytics.stints import PLAY_COLUMNS as STINT_PLAY_COLUMNS
 from nba_pipeline.assets.partitions import (
     merge_season_metadata,
     run_seasons,
     season_backfill,
     season_partitions,
 )
+from nba_pipeline.features.tokenizer import REQUIRED_PLAY_COLUMNS
 from nba_pipeline.resources import Database, Storage
 
 GROUP = "model_inputs"
 # What the tokenizer needs, plus what lineup reconstruction needs (seasons without a lineups file).
-PLAY_COLUMNS = [
-    "game_id",
-    "seq",
-    "period",
-    "event_type",
-    "action_type",
-    "side",
-    "points",
-    "is_made",
-    "clock_seconds",
-    "game_seconds",
-    "seconds_left_regulation",
-    "home_score",
-    "away_score",
-    "player1_id",
-    "player1_team_id",
-    "player2_id",
-    "player2_team_id",
-    "player3_id",
-    "player3_team_id",
-]
+PLAY_COLUMNS = list(
+    dict.fromkeys([*REQUIRED_PLAY_COLUMNS, *STINT_PLAY_COLUMNS, *EVIDENCE_COLUMNS, "lineup_source"])
+)
 
 _specs = [
     dg.AssetSpec(
@@ -92,7 +77,7 @@ def _build_season(
     from nba_pipeline.ingest.schema import ON_COURT
 
     engine = database.engine()
-    plays = read_table(engine, "plays", {"season": season}, columns=PLAY_COLUMNS + ON_COURT)
+    plays = read_table(engine, "plays", {"season": season}, columns=PLAY_COLUMNS)
     if plays.empty:
         raise dg.Failure(f"model inputs {season}: the plays table has no rows for the season")
     games = read_table(engine, "games", {"season": season})

@@ -31,30 +31,15 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from nba_pipeline.analytics.schema import NODE_FEATURES as _ANALYTICS_NODE_FEATURES
 from nba_pipeline.features.tokenizer import check_columns, id_matrix
 from nba_pipeline.ingest.schema import ON_COURT
 
 if TYPE_CHECKING:  # torch_geometric is heavy; imported where graphs are built
     from torch_geometric.data import Data
 
-NODE_FEATURES: tuple[str, ...] = (
-    "orapm",
-    "drapm",
-    "rapm",
-    "height_z",
-    "weight_z",
-    "pos_pg",
-    "pos_sg",
-    "pos_sf",
-    "pos_pf",
-    "pos_c",
-    "fg_pct",
-    "fg3_pct",
-    "ft_pct",
-    "minutes_per_game",
-    "usage_rate",
-    "ast_rate",
-)
+# The 16 node features in model order; the analytics player_features table defines them.
+NODE_FEATURES: tuple[str, ...] = tuple(_ANALYTICS_NODE_FEATURES)
 NODE_DIM = len(NODE_FEATURES)
 POSITION_COLUMNS = slice(5, 10)
 HEIGHT_COLUMN = 3
