@@ -37,9 +37,11 @@ class Forecast:
 class GameForecaster:
     def __init__(self, loaded: Any, engine: sa.Engine) -> None:
         from nba_pipeline.features.tokenizer import VOCAB
+        from nba_pipeline.models.batch import check_input_format
         from nba_pipeline.models.norm import TargetNorm
 
         prep = loaded.preprocessing
+        check_input_format(prep, f"model {loaded.version}")
         if prep.get("vocabulary") != VOCAB:
             raise ValueError(
                 f"model {loaded.version} was trained with another event vocabulary than this code's; "

@@ -34,11 +34,13 @@ def run_evaluation(
     from nba_pipeline.db import read_table
     from nba_pipeline.evaluate.market import load_market
     from nba_pipeline.features.season_arrays import SeasonArrays
+    from nba_pipeline.models.batch import check_input_format
     from nba_pipeline.models.norm import TargetNorm
     from nba_pipeline.models.registry import ModelRegistry
 
     loaded = ModelRegistry(registry_root).load_model(version)
     prep = loaded.preprocessing
+    check_input_format(prep, f"model {loaded.version}")
     train_seasons = list(prep["train_seasons"])
     if test_season in train_seasons:
         raise ValueError(f"test season {test_season} is one of the training seasons {train_seasons}")

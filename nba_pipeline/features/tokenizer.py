@@ -58,7 +58,10 @@ MAX_EVENTS = 50
 SEQ_LEN = 1 + MAX_EVENTS
 LINEUP_DIM = 20
 REGULATION_SECONDS = 2880.0
-SCORE_TOTAL_SCALE = 100.0  # running total points (both teams) are fed to the model divided by this
+# The running total is fed as points ABOVE an expected pace (see models.dataset), in units of 20
+# points: the deviation from the pace is what predicts the final total, and it is small next to
+# the raw total, which a network would have to subtract out itself.
+SCORE_TOTAL_SCALE = 20.0
 
 # EVENTMSGTYPE code -> index in KNOWN_EVENT_TYPES, -1 for unknown codes (table covers int16 >= 0).
 _TYPE_INDEX = np.full(1 << 15, -1, dtype=np.int64)
@@ -106,7 +109,7 @@ class EventArrays:
     token: np.ndarray  # int16 [E]
     time_left: np.ndarray  # float32 [E]
     score_diff: np.ndarray  # int16 [E] raw home minus away points after the event
-    score_total: np.ndarray  # int16 [E] raw home plus away points after the event
+    score_total: np.ndarray  # [E] home plus away points after the event (raw, or relative to a pace)
     lineup: np.ndarray  # uint8 [E, 20]
     game_id: np.ndarray  # str [E]
     n_unknown: int  # events whose type was not a known code (tokenized as UNK)

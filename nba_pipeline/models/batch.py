@@ -11,6 +11,21 @@ from dataclasses import dataclass, fields
 
 import torch
 
+# Bump when the meaning of a ModelBatch input changes: a model saved with another format would be
+# fed inputs it was not trained on. 2: score_total is points above the training pace / 20.
+INPUT_FORMAT = 2
+
+
+def check_input_format(preprocessing: dict, where: str) -> None:
+    """Refuse a stored model whose inputs were built differently from this code's."""
+    found = preprocessing.get("input_format")
+    if found != INPUT_FORMAT:
+        raise ValueError(
+            f"{where}: the model was trained on input format {found}, this code builds format "
+            f"{INPUT_FORMAT}; retrain it (materialize trained_model) before using it"
+        )
+
+
 # Evaluation checkpoints (DESIGN.md "Samples"); RANDOM marks a training cut drawn anywhere in the game.
 CHECKPOINTS = ("pregame", "end_q1", "halftime", "end_q3", "q4_5min", "random")
 CHECKPOINT_CODE = {name: i for i, name in enumerate(CHECKPOINTS)}
@@ -21,7 +36,7 @@ class ModelBatch:
     tokens: torch.Tensor  # int64 [B, L]   vocabulary ids (0 PAD, 1 CLS, 2 UNK, then event-type x side)
     time_left: torch.Tensor  # float32 [B, L] game time remaining, normalized to [0, 1]
     score_diff: torch.Tensor  # float32 [B, L] home minus away score, divided by the season std
-    score_total: torch.Tensor  # float32 [B, L] home plus away score / 100 (tokenizer.SCORE_TOTAL_SCALE)
+    score_total: torch.Tensor  # float32 [B, L] points of both teams above the training pace, / 20
     lineup: torch.Tensor  # float32 [B, L, 20] per-event lineup participation (see features.tokenizer)
     mask: torch.Tensor  # bool [B, L]     True where the position is a real token (CLS always True)
     graph: object  # torch_geometric.data.Batch: x [N,16], edge_index, edge_type, edge_weight, side [N], batch

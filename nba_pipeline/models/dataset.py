@@ -35,7 +35,7 @@ from torch.utils.data import Dataset
 
 from nba_pipeline.features.graphs import LineupGraphBuilder
 from nba_pipeline.features.season_arrays import SeasonArrays
-from nba_pipeline.features.tokenizer import EventArrays, EventTokenizer
+from nba_pipeline.features.tokenizer import REGULATION_SECONDS, EventArrays, EventTokenizer
 from nba_pipeline.models.batch import CHECKPOINT_CODE, CHECKPOINTS, ModelBatch
 from nba_pipeline.models.norm import TargetNorm
 
@@ -92,6 +92,14 @@ def score_diff_std_from_arrays(arrays: SeasonArrays, games: np.ndarray | None = 
     np.add.at(delta, ends, -1)
     sel = np.cumsum(delta[:-1]) > 0
     return float(arrays.ev_score_diff[sel].astype(float).std())
+
+
+def points_above_pace(score_total: np.ndarray, game_seconds: np.ndarray, norm: TargetNorm) -> np.ndarray:
+    """Points scored so far minus the training games' average pace for the time played
+    (``total_mean`` per 48 minutes; overtime continues at the same pace): what the running total
+    tells about the final total, on a scale the model can use directly."""
+    pace = norm.total_mean / REGULATION_SECONDS
+    return (score_total.astype(np.float32) - pace * game_seconds.astype(np.float32)).astype(np.float32)
 
 
 @dataclass
@@ -158,7 +166,7 @@ class NBADataset(Dataset):
             token=arrays.ev_token,
             time_left=arrays.ev_time_left,
             score_diff=arrays.ev_score_diff,
-            score_total=arrays.ev_score_total,
+            score_total=points_above_pace(arrays.ev_score_total, arrays.ev_game_seconds, target_norm),
             lineup=arrays.ev_lineup,
             game_id=np.empty(0),
             n_unknown=0,

@@ -22,6 +22,7 @@ from nba_pipeline.features.context import FEATURE_NAMES
 from nba_pipeline.features.graphs import NODE_FEATURES
 from nba_pipeline.features.season_arrays import SeasonArrays
 from nba_pipeline.features.tokenizer import MAX_EVENTS, VOCAB
+from nba_pipeline.models.batch import INPUT_FORMAT
 from nba_pipeline.models.dataset import (
     NBADataset,
     collate,
@@ -74,6 +75,7 @@ def temporal_split(arrays: SeasonArrays, val_fraction: float) -> tuple[np.ndarra
 def preprocessing_bundle(norm: TargetNorm, score_diff_std: float, seasons: list[str]) -> dict[str, Any]:
     """What a loaded model needs to featurize new games exactly as in training."""
     return {
+        "input_format": INPUT_FORMAT,
         "vocabulary": VOCAB,
         "max_events": MAX_EVENTS,
         "score_diff_std": score_diff_std,

@@ -61,11 +61,13 @@ def prediction_metrics(preds: pd.DataFrame) -> dict[str, dict[str, float]]:
 
 def _predict_with(loaded: Any, arrays: SeasonArrays, games: np.ndarray) -> pd.DataFrame:
     """Predictions of a registry model on ``games`` of ``arrays``, featurized with ITS preprocessing."""
+    from nba_pipeline.models.batch import check_input_format
     from nba_pipeline.models.dataset import NBADataset
     from nba_pipeline.models.norm import TargetNorm
     from nba_pipeline.models.predict import predict_frame
 
     prep = loaded.preprocessing
+    check_input_format(prep, f"model {loaded.version}")
     norm = TargetNorm.from_dict(prep["target_norm"])
     ds = NBADataset(arrays, norm, float(prep["score_diff_std"]), mode="eval", games=games)
     return predict_frame(loaded.model, ds, norm)

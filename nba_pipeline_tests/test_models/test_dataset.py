@@ -206,3 +206,23 @@ def test_fast_get_batch_equals_collate_of_the_same_samples(arrays):
     assert a.graph.num_graphs == b.graph.num_graphs == len(idx)
     one, ref = a.graph.to_data_list()[3], ds[idx[3]].graph
     assert one.num_nodes == 10 and torch.equal(one.edge_index, ref.edge_index) and torch.equal(one.x, ref.x)
+
+
+def test_running_total_is_fed_as_points_above_the_training_pace():
+    from nba_pipeline.models.dataset import points_above_pace
+
+    norm = TargetNorm(margin_mean=0.0, margin_std=12.0, total_mean=230.0, total_std=20.0)
+    on_pace = points_above_pace(np.array([0, 115, 230]), np.array([0.0, 1440.0, 2880.0]), norm)
+    np.testing.assert_allclose(on_pace, [0.0, 0.0, 0.0], atol=1e-4)
+    hot = points_above_pace(np.array([135]), np.array([1440.0]), norm)
+    np.testing.assert_allclose(hot, [20.0], atol=1e-4)
+
+
+def test_a_model_saved_with_another_input_format_is_refused():
+    from nba_pipeline.models.batch import INPUT_FORMAT, check_input_format
+
+    check_input_format({"input_format": INPUT_FORMAT}, "here")
+    with pytest.raises(ValueError, match="input format 1"):
+        check_input_format({"input_format": 1}, "model v1.0.0")
+    with pytest.raises(ValueError, match="retrain"):
+        check_input_format({}, "model v0.1.0")
