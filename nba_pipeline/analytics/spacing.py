@@ -17,11 +17,11 @@ from scipy.spatial import ConvexHull, QhullError
 
 from nba_pipeline.analytics.schema import AWAY_COLS, HOME_COLS
 from nba_pipeline.analytics.team_features import as_datetime, check_columns
+from nba_pipeline.ingest.shots import normalize_shot_units  # idempotent: tables ingested before it
 
 log = logging.getLogger(__name__)
 
 PRIOR_SHOTS = 50.0
-HOOP_Y = 5.25
 SHOT_COLUMNS = ["season", "game_date", "player_id", "loc_x", "loc_y"]
 
 
@@ -34,26 +34,6 @@ def hull_area(points: np.ndarray) -> float:
         return float(ConvexHull(points).volume)
     except QhullError:
         return 0.0
-
-
-def normalize_shot_units(shots: pd.DataFrame) -> pd.DataFrame:
-    """Bring every season's coordinates to feet from the baseline.
-
-    Quirk of the real copy (not in its README): in 2019-20 and 2020-21 ``LOC_X`` is in tens of
-    feet and ``LOC_Y`` is ``feet / 10 + 5.25`` (|x| <= 2.5). Converting back (x * 10,
-    (y - 5.25) * 10) reproduces ``SHOT_DISTANCE`` (corr 0.9996, mean abs diff 0.48 ft, as in the
-    other seasons). A season is converted when its largest |loc_x| is below 5 ft."""
-    s = shots.copy()
-    span = s.groupby("season")["loc_x"].transform(lambda v: v.abs().max())
-    small = span < 5.0
-    if small.any():
-        log.warning(
-            "shots: seasons %s have coordinates in tens of feet; converted to feet",
-            sorted(s.loc[small, "season"].astype(str).unique()),
-        )
-        s.loc[small, "loc_x"] = s.loc[small, "loc_x"] * 10.0
-        s.loc[small, "loc_y"] = (s.loc[small, "loc_y"] - HOOP_Y) * 10.0
-    return s
 
 
 def player_locations(shots: pd.DataFrame, season: str, dates: np.ndarray) -> pd.DataFrame:
