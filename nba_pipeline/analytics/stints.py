@@ -21,12 +21,11 @@ import pandas as pd
 
 from nba_pipeline.analytics.schema import AWAY_COLS, HOME_COLS
 from nba_pipeline.analytics.team_features import check_columns
+from nba_pipeline.ingest.schema import ON_COURT
 
 log = logging.getLogger(__name__)
 
-HOME_ON = [f"home_on_{i}" for i in range(1, 6)]
-AWAY_ON = [f"away_on_{i}" for i in range(1, 6)]
-ON_COURT = HOME_ON + AWAY_ON
+HOME_ON, AWAY_ON = ON_COURT[:5], ON_COURT[5:]
 PLAY_COLUMNS = [
     "game_id",
     "seq",

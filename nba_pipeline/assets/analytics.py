@@ -14,7 +14,9 @@ from nba_pipeline.analytics.rapm import out_of_sample_r2, rapm_snapshots
 from nba_pipeline.analytics.season_stats import build_season_stats
 from nba_pipeline.analytics.spacing import build_lineup_spacing
 from nba_pipeline.analytics.stints import (
+    EVIDENCE_COLUMNS,
     ON_COURT,
+    PLAY_COLUMNS,
     build_stints,
     complete_lineups,
     lineup_agreement,
@@ -27,26 +29,7 @@ from nba_pipeline.ingest import schema as ischema
 from nba_pipeline.resources import Database
 
 GROUP = "analytics"
-STINT_PLAY_COLUMNS = [
-    "game_id",
-    "seq",
-    "season",
-    "period",
-    "event_type",
-    "action_type",
-    "game_seconds",
-    "side",
-    "points",
-    "is_made",
-    "player1_id",
-    "player1_team_id",
-    "player2_id",
-    "player2_team_id",
-    "player3_id",
-    "player3_team_id",
-    *ON_COURT,
-    "lineup_source",
-]
+STINT_PLAY_COLUMNS = [*PLAY_COLUMNS, "season", *EVIDENCE_COLUMNS, *ON_COURT, "lineup_source"]
 
 
 def prev_season(season: str) -> str:

@@ -8,6 +8,7 @@ partition on the next load (CLI call, ``dagster dev`` reload), with no code chan
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable
 
 import dagster as dg
@@ -21,6 +22,8 @@ season_partitions = dg.StaticPartitionsDefinition(SEASONS)
 
 # A run over a range of seasons (``--partition-range 2015-16...2023-24``, a backfill) executes each
 # season asset once, for every season of the range in chronological order.
+# The policy is marked beta in Dagster 1.13; its warning would print on every definitions load.
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
 season_backfill = dg.BackfillPolicy.single_run()
 
 
