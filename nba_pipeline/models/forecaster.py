@@ -1,4 +1,10 @@
-"""NBAForecaster: GameFlowTransformer + PlayerInteractionGNN + TwoTowerFusion on one ModelBatch."""
+"""NBAForecaster: GameFlowTransformer + PlayerInteractionGNN + TwoTowerFusion on one ModelBatch.
+
+With ``fusion.side_symmetric`` (the default) the three modules run twice, on the batch and on its
+home/away mirror, and the fusion's ``combine_sides`` makes the forecast exactly side-equivariant:
+a model that only learned "home teams win" could otherwise keep a strong favourite favoured after
+the teams exchange places. This doubles the compute of a forward pass.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from nba_pipeline.models.batch import ModelBatch
 from nba_pipeline.models.fusion import FusionConfig, TwoTowerFusion
 from nba_pipeline.models.gnn import GNNConfig, PlayerInteractionGNN
 from nba_pipeline.models.norm import TargetNorm
+from nba_pipeline.models.swap import SideSwap, mirror_inputs
 from nba_pipeline.models.transformer import GameFlowTransformer, TransformerConfig
 
 # The specification's table of approximate parameter counts (phase4-model-training.md).
@@ -55,8 +62,20 @@ class NBAForecaster(nn.Module):
         self.transformer = GameFlowTransformer(cfg.transformer)
         self.gnn = PlayerInteractionGNN(cfg.gnn)
         self.fusion = TwoTowerFusion(cfg.fusion)
+        self._swap: SideSwap | None = None  # the features package's home/away maps, built on first use
 
     def forward(self, batch: ModelBatch) -> dict[str, torch.Tensor]:
+        out = self._one_side(batch)
+        if not self.cfg.fusion.side_symmetric:
+            return out
+        return self.fusion.combine_sides(out, self._one_side(mirror_inputs(batch, self._side_swap())))
+
+    def _side_swap(self) -> SideSwap:
+        if self._swap is None:
+            self._swap = SideSwap.from_features()
+        return self._swap
+
+    def _one_side(self, batch: ModelBatch) -> dict[str, torch.Tensor]:
         seq = self.transformer(
             batch.tokens, batch.time_left, batch.score_diff, batch.lineup, batch.mask, batch.score_total
         )

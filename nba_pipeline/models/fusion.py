@@ -23,6 +23,9 @@ class FusionConfig:
     fusion_hidden: int = 256
     fusion_out: int = 128
     dropout: float = 0.1
+    # Side-symmetric heads (see combine_sides): the forecaster runs the towers on the batch and on
+    # its home/away mirror; a learned home advantage is the only asymmetric part.
+    side_symmetric: bool = True
 
 
 def _mlp(sizes: list[int], dropout: float) -> nn.Sequential:
@@ -45,6 +48,9 @@ class TwoTowerFusion(nn.Module):
         self.win_head = nn.Linear(cfg.fusion_out, 1)
         self.margin_head = nn.Linear(cfg.fusion_out, 1)
         self.total_head = nn.Linear(cfg.fusion_out, 1)
+        if cfg.side_symmetric:
+            # Home advantage: win logit and standardized margin of two equal teams.
+            self.side_bias = nn.Parameter(torch.zeros(2))
 
     def forward(
         self, context: torch.Tensor, seq_repr: torch.Tensor, graph_repr: torch.Tensor
@@ -63,4 +69,18 @@ class TwoTowerFusion(nn.Module):
             "win_logit": self.win_head(z).squeeze(-1),
             "margin": self.margin_head(z).squeeze(-1),
             "total": self.total_head(z).squeeze(-1),
+        }
+
+    def combine_sides(
+        self, out: dict[str, torch.Tensor], mirrored: dict[str, torch.Tensor]
+    ) -> dict[str, torch.Tensor]:
+        """Heads that are exactly side-equivariant: ``out`` is computed on the batch, ``mirrored`` on
+        the same batch with home and away exchanged. The team part of the win logit and of the
+        margin is antisymmetric (swapping the teams negates it), the total is symmetric, and a
+        learned home advantage is added; so a favourite whose edge exceeds home court becomes an
+        underdog when the teams exchange places (DESIGN.md, correction 1)."""
+        return {
+            "win_logit": (out["win_logit"] - mirrored["win_logit"]) / 2 + self.side_bias[0],
+            "margin": (out["margin"] - mirrored["margin"]) / 2 + self.side_bias[1],
+            "total": (out["total"] + mirrored["total"]) / 2,
         }

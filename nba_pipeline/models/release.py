@@ -87,8 +87,13 @@ def train_candidate(
     metrics = prediction_metrics(preds)
     incumbent = registry.latest_version()
     artifacts: dict[str, Any] = {PREDICTIONS: preds}
+    incumbent_error = None
     if incumbent is not None:
-        artifacts[INCUMBENT] = _predict_with(registry.load_model(incumbent), arrays, outcome.val_games)
+        try:
+            artifacts[INCUMBENT] = _predict_with(registry.load_model(incumbent), arrays, outcome.val_games)
+        except (ValueError, RuntimeError) as exc:  # another input format or architecture
+            incumbent_error = f"{incumbent} cannot score these games: {exc}"
+            log.warning("incumbent comparison skipped: %s", incumbent_error)
     history = outcome.result.history if outcome.result else []
     metadata = {
         "data_date_range": outcome.data_date_range,
@@ -107,6 +112,7 @@ def train_candidate(
             {"epoch": h["epoch"], "train_loss": h["train_loss"], "val_loss": h["val_loss"]} for h in history
         ],
         "parameters": outcome.model.parameter_counts(),
+        "incumbent_error": incumbent_error,
     }
     m = outcome.model
     version = registry.save_model(
@@ -142,6 +148,8 @@ def compare_with_incumbent(registry: ModelRegistry, version: str) -> tuple[bool,
     loaded = registry.load_model(version)
     inc = loaded.artifacts.get(INCUMBENT)
     parent = loaded.metadata.get("parent_version")
+    if inc is None and loaded.metadata.get("incumbent_error"):
+        return False, {"incumbent": parent, "note": f"not comparable: {loaded.metadata['incumbent_error']}"}
     if inc is None:
         return True, {"incumbent": None, "note": "no promoted model existed when this version was trained"}
     new = prediction_metrics(loaded.artifacts[PREDICTIONS])

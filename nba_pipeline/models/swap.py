@@ -83,24 +83,33 @@ def halves_swap(dim: int) -> np.ndarray:
     return np.r_[h:dim, 0:h]
 
 
-def swap_sides(batch: ModelBatch, swap: SideSwap, norm: TargetNorm) -> ModelBatch:
-    """The batch with home and away exchanged in every input and label (module docstring)."""
+def mirror_inputs(batch: ModelBatch, swap: SideSwap) -> ModelBatch:
+    """The batch with home and away exchanged in every INPUT; labels are left as they are (the
+    side-symmetric forecaster reads its inputs from both sides)."""
     dev = batch.tokens.device
     graph = batch.graph.clone()
     graph.side = 1 - graph.side
-    margin_points = norm.to_points("margin", batch.margin)
     return ModelBatch(
         tokens=swap.token_perm.to(dev)[batch.tokens],
-        time_left=batch.time_left.clone(),
+        time_left=batch.time_left,
         score_diff=-batch.score_diff,
-        score_total=batch.score_total.clone(),
+        score_total=batch.score_total,
         lineup=batch.lineup[..., swap.lineup_perm.to(dev)],
-        mask=batch.mask.clone(),
+        mask=batch.mask,
         graph=graph,
         context=batch.context[..., swap.context_perm.to(dev)] * swap.context_sign.to(dev),
-        win=1.0 - batch.win,
-        margin=norm.to_z("margin", -margin_points),
-        total=batch.total.clone(),
-        checkpoint=batch.checkpoint.clone(),
-        game_index=batch.game_index.clone(),
+        win=batch.win,
+        margin=batch.margin,
+        total=batch.total,
+        checkpoint=batch.checkpoint,
+        game_index=batch.game_index,
     )
+
+
+def swap_sides(batch: ModelBatch, swap: SideSwap, norm: TargetNorm) -> ModelBatch:
+    """The batch with home and away exchanged in every input and label (module docstring)."""
+    mirrored = mirror_inputs(batch, swap)
+    margin_points = norm.to_points("margin", batch.margin)
+    mirrored.win = 1.0 - batch.win
+    mirrored.margin = norm.to_z("margin", -margin_points)
+    return mirrored

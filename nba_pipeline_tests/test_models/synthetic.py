@@ -30,7 +30,11 @@ def tiny_config() -> ForecasterConfig:
     return ForecasterConfig(
         transformer=TransformerConfig(vocab_size=VOCAB, d_model=16, n_heads=2, n_layers=1, ff_dim=16),
         gnn=GNNConfig(hidden_dim=16, out_dim=16, heads=2, edge_type_dim=4),
-        fusion=FusionConfig(seq_dim=16, graph_dim=16, tower_dim=32, fusion_hidden=32, fusion_out=16),
+        # The synthetic context is laid out in halves (home 0-15, away 16-31), not in the features
+        # package's order that the side-symmetric heads mirror with: the tiny model is plain.
+        fusion=FusionConfig(
+            seq_dim=16, graph_dim=16, tower_dim=32, fusion_hidden=32, fusion_out=16, side_symmetric=False
+        ),
     )
 
 

@@ -22,7 +22,8 @@ def test_three_heads_have_batch_shape_with_mock_tower_inputs():
 
 def test_fusion_layer_sizes_are_the_specified_ones():
     """32->256->256, 256->256->256, 512->256->128 and three 128->1 heads. The spec's table says
-    ~150K parameters; these sizes imply 370,435 (reported, not hidden)."""
+    ~150K parameters; these sizes imply 370,435 (reported, not hidden), plus the two home-advantage
+    scalars of the side-symmetric heads."""
     fusion = TwoTowerFusion(FusionConfig())
     shapes = [tuple(m.weight.shape) for m in fusion.modules() if isinstance(m, torch.nn.Linear)]
     assert shapes == [
@@ -37,7 +38,8 @@ def test_fusion_layer_sizes_are_the_specified_ones():
         (1, 128),
     ]
     n = sum(p.numel() for p in fusion.parameters())
-    assert n == 370_435
+    assert n == 370_435 + 2
+    assert sum(p.numel() for p in TwoTowerFusion(FusionConfig(side_symmetric=False)).parameters()) == 370_435
 
 
 def test_forecaster_forward_on_a_model_batch_returns_three_batch_vectors_and_reports_sizes():
@@ -101,3 +103,21 @@ def test_each_tower_input_alone_is_side_aware():
         ctx_s = model.fusion.context_tower(s.context)
     for name, a, c in (("sequence", seq, seq_s), ("graph", gr, gr_s), ("context", ctx, ctx_s)):
         assert ((a - c).abs().amax(dim=1) > 1e-4).all(), f"{name} representation ignores the swap"
+
+
+def test_side_symmetric_forecast_is_exactly_equivariant_to_a_home_away_swap():
+    """Swapping the teams negates the team part of the win logit and margin (around the learned home
+    advantage) and leaves the total unchanged: logit(x) + logit(swap x) = 2 * home advantage."""
+    torch.manual_seed(0)
+    model = NBAForecaster(ForecasterConfig()).eval()
+    with torch.no_grad():
+        model.fusion.side_bias.copy_(torch.tensor([0.3, 0.2]))
+    batch = make_batch(8, seed=5)
+    with torch.no_grad():
+        out = model(batch)
+        swapped = model(swap_sides(batch, SideSwap.from_features(), NORM))
+    torch.testing.assert_close(
+        out["win_logit"] + swapped["win_logit"], torch.full((8,), 0.6), atol=1e-5, rtol=0
+    )
+    torch.testing.assert_close(out["margin"] + swapped["margin"], torch.full((8,), 0.4), atol=1e-5, rtol=0)
+    torch.testing.assert_close(out["total"], swapped["total"], atol=1e-5, rtol=0)
