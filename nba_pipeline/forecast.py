@@ -117,7 +117,8 @@ class GameForecaster:
                 plays = complete_lineups(plays, game)
         else:
             plays = pd.DataFrame()
-        if plays.empty:
+        pregame = plays.empty
+        if pregame:
             plays = _pregame_row(game_id, season, starters)
         game = game.assign(home_pts=0, away_pts=0)  # labels are not used for a forecast
         s = self._season(season)
@@ -131,7 +132,7 @@ class GameForecaster:
             prior_pair_minutes=s["pairs"][s["pairs"]["game_date"] < gdate],
         )
         ds = NBADataset(arrays, self.norm, self.score_diff_std, mode="all_events")
-        n_events = int(arrays.n_events[0]) if not _is_pregame(plays) else 0
+        n_events = 0 if pregame else int(arrays.n_events[0])
         batch = ds.get_batch([n_events])
         out = self.loaded.model.predict(batch, self.norm)
         return Forecast(
@@ -168,11 +169,6 @@ def _pregame_row(game_id: str, season: str, starters: tuple[list[int], list[int]
         "player1_id": np.nan,
         "player2_id": np.nan,
         "player3_id": np.nan,
-        "_pregame": True,
         **on_court,
     }
     return pd.DataFrame([row])
-
-
-def _is_pregame(plays: pd.DataFrame) -> bool:
-    return "_pregame" in plays.columns

@@ -124,42 +124,53 @@ def trained_model(
     return dg.MaterializeResult(metadata=meta)
 
 
-def _rule_check(name: str, rule: str, description: str):
-    """A blocking check applying rule ``rule`` of ``release.judge``."""
+def _json(details: dict) -> dg.MetadataValue:
+    """Check details (numpy numbers, NaN, dates) as JSON metadata."""
+    return dg.MetadataValue.json(json.loads(json.dumps(details, default=str)))
 
-    @dg.asset_check(asset=trained_model, name=name, blocking=True, description=description)
-    def _check(context: dg.AssetCheckExecutionContext, storage: Storage) -> dg.AssetCheckResult:
-        from nba_pipeline.models.registry import ModelRegistry
-        from nba_pipeline.models.release import judge
 
-        registry = ModelRegistry(storage.models())
-        version = trained_version(context.instance)
-        passed, details = judge(registry, version)[rule]
-        if not passed:
-            registry.mark_not_promoted(
-                version, f"asset check {rule} failed: {json.dumps(details, default=str)}"
-            )
-        return dg.AssetCheckResult(
+# check name -> (rule of release.judge, description)
+PROMOTION_RULES = {
+    "pregame_accuracy": ("accuracy", "Pregame validation accuracy > 0.55."),
+    "pregame_brier": ("brier", "Pregame validation Brier score < 0.25."),
+    "calibration": (
+        "calibration",
+        "Deciles of predicted probability have a non-decreasing actual win rate (noise rule in "
+        "evaluate.checks: no adjacent drop beyond 1.96 standard errors; upper half wins more than "
+        "lower half).",
+    ),
+    "span": ("span", "Pregame predictions reach at least [0.3, 0.7]."),
+}
+
+
+@dg.multi_asset_check(
+    specs=[
+        dg.AssetCheckSpec(name, asset=trained_model, blocking=True, description=description)
+        for name, (_rule, description) in PROMOTION_RULES.items()
+    ],
+    description="The blocking promotion rules, judged together from one load of the new version.",
+)
+def promotion_rules(context: dg.AssetCheckExecutionContext, storage: Storage):
+    from nba_pipeline.models.registry import ModelRegistry
+    from nba_pipeline.models.release import judge
+
+    registry = ModelRegistry(storage.models())
+    version = trained_version(context.instance)
+    results = judge(registry, version)
+    failed = {name: results[rule][1] for name, (rule, _) in PROMOTION_RULES.items() if not results[rule][0]}
+    if failed:
+        registry.mark_not_promoted(
+            version, f"asset checks {sorted(failed)} failed: {json.dumps(failed, default=str)}"
+        )
+    for name, (rule, _) in PROMOTION_RULES.items():
+        passed, details = results[rule]
+        yield dg.AssetCheckResult(
+            check_name=name,
+            asset_key=trained_model.key,
             passed=passed,
             severity=dg.AssetCheckSeverity.ERROR,
-            metadata={
-                "version": version,
-                "details": dg.MetadataValue.json(json.loads(json.dumps(details, default=str))),
-            },
+            metadata={"version": version, "details": _json(details)},
         )
-
-    return _check
-
-
-pregame_accuracy = _rule_check("pregame_accuracy", "accuracy", "Pregame validation accuracy > 0.55.")
-pregame_brier = _rule_check("pregame_brier", "brier", "Pregame validation Brier score < 0.25.")
-calibration_deciles = _rule_check(
-    "calibration",
-    "calibration",
-    "Deciles of predicted probability have a non-decreasing actual win rate (noise rule in "
-    "evaluate.checks: no adjacent drop beyond 1.96 standard errors; upper half wins more than lower half).",
-)
-prediction_span = _rule_check("span", "span", "Pregame predictions reach at least [0.3, 0.7].")
 
 
 @dg.asset_check(
@@ -177,10 +188,7 @@ def not_worse_than_latest(context: dg.AssetCheckExecutionContext, storage: Stora
     return dg.AssetCheckResult(
         passed=passed,
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "version": version,
-            "details": dg.MetadataValue.json(json.loads(json.dumps(details, default=str))),
-        },
+        metadata={"version": version, "details": _json(details)},
     )
 
 
