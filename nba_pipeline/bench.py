@@ -60,9 +60,9 @@ def _run_stage(stage: str, season: str) -> dict:
         import torch
 
         from nba_pipeline.features.season_arrays import SeasonArrays
-        from nba_pipeline.models.fit import FitConfig, fit_forecaster, temporal_split
-        from nba_pipeline.models.registry import ModelRegistry
-        from nba_pipeline.models.trainer import TrainConfig
+        from nba_pipeline.registry.store import ModelRegistry
+        from nba_pipeline.training.fit import FitConfig, fit_forecaster, temporal_split
+        from nba_pipeline.training.trainer import TrainConfig
 
         arrays = SeasonArrays.load_parts(settings.features_dir(), season)
         work = settings.data_dir() / "bench"
@@ -111,7 +111,7 @@ def _run_stage(stage: str, season: str) -> dict:
             import pandas as pd
 
             from nba_pipeline.db import make_engine
-            from nba_pipeline.forecast import GameForecaster
+            from nba_pipeline.forecast.game import GameForecaster
 
             registry = ModelRegistry(settings.models_dir())
             loaded = registry.load_model(registry.versions()[-1])

@@ -17,8 +17,8 @@ import torch
 
 from nba_pipeline import settings
 from nba_pipeline.features.season_arrays import SeasonArrays
-from nba_pipeline.models.fit import FitConfig, fit_forecaster
-from nba_pipeline.models.trainer import TrainConfig
+from nba_pipeline.training.fit import FitConfig, fit_forecaster
+from nba_pipeline.training.trainer import TrainConfig
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Training assets: ``trained_model`` (a new, unpromoted registry version), the blocking checks that
 guard promotion, and ``promoted_model`` (moves ``latest``). Thin wrappers over
-``nba_pipeline.models.release``; torch is imported inside the bodies only.
+``nba_pipeline.registry.release``; torch is imported inside the bodies only.
 """
 
 import base64
@@ -69,10 +69,10 @@ def trained_model(
 
     from nba_pipeline.evaluate.plots import reliability_diagram_png, training_curves_png
     from nba_pipeline.features.season_arrays import SeasonArrays
-    from nba_pipeline.models.fit import FitConfig
-    from nba_pipeline.models.registry import ModelRegistry
-    from nba_pipeline.models.release import train_candidate
-    from nba_pipeline.models.trainer import TrainConfig
+    from nba_pipeline.registry.release import train_candidate
+    from nba_pipeline.registry.store import ModelRegistry
+    from nba_pipeline.training.fit import FitConfig
+    from nba_pipeline.training.trainer import TrainConfig
 
     if config.torch_threads:
         torch.set_num_threads(config.torch_threads)
@@ -151,8 +151,8 @@ PROMOTION_RULES = {
     description="The blocking promotion rules, judged together from one load of the new version.",
 )
 def promotion_rules(context: dg.AssetCheckExecutionContext, storage: Storage):
-    from nba_pipeline.models.registry import ModelRegistry
-    from nba_pipeline.models.release import judge
+    from nba_pipeline.registry.release import judge
+    from nba_pipeline.registry.store import ModelRegistry
 
     registry = ModelRegistry(storage.models())
     version = trained_version(context.instance)
@@ -180,8 +180,8 @@ def promotion_rules(context: dg.AssetCheckExecutionContext, storage: Storage):
     "same validation games. Warning only.",
 )
 def not_worse_than_latest(context: dg.AssetCheckExecutionContext, storage: Storage) -> dg.AssetCheckResult:
-    from nba_pipeline.models.registry import ModelRegistry
-    from nba_pipeline.models.release import compare_with_incumbent
+    from nba_pipeline.registry.release import compare_with_incumbent
+    from nba_pipeline.registry.store import ModelRegistry
 
     version = trained_version(context.instance)
     passed, details = compare_with_incumbent(ModelRegistry(storage.models()), version)
@@ -201,8 +201,8 @@ def not_worse_than_latest(context: dg.AssetCheckExecutionContext, storage: Stora
     "checks passed (the rules are re-applied here, so it can never be promoted around them).",
 )
 def promoted_model(context: dg.AssetExecutionContext, storage: Storage) -> dg.MaterializeResult:
-    from nba_pipeline.models.registry import ModelRegistry
-    from nba_pipeline.models.release import promote_if_passing
+    from nba_pipeline.registry.release import promote_if_passing
+    from nba_pipeline.registry.store import ModelRegistry
 
     registry = ModelRegistry(storage.models())
     version = trained_version(context.instance)

@@ -22,7 +22,7 @@ def _figure():
 def reliability_diagram_png(p: np.ndarray, y: np.ndarray, n_bins: int = 10, title: str = "") -> bytes:
     """Predicted probability (bin mean) against the observed home-win rate, deciles of prediction;
     the dot size shows how many games a bin holds."""
-    from nba_pipeline.evaluate.metrics import calibration_bins
+    from nba_pipeline.training.metrics import calibration_bins
 
     plt = _figure()
     bins = [b for b in calibration_bins(p, y, n_bins=n_bins) if b["count"] > 0]

@@ -32,13 +32,13 @@ from nba_pipeline.evaluate.baselines import (
     ScoreClockBaseline,
 )
 from nba_pipeline.evaluate.elo import elo_forecasts
-from nba_pipeline.evaluate.metrics import win_metrics
 from nba_pipeline.features.season_arrays import SeasonArrays
 from nba_pipeline.features.tokenizer import REGULATION_SECONDS
-from nba_pipeline.models.dataset import NBADataset
 from nba_pipeline.models.forecaster import NBAForecaster
 from nba_pipeline.models.norm import TargetNorm
-from nba_pipeline.models.predict import predict_frame
+from nba_pipeline.training.dataset import NBADataset
+from nba_pipeline.training.metrics import win_metrics
+from nba_pipeline.training.predict import predict_frame
 
 ORDER = ["pregame", "end_q1", "halftime", "end_q3", "q4_5min", "all_events"]
 COLUMNS = ["checkpoint", "source", "n", "accuracy", "brier", "log_loss", "margin_mae", "total_mae"]

@@ -36,7 +36,7 @@ def run_evaluation(
     from nba_pipeline.features.season_arrays import SeasonArrays
     from nba_pipeline.models.batch import check_input_format
     from nba_pipeline.models.norm import TargetNorm
-    from nba_pipeline.models.registry import ModelRegistry
+    from nba_pipeline.registry.store import ModelRegistry
 
     loaded = ModelRegistry(registry_root).load_model(version)
     prep = loaded.preprocessing

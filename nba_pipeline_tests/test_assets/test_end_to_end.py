@@ -11,7 +11,7 @@ import torch
 
 from nba_pipeline import settings
 from nba_pipeline.definitions import defs  # imported before the environment points at the slice
-from nba_pipeline.models.registry import ModelRegistry
+from nba_pipeline.registry.store import ModelRegistry
 from nba_pipeline_tests.test_assets.conftest import SLICE_SEASONS
 
 BLOCKING = {"pregame_accuracy", "pregame_brier", "calibration", "span"}
@@ -98,10 +98,10 @@ def test_forecast_from_raw_plays_equals_the_training_featurization(trained_run):
     halftime) gives what the evaluation path gives from the stored model inputs."""
     from nba_pipeline.db import make_engine
     from nba_pipeline.features.season_arrays import SeasonArrays
-    from nba_pipeline.forecast import GameForecaster
-    from nba_pipeline.models.dataset import NBADataset
+    from nba_pipeline.forecast.game import GameForecaster
     from nba_pipeline.models.norm import TargetNorm
-    from nba_pipeline.models.predict import predict_frame
+    from nba_pipeline.training.dataset import NBADataset
+    from nba_pipeline.training.predict import predict_frame
 
     _, _, version = trained_run
     loaded = ModelRegistry(settings.models_dir()).load_model(version)
@@ -152,12 +152,12 @@ def test_broken_model_fails_a_blocking_check_and_latest_does_not_move(season_dat
 
 def test_smoke_trained_on_2022_23_beats_chance_on_first_100_games_of_2023_24(trained_run):
     """The specification's smoke and calibration tests, on the 100 test games, pregame."""
-    from nba_pipeline.evaluate.checks import decile_monotonicity
-    from nba_pipeline.evaluate.metrics import win_metrics
     from nba_pipeline.features.season_arrays import SeasonArrays
-    from nba_pipeline.models.dataset import NBADataset
     from nba_pipeline.models.norm import TargetNorm
-    from nba_pipeline.models.predict import predict_frame
+    from nba_pipeline.registry.rules import decile_monotonicity
+    from nba_pipeline.training.dataset import NBADataset
+    from nba_pipeline.training.metrics import win_metrics
+    from nba_pipeline.training.predict import predict_frame
 
     _, _, version = trained_run
     loaded = ModelRegistry(settings.models_dir()).load_model(version)
@@ -185,9 +185,9 @@ def test_trained_model_turns_a_clear_home_favourite_into_an_underdog_when_sides_
     swapped. The side-symmetric heads make this hold whenever the learned home advantage is below
     logit(0.7) / 2 (equal teams winning at home less than 60% of the time)."""
     from nba_pipeline.features.season_arrays import SeasonArrays
-    from nba_pipeline.models.dataset import NBADataset
     from nba_pipeline.models.norm import TargetNorm
     from nba_pipeline.models.swap import SideSwap, swap_sides
+    from nba_pipeline.training.dataset import NBADataset
 
     _, _, version = trained_run
     loaded = ModelRegistry(settings.models_dir()).load_model(version)

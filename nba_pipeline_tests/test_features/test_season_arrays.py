@@ -11,7 +11,7 @@ import pytest
 from nba_pipeline.features.graphs import NODE_FEATURES, default_node_vector
 from nba_pipeline.features.season_arrays import PARTS, SeasonArrays, build_season_arrays, season_path
 from nba_pipeline.features.tokenizer import CLS, EventTokenizer
-from nba_pipeline.models.dataset import (
+from nba_pipeline.training.dataset import (
     NBADataset,
     collate,
     score_diff_std_from_arrays,

@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nba_pipeline.evaluate import checks
-from nba_pipeline.evaluate.metrics import win_metrics
 from nba_pipeline.features.season_arrays import SeasonArrays
-from nba_pipeline.models.fit import FitConfig, FitOutcome, fit_forecaster
-from nba_pipeline.models.registry import ModelRegistry
+from nba_pipeline.registry import rules as checks
+from nba_pipeline.registry.store import ModelRegistry
+from nba_pipeline.training.fit import FitConfig, FitOutcome, fit_forecaster
+from nba_pipeline.training.metrics import win_metrics
 
 log = logging.getLogger(__name__)
 PREDICTIONS = "validation_predictions"
@@ -62,9 +62,9 @@ def prediction_metrics(preds: pd.DataFrame) -> dict[str, dict[str, float]]:
 def _predict_with(loaded: Any, arrays: SeasonArrays, games: np.ndarray) -> pd.DataFrame:
     """Predictions of a registry model on ``games`` of ``arrays``, featurized with ITS preprocessing."""
     from nba_pipeline.models.batch import check_input_format
-    from nba_pipeline.models.dataset import NBADataset
     from nba_pipeline.models.norm import TargetNorm
-    from nba_pipeline.models.predict import predict_frame
+    from nba_pipeline.training.dataset import NBADataset
+    from nba_pipeline.training.predict import predict_frame
 
     prep = loaded.preprocessing
     check_input_format(prep, f"model {loaded.version}")
@@ -80,7 +80,7 @@ def train_candidate(
     work_dir: Path,
     on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
 ) -> Candidate:
-    from nba_pipeline.models.predict import predict_frame
+    from nba_pipeline.training.predict import predict_frame
 
     outcome = fit_forecaster(arrays, cfg, work_dir, on_epoch_end)
     preds = predict_frame(outcome.model, outcome.val_dataset, outcome.norm)

@@ -8,9 +8,9 @@ import pandas as pd
 import torch
 
 from nba_pipeline.models.batch import CHECKPOINTS
-from nba_pipeline.models.dataset import NBADataset
 from nba_pipeline.models.forecaster import NBAForecaster
 from nba_pipeline.models.norm import TargetNorm
+from nba_pipeline.training.dataset import NBADataset
 
 
 @torch.no_grad()

@@ -11,7 +11,8 @@ from torch.utils.data import DataLoader
 from nba_pipeline.features.season_arrays import build_season_arrays
 from nba_pipeline.features.tokenizer import CLS, PAD
 from nba_pipeline.models.batch import CHECKPOINT_CODE, ModelBatch
-from nba_pipeline.models.dataset import (
+from nba_pipeline.models.norm import TargetNorm
+from nba_pipeline.training.dataset import (
     NBADataset,
     checkpoint_cuts,
     collate,
@@ -20,7 +21,6 @@ from nba_pipeline.models.dataset import (
     target_norm_from_arrays,
     target_norm_from_season_stats,
 )
-from nba_pipeline.models.norm import TargetNorm
 from nba_pipeline_tests.test_features.real import real_inputs
 from nba_pipeline_tests.test_features.synthetic import (
     synthetic_games,
@@ -209,7 +209,7 @@ def test_fast_get_batch_equals_collate_of_the_same_samples(arrays):
 
 
 def test_running_total_is_fed_as_points_above_the_training_pace():
-    from nba_pipeline.models.dataset import points_above_pace
+    from nba_pipeline.training.dataset import points_above_pace
 
     norm = TargetNorm(margin_mean=0.0, margin_std=12.0, total_mean=230.0, total_std=20.0)
     on_pace = points_above_pace(np.array([0, 115, 230]), np.array([0.0, 1440.0, 2880.0]), norm)

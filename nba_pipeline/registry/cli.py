@@ -1,11 +1,11 @@
 """Command line and table rendering for the model registry.
 
-    python -m nba_pipeline.models.registry [--root DIR] list [--metrics a,b] [--format text|markdown]
-    python -m nba_pipeline.models.registry show V            (V may be "latest")
-    python -m nba_pipeline.models.registry compare A B [--format text|markdown]
-    python -m nba_pipeline.models.registry promote V
-    python -m nba_pipeline.models.registry not-promoted V --reason "failed calibration check"
-    python -m nba_pipeline.models.registry verify V
+    python -m nba_pipeline.registry [--root DIR] list [--metrics a,b] [--format text|markdown]
+    python -m nba_pipeline.registry show V            (V may be "latest")
+    python -m nba_pipeline.registry compare A B [--format text|markdown]
+    python -m nba_pipeline.registry promote V
+    python -m nba_pipeline.registry not-promoted V --reason "failed calibration check"
+    python -m nba_pipeline.registry verify V
 
 Kept apart from registry.py so the storage logic stays short; the renderers are plain functions so
 reports (and tests) can reuse them.
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from nba_pipeline import settings
-from nba_pipeline.models.registry import (
+from nba_pipeline.registry.store import (
     IntegrityError,
     ModelRegistry,
     RegistryError,
@@ -147,9 +147,7 @@ def render_show(registry: ModelRegistry, version: str, fmt: str = "text") -> str
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m nba_pipeline.models.registry", description=__doc__.split("\n")[0]
-    )
+    p = argparse.ArgumentParser(prog="python -m nba_pipeline.registry", description=__doc__.split("\n")[0])
     p.add_argument(
         "--root", type=Path, default=None, help="registry directory (default: settings.models_dir())"
     )

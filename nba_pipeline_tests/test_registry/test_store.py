@@ -22,16 +22,16 @@ import torch
 from torch import nn
 
 from nba_pipeline import settings
-from nba_pipeline.models import registry as registry_mod
-from nba_pipeline.models.registry import (
+from nba_pipeline.registry import store as registry_mod
+from nba_pipeline.registry.cli import main as cli_main
+from nba_pipeline.registry.cli import render_comparison
+from nba_pipeline.registry.store import (
     IntegrityError,
     ModelRegistry,
     RegistryError,
     sha256_file,
     validate_metadata,
 )
-from nba_pipeline.models.registry_cli import main as cli_main
-from nba_pipeline.models.registry_cli import render_comparison
 
 
 class Tower(nn.Module):
@@ -370,8 +370,8 @@ def test_save_killed_with_sigkill_leaves_no_version_and_latest_intact(reg, tmp_p
         import sys, time
         from pathlib import Path
         sys.path.insert(0, {str(Path(__file__).parent)!r})
-        import test_registry as t
-        from nba_pipeline.models.registry import ModelRegistry
+        import test_store as t
+        from nba_pipeline.registry.store import ModelRegistry
         reg = ModelRegistry({str(reg.root)!r})
         def hook(rel):
             if rel == "gnn.pt":
@@ -493,7 +493,7 @@ def test_cli_list_show_compare_promote_print_tables(reg, capsys):
 def test_cli_runs_as_python_module(reg):
     save(reg, metadata=metadata(accuracy=0.61))
     out = subprocess.run(
-        [sys.executable, "-m", "nba_pipeline.models.registry", "--root", str(reg.root), "list"],
+        [sys.executable, "-m", "nba_pipeline.registry", "--root", str(reg.root), "list"],
         cwd=settings.REPO_ROOT,
         capture_output=True,
         text=True,

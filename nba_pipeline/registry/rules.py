@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from nba_pipeline.evaluate.metrics import calibration_bins, win_metrics
+from nba_pipeline.training.metrics import calibration_bins, win_metrics
 
 
 def decile_monotonicity(p: np.ndarray, y: np.ndarray, n_bins: int = 10, z: float = 1.96) -> tuple[bool, dict]:

@@ -31,11 +31,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from nba_pipeline.evaluate.metrics import forecast_metrics
 from nba_pipeline.models.batch import ModelBatch
 from nba_pipeline.models.forecaster import NBAForecaster
-from nba_pipeline.models.loss import LossWeights, multitask_loss
 from nba_pipeline.models.norm import TargetNorm
+from nba_pipeline.training.loss import LossWeights, multitask_loss
+from nba_pipeline.training.metrics import forecast_metrics
 
 log = logging.getLogger(__name__)
 
@@ -211,17 +211,22 @@ class FusionTrainer:
 
     # ------------------------------------------------------------------ state
     def _rng_state(self, loaders: list[Iterable]) -> dict[str, Any]:
+        # Plain lists and tensors only, so the checkpoint loads with ``weights_only=True``.
+        py_version, py_state, py_gauss = random.getstate()
+        np_kind, np_keys, np_pos, np_has_gauss, np_gauss = np.random.get_state()
         return {
-            "python": random.getstate(),
-            "numpy": np.random.get_state(),
+            "python": [py_version, list(py_state), py_gauss],
+            "numpy": [np_kind, torch.from_numpy(np_keys.astype(np.int64)), np_pos, np_has_gauss, np_gauss],
             "torch": torch.get_rng_state(),
             "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
             "loaders": [[g.get_state() for g in _loader_generators(ld)] for ld in loaders],
         }
 
     def _set_rng_state(self, state: dict[str, Any], loaders: list[Iterable]) -> None:
-        random.setstate(state["python"])
-        np.random.set_state(state["numpy"])
+        py_version, py_state, py_gauss = state["python"]
+        random.setstate((py_version, tuple(py_state), py_gauss))
+        np_kind, np_keys, np_pos, np_has_gauss, np_gauss = state["numpy"]
+        np.random.set_state((np_kind, np_keys.numpy().astype(np.uint32), np_pos, np_has_gauss, np_gauss))
         torch.set_rng_state(state["torch"])
         if state["cuda"] is not None and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["cuda"])
@@ -255,7 +260,7 @@ class FusionTrainer:
         best_val, best_epoch, bad_epochs, start = math.inf, -1, 0, 0
         best_metrics: dict[str, dict[str, float]] = {}
         if resume and last_path.exists():
-            state = torch.load(last_path, map_location=self.device, weights_only=False)
+            state = torch.load(last_path, map_location=self.device, weights_only=True)
             self._check_resumable(state["train_config"])
             self.model.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
@@ -370,7 +375,7 @@ def load_best(checkpoint_dir: str | Path, device: str = "cpu") -> tuple[NBAForec
     path = Path(checkpoint_dir) / BEST
     if not path.exists():
         raise FileNotFoundError(f"no best checkpoint at {path}")
-    state = torch.load(path, map_location=device, weights_only=False)
+    state = torch.load(path, map_location=device, weights_only=True)
     model = NBAForecaster(ForecasterConfig.from_dict(state["model_config"]))
     model.load_state_dict(state["model"])
     return model.eval(), TargetNorm.from_dict(state["norm"]), state

@@ -18,8 +18,8 @@ Why it is built this way (DESIGN.md "Registry"):
   the model classes. The preprocessing the model needs (vocabulary, normalization statistics,
   feature order) is stored with it, so a loaded model featurizes new games exactly as in training.
 
-Command line: ``python -m nba_pipeline.models.registry list|show V|compare A B|promote V`` (see
-``nba_pipeline.models.registry_cli``).
+Command line: ``python -m nba_pipeline.registry list|show V|compare A B|promote V`` (see
+``nba_pipeline.registry.cli``).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from nba_pipeline import settings
 FORMAT_VERSION = 1
 DEFAULT_MODULES = ("transformer", "gnn", "fusion")
 # Recorded by save_model unless told otherwise; load_model imports it when no ``build`` is passed.
-DEFAULT_BUILDER = "nba_pipeline.models.registry:build_nba_forecaster"
+DEFAULT_BUILDER = "nba_pipeline.registry.store:build_nba_forecaster"
 METADATA_FILE = "metadata.json"
 PREPROCESSING_FILE = "preprocessing.json"
 ARTIFACTS_DIR = "artifacts"
@@ -859,11 +859,3 @@ def _import_builder(spec: str | None, version: str) -> Callable[[dict[str, Any]]
     if not callable(obj):
         raise RegistryError(f"{version}: model builder {spec!r} is not callable")
     return obj
-
-
-if __name__ == "__main__":
-    import sys
-
-    from nba_pipeline.models.registry_cli import main
-
-    sys.exit(main())

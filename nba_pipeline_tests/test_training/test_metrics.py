@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from nba_pipeline.evaluate.metrics import calibration_bins, forecast_metrics, win_metrics
 from nba_pipeline.models.batch import CHECKPOINT_CODE
 from nba_pipeline.models.norm import TargetNorm
+from nba_pipeline.training.metrics import calibration_bins, forecast_metrics, win_metrics
 
 NORM = TargetNorm(margin_mean=2.0, margin_std=14.0, total_mean=228.0, total_std=20.0)
 

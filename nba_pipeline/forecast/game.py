@@ -1,6 +1,6 @@
 """Forecast one game, before tip-off or live, with a model from the registry.
 
-    from nba_pipeline.forecast import GameForecaster
+    from nba_pipeline.forecast.game import GameForecaster
     f = GameForecaster.from_registry("latest")            # settings: registry, database
     f.forecast("0022300061", pbp_rows)                   # raw stats.nba.com PlayByPlayV2 rows so far
     # -> Forecast(p_home_win=0.71, margin=5.8, total=229.4, events_seen=212, ...)
@@ -59,7 +59,7 @@ class GameForecaster:
     ) -> GameForecaster:
         from nba_pipeline import settings
         from nba_pipeline.db import make_engine
-        from nba_pipeline.models.registry import ModelRegistry
+        from nba_pipeline.registry.store import ModelRegistry
 
         loaded = ModelRegistry(registry_root).load_model(version)
         return cls(loaded, make_engine(database_url or settings.database_url()))
@@ -104,7 +104,7 @@ class GameForecaster:
         from nba_pipeline.db import read_table
         from nba_pipeline.features.season_arrays import build_season_arrays
         from nba_pipeline.ingest.plays import build_plays
-        from nba_pipeline.models.dataset import NBADataset
+        from nba_pipeline.training.dataset import NBADataset
 
         game = read_table(self.engine, "games", {"game_id": game_id})
         if game.empty:

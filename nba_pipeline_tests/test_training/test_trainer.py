@@ -10,7 +10,7 @@ from torch.utils.data import DataLoader
 
 from nba_pipeline.models.forecaster import NBAForecaster
 from nba_pipeline.models.swap import swap_sides
-from nba_pipeline.models.trainer import FusionTrainer, TrainConfig, load_best, seed_everything
+from nba_pipeline.training.trainer import FusionTrainer, TrainConfig, load_best, seed_everything
 from nba_pipeline_tests.test_models.synthetic import (
     NORM,
     SampleList,
@@ -169,13 +169,13 @@ def test_five_epochs_on_100_real_games_lower_the_loss_and_save_the_best_checkpoi
     import numpy as np
 
     from nba_pipeline.features.season_arrays import build_season_arrays
-    from nba_pipeline.models.dataset import (
+    from nba_pipeline.models.forecaster import ForecasterConfig
+    from nba_pipeline.training.dataset import (
         NBADataset,
         score_diff_std_from_arrays,
         target_norm_from_arrays,
     )
-    from nba_pipeline.models.dataset import collate as real_collate
-    from nba_pipeline.models.forecaster import ForecasterConfig
+    from nba_pipeline.training.dataset import collate as real_collate
     from nba_pipeline_tests.test_features.real import real_inputs
 
     plays, games, tgf = real_inputs(nba_raw_dir, "2023-24", 100)

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import torch
 
 from nba_pipeline.models.forecaster import NBAForecaster
-from nba_pipeline.models.loss import LossWeights, multitask_loss
+from nba_pipeline.training.loss import LossWeights, multitask_loss
 from nba_pipeline_tests.test_models.synthetic import NORM, make_batch, tiny_config
 
 

@@ -23,15 +23,15 @@ from nba_pipeline.features.graphs import NODE_FEATURES
 from nba_pipeline.features.season_arrays import SeasonArrays
 from nba_pipeline.features.tokenizer import MAX_EVENTS, VOCAB
 from nba_pipeline.models.batch import INPUT_FORMAT
-from nba_pipeline.models.dataset import (
+from nba_pipeline.models.forecaster import ForecasterConfig, NBAForecaster
+from nba_pipeline.models.norm import TargetNorm
+from nba_pipeline.training.dataset import (
     NBADataset,
     collate,
     score_diff_std_from_arrays,
     target_norm_from_arrays,
 )
-from nba_pipeline.models.forecaster import ForecasterConfig, NBAForecaster
-from nba_pipeline.models.norm import TargetNorm
-from nba_pipeline.models.trainer import FusionTrainer, TrainConfig, TrainResult, seed_everything
+from nba_pipeline.training.trainer import FusionTrainer, TrainConfig, TrainResult, seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def fit_forecaster(
             dates[val_idx].min(),
         )
         result = trainer.fit(train_loader, val_loader)
-        state = torch.load(result.best_checkpoint, map_location="cpu", weights_only=False)
+        state = torch.load(result.best_checkpoint, map_location="cpu", weights_only=True)
         model.load_state_dict(state["model"])
     model = model.cpu().eval()
     return FitOutcome(
