@@ -125,7 +125,7 @@ def render_show(registry: ModelRegistry, version: str, fmt: str = "text") -> str
         ["parent_version", md["parent_version"]],
         ["data_date_range", f"{md['data_date_range']['start']}..{md['data_date_range']['end']}"],
         ["git_commit", md["git_commit"]],
-        ["builder", md["builder"]],
+        ["format_version", md["format_version"]],
         ["integrity", integrity],
     ]
     vdir = registry.root / name

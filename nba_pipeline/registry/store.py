@@ -1,4 +1,5 @@
-"""Versioned model storage: ``<root>/vX.Y.Z/{<module>.pt, preprocessing.json, metadata.json}``.
+"""Versioned model storage: ``<root>/vX.Y.Z/{<module>.pt, preprocessing.json, metadata.json,
+artifacts/<name>.{parquet,json,npz}}``.
 
 Why it is built this way (DESIGN.md "Registry"):
 
@@ -13,10 +14,16 @@ Why it is built this way (DESIGN.md "Registry"):
   symlinks are unavailable a ``LATEST`` pointer file is replaced atomically instead. Only
   :meth:`ModelRegistry.promote` moves it; a model that fails its checks is kept and marked not
   promoted.
-- Weights are stored as ``state_dict`` files and rebuilt through a builder
-  (``build(model_config) -> nn.Module | dict[str, nn.Module]``), so the registry does not depend on
-  the model classes. The preprocessing the model needs (vocabulary, normalization statistics,
-  feature order) is stored with it, so a loaded model featurizes new games exactly as in training.
+- A version folder is data, never code, because anyone who can write to the folder could
+  otherwise run code in every process that loads a model (and a sha256 in metadata the same
+  writer controls proves nothing): weights are ``state_dict`` files read with
+  ``torch.load(weights_only=True)``; artifacts are parquet (DataFrames), JSON (dicts, lists) or
+  npz read with ``allow_pickle=False`` (arrays), never pickles; the modules are rebuilt by code
+  the caller chooses (``load_model(build=...)``, default :func:`build_nba_forecaster`), never by
+  a name read from the metadata. Metadata that names a builder, or lists a file of another kind,
+  is refused before any file is opened.
+- The preprocessing the model needs (vocabulary, normalization statistics, feature order) is
+  stored with it, so a loaded model featurizes new games exactly as in training.
 
 Command line: ``python -m nba_pipeline.registry list|show V|compare A B|promote V`` (see
 ``nba_pipeline.registry.cli``).
@@ -28,11 +35,10 @@ import contextlib
 import datetime as dt
 import fcntl
 import hashlib
-import importlib
+import io
 import json
 import math
 import os
-import pickle
 import re
 import shutil
 import subprocess
@@ -40,14 +46,14 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from pickle import UnpicklingError
 from typing import Any
 
 from nba_pipeline import settings
 
-FORMAT_VERSION = 1
-DEFAULT_MODULES = ("transformer", "gnn", "fusion")
-# Recorded by save_model unless told otherwise; load_model imports it when no ``build`` is passed.
-DEFAULT_BUILDER = "nba_pipeline.registry.store:build_nba_forecaster"
+# 2: artifacts as parquet/JSON/npz and no builder name. Format 1 (pickled artifacts, a builder
+# imported by name) is refused: loading it could run code from the folder.
+FORMAT_VERSION = 2
 METADATA_FILE = "metadata.json"
 PREPROCESSING_FILE = "preprocessing.json"
 ARTIFACTS_DIR = "artifacts"
@@ -61,6 +67,13 @@ _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 _GIT_RE = re.compile(r"^[0-9a-f]{7,64}$")
 _BUMPS = ("major", "minor", "patch")
+# The only files a version may list: weights, preprocessing, and artifacts of a data-only format.
+_FILE_RE = re.compile(
+    r"^(?:[A-Za-z_][A-Za-z0-9_\-]*\.pt|preprocessing\.json"
+    r"|artifacts/[A-Za-z_][A-Za-z0-9_\-]*\.(?:parquet|json|npz))$"
+)
+# Metadata keys that would name code to import; format 1 wrote "builder".
+_CODE_KEYS = ("builder",)
 # Fields the registry writes itself; a caller's metadata may not set them.
 _RESERVED = frozenset(
     {
@@ -74,7 +87,6 @@ _RESERVED = frozenset(
         "files",
         "modules",
         "model_config",
-        "builder",
         "format_version",
         "metadata_sha256",
     }
@@ -291,6 +303,17 @@ def validate_metadata(md: Mapping[str, Any], where: str = METADATA_FILE) -> None
             and all(isinstance(k, str) and isinstance(s, str) and _SHA_RE.match(s) for k, s in v.items())
         )
 
+    if md.get("format_version") == 1:
+        raise RegistryError(
+            f"{where}: registry format 1 (pickled artifacts, a model builder imported by name) is no "
+            f"longer loaded, because loading it could run code from the folder; retrain the model"
+        )
+    for key in _CODE_KEYS:
+        if key in md:
+            problems.append(
+                f"field {key!r} names code to import ({md[key]!r:.80}); the registry never imports names "
+                f"from metadata: the caller rebuilds the model (load_model(build=...))"
+            )
     need("format_version", lambda v: v == FORMAT_VERSION, f"{FORMAT_VERSION}")
     need("version", is_version, "a version string like 'v1.2.3'")
     need("created_at", is_utc_iso, "a UTC ISO-8601 timestamp")
@@ -305,7 +328,6 @@ def validate_metadata(md: Mapping[str, Any], where: str = METADATA_FILE) -> None
     need("files", is_files, "a non-empty {file: sha256} dict")
     need("modules", lambda v: isinstance(v, Mapping) and len(v) > 0, "a non-empty {name: info} dict")
     need("model_config", lambda v: isinstance(v, Mapping), "a dict")
-    need("builder", lambda v: v is None or isinstance(v, str), "'module:attribute' or null")
     need("metadata_sha256", lambda v: isinstance(v, str) and bool(_SHA_RE.match(v)), "a sha256 hex digest")
     if (
         "files" in md
@@ -314,8 +336,20 @@ def validate_metadata(md: Mapping[str, Any], where: str = METADATA_FILE) -> None
         and isinstance(md["modules"], Mapping)
     ):
         for name in md["modules"]:
-            if f"{name}.pt" not in md["files"]:
+            if not (isinstance(name, str) and _NAME_RE.match(name)):
+                problems.append(f"invalid module name {name!r:.80}")
+            elif f"{name}.pt" not in md["files"]:
                 problems.append(f"module {name!r} has no entry '{name}.pt' in 'files'")
+    if isinstance(md.get("files"), Mapping):
+        for rel in md["files"]:
+            if not _FILE_RE.match(str(rel)):
+                problems.append(
+                    f"file {rel!r:.80} is not one the registry writes (<module>.pt, preprocessing.json, "
+                    f"artifacts/<name>.parquet|json|npz); other kinds could run code when read"
+                )
+        stems = [Path(rel).stem for rel in md["files"] if str(rel).startswith(f"{ARTIFACTS_DIR}/")]
+        if len(stems) != len(set(stems)):
+            problems.append(f"artifact names are not unique: {sorted(stems)}")
     if problems:
         raise RegistryError(f"{where}: invalid metadata: " + "; ".join(problems))
 
@@ -326,7 +360,8 @@ def validate_metadata(md: Mapping[str, Any], where: str = METADATA_FILE) -> None
 @dataclass
 class LoadedModel:
     """A model as stored: rebuilt modules (eval mode), the builder's top-level model if it returned
-    one, the metadata, the preprocessing needed to featurize new games, and pickled artifacts."""
+    one, the metadata, the preprocessing needed to featurize new games, and the artifacts
+    (DataFrames, dicts/lists, numpy arrays)."""
 
     version: str
     path: Path
@@ -463,7 +498,6 @@ class ModelRegistry:
         bump: str = "minor",
         parent: str | None = None,
         artifacts: Mapping[str, Any] | None = None,
-        builder: str | None = DEFAULT_BUILDER,
         version: str | None = None,
     ) -> str:
         """Store a new version and return its name (``"v1.3.0"``). It is not promoted.
@@ -471,9 +505,10 @@ class ModelRegistry:
         ``modules``: ``{name: nn.Module}`` (the spec's set is transformer, gnn, fusion), stored as
         ``<name>.pt`` state dicts. ``metadata`` must hold ``data_date_range`` ({start, end}),
         ``hyperparameters`` and ``validation_metrics``; other keys are kept as given.
-        ``preprocessing``: JSON-serializable (numpy arrays become lists). ``artifacts``: any picklable
-        objects, stored as ``artifacts/<name>.pkl``. ``model_config`` is passed to the builder
-        (``"module:attribute"``) at load time. ``version`` forces a number instead of ``bump``.
+        ``preprocessing``: JSON-serializable (numpy arrays become lists). ``artifacts``: pandas
+        DataFrames (stored as parquet), dicts and lists (JSON) or numpy arrays (npz); any other type
+        is refused, since reading it back could run code. ``model_config`` is what the builder gets
+        at load time. ``version`` forces a number instead of ``bump``.
         """
         import torch
 
@@ -487,6 +522,12 @@ class ModelRegistry:
         for name in artifacts or {}:
             if not _NAME_RE.match(name):
                 raise RegistryError(f"invalid artifact name {name!r}")
+        code_keys = sorted(set(_CODE_KEYS) & set(metadata))
+        if code_keys:
+            raise RegistryError(
+                f"metadata may not name code to import ({code_keys}): models are rebuilt in code "
+                f"(load_model(build=...))"
+            )
         clash = sorted(_RESERVED & set(metadata))
         if clash:
             raise RegistryError(f"metadata may not set fields the registry writes: {clash}")
@@ -497,8 +538,6 @@ class ModelRegistry:
             raise RegistryError("metadata['hyperparameters'] must be a dict")
         if not isinstance(metadata["validation_metrics"], Mapping):
             raise RegistryError("metadata['validation_metrics'] must be a dict")
-        if builder is not None and ":" not in builder:
-            raise RegistryError(f"builder must be 'module:attribute', got {builder!r}")
         parent_name = normalize_version(parent) if parent is not None else None
 
         # Serialize everything that can fail before touching the disk.
@@ -506,12 +545,7 @@ class ModelRegistry:
         caller_md = json.loads(_dumps(dict(metadata), "metadata"))
         caller_md["data_date_range"] = _date_range(caller_md["data_date_range"])
         model_config_json = json.loads(_dumps(dict(model_config), "model_config"))
-        artifact_bytes = {}
-        for name, obj in (artifacts or {}).items():
-            try:
-                artifact_bytes[name] = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception as exc:  # pickling errors come in many types
-                raise RegistryError(f"artifact {name!r} cannot be pickled: {exc}") from exc
+        artifact_bytes = dict(_encode_artifact(name, obj) for name, obj in (artifacts or {}).items())
 
         with self._locked():
             self._cleanup_stale()
@@ -553,8 +587,7 @@ class ModelRegistry:
                 written(PREPROCESSING_FILE)
                 if artifact_bytes:
                     (tmp / ARTIFACTS_DIR).mkdir()
-                    for art_name, data in artifact_bytes.items():
-                        rel = f"{ARTIFACTS_DIR}/{art_name}.pkl"
+                    for rel, data in artifact_bytes.items():
                         _write_bytes_durable(tmp / rel, data)
                         written(rel)
                     _fsync_dir(tmp / ARTIFACTS_DIR)
@@ -570,7 +603,6 @@ class ModelRegistry:
                     files=files,
                     modules=module_info,
                     model_config=model_config_json,
-                    builder=builder,
                 )
                 md["metadata_sha256"] = _metadata_digest(md)
                 validate_metadata(md, where=f"{name}/{METADATA_FILE}")
@@ -679,8 +711,9 @@ class ModelRegistry:
         load their weights exactly.
 
         ``build(model_config)`` returns ``{name: nn.Module}`` or one ``nn.Module`` whose attributes
-        named like the stored modules are filled (e.g. NBAForecaster.transformer/.gnn/.fusion). Without
-        ``build`` the builder recorded at save time (``"module:attribute"``) is imported.
+        named like the stored modules are filled (e.g. NBAForecaster.transformer/.gnn/.fusion); the
+        default is :func:`build_nba_forecaster`. Nothing in the folder chooses code: a ``.pt`` file
+        that holds more than tensors is refused by ``torch.load(weights_only=True)``.
         """
         import torch
 
@@ -692,12 +725,9 @@ class ModelRegistry:
         if load_artifacts:
             for rel in md["files"]:
                 if rel.startswith(f"{ARTIFACTS_DIR}/"):
-                    with open(vdir / rel, "rb") as f:
-                        artifacts[Path(rel).stem] = pickle.load(f)  # noqa: S301 - sha256-verified above
+                    artifacts[Path(rel).stem] = _decode_artifact(vdir / rel, f"{name}: file {rel}")
 
-        if build is None:
-            build = _import_builder(md.get("builder"), name)
-        built = build(dict(md["model_config"]))
+        built = (build or build_nba_forecaster)(dict(md["model_config"]))
         top = None
         if isinstance(built, torch.nn.Module):
             top = built
@@ -722,8 +752,8 @@ class ModelRegistry:
                 f"but the version stores {sorted(md['modules'])}"
             )
         for mod_name, module in modules.items():
-            rel = md["modules"][mod_name]["file"]
-            state = torch.load(vdir / rel, map_location=map_location, weights_only=True)
+            rel = f"{mod_name}.pt"  # never a path from the metadata
+            state = _load_weights(vdir / rel, map_location, f"{name}: file {rel}")
             try:
                 module.load_state_dict(state, strict=True)
             except RuntimeError as exc:
@@ -839,23 +869,75 @@ def build_nba_forecaster(model_config: Mapping[str, Any]) -> Any:
 
     Save an NBAForecaster with ``modules={"transformer": m.transformer, "gnn": m.gnn, "fusion":
     m.fusion}`` and ``model_config=m.cfg.to_dict()``; ``load_model`` then returns it as ``.model``.
-    Imported lazily so the registry itself never needs the model classes."""
+    Imported lazily so listing or promoting versions never imports torch."""
     from nba_pipeline.models.forecaster import ForecasterConfig, NBAForecaster
 
     return NBAForecaster(ForecasterConfig.from_dict(dict(model_config)))
 
 
-def _import_builder(spec: str | None, version: str) -> Callable[[dict[str, Any]], Any]:
-    spec = spec or DEFAULT_BUILDER
-    module_name, _, attr_path = spec.partition(":")
+# ----------------------------------------------------------------------------- data-only files
+
+
+def _encode_artifact(name: str, obj: Any) -> tuple[str, bytes]:
+    """``(relative path, bytes)`` of one artifact in a format that reading back cannot run code."""
+    import numpy as np
+    import pandas as pd
+
+    buf = io.BytesIO()
     try:
-        obj: Any = importlib.import_module(module_name)
-        for part in attr_path.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
+        if isinstance(obj, pd.DataFrame):
+            obj.to_parquet(buf)
+            return f"{ARTIFACTS_DIR}/{name}.parquet", buf.getvalue()
+        if isinstance(obj, np.ndarray):
+            if obj.dtype.hasobject:
+                raise RegistryError(f"artifact {name!r} is an object array, which npz can only pickle")
+            np.savez(buf, array=obj)
+            return f"{ARTIFACTS_DIR}/{name}.npz", buf.getvalue()
+    except RegistryError:
+        raise
+    except Exception as exc:  # pyarrow / numpy conversion errors come in many types
+        raise RegistryError(f"artifact {name!r} cannot be stored: {exc}") from exc
+    if isinstance(obj, dict | list):
+        return f"{ARTIFACTS_DIR}/{name}.json", _dumps(obj, f"artifact {name!r}").encode("utf-8")
+    raise RegistryError(
+        f"artifact {name!r} is a {type(obj).__name__}: the registry stores only pandas DataFrames "
+        f"(parquet), dicts and lists (JSON) and numpy arrays (npz), so that loading never runs code"
+    )
+
+
+def _decode_artifact(path: Path, what: str) -> Any:
+    """Read an artifact written by :func:`_encode_artifact`; its suffix was checked by the schema."""
+    if path.suffix == ".json":
+        return json.loads(path.read_text(encoding="utf-8"))
+    if path.suffix == ".parquet":
+        import pandas as pd
+
+        return pd.read_parquet(path)
+    if path.suffix == ".npz":
+        import numpy as np
+
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                if list(z.files) != ["array"]:
+                    raise RegistryError(f"{what} should hold one array named 'array', holds {z.files}")
+                return z["array"]
+        except ValueError as exc:  # an object array: numpy refuses to unpickle it
+            raise RegistryError(f"{what} is not a plain array file: {exc}") from exc
+    raise RegistryError(f"{what}: the registry does not read {path.suffix or 'suffix-less'} files")
+
+
+def _load_weights(path: Path, map_location: Any, what: str) -> dict[str, Any]:
+    """A ``{name: tensor}`` state dict; anything else in the file is refused, never executed."""
+    import torch
+
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except (UnpicklingError, RuntimeError, ValueError, EOFError) as exc:
         raise RegistryError(
-            f"{version}: cannot import the model builder {spec!r} ({exc}); pass build=... to load_model"
+            f"{what} is not a plain weights file (torch.load(weights_only=True) refused it): {exc}"
         ) from exc
-    if not callable(obj):
-        raise RegistryError(f"{version}: model builder {spec!r} is not callable")
-    return obj
+    if not isinstance(state, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise RegistryError(f"{what} does not hold a state dict of tensors")
+    return dict(state)

@@ -17,6 +17,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
@@ -107,19 +109,29 @@ def reg(tmp_path: Path) -> ModelRegistry:
 
 def test_round_trip_restores_exactly_equal_weights_preprocessing_and_artifacts(reg):
     original = make_modules(seed=1)
+    frame = pd.DataFrame({"game_id": ["0022300001", "0022300002"], "p_home": [0.61, 0.42], "cut": [0, 17]})
+    array = np.arange(12, dtype=np.float32).reshape(3, 4)
     v = reg.save_model(
         original,
         metadata=metadata(),
         preprocessing=PREPROCESSING,
         model_config={"d": 6},
-        artifacts={"scaler": {"mean": [1.0, 2.0], "order": ("a", "b")}},
+        artifacts={"scaler": {"mean": [1.0, 2.0], "order": ("a", "b")}, "preds": frame, "grid": array},
     )
     loaded = reg.load_model(v, build=build_dict)
     fresh = build_dict({"d": 6})
     assert not torch.equal(fresh["gnn"].lin.weight, original["gnn"].lin.weight)
     assert_same_weights(original, loaded.modules)
     assert loaded.preprocessing == PREPROCESSING
-    assert loaded.artifacts == {"scaler": {"mean": [1.0, 2.0], "order": ("a", "b")}}
+    assert set(loaded.artifacts) == {"scaler", "preds", "grid"}
+    assert loaded.artifacts["scaler"] == {"mean": [1.0, 2.0], "order": ["a", "b"]}  # JSON: tuple -> list
+    pd.testing.assert_frame_equal(loaded.artifacts["preds"], frame)
+    assert loaded.artifacts["grid"].dtype == np.float32 and np.array_equal(loaded.artifacts["grid"], array)
+    assert sorted(p.name for p in (reg.root / v / "artifacts").iterdir()) == [
+        "grid.npz",
+        "preds.parquet",
+        "scaler.json",
+    ]
     assert loaded.version == v and loaded.path == reg.root / v
     assert all(not m.training for m in loaded.modules.values())
 
@@ -133,11 +145,6 @@ def test_builder_returning_one_module_fills_its_named_submodules(reg):
     assert_same_weights(original, loaded.modules)
 
 
-def test_builder_stored_as_import_path_is_used_when_no_build_is_passed(reg):
-    v = save(reg, seed=3, builder=f"{__name__}:build_dict")
-    assert_same_weights(make_modules(3), reg.load_model(v).modules)
-
-
 def test_default_builder_rebuilds_an_nba_forecaster_with_exact_weights(reg):
     from nba_pipeline.models.forecaster import ForecasterConfig, NBAForecaster
 
@@ -149,17 +156,27 @@ def test_default_builder_rebuilds_an_nba_forecaster_with_exact_weights(reg):
         preprocessing=PREPROCESSING,
         model_config=model.cfg.to_dict(),
     )
-    loaded = reg.load_model(v)  # no build: the recorded default builder is used
+    loaded = reg.load_model(v)  # no build: the registry's own NBAForecaster builder is used
     assert isinstance(loaded.model, NBAForecaster)
     assert loaded.model.state_dict().keys() == model.state_dict().keys()
     for key, value in model.state_dict().items():
         assert torch.equal(value, loaded.model.state_dict()[key]), key
 
 
-def test_missing_builder_gives_clear_error(reg):
-    v = save(reg, builder="nba_pipeline.no_such_module:build")
-    with pytest.raises(RegistryError, match="cannot import the model builder.*pass build="):
-        reg.load_model(v)
+def test_save_refuses_metadata_that_names_a_builder(reg):
+    with pytest.raises(RegistryError, match="may not name code"):
+        save(reg, metadata={**metadata(), "builder": f"{__name__}:build_dict"})
+    assert reg.versions() == []
+
+
+@pytest.mark.parametrize(
+    "value", [object(), {1, 2}, ("a", "b"), torch.zeros(2), np.array([object()]), "text"], ids=repr
+)
+def test_save_refuses_artifacts_that_are_not_frames_dicts_lists_or_plain_arrays(reg, value):
+    with pytest.raises(RegistryError, match="artifact 'x'"):
+        save(reg, artifacts={"x": value})
+    assert reg.versions() == []
+    assert not reg.root.exists() or [p.name for p in reg.root.iterdir() if p.name.startswith(".tmp-")] == []
 
 
 def test_load_refuses_top_level_model_with_weights_no_file_provides(reg):
@@ -199,6 +216,7 @@ def test_metadata_json_holds_required_fields_with_valid_values(reg):
     assert md["parent_version"] == parent
     assert md["promoted"] is False
     assert md["model_config"] == {"d": 6}
+    assert md["format_version"] == 2 and "builder" not in md
     assert set(md["files"]) == {"transformer.pt", "gnn.pt", "fusion.pt", "preprocessing.json"}
     for rel, digest in md["files"].items():
         assert sha256_file(reg.root / v / rel) == digest
@@ -407,10 +425,20 @@ def test_save_killed_with_sigkill_leaves_no_version_and_latest_intact(reg, tmp_p
 
 @pytest.mark.parametrize(
     "rel",
-    ["transformer.pt", "gnn.pt", "fusion.pt", "preprocessing.json", "artifacts/scaler.pkl", "metadata.json"],
+    [
+        "transformer.pt",
+        "gnn.pt",
+        "fusion.pt",
+        "preprocessing.json",
+        "artifacts/scaler.json",
+        "artifacts/preds.parquet",
+        "artifacts/grid.npz",
+        "metadata.json",
+    ],
 )
 def test_flipped_byte_makes_load_fail_naming_the_file(reg, rel):
-    v = save(reg, artifacts={"scaler": {"mean": 1.5}})
+    artifacts = {"scaler": {"mean": 1.5}, "preds": pd.DataFrame({"p": [0.5, 0.6]}), "grid": np.ones(3)}
+    v = save(reg, artifacts=artifacts)
     path = reg.root / v / rel
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01
