@@ -10,6 +10,7 @@ import dagster as dg
 
 from nba_pipeline.assets.partitions import season_backfill
 from nba_pipeline.resources import Storage
+from nba_pipeline.tables import metrics_table
 
 GROUP = "training"
 DEFAULT_TRAIN_SEASONS = ["2020-21", "2021-22", "2022-23"]
@@ -31,19 +32,6 @@ class TrainingConfig(dg.Config):
 
 def _png_markdown(title: str, png: bytes) -> dg.MetadataValue:
     return dg.MetadataValue.md(f"![{title}](data:image/png;base64,{base64.b64encode(png).decode()})")
-
-
-def metrics_markdown(metrics: dict[str, dict[str, float]]) -> str:
-    lines = [
-        "| checkpoint | n | accuracy | Brier | log loss | margin MAE | total MAE |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for cp, m in metrics.items():
-        lines.append(
-            f"| {cp} | {m['n']} | {m['accuracy']:.3f} | {m['brier']:.4f} | {m['log_loss']:.4f} | "
-            f"{m['margin_mae']:.2f} | {m['total_mae']:.2f} |"
-        )
-    return "\n".join(lines)
 
 
 def trained_version(instance: dg.DagsterInstance) -> str:
@@ -109,7 +97,7 @@ def trained_model(
         "data_date_range": dg.MetadataValue.json(cand.outcome.data_date_range),
         "train_games": len(cand.outcome.train_games),
         "validation_games": len(cand.outcome.val_games),
-        "validation_metrics": dg.MetadataValue.md(metrics_markdown(cand.metrics)),
+        "validation_metrics": dg.MetadataValue.md(metrics_table(cand.metrics)),
         "pregame_accuracy": cand.metrics["pregame"]["accuracy"],
         "pregame_brier": cand.metrics["pregame"]["brier"],
         "reliability_diagram": _png_markdown(

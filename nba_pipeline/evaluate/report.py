@@ -36,8 +36,9 @@ from nba_pipeline.features.season_arrays import SeasonArrays
 from nba_pipeline.features.tokenizer import REGULATION_SECONDS
 from nba_pipeline.models.forecaster import NBAForecaster
 from nba_pipeline.models.norm import TargetNorm
+from nba_pipeline.tables import metrics_table
 from nba_pipeline.training.dataset import NBADataset
-from nba_pipeline.training.metrics import win_metrics
+from nba_pipeline.training.metrics import score
 from nba_pipeline.training.predict import predict_frame
 
 ORDER = ["pregame", "end_q1", "halftime", "end_q3", "q4_5min", "all_events"]
@@ -51,16 +52,12 @@ class Evaluation:
     markdown: str
 
 
-def _score(checkpoint: str, source: str, f: Forecast, win, margin, total) -> dict[str, Any]:
-    m = win_metrics(np.clip(f.p_home, 0.0, 1.0), win)
-    return {
-        "checkpoint": checkpoint,
-        "source": source,
-        "n": int(len(win)),
-        **m,
-        "margin_mae": float(np.mean(np.abs(f.margin - margin))),
-        "total_mae": float(np.mean(np.abs(f.total - total))),
-    }
+def _score(
+    checkpoint: str, source: str, f: Forecast, win: np.ndarray, margin: np.ndarray, total: np.ndarray
+) -> dict[str, Any]:
+    """One table row; baseline probabilities are clipped into [0, 1] before scoring."""
+    m = score(np.clip(f.p_home, 0.0, 1.0), f.margin, f.total, win, margin, total)
+    return {"checkpoint": checkpoint, "source": source, **m}
 
 
 def _state_at_cut(a: SeasonArrays, game: np.ndarray, cut: np.ndarray) -> dict[str, np.ndarray]:
@@ -191,16 +188,6 @@ def to_markdown(table: pd.DataFrame, train: SeasonArrays, test: SeasonArrays) ->
         part = table[table["checkpoint"] == checkpoint]
         if part.empty:
             continue
-        out += [
-            f"## {checkpoint}",
-            "",
-            "| source | n | accuracy | Brier | log loss | margin MAE | total MAE |",
-        ]
-        out += ["|---|---:|---:|---:|---:|---:|---:|"]
-        for r in part.itertuples():
-            out.append(
-                f"| {r.source} | {r.n} | {r.accuracy:.3f} | {r.brier:.4f} | {r.log_loss:.4f} | "
-                f"{r.margin_mae:.2f} | {r.total_mae:.2f} |"
-            )
-        out.append("")
+        rows = [(r["source"], r) for r in part.to_dict("records")]
+        out += [f"## {checkpoint}", "", metrics_table(rows, label="source"), ""]
     return "\n".join(out)

@@ -7,8 +7,8 @@
     python -m nba_pipeline.registry not-promoted V --reason "failed calibration check"
     python -m nba_pipeline.registry verify V
 
-Kept apart from registry.py so the storage logic stays short; the renderers are plain functions so
-reports (and tests) can reuse them.
+Kept apart from store.py so the storage logic stays short; tables are drawn by the one renderer,
+``nba_pipeline.tables``.
 """
 
 from __future__ import annotations
@@ -27,32 +27,7 @@ from nba_pipeline.registry.store import (
     VersionSummary,
     flatten_metrics,
 )
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.4g}" if abs(value) < 1e5 else f"{value:.6g}"
-    return str(value)
-
-
-def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str = "text") -> str:
-    """A plain-text table with aligned columns, or a Markdown (GitHub) table."""
-    cells = [[_cell(v) for v in row] for row in rows]
-    if fmt == "markdown":
-        lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in cells]
-        return "\n".join(lines)
-    if fmt != "text":
-        raise ValueError(f"unknown table format {fmt!r} (text or markdown)")
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
-    out = [line.rstrip(), "  ".join("-" * w for w in widths)]
-    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
-    return "\n".join(out)
+from nba_pipeline.tables import cell, render_table
 
 
 def default_list_metrics(summaries: Sequence[VersionSummary], limit: int = 6) -> list[str]:
@@ -90,8 +65,8 @@ def render_comparison(cmp: dict[str, Any], fmt: str = "text") -> str:
     a, b = cmp["a"], cmp["b"]
     dra, drb = cmp["data_date_range"]["a"], cmp["data_date_range"]["b"]
     head = [
-        f"{a} (data {dra['start']}..{dra['end']}, promoted {_cell(cmp['promoted']['a'])})",
-        f"{b} (data {drb['start']}..{drb['end']}, promoted {_cell(cmp['promoted']['b'])})",
+        f"{a} (data {dra['start']}..{dra['end']}, promoted {cell(cmp['promoted']['a'])})",
+        f"{b} (data {drb['start']}..{drb['end']}, promoted {cell(cmp['promoted']['b'])})",
     ]
     better = {"a": a, "b": b, "=": "=", "": ""}
     rows = [[r["metric"], r["a"], r["b"], r["delta"], better[r["better"]]] for r in cmp["metrics"]]

@@ -26,7 +26,7 @@ from nba_pipeline.features.season_arrays import SeasonArrays
 from nba_pipeline.registry import rules as checks
 from nba_pipeline.registry.store import ModelRegistry
 from nba_pipeline.training.fit import FitConfig, FitOutcome, fit_forecaster
-from nba_pipeline.training.metrics import win_metrics
+from nba_pipeline.training.metrics import prediction_metrics
 
 log = logging.getLogger(__name__)
 PREDICTIONS = "validation_predictions"
@@ -40,23 +40,6 @@ class Candidate:
     predictions: pd.DataFrame
     incumbent: str | None
     metrics: dict[str, dict[str, float]]
-
-
-def prediction_metrics(preds: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Accuracy, Brier, log loss, margin/total MAE (points) per checkpoint and over all rows."""
-
-    def score(df: pd.DataFrame) -> dict[str, float]:
-        return {
-            "n": int(len(df)),
-            **win_metrics(df["p_home"].to_numpy(), df["win"].to_numpy()),
-            "margin_mae": float(np.mean(np.abs(df["margin"] - df["margin_true"]))),
-            "total_mae": float(np.mean(np.abs(df["total"] - df["total_true"]))),
-        }
-
-    out = {"all": score(preds)}
-    for name, part in preds.groupby("checkpoint", sort=False):
-        out[str(name)] = score(part)
-    return out
 
 
 def _predict_with(loaded: Any, arrays: SeasonArrays, games: np.ndarray) -> pd.DataFrame:

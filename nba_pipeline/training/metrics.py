@@ -1,7 +1,9 @@
 """Forecast metrics: accuracy, Brier, log loss, margin/total MAE in points, per checkpoint; calibration.
 
-Plain numpy functions (torch tensors are accepted and converted) so that the trainer, the asset
-checks and the evaluation report compute the same numbers the same way.
+Plain numpy functions (torch tensors and pandas columns are accepted and converted) so that the
+trainer, the promotion rules, the registry comparison and the evaluation report compute the same
+numbers the same way: :func:`score` is the one metrics dict, :func:`score_by_checkpoint` the one
+grouping.
 """
 
 from __future__ import annotations
@@ -39,6 +41,58 @@ def win_metrics(prob: Any, win: Any) -> dict[str, float]:
     }
 
 
+def score(
+    p_home: Any, margin: Any, total: Any, win: Any, margin_true: Any, total_true: Any
+) -> dict[str, float]:
+    """The metrics dict, written once: ``n``, accuracy, Brier, log loss, margin and total MAE
+    (in the units of ``margin``/``total``: points everywhere but inside :func:`forecast_metrics`)."""
+    p, y = _np(p_home), _np(win)
+    dm, dt = np.abs(_np(margin) - _np(margin_true)), np.abs(_np(total) - _np(total_true))
+    if not (p.size == dm.size == dt.size):
+        raise ValueError("all inputs must have one value per sample")
+    return {
+        "n": int(p.size),
+        **win_metrics(p, y),
+        "margin_mae": float(dm.mean()),
+        "total_mae": float(dt.mean()),
+    }
+
+
+def score_by_checkpoint(
+    checkpoint: Any,
+    p_home: Any,
+    margin: Any,
+    total: Any,
+    win: Any,
+    margin_true: Any,
+    total_true: Any,
+) -> dict[str, dict[str, float]]:
+    """:func:`score` over all samples (key ``"all"``) and per checkpoint name in ``checkpoint``;
+    checkpoints in ``CHECKPOINTS`` order, any other names after them in order of appearance."""
+    names = np.asarray(checkpoint, dtype=object).reshape(-1)
+    cols = [_np(c) for c in (p_home, margin, total, win, margin_true, total_true)]
+    if any(c.size != names.size for c in cols):
+        raise ValueError("all inputs must have one value per sample")
+    known = {name: i for i, name in enumerate(CHECKPOINTS)}
+    seen = list(dict.fromkeys(names.tolist()))
+    order = sorted(seen, key=lambda n: (known.get(n, len(known)), seen.index(n)))
+    out = {"all": score(*cols)}
+    for name in order:
+        sel = names == name
+        out[str(name)] = score(*(c[sel] for c in cols))
+    return out
+
+
+def prediction_metrics(preds: Any) -> dict[str, dict[str, float]]:
+    """:func:`score_by_checkpoint` of a ``training.predict.predict_frame`` table (points)."""
+    return score_by_checkpoint(
+        *(
+            preds[c].to_numpy()
+            for c in ("checkpoint", "p_home", "margin", "total", "win", "margin_true", "total_true")
+        )
+    )
+
+
 def forecast_metrics(
     prob: Any,
     margin_z_pred: Any,
@@ -49,31 +103,20 @@ def forecast_metrics(
     checkpoint: Any,
     norm: TargetNorm,
 ) -> dict[str, dict[str, float]]:
-    """Metrics over all samples (key ``"all"``) and per checkpoint name present in ``checkpoint``.
-
-    Regression inputs are standardized (z); MAEs are reported in points: |dz| * std.
-    """
-    p, y = _np(prob), _np(win)
-    dm = np.abs(_np(margin_z_pred) - _np(margin_z)) * norm.margin_std
-    dt = np.abs(_np(total_z_pred) - _np(total_z)) * norm.total_std
+    """:func:`score_by_checkpoint` of the trainer's tensors: standardized (z) regression outputs,
+    reported in points (z * std; the mean cancels in the error), and checkpoint codes."""
     code = _np(checkpoint).astype(np.int64)
-    if not (p.size == dm.size == dt.size == code.size):
-        raise ValueError("all inputs must have one value per sample")
     if code.size and ((code < 0) | (code >= len(CHECKPOINTS))).any():
         raise ValueError(f"checkpoint codes must be in 0..{len(CHECKPOINTS) - 1}")
-
-    def group(sel: np.ndarray) -> dict[str, float]:
-        return {
-            "n": int(sel.sum()),
-            **win_metrics(p[sel], y[sel]),
-            "margin_mae": float(dm[sel].mean()),
-            "total_mae": float(dt[sel].mean()),
-        }
-
-    out = {"all": group(np.ones(p.size, dtype=bool))}
-    for c in np.unique(code):
-        out[CHECKPOINTS[c]] = group(code == c)
-    return out
+    return score_by_checkpoint(
+        np.asarray(CHECKPOINTS, dtype=object)[code],
+        prob,
+        _np(margin_z_pred) * norm.margin_std,
+        _np(total_z_pred) * norm.total_std,
+        win,
+        _np(margin_z) * norm.margin_std,
+        _np(total_z) * norm.total_std,
+    )
 
 
 def calibration_bins(

@@ -1,15 +1,23 @@
-"""evaluate.metrics: values by hand, per-checkpoint grouping, points de-standardization, calibration bins."""
+"""training.metrics: values by hand, per-checkpoint grouping, points de-standardization, calibration bins."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from nba_pipeline.models.batch import CHECKPOINT_CODE
+from nba_pipeline.models.batch import CHECKPOINT_CODE, CHECKPOINTS
 from nba_pipeline.models.norm import TargetNorm
-from nba_pipeline.training.metrics import calibration_bins, forecast_metrics, win_metrics
+from nba_pipeline.training.metrics import (
+    calibration_bins,
+    forecast_metrics,
+    prediction_metrics,
+    score,
+    score_by_checkpoint,
+    win_metrics,
+)
 
 NORM = TargetNorm(margin_mean=2.0, margin_std=14.0, total_mean=228.0, total_std=20.0)
 
@@ -68,3 +76,45 @@ def test_uniform_calibration_bins_keep_empty_bins():
     bins = calibration_bins([0.05, 0.07, 0.95, 1.0], [0, 1, 1, 1], strategy="uniform")
     assert [b["count"] for b in bins] == [2, 0, 0, 0, 0, 0, 0, 0, 0, 2]
     assert bins[0]["win_rate"] == 0.5 and math.isnan(bins[1]["win_rate"])
+
+
+def test_score_is_the_metrics_dict_with_maes_in_the_units_given():
+    m = score([0.9, 0.2], [3.0, -1.0], [200.0, 210.0], [1, 1], [5.0, 1.0], [190.0, 230.0])
+    assert list(m) == ["n", "accuracy", "brier", "log_loss", "margin_mae", "total_mae"]
+    assert m["n"] == 2 and m["accuracy"] == 0.5
+    assert m["margin_mae"] == 2.0 and m["total_mae"] == 15.0
+    with pytest.raises(ValueError, match="one value per sample"):
+        score([0.5], [1.0, 2.0], [1.0], [1], [1.0], [1.0])
+
+
+def test_score_by_checkpoint_lists_known_checkpoints_in_order_then_other_names_by_appearance():
+    names = ["all_events", "halftime", "pregame", "all_events", "halftime"]
+    ones = np.ones(len(names))
+    out = score_by_checkpoint(names, 0.5 * ones, ones, ones, ones, ones, ones)
+    assert list(out) == ["all", "pregame", "halftime", "all_events"]
+    assert out["all"]["n"] == 5 and out["all_events"]["n"] == 2 and out["pregame"]["n"] == 1
+
+
+def test_prediction_table_and_trainer_tensors_give_the_same_metrics():
+    """The registry's comparison (points, names) and the trainer (z, codes) share one definition."""
+    rng = np.random.default_rng(1)
+    n = 40
+    code = rng.integers(0, 5, n)
+    p, win = rng.uniform(0.05, 0.95, n), (rng.uniform(size=n) < 0.6).astype(float)
+    mz, mz_true, tz, tz_true = (rng.normal(size=n) for _ in range(4))
+    from_z = forecast_metrics(p, mz, tz, win, mz_true, tz_true, code, NORM)
+    frame = pd.DataFrame(
+        {
+            "checkpoint": np.asarray(CHECKPOINTS, dtype=object)[code],
+            "p_home": p,
+            "win": win,
+            "margin": mz * NORM.margin_std + NORM.margin_mean,
+            "margin_true": mz_true * NORM.margin_std + NORM.margin_mean,
+            "total": tz * NORM.total_std + NORM.total_mean,
+            "total_true": tz_true * NORM.total_std + NORM.total_mean,
+        }
+    )
+    from_frame = prediction_metrics(frame)
+    assert list(from_frame) == list(from_z)
+    for cp, m in from_z.items():
+        assert from_frame[cp] == pytest.approx(m, rel=1e-12, abs=1e-9)

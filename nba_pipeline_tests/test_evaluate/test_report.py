@@ -1,0 +1,66 @@
+"""The evaluation report's Markdown: the table format users know, drawn by the one renderer."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from nba_pipeline.evaluate.baselines import Forecast
+from nba_pipeline.evaluate.report import COLUMNS, _score, to_markdown
+from nba_pipeline.tables import metrics_table
+
+ROWS = [
+    ("pregame", "model", 1230, 0.6504, 0.21999, 0.63, 11.204, 18.5),
+    ("pregame", "Elo (total: training mean)", 1230, 0.64, 0.2251, 0.6412, 11.6, 19.01),
+    ("halftime", "score and clock", 1229, 0.7, float("nan"), 0.5, 8.0, 12.345),
+]
+
+EXPECTED = """\
+# Evaluation: trained on 2020-21 (1230 games), tested on 2023-24 (1230 games)
+
+Accuracy, Brier and log loss of the home-win probability; MAE of margin and total in points.
+Regulation is 2880 s; checkpoints are cuts after the last event at or before
+the end of Q1, halftime, end of Q3 and 5:00 left in Q4; 'all_events' averages over in-game cuts.
+
+## pregame
+
+| source | n | accuracy | Brier | log loss | margin MAE | total MAE |
+|---|---:|---:|---:|---:|---:|---:|
+| model | 1230 | 0.650 | 0.2200 | 0.6300 | 11.20 | 18.50 |
+| Elo (total: training mean) | 1230 | 0.640 | 0.2251 | 0.6412 | 11.60 | 19.01 |
+
+## halftime
+
+| source | n | accuracy | Brier | log loss | margin MAE | total MAE |
+|---|---:|---:|---:|---:|---:|---:|
+| score and clock | 1229 | 0.700 | nan | 0.5000 | 8.00 | 12.35 |
+"""
+
+
+def test_report_markdown_keeps_the_known_table_format_and_checkpoint_order():
+    table = pd.DataFrame(ROWS, columns=COLUMNS).iloc[[2, 0, 1]]  # order comes from ORDER, not the rows
+    train = SimpleNamespace(season="2020-21", n_games=1230)
+    test = SimpleNamespace(season="2023-24", n_games=1230)
+    assert to_markdown(table, train, test) == EXPECTED
+
+
+def test_training_metrics_table_has_the_same_columns_with_checkpoint_labels():
+    metrics = {"all": dict(zip(COLUMNS[2:], ROWS[0][2:], strict=True))}
+    assert metrics_table(metrics).splitlines() == [
+        "| checkpoint | n | accuracy | Brier | log loss | margin MAE | total MAE |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        "| all | 1230 | 0.650 | 0.2200 | 0.6300 | 11.20 | 18.50 |",
+    ]
+
+
+def test_report_row_clips_baseline_probabilities_and_scores_in_points():
+    f = Forecast(np.array([1.2, -0.1]), np.array([5.0, -3.0]), np.array([220.0, 230.0]))
+    row = _score(
+        "pregame", "market", f, np.array([1.0, 0.0]), np.array([7.0, -3.0]), np.array([210.0, 240.0])
+    )
+    assert row["checkpoint"] == "pregame" and row["source"] == "market" and row["n"] == 2
+    assert row["accuracy"] == 1.0 and row["brier"] == 0.0  # clipped to 1 and 0: both right, no error
+    assert row["margin_mae"] == 1.0 and row["total_mae"] == 10.0
+    assert list(row) == COLUMNS
