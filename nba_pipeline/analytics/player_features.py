@@ -29,6 +29,7 @@ import pandas as pd
 
 from nba_pipeline.analytics.schema import AWAY_COLS, HOME_COLS, NODE_FEATURES
 from nba_pipeline.analytics.team_features import as_datetime, check_columns
+from nba_pipeline.ingest.raw import previous_season
 
 __all__ = ["NODE_FEATURES", "build_player_features", "player_box_from_plays", "lookup_player_features"]
 
@@ -132,8 +133,7 @@ def build_player_features(
     """``player_features`` rows of ``season``. ``plays``/``stints`` hold this season and, when
     available, the previous one; ``rapm`` the snapshots of this season."""
     pg = player_game_table(plays, stints)
-    start = int(season[:4])
-    prev_season = f"{start - 1}-{str(start)[2:]}"
+    prev_season = previous_season(season)
     cur = pg[pg["season"] == season]
     if cur.empty:
         raise ValueError(f"player features: no stints of season {season}")

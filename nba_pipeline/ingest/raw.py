@@ -136,6 +136,15 @@ def raw_path(raw_dir: Path, kind: str, season: str | None = None) -> Path:
     return Path(raw_dir) / f"{kind}.parquet"
 
 
+def previous_season(season: str) -> str:
+    """The season before ``season`` ('2023-24' -> '2022-23'): the one place that knows how season
+    labels follow each other (priors, shot windows and as-of features look one season back)."""
+    if not SEASON_RE.match(season):
+        raise ValueError(f"season label 'YYYY-YY' required, got {season!r}")
+    start = int(season[:4]) - 1
+    return f"{start}-{str(start + 1)[2:]}"
+
+
 def seasons_in(raw_dir: Path) -> list[str]:
     """Seasons that have a play-by-play file, sorted: the partitions of every seasonal asset."""
     d = Path(raw_dir)
