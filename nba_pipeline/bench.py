@@ -61,13 +61,14 @@ def _run_stage(stage: str, season: str) -> dict:
 
         from nba_pipeline.features.season_arrays import SeasonArrays
         from nba_pipeline.registry.store import ModelRegistry
-        from nba_pipeline.training.fit import FitConfig, fit_forecaster, temporal_split
-        from nba_pipeline.training.trainer import TrainConfig
+        from nba_pipeline.training.config import RunConfig
+        from nba_pipeline.training.fit import fit_forecaster, temporal_split
 
         arrays = SeasonArrays.load_parts(settings.features_dir(), season)
         work = settings.data_dir() / "bench"
         if stage == "train_epoch":
-            out = fit_forecaster(arrays, FitConfig(train=TrainConfig(max_epochs=1)), work / "fit")
+            cfg = RunConfig.from_dict({"data": {"train_seasons": [season]}, "optim": {"max_epochs": 1}})
+            out = fit_forecaster(arrays, cfg, work / "fit")
             h = out.result.history[0]
             extra = {"train_games": len(out.train_games), "epoch_seconds": round(h["seconds"], 2)}
             m = out.model
@@ -75,7 +76,7 @@ def _run_stage(stage: str, season: str) -> dict:
                 {"transformer": m.transformer, "gnn": m.gnn, "fusion": m.fusion},
                 metadata={
                     "data_date_range": out.data_date_range,
-                    "hyperparameters": {"bench": True},
+                    "hyperparameters": {"bench": True, **cfg.hyperparameters()},
                     "validation_metrics": {},
                 },
                 preprocessing=out.preprocessing,

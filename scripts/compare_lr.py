@@ -16,9 +16,8 @@ from pathlib import Path
 import torch
 
 from nba_pipeline import settings
-from nba_pipeline.features.season_arrays import SeasonArrays
-from nba_pipeline.training.fit import FitConfig, fit_forecaster
-from nba_pipeline.training.trainer import TrainConfig
+from nba_pipeline.training.config import RunConfig
+from nba_pipeline.training.fit import fit_forecaster, load_training_arrays
 
 
 def main() -> None:
@@ -29,10 +28,15 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    arrays = SeasonArrays.concat([SeasonArrays.load_parts(settings.features_dir(), s) for s in args.seasons])
+    arrays = load_training_arrays(settings.features_dir(), args.seasons)
     print(f"seasons {args.seasons}: {arrays.n_games} games; validation = last 20% of dates")
     for lr in args.lrs:
-        cfg = FitConfig(train=TrainConfig(lr=lr, max_epochs=args.epochs, patience=args.epochs))
+        cfg = RunConfig.from_dict(
+            {
+                "data": {"train_seasons": args.seasons},
+                "optim": {"lr": lr, "max_epochs": args.epochs, "patience": args.epochs},
+            }
+        )
         with tempfile.TemporaryDirectory() as work:
             out = fit_forecaster(arrays, cfg, Path(work))
         r = out.result

@@ -6,6 +6,7 @@ market, per checkpoint (``nba_pipeline.evaluate.report``). Written as Markdown u
 import dagster as dg
 
 from nba_pipeline.assets.partitions import season_backfill
+from nba_pipeline.assets.training import version_materialized_in_run
 from nba_pipeline.resources import Database, RawData, Storage
 
 
@@ -19,9 +20,9 @@ class EvaluationConfig(dg.Config):
     group_name="evaluation",
     backfill_policy=season_backfill,
     kinds={"pytorch"},
-    description="The promoted model vs real baselines (home-win rate, Elo, context logistic, score and "
-    "clock, betting market) on the test season, per checkpoint (pregame, end Q1, half, end Q3, 5:00 left, "
-    "all events).",
+    description="The model promoted in this run (else `latest`) vs real baselines (home-win rate, Elo, "
+    "context logistic, score and clock, betting market) on the test season, per checkpoint (pregame, end "
+    "Q1, half, end Q3, 5:00 left, all events).",
 )
 def evaluation_report(
     context: dg.AssetExecutionContext,
@@ -32,6 +33,9 @@ def evaluation_report(
 ) -> dg.MaterializeResult:
     from nba_pipeline.evaluate.run import run_evaluation
 
+    # The version promoted in this run; `latest` when the run evaluates without promoting (another
+    # run may have moved `latest` since this run's promotion).
+    version = version_materialized_in_run(context, dg.AssetKey("promoted_model")) or "latest"
     result = run_evaluation(
         registry_root=storage.models(),
         features_dir=storage.features(),
@@ -40,6 +44,7 @@ def evaluation_report(
         reports_dir=storage.reports(),
         test_season=config.test_season,
         all_events_stride=config.all_events_stride,
+        version=version,
     )
     table = result.evaluation.table
     pregame = table[(table["checkpoint"] == "pregame") & (table["source"] == "model")].iloc[0]

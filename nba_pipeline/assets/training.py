@@ -1,45 +1,127 @@
-"""Training assets: ``trained_model`` (a new, unpromoted registry version), the blocking checks that
-guard promotion, and ``promoted_model`` (moves ``latest``). Thin wrappers over
+"""Training assets: ``trained_model`` (a new, unpromoted registry version, judged by its blocking
+checks in the same step) and ``promoted_model`` (moves ``latest``). Thin wrappers over
 ``nba_pipeline.registry.release``; torch is imported inside the bodies only.
+
+The version a run trains travels as data: ``trained_model`` judges the version it has just saved
+and yields the check results itself (``check_specs``), and ``promoted_model`` reads the ``version``
+metadata of the ``trained_model`` materialization of ITS OWN run. Two overlapping training runs
+therefore never check or promote each other's model, and ``pool="training"`` lets Dagster run one
+training at a time where the instance limits that pool.
 """
 
 import base64
+import dataclasses
 import json
+import typing
 
 import dagster as dg
+import pydantic
 
 from nba_pipeline.assets.partitions import season_backfill
 from nba_pipeline.resources import Storage
 from nba_pipeline.tables import metrics_table
+from nba_pipeline.training.config import RunConfig, build_dataclass
 
 GROUP = "training"
-DEFAULT_TRAIN_SEASONS = ["2020-21", "2021-22", "2022-23"]
+TRAINED_MODEL = dg.AssetKey("trained_model")
 
 
-class TrainingConfig(dg.Config):
-    """Hyperparameters and data of a training run (defaults: the specification's)."""
+def dagster_config(cls: type, name: str | None = None) -> type[dg.Config]:
+    """A Dagster ``Config`` with the fields, types and defaults of dataclass ``cls`` (nested
+    dataclasses become nested Config classes): run config can set every field, and the defaults
+    stay written once, in the dataclass."""
+    hints = typing.get_type_hints(cls)
+    spec: dict[str, typing.Any] = {}
+    for f in dataclasses.fields(cls):
+        kind = hints[f.name]
+        if dataclasses.is_dataclass(kind):
+            sub = dagster_config(kind)
+            spec[f.name] = (sub, sub())
+        else:
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            spec[f.name] = (kind, default)
+    return pydantic.create_model(
+        name or f"{cls.__name__}Settings", __base__=dg.Config, __doc__=cls.__doc__, **spec
+    )
 
-    train_seasons: list[str] = DEFAULT_TRAIN_SEASONS
-    max_epochs: int = 50
-    patience: int = 10
-    lr: float = 1e-4
-    weight_decay: float = 1e-5
-    batch_games: int = 32
-    val_fraction: float = 0.2
-    seed: int = 0
-    torch_threads: int = 0  # 0: torch's default
+
+class TrainingRunConfig(dagster_config(RunConfig)):
+    """``training.config.RunConfig`` as run config: ``data``, ``optim``, ``model``, ``torch_threads``."""
+
+    def to_run_config(self) -> RunConfig:
+        return build_dataclass(RunConfig, self.model_dump())
 
 
 def _png_markdown(title: str, png: bytes) -> dg.MetadataValue:
     return dg.MetadataValue.md(f"![{title}](data:image/png;base64,{base64.b64encode(png).decode()})")
 
 
-def trained_version(instance: dg.DagsterInstance) -> str:
-    """The registry version written by the latest materialization of ``trained_model``."""
-    event = instance.get_latest_materialization_event(dg.AssetKey("trained_model"))
-    if event is None or event.asset_materialization is None:
-        raise dg.Failure("trained_model has never been materialized")
-    return str(event.asset_materialization.metadata["version"].value)
+def _json(details: dict) -> dg.MetadataValue:
+    """Check details (numpy numbers, NaN, dates) as JSON metadata."""
+    return dg.MetadataValue.json(json.loads(json.dumps(details, default=str)))
+
+
+# blocking check name -> (rule of release.judge, description)
+PROMOTION_RULES = {
+    "pregame_accuracy": ("accuracy", "Pregame validation accuracy > 0.55."),
+    "pregame_brier": ("brier", "Pregame validation Brier score < 0.25."),
+    "calibration": (
+        "calibration",
+        "Deciles of predicted probability have a non-decreasing actual win rate (noise rule in "
+        "registry.rules: no adjacent drop beyond 1.96 standard errors; upper half wins more than "
+        "lower half).",
+    ),
+    "span": ("span", "Pregame predictions reach at least [0.3, 0.7]."),
+}
+INCUMBENT_CHECK = "not_worse_than_latest"
+
+CHECK_SPECS = [
+    *(
+        dg.AssetCheckSpec(name, asset=TRAINED_MODEL, blocking=True, description=description)
+        for name, (_rule, description) in PROMOTION_RULES.items()
+    ),
+    dg.AssetCheckSpec(
+        INCUMBENT_CHECK,
+        asset=TRAINED_MODEL,
+        blocking=False,
+        description="The new version is not worse (Brier over all checkpoints) than the promoted model "
+        "on the same validation games. Warning only.",
+    ),
+]
+
+
+def judge_version(registry, version: str) -> list[dg.AssetCheckResult]:
+    """The check results of ``version``: the blocking rules (a failing version is marked not
+    promoted in the registry) and the warning-only comparison with the incumbent."""
+    from nba_pipeline.registry.release import compare_with_incumbent, judge
+
+    results = judge(registry, version)
+    failed = {name: results[rule][1] for name, (rule, _) in PROMOTION_RULES.items() if not results[rule][0]}
+    if failed:
+        registry.mark_not_promoted(
+            version, f"asset checks {sorted(failed)} failed: {json.dumps(failed, default=str)}"
+        )
+    out = [
+        dg.AssetCheckResult(
+            check_name=name,
+            asset_key=TRAINED_MODEL,
+            passed=results[rule][0],
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"version": version, "details": _json(results[rule][1])},
+        )
+        for name, (rule, _) in PROMOTION_RULES.items()
+    ]
+    passed, details = compare_with_incumbent(registry, version)
+    out.append(
+        dg.AssetCheckResult(
+            check_name=INCUMBENT_CHECK,
+            asset_key=TRAINED_MODEL,
+            passed=passed,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"version": version, "details": _json(details)},
+        )
+    )
+    return out
 
 
 @dg.asset(
@@ -47,37 +129,22 @@ def trained_version(instance: dg.DagsterInstance) -> str:
     group_name=GROUP,
     backfill_policy=season_backfill,  # unpartitioned; lets a season-range run include it
     kinds={"pytorch"},
+    pool="training",  # one training at a time where the instance limits the pool
+    check_specs=CHECK_SPECS,
     description="Trains the two-tower forecaster (Transformer + GATv2 + context) on the training seasons "
-    "with a temporal validation split and saves it in the registry as a new, NOT promoted version.",
+    "with a temporal validation split, saves it in the registry as a new, NOT promoted version, and "
+    "judges that version with its blocking checks (a failing version is marked not promoted).",
 )
 def trained_model(
-    context: dg.AssetExecutionContext, config: TrainingConfig, storage: Storage
+    context: dg.AssetExecutionContext, config: TrainingRunConfig, storage: Storage
 ) -> dg.MaterializeResult:
-    import torch
-
     from nba_pipeline.evaluate.plots import reliability_diagram_png, training_curves_png
-    from nba_pipeline.features.season_arrays import SeasonArrays
     from nba_pipeline.registry.release import train_candidate
     from nba_pipeline.registry.store import ModelRegistry
-    from nba_pipeline.training.fit import FitConfig
-    from nba_pipeline.training.trainer import TrainConfig
+    from nba_pipeline.training.fit import load_training_arrays
 
-    if config.torch_threads:
-        torch.set_num_threads(config.torch_threads)
-    arrays = SeasonArrays.concat(
-        [SeasonArrays.load_parts(storage.features(), s) for s in config.train_seasons]
-    )
-    fit_cfg = FitConfig(
-        train=TrainConfig(
-            lr=config.lr,
-            weight_decay=config.weight_decay,
-            max_epochs=config.max_epochs,
-            patience=config.patience,
-            seed=config.seed,
-        ),
-        batch_games=config.batch_games,
-        val_fraction=config.val_fraction,
-    )
+    cfg = config.to_run_config()
+    arrays = load_training_arrays(storage.features(), cfg.data.train_seasons)
 
     def log_epoch(e: dict) -> None:
         pre = e["val_metrics"].get("pregame", {})
@@ -88,12 +155,19 @@ def trained_model(
 
     registry = ModelRegistry(storage.models())
     work_dir = storage.base() / "training" / context.run.run_id
-    cand = train_candidate(arrays, fit_cfg, registry, work_dir, on_epoch_end=log_epoch)
+    cand = train_candidate(arrays, cfg, registry, work_dir, on_epoch_end=log_epoch)
+    checks = judge_version(registry, cand.version)
+    blocking_failed = [c.check_name for c in checks if not c.passed and c.check_name in PROMOTION_RULES]
+    context.log.info(
+        f"saved {cand.version}; blocking checks "
+        + (f"failed: {blocking_failed} (not promoted)" if blocking_failed else "passed")
+    )
     pre = cand.predictions[cand.predictions["checkpoint"] == "pregame"]
     meta = {
         "version": cand.version,
         "incumbent": cand.incumbent or "none",
-        "train_seasons": ", ".join(config.train_seasons),
+        "train_seasons": dg.MetadataValue.json(list(cfg.data.train_seasons)),
+        "run_config": dg.MetadataValue.json(cfg.to_dict()),
         "data_date_range": dg.MetadataValue.json(cand.outcome.data_date_range),
         "train_games": len(cand.outcome.train_games),
         "validation_games": len(cand.outcome.val_games),
@@ -109,75 +183,23 @@ def trained_model(
         meta["training_curves"] = _png_markdown(
             "training curves", training_curves_png(cand.outcome.result.history)
         )
-    return dg.MaterializeResult(metadata=meta)
+    return dg.MaterializeResult(metadata=meta, check_results=checks)
 
 
-def _json(details: dict) -> dg.MetadataValue:
-    """Check details (numpy numbers, NaN, dates) as JSON metadata."""
-    return dg.MetadataValue.json(json.loads(json.dumps(details, default=str)))
-
-
-# check name -> (rule of release.judge, description)
-PROMOTION_RULES = {
-    "pregame_accuracy": ("accuracy", "Pregame validation accuracy > 0.55."),
-    "pregame_brier": ("brier", "Pregame validation Brier score < 0.25."),
-    "calibration": (
-        "calibration",
-        "Deciles of predicted probability have a non-decreasing actual win rate (noise rule in "
-        "evaluate.checks: no adjacent drop beyond 1.96 standard errors; upper half wins more than "
-        "lower half).",
-    ),
-    "span": ("span", "Pregame predictions reach at least [0.3, 0.7]."),
-}
-
-
-@dg.multi_asset_check(
-    specs=[
-        dg.AssetCheckSpec(name, asset=trained_model, blocking=True, description=description)
-        for name, (_rule, description) in PROMOTION_RULES.items()
-    ],
-    description="The blocking promotion rules, judged together from one load of the new version.",
-)
-def promotion_rules(context: dg.AssetCheckExecutionContext, storage: Storage):
-    from nba_pipeline.registry.release import judge
-    from nba_pipeline.registry.store import ModelRegistry
-
-    registry = ModelRegistry(storage.models())
-    version = trained_version(context.instance)
-    results = judge(registry, version)
-    failed = {name: results[rule][1] for name, (rule, _) in PROMOTION_RULES.items() if not results[rule][0]}
-    if failed:
-        registry.mark_not_promoted(
-            version, f"asset checks {sorted(failed)} failed: {json.dumps(failed, default=str)}"
-        )
-    for name, (rule, _) in PROMOTION_RULES.items():
-        passed, details = results[rule]
-        yield dg.AssetCheckResult(
-            check_name=name,
-            asset_key=trained_model.key,
-            passed=passed,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"version": version, "details": _json(details)},
-        )
-
-
-@dg.asset_check(
-    asset=trained_model,
-    blocking=False,
-    description="The new version is not worse (Brier over all checkpoints) than the promoted model on the "
-    "same validation games. Warning only.",
-)
-def not_worse_than_latest(context: dg.AssetCheckExecutionContext, storage: Storage) -> dg.AssetCheckResult:
-    from nba_pipeline.registry.release import compare_with_incumbent
-    from nba_pipeline.registry.store import ModelRegistry
-
-    version = trained_version(context.instance)
-    passed, details = compare_with_incumbent(ModelRegistry(storage.models()), version)
-    return dg.AssetCheckResult(
-        passed=passed,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={"version": version, "details": _json(details)},
-    )
+def version_materialized_in_run(context: dg.AssetExecutionContext, asset_key: dg.AssetKey) -> str | None:
+    """The ``version`` metadata of ``asset_key``'s materialization in this run, or in the run this one
+    re-executes (a retry of a later step): never a version written by another run."""
+    instance, run = context.instance, context.run
+    while run is not None:
+        records = instance.get_records_for_run(
+            run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        ).records
+        for record in reversed(records):
+            mat = record.event_log_entry.asset_materialization
+            if mat is not None and mat.asset_key == asset_key and "version" in mat.metadata:
+                return str(mat.metadata["version"].value)
+        run = instance.get_run_by_id(run.parent_run_id) if run.parent_run_id else None
+    return None
 
 
 @dg.asset(
@@ -185,15 +207,22 @@ def not_worse_than_latest(context: dg.AssetCheckExecutionContext, storage: Stora
     group_name=GROUP,
     backfill_policy=season_backfill,
     kinds={"pytorch"},
-    description="Moves the registry's `latest` to the version trained_model wrote, only when its blocking "
-    "checks passed (the rules are re-applied here, so it can never be promoted around them).",
+    description="Moves the registry's `latest` to the version trained_model wrote IN THIS RUN, only when "
+    "its blocking checks passed (Dagster skips this step otherwise, and the rules are re-applied here, "
+    "so it can never be promoted around them).",
 )
 def promoted_model(context: dg.AssetExecutionContext, storage: Storage) -> dg.MaterializeResult:
     from nba_pipeline.registry.release import promote_if_passing
     from nba_pipeline.registry.store import ModelRegistry
 
+    version = version_materialized_in_run(context, TRAINED_MODEL)
+    if version is None:
+        raise dg.Failure(
+            "promoted_model promotes the version trained_model saved in the same run, and this run "
+            "trained none: materialize both together (job train_and_promote), or promote a stored "
+            "version with `python -m nba_pipeline.registry promote vX.Y.Z`."
+        )
     registry = ModelRegistry(storage.models())
-    version = trained_version(context.instance)
     previous = registry.latest_version()
     try:
         promote_if_passing(registry, version)

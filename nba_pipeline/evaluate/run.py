@@ -37,6 +37,7 @@ def run_evaluation(
     from nba_pipeline.models.batch import check_input_format
     from nba_pipeline.models.norm import TargetNorm
     from nba_pipeline.registry.store import ModelRegistry
+    from nba_pipeline.training.fit import load_training_arrays
 
     loaded = ModelRegistry(registry_root).load_model(version)
     prep = loaded.preprocessing
@@ -44,7 +45,7 @@ def run_evaluation(
     train_seasons = list(prep["train_seasons"])
     if test_season in train_seasons:
         raise ValueError(f"test season {test_season} is one of the training seasons {train_seasons}")
-    train = SeasonArrays.concat([SeasonArrays.load_parts(features_dir, s) for s in train_seasons])
+    train = load_training_arrays(features_dir, train_seasons)
     test = SeasonArrays.load_parts(features_dir, test_season)
     if test.game_date.min() <= train.game_date.max():
         raise ValueError(

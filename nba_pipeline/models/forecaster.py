@@ -8,39 +8,19 @@ the teams exchange places. This doubles the compute of a forward pass.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
-
 import torch
 from torch import nn
 
 from nba_pipeline.models.batch import ModelBatch
-from nba_pipeline.models.fusion import FusionConfig, TwoTowerFusion
-from nba_pipeline.models.gnn import GNNConfig, PlayerInteractionGNN
+from nba_pipeline.models.config import ForecasterConfig
+from nba_pipeline.models.fusion import TwoTowerFusion
+from nba_pipeline.models.gnn import PlayerInteractionGNN
 from nba_pipeline.models.norm import TargetNorm
 from nba_pipeline.models.swap import SideSwap, mirror_inputs
-from nba_pipeline.models.transformer import GameFlowTransformer, TransformerConfig
+from nba_pipeline.models.transformer import GameFlowTransformer
 
 # The specification's table of approximate parameter counts (phase4-model-training.md).
 SPEC_PARAMETERS = {"transformer": 200_000, "gnn": 100_000, "fusion": 150_000, "total": 450_000}
-
-
-@dataclass
-class ForecasterConfig:
-    transformer: TransformerConfig = field(default_factory=TransformerConfig)
-    gnn: GNNConfig = field(default_factory=GNNConfig)
-    fusion: FusionConfig = field(default_factory=FusionConfig)
-
-    def to_dict(self) -> dict[str, dict[str, Any]]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, dict[str, Any]]) -> ForecasterConfig:
-        return cls(
-            transformer=TransformerConfig(**data["transformer"]),
-            gnn=GNNConfig(**data["gnn"]),
-            fusion=FusionConfig(**data["fusion"]),
-        )
 
 
 def count_parameters(module: nn.Module) -> int:

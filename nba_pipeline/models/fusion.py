@@ -8,24 +8,10 @@ standardized units (z-scores with the training normalization statistics).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
-
-@dataclass
-class FusionConfig:
-    context_dim: int = 32
-    seq_dim: int = 128
-    graph_dim: int = 128
-    tower_dim: int = 256
-    fusion_hidden: int = 256
-    fusion_out: int = 128
-    dropout: float = 0.1
-    # Side-symmetric heads (see combine_sides): the forecaster runs the towers on the batch and on
-    # its home/away mirror; a learned home advantage is the only asymmetric part.
-    side_symmetric: bool = True
+from nba_pipeline.models.config import FusionConfig
 
 
 def _mlp(sizes: list[int], dropout: float) -> nn.Sequential:

@@ -11,29 +11,13 @@ weight as an edge attribute, so attention can treat teammates and opponents diff
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 from torch_geometric.nn import GATv2Conv, global_max_pool, global_mean_pool
 
+from nba_pipeline.models.config import GNNConfig
+
 TEAMMATE, OPPONENT = 0, 1
-
-
-@dataclass
-class GNNConfig:
-    """Sizes of the graph encoder (spec Task 4.2). Hidden/output widths are totals over heads."""
-
-    node_dim: int = 16
-    hidden_dim: int = 64
-    out_dim: int = 128
-    heads: int = 4
-    n_layers: int = 2
-    dropout: float = 0.1
-    n_edge_types: int = 2
-    edge_type_dim: int = 8
-    use_edge_weight: bool = True
-    players_per_side: int = 5
 
 
 class PlayerInteractionGNN(nn.Module):

@@ -9,32 +9,11 @@ before the encoder (so garbage, even NaN, in them cannot leak) and excluded as a
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-
-@dataclass
-class TransformerConfig:
-    """Sizes of the sequence encoder (spec Task 4.1). ``vocab_size`` comes from the tokenizer."""
-
-    vocab_size: int = 45  # features.tokenizer.VOCAB_SIZE (checked by a test)
-    d_model: int = 128
-    n_heads: int = 4
-    n_layers: int = 2
-    # Feed-forward width 1x d_model keeps the encoder near the spec's ~200K parameters; the
-    # PyTorch default (2048) would make it ~1.1M.
-    ff_dim: int = 128
-    max_events: int = 50
-    lineup_dim: int = 20
-    dropout: float = 0.1
-    pad_id: int = 0
-
-    @property
-    def max_len(self) -> int:
-        """Positions including CLS."""
-        return self.max_events + 1
+from nba_pipeline.models.config import TransformerConfig
 
 
 def sinusoidal_positions(n_positions: int, dim: int) -> torch.Tensor:

@@ -1,6 +1,6 @@
 """A model's way into production: train a candidate, store it unpromoted, judge it, promote it.
 
-- :func:`train_candidate` trains on season arrays (``models.fit``), predicts the validation games
+- :func:`train_candidate` trains on season arrays (``training.fit``), predicts the validation games
   at every checkpoint, scores the current ``latest`` on the same games (when there is one), and
   saves the candidate in the registry NOT promoted, with both prediction tables as artifacts.
 - :func:`judge` applies the blocking rules of ``evaluate.checks`` to the stored pregame
@@ -25,7 +25,8 @@ import pandas as pd
 from nba_pipeline.features.season_arrays import SeasonArrays
 from nba_pipeline.registry import rules as checks
 from nba_pipeline.registry.store import ModelRegistry
-from nba_pipeline.training.fit import FitConfig, FitOutcome, fit_forecaster
+from nba_pipeline.training.config import RunConfig
+from nba_pipeline.training.fit import FitOutcome, fit_forecaster
 from nba_pipeline.training.metrics import prediction_metrics
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def _predict_with(loaded: Any, arrays: SeasonArrays, games: np.ndarray) -> pd.Da
 
 def train_candidate(
     arrays: SeasonArrays,
-    cfg: FitConfig,
+    cfg: RunConfig,
     registry: ModelRegistry,
     work_dir: Path,
     on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
@@ -80,11 +81,7 @@ def train_candidate(
     history = outcome.result.history if outcome.result else []
     metadata = {
         "data_date_range": outcome.data_date_range,
-        "hyperparameters": {
-            "train": cfg.train.to_dict(),
-            "batch_games": cfg.batch_games,
-            "val_fraction": cfg.val_fraction,
-        },
+        "hyperparameters": cfg.hyperparameters(),
         "validation_metrics": metrics,
         "train_seasons": outcome.preprocessing["train_seasons"],
         "train_games": int(len(outcome.train_games)),

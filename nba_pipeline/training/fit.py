@@ -2,15 +2,15 @@
 with it: the temporal split, the normalization fitted on training games only, the loaders, the
 trainer, and the preprocessing bundle saved in the registry (DESIGN.md, correction 3).
 
-The Dagster asset ``trained_model`` and ``scripts/`` call :func:`fit_forecaster`; it knows
-nothing about Dagster.
+The Dagster asset ``trained_model`` and ``scripts/`` call :func:`fit_forecaster` with one
+:class:`~nba_pipeline.training.config.RunConfig`; it knows nothing about Dagster.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,26 +23,18 @@ from nba_pipeline.features.graphs import NODE_FEATURES
 from nba_pipeline.features.season_arrays import SeasonArrays
 from nba_pipeline.features.tokenizer import MAX_EVENTS, VOCAB
 from nba_pipeline.models.batch import INPUT_FORMAT
-from nba_pipeline.models.forecaster import ForecasterConfig, NBAForecaster
+from nba_pipeline.models.forecaster import NBAForecaster
 from nba_pipeline.models.norm import TargetNorm
+from nba_pipeline.training.config import RunConfig
 from nba_pipeline.training.dataset import (
     NBADataset,
     collate,
     score_diff_std_from_arrays,
     target_norm_from_arrays,
 )
-from nba_pipeline.training.trainer import FusionTrainer, TrainConfig, TrainResult, seed_everything
+from nba_pipeline.training.trainer import FusionTrainer, TrainResult, seed_everything
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class FitConfig:
-    train: TrainConfig = field(default_factory=TrainConfig)
-    model: ForecasterConfig = field(default_factory=ForecasterConfig)
-    batch_games: int = 32  # games per training batch (two samples each: pregame + a random cut)
-    val_fraction: float = 0.2  # the last 20% of training DATES validate (temporal split)
-    num_workers: int = 0
 
 
 @dataclass
@@ -72,6 +64,11 @@ def temporal_split(arrays: SeasonArrays, val_fraction: float) -> tuple[np.ndarra
     return idx[arrays.game_date < cutoff], idx[arrays.game_date >= cutoff]
 
 
+def load_training_arrays(features_dir: Path, seasons: Sequence[str]) -> SeasonArrays:
+    """The model inputs of ``seasons`` as one set of arrays (in the given order)."""
+    return SeasonArrays.concat([SeasonArrays.load_parts(features_dir, s) for s in seasons])
+
+
 def preprocessing_bundle(norm: TargetNorm, score_diff_std: float, seasons: list[str]) -> dict[str, Any]:
     """What a loaded model needs to featurize new games exactly as in training."""
     return {
@@ -88,43 +85,48 @@ def preprocessing_bundle(norm: TargetNorm, score_diff_std: float, seasons: list[
 
 def fit_forecaster(
     arrays: SeasonArrays,
-    cfg: FitConfig,
+    cfg: RunConfig,
     work_dir: Path,
     on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
 ) -> FitOutcome:
-    """Train on ``arrays`` (one or several seasons, concatenated) with a temporal validation split.
+    """Train on ``arrays``, the model inputs of ``cfg.data.train_seasons`` (see
+    :func:`load_training_arrays`), with a temporal validation split.
 
-    ``cfg.train.max_epochs == 0`` returns the untrained (randomly initialised) model: the asset
+    ``cfg.optim.max_epochs == 0`` returns the untrained (randomly initialised) model: the asset
     checks' own tests use it as a deliberately broken model.
     """
-    train_idx, val_idx = temporal_split(arrays, cfg.val_fraction)
+    seasons = list(cfg.data.train_seasons)
+    if arrays.season != "+".join(seasons):  # SeasonArrays.concat's label of these seasons
+        raise ValueError(f"the arrays hold season(s) {arrays.season!r}, the config says {seasons}")
+    if cfg.torch_threads:
+        torch.set_num_threads(cfg.torch_threads)
+    train_idx, val_idx = temporal_split(arrays, cfg.data.val_fraction)
     norm = target_norm_from_arrays(arrays, train_idx)
     sd_std = score_diff_std_from_arrays(arrays, train_idx)
-    seed = cfg.train.seed
+    seed = cfg.optim.seed
     train_ds = NBADataset(arrays, norm, sd_std, mode="train", games=train_idx, seed=seed)
     val_ds = NBADataset(arrays, norm, sd_std, mode="eval", games=val_idx)
     seed_everything(seed)
     model = NBAForecaster(cfg.model)
     dates = arrays.game_date
     date_range = {"start": str(dates[train_idx].min()), "end": str(dates[val_idx].max())}
-    seasons = arrays.season.split("+")
     result = None
-    if cfg.train.max_epochs > 0:
+    if cfg.optim.max_epochs > 0:
         gen = torch.Generator().manual_seed(seed)
         train_loader = DataLoader(
             train_ds,
-            batch_size=2 * cfg.batch_games,
+            batch_size=2 * cfg.data.batch_games,
             shuffle=True,
             generator=gen,
             collate_fn=collate,
-            num_workers=cfg.num_workers,
+            num_workers=cfg.data.num_workers,
         )
         val_loader = DataLoader(val_ds, batch_size=256, shuffle=False, collate_fn=collate)
-        trainer = FusionTrainer(model, cfg.train, norm, Path(work_dir) / "checkpoints", on_epoch_end)
+        trainer = FusionTrainer(model, cfg.optim, norm, Path(work_dir) / "checkpoints", on_epoch_end)
         log.info(
             "training on %d games (%s), validating on %d games from %s",
             len(train_idx),
-            arrays.season,
+            ", ".join(seasons),
             len(val_idx),
             dates[val_idx].min(),
         )

@@ -7,27 +7,18 @@ standard deviations and a 60-point margin (~4 sd) only contributes linearly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
 import torch
 import torch.nn.functional as F
+
+from nba_pipeline.training.config import LossWeights
 
 
 class _Targets(Protocol):
     win: torch.Tensor
     margin: torch.Tensor
     total: torch.Tensor
-
-
-@dataclass
-class LossWeights:
-    """Task weights (spec default 1.0 each) and the Huber delta in standard deviations."""
-
-    win: float = 1.0
-    margin: float = 1.0
-    total: float = 1.0
-    huber_delta: float = 1.0
 
 
 def multitask_loss(

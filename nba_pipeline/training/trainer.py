@@ -24,7 +24,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,8 @@ import torch
 from nba_pipeline.models.batch import ModelBatch
 from nba_pipeline.models.forecaster import NBAForecaster
 from nba_pipeline.models.norm import TargetNorm
-from nba_pipeline.training.loss import LossWeights, multitask_loss
+from nba_pipeline.training.config import TrainConfig
+from nba_pipeline.training.loss import multitask_loss
 from nba_pipeline.training.metrics import forecast_metrics
 
 log = logging.getLogger(__name__)
@@ -42,32 +43,6 @@ log = logging.getLogger(__name__)
 LAST, BEST = "last.pt", "best.pt"
 # Fields that may differ between an interrupted run and its resumption.
 _RESUMABLE_CHANGES = {"max_epochs", "patience", "device"}
-
-
-@dataclass
-class TrainConfig:
-    lr: float = 1e-4
-    weight_decay: float = 1e-5
-    max_epochs: int = 50
-    patience: int = 10  # epochs without a better validation loss before stopping
-    grad_clip: float = 1.0
-    scheduler: str = "cosine"  # "cosine" (annealed over max_epochs) or "plateau"
-    min_lr: float = 0.0
-    seed: int = 0
-    device: str = "auto"  # "auto": cuda when available, else cpu
-    loss_weights: LossWeights = field(default_factory=LossWeights)
-
-    def __post_init__(self) -> None:
-        if self.scheduler not in ("cosine", "plateau"):
-            raise ValueError(f"scheduler must be 'cosine' or 'plateau', got {self.scheduler!r}")
-        # max_epochs 0 is allowed for models.fit (an untrained model); FusionTrainer.fit refuses it.
-        if self.max_epochs < 0 or self.patience < 1:
-            raise ValueError("max_epochs must be >= 0 and patience >= 1")
-        if isinstance(self.loss_weights, dict):
-            self.loss_weights = LossWeights(**self.loss_weights)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -239,12 +214,21 @@ class FusionTrainer:
             for g, s in zip(gens, saved, strict=True):
                 g.set_state(s)
 
-    def _check_resumable(self, saved: dict[str, Any]) -> None:
-        now = self.config.to_dict()
+    def _check_resumable(self, state: dict[str, Any]) -> None:
+        """Refuse a ``last.pt`` written with other optimisation settings or another architecture
+        (a different dropout, say, would load without error and silently change the run)."""
+        now, saved = self.config.to_dict(), state["train_config"]
         diff = {k for k in now if k not in _RESUMABLE_CHANGES and now[k] != saved.get(k)}
+        model_now, model_saved = self.model.cfg.to_dict(), state.get("model_config", {})
+        diff |= {
+            f"model.{part}.{k}"
+            for part in model_now
+            for k in model_now[part]
+            if model_now[part][k] != model_saved.get(part, {}).get(k)
+        }
         if diff:
             raise ValueError(
-                f"{self.checkpoint_dir / LAST} was written with a different TrainConfig "
+                f"{self.checkpoint_dir / LAST} was written with other settings "
                 f"({', '.join(sorted(diff))}); use another checkpoint_dir or resume=False"
             )
 
@@ -261,7 +245,7 @@ class FusionTrainer:
         best_metrics: dict[str, dict[str, float]] = {}
         if resume and last_path.exists():
             state = torch.load(last_path, map_location=self.device, weights_only=True)
-            self._check_resumable(state["train_config"])
+            self._check_resumable(state)
             self.model.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
             self.scheduler.load_state_dict(state["scheduler"])

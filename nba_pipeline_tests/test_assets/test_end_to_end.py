@@ -25,10 +25,8 @@ def _train_config(max_epochs: int) -> dict:
         "ops": {
             "trained_model": {
                 "config": {
-                    "train_seasons": [SLICE_SEASONS[0]],
-                    "max_epochs": max_epochs,
-                    "lr": 3e-4,
-                    "seed": 0,
+                    "data": {"train_seasons": [SLICE_SEASONS[0]]},
+                    "optim": {"max_epochs": max_epochs, "lr": 3e-4, "seed": 0},
                 }
             },
             "evaluation_report": {"config": {"test_season": SLICE_SEASONS[1], "all_events_stride": 25}},
@@ -44,8 +42,34 @@ def _check_results(result) -> dict[str, bool]:
     }
 
 
+def _checked_versions(result) -> set[str]:
+    return {
+        str(e.asset_check_evaluation_data.metadata["version"].value)
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+
+
 def _materialized(result) -> set[str]:
     return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+
+
+def _metadata(result, asset: str) -> dict:
+    event = next(
+        e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == asset
+    )
+    return {k: v.value for k, v in event.materialization.metadata.items()}
+
+
+def _rules_on_stored_predictions(registry: ModelRegistry, version: str) -> dict[str, bool]:
+    """The blocking rules recomputed here from the version's stored pregame validation predictions."""
+    from nba_pipeline.assets.training import PROMOTION_RULES
+    from nba_pipeline.registry.rules import pregame_quality
+
+    preds = registry.load_model(version).artifacts["validation_predictions"]
+    pre = preds[preds["checkpoint"] == "pregame"]
+    verdicts = pregame_quality(pre["p_home"].to_numpy(), pre["win"].to_numpy())
+    return {name: bool(verdicts[rule][0]) for name, (rule, _) in PROMOTION_RULES.items()}
 
 
 @pytest.fixture(scope="module")
@@ -77,20 +101,30 @@ def trained_run(season_data):
     return res, before, registry.list_versions()[-1].version
 
 
-def test_whole_graph_trains_checks_and_promotes_only_when_checks_pass(trained_run):
+def test_trained_model_passes_every_check_is_promoted_and_evaluated(trained_run):
+    """15 epochs on 2022-23 pass the four blocking rules on the validation games; with no model
+    promoted before, the comparison passes too; the run promotes and evaluates ITS version."""
     res, before, version = trained_run
     registry = ModelRegistry(settings.models_dir())
     checks = _check_results(res)
-    assert BLOCKING | {"not_worse_than_latest"} <= set(checks), checks
-    if all(checks[c] for c in BLOCKING):
-        assert {"trained_model", "promoted_model", "evaluation_report"} <= _materialized(res)
-        assert registry.latest_version() == version
-        report = (settings.reports_dir() / f"evaluation_{version}_{SLICE_SEASONS[1]}.md").read_text()
-        assert "| market |" in report and "| score and clock |" in report
-    else:
-        assert "promoted_model" not in _materialized(res)
-        assert registry.latest_version() == before
-        assert registry.read_metadata(version)["promoted"] is False
+    print(
+        f"trained {version}: checks {checks}; trained_model metadata pregame accuracy "
+        f"{_metadata(res, 'trained_model')['pregame_accuracy']:.3f} Brier "
+        f"{_metadata(res, 'trained_model')['pregame_brier']:.4f}"
+    )
+    assert before is None
+    assert checks == dict.fromkeys(BLOCKING | {"not_worse_than_latest"}, True), checks
+    assert _rules_on_stored_predictions(registry, version) == dict.fromkeys(BLOCKING, True)
+    assert _checked_versions(res) == {version}
+    assert res.success
+    assert {"trained_model", "promoted_model", "evaluation_report"} <= _materialized(res)
+    assert _metadata(res, "trained_model")["version"] == version
+    assert _metadata(res, "trained_model")["train_seasons"] == [SLICE_SEASONS[0]]
+    assert _metadata(res, "promoted_model")["version"] == version
+    assert _metadata(res, "evaluation_report")["version"] == version
+    assert registry.latest_version() == version
+    report = (settings.reports_dir() / f"evaluation_{version}_{SLICE_SEASONS[1]}.md").read_text()
+    assert "| market |" in report and "| score and clock |" in report
 
 
 def test_forecast_from_raw_plays_equals_the_training_featurization(trained_run):
@@ -134,19 +168,28 @@ def test_forecast_from_raw_plays_equals_the_training_featurization(trained_run):
     assert half.model_version == version
 
 
-def test_broken_model_fails_a_blocking_check_and_latest_does_not_move(season_data):
+def test_broken_model_fails_span_and_the_comparison_and_latest_does_not_move(trained_run, season_data):
+    """An untrained model (0 epochs) after the trained one: its predictions hug 0.5, so span fails
+    (the other rules go the way the stored predictions say), it is worse than the promoted model,
+    the run fails before promotion and `latest` stays the trained version."""
+    _, _, trained = trained_run
     defs, instance = season_data
     registry = ModelRegistry(settings.models_dir())
-    before = registry.latest_version()
+    assert registry.latest_version() == trained
     res = defs.resolve_job_def("train_and_promote").execute_in_process(
         instance=instance, run_config=_train_config(max_epochs=0), raise_on_error=False
     )
-    checks = _check_results(res)
-    assert not all(checks[c] for c in BLOCKING), checks
-    assert checks["span"] is False  # an untrained model hugs 0.5
-    assert "promoted_model" not in _materialized(res)
-    assert registry.latest_version() == before
     broken = registry.list_versions()[-1].version
+    checks = _check_results(res)
+    print(f"broken {broken}: checks {checks}")
+    assert broken != trained and _checked_versions(res) == {broken}
+    assert checks["span"] is False
+    assert checks["not_worse_than_latest"] is False
+    assert {c: checks[c] for c in BLOCKING} == _rules_on_stored_predictions(registry, broken)
+    assert not res.success
+    assert "trained_model" in _materialized(res)
+    assert not {"promoted_model", "evaluation_report"} & _materialized(res)
+    assert registry.latest_version() == trained
     assert registry.read_metadata(broken)["promoted"] is False
 
 

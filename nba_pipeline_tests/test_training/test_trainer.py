@@ -144,6 +144,20 @@ def test_resume_refuses_a_checkpoint_written_with_another_config(tmp_path):
         _run(tmp_path, "run", TrainConfig(lr=1e-3, max_epochs=2, device="cpu"))
 
 
+def test_resume_refuses_a_checkpoint_written_with_another_architecture(tmp_path):
+    """Another dropout loads into the same weights without error: only the config check stops it."""
+    from dataclasses import replace
+
+    cfg = TrainConfig(lr=3e-3, max_epochs=1, device="cpu")
+    _run(tmp_path, "run", cfg)
+    tiny = tiny_config()
+    other = replace(tiny, transformer=replace(tiny.transformer, dropout=0.3))
+    seed_everything(0)
+    trainer = FusionTrainer(NBAForecaster(other), replace(cfg, max_epochs=2), NORM, tmp_path / "run")
+    with pytest.raises(ValueError, match=r"model\.transformer\.dropout"):
+        trainer.fit(*_loaders())
+
+
 def test_nan_loss_stops_with_an_error_naming_epoch_and_batch(tmp_path):
     bad = make_samples(64, seed=4)
     bad[40]["context"] = torch.full((32,), float("nan"))
@@ -210,7 +224,7 @@ def test_five_epochs_on_100_real_games_lower_the_loss_and_save_the_best_checkpoi
     assert min(val_loss) < val_loss[0]
     # Best checkpoint saved at the epoch of the lowest validation loss.
     assert result.best_epoch == val_loss.index(min(val_loss))
-    state = torch.load(result.best_checkpoint, map_location="cpu", weights_only=False)
+    state = torch.load(result.best_checkpoint, map_location="cpu", weights_only=True)
     assert state["epoch"] == result.best_epoch
     # Metrics logged for every epoch, over all samples and per checkpoint (20 games each).
     for e in result.history:
