@@ -19,13 +19,13 @@ def _figure():
     return plt
 
 
-def reliability_diagram_png(p: np.ndarray, y: np.ndarray, n_bins: int = 10, title: str = "") -> bytes:
+def reliability_diagram_png(p: np.ndarray, y: np.ndarray) -> bytes:
     """Predicted probability (bin mean) against the observed home-win rate, deciles of prediction;
     the dot size shows how many games a bin holds."""
     from nba_pipeline.training.metrics import calibration_bins
 
     plt = _figure()
-    bins = [b for b in calibration_bins(p, y, n_bins=n_bins) if b["count"] > 0]
+    bins = [b for b in calibration_bins(p, y) if b["count"] > 0]
     mean_p = np.array([b["mean_pred"] for b in bins])
     rate = np.array([b["win_rate"] for b in bins])
     counts = np.array([b["count"] for b in bins])
@@ -37,7 +37,7 @@ def reliability_diagram_png(p: np.ndarray, y: np.ndarray, n_bins: int = 10, titl
     ax.set_ylabel("observed home-win rate")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_title(title or f"Reliability ({int(counts.sum())} games)")
+    ax.set_title(f"Reliability ({int(counts.sum())} games)")
     ax.legend(loc="upper left", fontsize=8)
     return _to_png(fig, plt)
 

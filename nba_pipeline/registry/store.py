@@ -421,10 +421,6 @@ class ModelRegistry:
         """All complete versions, oldest to newest by semantic version."""
         return [format_version(v) for v in sorted(self._version_dirs())]
 
-    def version_dir(self, version: str) -> Path:
-        name = self.resolve(version)
-        return self.root / name
-
     def _cleanup_stale(self) -> None:
         """Remove leftovers of killed saves. Only called with the lock held, so none is in progress."""
         if not self.root.is_dir():
@@ -704,11 +700,9 @@ class ModelRegistry:
         self,
         version: str = LATEST_LINK,
         build: Callable[[dict[str, Any]], Any] | None = None,
-        map_location: Any = "cpu",
-        load_artifacts: bool = True,
     ) -> LoadedModel:
         """Verify every file of ``version`` (default the promoted ``latest``), rebuild the modules and
-        load their weights exactly.
+        load their weights exactly, on the CPU (callers move the model where they run it).
 
         ``build(model_config)`` returns ``{name: nn.Module}`` or one ``nn.Module`` whose attributes
         named like the stored modules are filled (e.g. NBAForecaster.transformer/.gnn/.fusion); the
@@ -722,10 +716,9 @@ class ModelRegistry:
         vdir = self.root / name
         preprocessing = json.loads((vdir / PREPROCESSING_FILE).read_text(encoding="utf-8"))
         artifacts: dict[str, Any] = {}
-        if load_artifacts:
-            for rel in md["files"]:
-                if rel.startswith(f"{ARTIFACTS_DIR}/"):
-                    artifacts[Path(rel).stem] = _decode_artifact(vdir / rel, f"{name}: file {rel}")
+        for rel in md["files"]:
+            if rel.startswith(f"{ARTIFACTS_DIR}/"):
+                artifacts[Path(rel).stem] = _decode_artifact(vdir / rel, f"{name}: file {rel}")
 
         built = (build or build_nba_forecaster)(dict(md["model_config"]))
         top = None
@@ -753,12 +746,11 @@ class ModelRegistry:
             )
         for mod_name, module in modules.items():
             rel = f"{mod_name}.pt"  # never a path from the metadata
-            state = _load_weights(vdir / rel, map_location, f"{name}: file {rel}")
+            state = _load_weights(vdir / rel, f"{name}: file {rel}")
             try:
                 module.load_state_dict(state, strict=True)
             except RuntimeError as exc:
                 raise RegistryError(f"{name}: weights in {rel} do not fit the rebuilt module: {exc}") from exc
-            module.to(map_location)
             module.eval()
         if top is not None:
             covered = {f"{n}.{k}" for n, m in modules.items() for k in m.state_dict()}
@@ -768,7 +760,6 @@ class ModelRegistry:
                     f"{name}: the rebuilt {type(top).__name__} has weights no stored file provides: "
                     f"{uncovered[:5]}{' ...' if len(uncovered) > 5 else ''}"
                 )
-            top.to(map_location)
             top.eval()
         return LoadedModel(
             version=name,
@@ -926,12 +917,12 @@ def _decode_artifact(path: Path, what: str) -> Any:
     raise RegistryError(f"{what}: the registry does not read {path.suffix or 'suffix-less'} files")
 
 
-def _load_weights(path: Path, map_location: Any, what: str) -> dict[str, Any]:
+def _load_weights(path: Path, what: str) -> dict[str, Any]:
     """A ``{name: tensor}`` state dict; anything else in the file is refused, never executed."""
     import torch
 
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True)
     except (UnpicklingError, RuntimeError, ValueError, EOFError) as exc:
         raise RegistryError(
             f"{what} is not a plain weights file (torch.load(weights_only=True) refused it): {exc}"

@@ -119,26 +119,20 @@ def forecast_metrics(
     )
 
 
-def calibration_bins(
-    prob: Any, win: Any, n_bins: int = 10, strategy: str = "quantile"
-) -> list[dict[str, float]]:
-    """Predictions binned by decile (``quantile``: equal counts; ``uniform``: [0, .1), [.1, .2), ...).
+def calibration_bins(prob: Any, win: Any, n_bins: int = 10) -> list[dict[str, float]]:
+    """Predictions in ``n_bins`` equal-count bins by predicted probability (deciles by default).
 
-    Each bin: lower/upper edge, count, mean predicted probability, actual home-win rate. Empty
-    bins (uniform strategy) are kept with count 0 and NaN rates so the table always has n_bins rows.
+    Each bin: lower/upper edge, count, mean predicted probability, actual home-win rate. With fewer
+    predictions than bins, empty bins are kept with count 0 and NaN values, so there are always
+    ``n_bins`` rows.
     """
     p, y = _np(prob), _np(win)
     if p.shape != y.shape or p.size == 0:
         raise ValueError("prob and win must be non-empty and of equal length")
-    if strategy == "quantile":
-        order = np.argsort(p, kind="stable")
-        ranks = np.empty(p.size, dtype=np.int64)
-        ranks[order] = np.arange(p.size)
-        idx = ranks * n_bins // p.size  # equal-count bins (sizes differ by at most one)
-    elif strategy == "uniform":
-        idx = np.clip((p * n_bins).astype(np.int64), 0, n_bins - 1)
-    else:
-        raise ValueError(f"strategy must be 'quantile' or 'uniform', got {strategy!r}")
+    order = np.argsort(p, kind="stable")
+    ranks = np.empty(p.size, dtype=np.int64)
+    ranks[order] = np.arange(p.size)
+    idx = ranks * n_bins // p.size  # equal-count bins (sizes differ by at most one)
     counts = np.bincount(idx, minlength=n_bins)
     sum_p = np.bincount(idx, weights=p, minlength=n_bins)
     sum_y = np.bincount(idx, weights=y, minlength=n_bins)
@@ -146,10 +140,7 @@ def calibration_bins(
     for b in range(n_bins):
         sel = idx == b
         n = int(counts[b])
-        if strategy == "uniform":
-            lo, hi = b / n_bins, (b + 1) / n_bins
-        else:
-            lo, hi = (float(p[sel].min()), float(p[sel].max())) if n else (float("nan"), float("nan"))
+        lo, hi = (float(p[sel].min()), float(p[sel].max())) if n else (float("nan"), float("nan"))
         bins.append(
             {
                 "bin": b,

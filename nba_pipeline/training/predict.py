@@ -12,6 +12,8 @@ from nba_pipeline.models.forecaster import NBAForecaster
 from nba_pipeline.models.norm import TargetNorm
 from nba_pipeline.training.dataset import NBADataset
 
+BATCH_SIZE = 512  # samples per forward pass: bounded memory, few Python round trips
+
 
 @torch.no_grad()
 def predict_frame(
@@ -19,19 +21,19 @@ def predict_frame(
     dataset: NBADataset,
     norm: TargetNorm,
     indices: np.ndarray | None = None,
-    batch_size: int = 512,
-    device: str = "cpu",
 ) -> pd.DataFrame:
     """One row per sample (all of ``dataset``, or ``indices``): ``game_id, game_index, checkpoint,
-    cut, p_home, margin, total`` (points) and the truth ``win, margin_true, total_true``."""
-    model = model.to(device).eval()
+    cut, p_home, margin, total`` (points) and the truth ``win, margin_true, total_true``. Runs
+    where the model is (CPU or GPU), in eval mode."""
+    model.eval()
+    device = next(model.parameters()).device
     idx = np.arange(len(dataset)) if indices is None else np.asarray(indices, dtype=np.int64)
     if idx.size == 0:
         raise ValueError("predict_frame: no samples to predict")
     names = ("game_index", "checkpoint", "p_home", "margin", "total")
     cols: dict[str, list[np.ndarray]] = {k: [] for k in names}
-    for start in range(0, len(idx), batch_size):
-        batch = dataset.get_batch(idx[start : start + batch_size])
+    for start in range(0, len(idx), BATCH_SIZE):
+        batch = dataset.get_batch(idx[start : start + BATCH_SIZE])
         out = model.predict(batch.to(device), norm)
         cols["game_index"].append(batch.game_index.numpy())
         cols["checkpoint"].append(batch.checkpoint.numpy())

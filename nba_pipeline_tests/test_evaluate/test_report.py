@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from nba_pipeline.evaluate.baselines import Forecast
 from nba_pipeline.evaluate.report import COLUMNS, _score, to_markdown
@@ -64,3 +65,47 @@ def test_report_row_clips_baseline_probabilities_and_scores_in_points():
     assert row["accuracy"] == 1.0 and row["brier"] == 0.0  # clipped to 1 and 0: both right, no error
     assert row["margin_mae"] == 1.0 and row["total_mae"] == 10.0
     assert list(row) == COLUMNS
+
+
+def test_evaluation_of_synthetic_games_scores_every_source_with_the_shared_metrics():
+    """evaluate_forecaster end to end on six synthetic games: every checkpoint has its rows, the
+    model rows equal the registry's prediction_metrics of the same predictions, and the Markdown is
+    the table rendered."""
+    import torch
+
+    from nba_pipeline.evaluate.report import ORDER, evaluate_forecaster
+    from nba_pipeline.features.season_arrays import build_season_arrays
+    from nba_pipeline.models.forecaster import ForecasterConfig, NBAForecaster
+    from nba_pipeline.models.norm import TargetNorm
+    from nba_pipeline.training.metrics import prediction_metrics
+    from nba_pipeline_tests.test_features.synthetic import (
+        synthetic_games,
+        synthetic_player_features,
+        synthetic_plays,
+        synthetic_team_game_features,
+    )
+
+    plays = synthetic_plays(n_games=6, events_per_period=20)
+    games = synthetic_games(plays).assign(season="2022-23")
+    pf = synthetic_player_features([1, 2, 3, 4, 5, 101, 102, 103], "2022-10-01")
+    arrays = build_season_arrays(plays, games, pf, synthetic_team_game_features(games))
+    torch.manual_seed(0)
+    model = NBAForecaster(ForecasterConfig())
+    norm = TargetNorm(margin_mean=0.0, margin_std=10.0, total_mean=30.0, total_std=10.0)
+    train, test = arrays.subset(np.arange(3)), arrays.subset(np.arange(3, 6))
+
+    ev = evaluate_forecaster(model, norm, 5.0, train, test, games, None, all_events_stride=5)
+
+    t = ev.table
+    assert list(t.columns) == COLUMNS and list(dict.fromkeys(t["checkpoint"])) == ORDER
+    assert set(t.loc[t["checkpoint"] == "pregame", "source"]) == {
+        "model",
+        "home-win rate",
+        "context logistic (pregame info)",
+        "Elo (total: training mean)",
+    }
+    assert (t.loc[t["checkpoint"] == "halftime", "source"] == "score and clock").sum() == 1
+    expected = prediction_metrics(ev.predictions)
+    for _, row in t[t["source"] == "model"].iterrows():
+        assert row[COLUMNS[2:]].to_dict() == pytest.approx(expected[row["checkpoint"]])
+    assert ev.markdown == to_markdown(t, train, test)

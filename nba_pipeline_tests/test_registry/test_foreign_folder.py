@@ -131,7 +131,7 @@ def test_format_1_folder_with_a_builder_and_pickled_artifact_is_refused_without_
     with pytest.raises(RegistryError, match="format 1 .* no longer loaded"):
         reg.load_model(v)
     with pytest.raises(RegistryError, match="format 1"):
-        reg.load_model(v, build=build_dict, load_artifacts=False)
+        reg.load_model(v, build=build_dict)
     assert not marker.exists()
 
 

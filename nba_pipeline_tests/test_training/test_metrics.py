@@ -72,10 +72,10 @@ def test_quantile_calibration_bins_have_equal_counts_and_track_the_actual_rate()
     assert rates == sorted(rates)
 
 
-def test_uniform_calibration_bins_keep_empty_bins():
-    bins = calibration_bins([0.05, 0.07, 0.95, 1.0], [0, 1, 1, 1], strategy="uniform")
-    assert [b["count"] for b in bins] == [2, 0, 0, 0, 0, 0, 0, 0, 0, 2]
-    assert bins[0]["win_rate"] == 0.5 and math.isnan(bins[1]["win_rate"])
+def test_calibration_bins_keep_empty_bins_when_there_are_fewer_predictions_than_bins():
+    bins = calibration_bins([0.05, 0.07, 0.95, 1.0], [0, 1, 1, 1])
+    assert [b["count"] for b in bins] == [1, 0, 1, 0, 0, 1, 0, 1, 0, 0]
+    assert bins[0]["win_rate"] == 0.0 and math.isnan(bins[1]["win_rate"])
 
 
 def test_score_is_the_metrics_dict_with_maes_in_the_units_given():
