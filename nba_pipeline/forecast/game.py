@@ -15,13 +15,16 @@ read once per season and cached, so a live game costs one featurization and one 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from nba_pipeline.ingest.schema import ON_COURT
+
+if TYPE_CHECKING:
+    from nba_pipeline.forecast.incremental import LiveGame
 
 
 @dataclass
@@ -32,6 +35,11 @@ class Forecast:
     total: float  # final total points
     events_seen: int
     model_version: str
+    # The game at the cut (pregame: period 1, 12:00, 0-0), for forecast lines and charts.
+    period: int = 1
+    clock_seconds: float = 720.0
+    home_score: int = 0
+    away_score: int = 0
 
 
 class GameForecaster:
@@ -87,6 +95,25 @@ class GameForecaster:
             }
         return self._season_cache[season]
 
+    def game_row(self, game_id: str) -> pd.Series:
+        """The game's row of the ``games`` table (date, season, teams); a clear error when absent."""
+        from nba_pipeline.db import read_table
+
+        game = read_table(self.engine, "games", {"game_id": game_id})
+        if game.empty:
+            raise KeyError(f"game {game_id!r} is not in the games table; ingest its season first")
+        return game.iloc[0]
+
+    def open_game(
+        self, game_id: str, starters: tuple[list[int], list[int]] | None = None, prefetch: bool = True
+    ) -> LiveGame:
+        """Incremental state of one game (``forecast.incremental.LiveGame``): add raw rows as they
+        come and forecast after each, with the numbers of :meth:`forecast` at a fraction of its cost.
+        ``prefetch`` reads the as-of inputs of both teams' players up front (first forecast cost)."""
+        from nba_pipeline.forecast.incremental import LiveGame
+
+        return LiveGame(self, self.game_row(game_id), starters=starters, prefetch=prefetch)
+
     def forecast(
         self,
         game_id: str,
@@ -135,6 +162,7 @@ class GameForecaster:
         n_events = 0 if pregame else int(arrays.n_events[0])
         batch = ds.get_batch([n_events])
         out = self.loaded.model.predict(batch, self.norm)
+        last = plays.sort_values("seq").iloc[-1]
         return Forecast(
             game_id=game_id,
             p_home_win=float(out["win_prob"][0]),
@@ -142,6 +170,10 @@ class GameForecaster:
             total=float(out["total"][0]),
             events_seen=n_events,
             model_version=self.loaded.version,
+            period=int(last["period"]),
+            clock_seconds=float(last["clock_seconds"]),
+            home_score=int(last["home_score"]),
+            away_score=int(last["away_score"]),
         )
 
 

@@ -1,0 +1,232 @@
+"""The forecast ledger: every forecast the product issues, kept to be scored after the game.
+
+A forecast is only honest if it was written down before the result was known and never touched
+after, so the table is append-only:
+
+- the module's API adds rows and reads them, nothing else: :func:`append_forecasts`,
+  :func:`read_ledger` (and :func:`ensure_ledger` to create the table);
+- on SQLite and PostgreSQL the table is created with triggers that make the database itself refuse
+  an UPDATE or DELETE of a row (whatever code tries it);
+- a forecast is identified by (game, model version, state, event index, source): appending one
+  that is already there adds nothing (a rerun of the daily forecasts, a restarted live session);
+- a ``pregame`` forecast made at or after the game's tip-off is refused
+  (:class:`PregameAfterTipoff`): it would be scored as a forecast nobody could have used.
+  The tip-off is, in order: the time the caller gives (e.g. the scoreboard's ``gameTimeUTC``),
+  the first in-game forecast of the game already in the ledger, or noon US/Eastern of the game
+  date (no NBA game starts earlier; the ``games`` table has dates, not times).
+
+Usage (the daily asset, the live command, the scorecard):
+
+    from nba_pipeline.forecast.ledger import append_forecasts, entry_from_forecast, read_ledger
+    append_forecasts(engine, [entry_from_forecast(fc, source="daily")], tipoffs={gid: tip_utc})
+    df = read_ledger(engine, game_ids=[gid])     # one row per forecast, made_at in UTC
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import sqlalchemy as sa
+
+from nba_pipeline.db import metadata
+
+STATES = ("pregame", "after_event")
+KEY = ("game_id", "model_version", "state", "event_index", "source")
+EASTERN = ZoneInfo("America/New_York")
+EARLIEST_TIPOFF_ET = dt.time(12, 0)
+
+forecast_ledger = sa.Table(
+    "forecast_ledger",
+    metadata,
+    sa.Column("forecast_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("game_id", sa.String(10), nullable=False),
+    sa.Column("model_version", sa.String(32), nullable=False),
+    sa.Column("made_at", sa.DateTime, nullable=False),  # UTC (stored without a zone)
+    sa.Column("state", sa.String(12), nullable=False),  # 'pregame' or 'after_event'
+    sa.Column("event_index", sa.Integer, nullable=False),  # events seen; 0 for pregame
+    sa.Column("p_home_win", sa.Float, nullable=False),
+    sa.Column("margin", sa.Float, nullable=False),  # final home margin, points
+    sa.Column("total", sa.Float, nullable=False),  # final total points
+    sa.Column("source", sa.String(20), nullable=False),  # 'live', 'replay', 'daily', ...
+    sa.UniqueConstraint(*KEY, name="uq_forecast_ledger_forecast"),
+    sa.CheckConstraint("state IN ('pregame', 'after_event')", name="ck_forecast_ledger_state"),
+    sa.CheckConstraint("event_index >= 0", name="ck_forecast_ledger_event_index"),
+    sa.Index("ix_forecast_ledger_game", "game_id"),
+)
+
+# The database refuses to change a row, whoever asks.
+_SQLITE_TRIGGERS = [
+    f"CREATE TRIGGER IF NOT EXISTS forecast_ledger_no_{op.lower()} BEFORE {op} ON forecast_ledger "
+    f"BEGIN SELECT RAISE(ABORT, 'forecast_ledger is append-only: {op} refused'); END"
+    for op in ("UPDATE", "DELETE")
+]
+_PG_TRIGGER = [
+    "CREATE OR REPLACE FUNCTION forecast_ledger_append_only() RETURNS trigger AS $$ BEGIN "
+    "RAISE EXCEPTION 'forecast_ledger is append-only: % refused', TG_OP; END; $$ LANGUAGE plpgsql",
+    "CREATE TRIGGER forecast_ledger_append_only BEFORE UPDATE OR DELETE ON forecast_ledger "
+    "FOR EACH ROW EXECUTE FUNCTION forecast_ledger_append_only()",
+]
+for _sql in _SQLITE_TRIGGERS:
+    sa.event.listen(forecast_ledger, "after_create", sa.DDL(_sql).execute_if(dialect="sqlite"))
+for _sql in _PG_TRIGGER:
+    sa.event.listen(forecast_ledger, "after_create", sa.DDL(_sql).execute_if(dialect="postgresql"))
+
+
+class PregameAfterTipoff(ValueError):
+    """A 'pregame' forecast made at or after the game's tip-off."""
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One forecast as the ledger keeps it. ``made_at`` None: now (UTC) when appended."""
+
+    game_id: str
+    model_version: str
+    state: str  # 'pregame' or 'after_event'
+    event_index: int
+    p_home_win: float
+    margin: float
+    total: float
+    source: str
+    made_at: dt.datetime | None = None
+
+
+def entry_from_forecast(forecast: Any, source: str, made_at: dt.datetime | None = None) -> LedgerEntry:
+    """A ledger entry of a :class:`~nba_pipeline.forecast.game.Forecast` (state from events seen)."""
+    n = int(forecast.events_seen)
+    return LedgerEntry(
+        game_id=str(forecast.game_id),
+        model_version=str(forecast.model_version),
+        state="pregame" if n == 0 else "after_event",
+        event_index=n,
+        p_home_win=float(forecast.p_home_win),
+        margin=float(forecast.margin),
+        total=float(forecast.total),
+        source=source,
+        made_at=made_at,
+    )
+
+
+def ensure_ledger(engine: sa.Engine) -> None:
+    """Create the table (and its append-only triggers) if it does not exist."""
+    forecast_ledger.create(engine, checkfirst=True)
+
+
+def _utc(t: dt.datetime) -> dt.datetime:
+    """Naive UTC (how the table stores times); a naive input is taken as UTC already."""
+    return t.astimezone(dt.UTC).replace(tzinfo=None) if t.tzinfo else t
+
+
+def default_tipoff(game_date: dt.date) -> dt.datetime:
+    """Noon US/Eastern of the game date, in UTC: no NBA game tips off earlier."""
+    return _utc(dt.datetime.combine(game_date, EARLIEST_TIPOFF_ET, tzinfo=EASTERN))
+
+
+def _tipoffs(
+    conn: sa.Connection, game_ids: list[str], given: Mapping[str, dt.datetime]
+) -> dict[str, dt.datetime]:
+    out = {g: _utc(t) for g, t in given.items() if g in game_ids}
+    rest = [g for g in game_ids if g not in out]
+    if rest:
+        t = forecast_ledger
+        q = (
+            sa.select(t.c.game_id, sa.func.min(t.c.made_at))
+            .where(t.c.game_id.in_(rest), t.c.state == "after_event")
+            .group_by(t.c.game_id)
+        )
+        out.update({str(g): m for g, m in conn.execute(q) if m is not None})
+    rest = [g for g in rest if g not in out]
+    if rest and "games" in metadata.tables and sa.inspect(conn).has_table("games"):
+        games = metadata.tables["games"]
+        q = sa.select(games.c.game_id, games.c.game_date).where(games.c.game_id.in_(rest))
+        out.update({str(g): default_tipoff(pd.Timestamp(d).date()) for g, d in conn.execute(q)})
+    return out
+
+
+def append_forecasts(
+    engine: sa.Engine,
+    entries: Iterable[LedgerEntry],
+    tipoffs: Mapping[str, dt.datetime] | None = None,
+) -> int:
+    """Add forecasts to the ledger in one transaction; returns how many rows were new.
+
+    An entry already in the ledger (same game, version, state, event index, source) is skipped.
+    Raises :class:`PregameAfterTipoff` (adding nothing) when a pregame entry is made at or after its
+    game's tip-off (see the module docstring for where the tip-off comes from; ``tipoffs``: game id
+    -> tip-off time, timezone-aware or naive UTC), and ValueError for an unknown state or a pregame
+    entry with events."""
+    now = _utc(dt.datetime.now(dt.UTC))
+    rows = []
+    for e in entries:
+        if e.state not in STATES:
+            raise ValueError(f"ledger: state must be one of {STATES}, got {e.state!r}")
+        if (e.state == "pregame") != (int(e.event_index) == 0):
+            raise ValueError(
+                f"ledger: a pregame forecast has event_index 0 and an after_event one > 0 "
+                f"(game {e.game_id}, state {e.state}, event_index {e.event_index})"
+            )
+        row = asdict(e)
+        row["made_at"] = _utc(e.made_at) if e.made_at is not None else now
+        rows.append(row)
+    if not rows:
+        return 0
+    ensure_ledger(engine)
+    with engine.begin() as conn:
+        pre = sorted({r["game_id"] for r in rows if r["state"] == "pregame"})
+        if pre:
+            tips = _tipoffs(conn, pre, tipoffs or {})
+            for r in rows:
+                tip = tips.get(r["game_id"])
+                if r["state"] == "pregame" and tip is not None and r["made_at"] >= tip:
+                    raise PregameAfterTipoff(
+                        f"ledger: pregame forecast of game {r['game_id']} made at "
+                        f"{r['made_at']:%Y-%m-%d %H:%M:%S} UTC, at or after its tip-off "
+                        f"{tip:%Y-%m-%d %H:%M:%S} UTC: refused"
+                    )
+        return _insert_new(conn, rows)
+
+
+def _insert_new(conn: sa.Connection, rows: list[dict[str, Any]]) -> int:
+    """Insert the rows whose key is not in the table yet (nor earlier in ``rows``)."""
+    unique: dict[tuple, dict[str, Any]] = {}
+    for r in rows:
+        unique.setdefault(tuple(r[k] for k in KEY), r)
+    rows = list(unique.values())
+    name = conn.dialect.name
+    if name in ("sqlite", "postgresql"):
+        if name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        stmt = insert(forecast_ledger).on_conflict_do_nothing(index_elements=list(KEY))
+        return sum(conn.execute(stmt, [r]).rowcount for r in rows)
+    t = forecast_ledger
+    games = sorted({r["game_id"] for r in rows})
+    have = {tuple(x) for x in conn.execute(sa.select(*(t.c[k] for k in KEY)).where(t.c.game_id.in_(games)))}
+    new = [r for r in rows if tuple(r[k] for k in KEY) not in have]
+    if new:
+        conn.execute(t.insert(), new)
+    return len(new)
+
+
+def read_ledger(
+    engine: sa.Engine, game_ids: Iterable[str] | None = None, source: str | None = None
+) -> pd.DataFrame:
+    """Ledger rows (all, or of some games / one source) in the order they were added; ``made_at``
+    as UTC timestamps."""
+    ensure_ledger(engine)
+    t = forecast_ledger
+    q = sa.select(t).order_by(t.c.forecast_id)
+    if game_ids is not None:
+        q = q.where(t.c.game_id.in_([str(g) for g in game_ids]))
+    if source is not None:
+        q = q.where(t.c.source == source)
+    with engine.connect() as conn:
+        df = pd.read_sql(q, conn)
+    df["made_at"] = pd.to_datetime(df["made_at"]).dt.tz_localize("UTC")
+    return df
