@@ -166,3 +166,9 @@ def test_promoted_model_without_a_training_in_its_run_promotes_nothing(data_dir)
     failure = next(e for e in alone.all_events if e.event_type_value == "STEP_FAILURE")
     assert "this run trained none" in failure.event_specific_data.error.message
     assert registry.latest_version() == latest
+
+
+def test_trained_model_claims_the_training_pool():
+    """Dagster runs at most one step of the pool at a time where the instance limits it (the
+    project's Dagster home sets every pool's limit to 1, nba_pipeline/dagster_home.py)."""
+    assert trained_model.op.pool == "training"
