@@ -251,20 +251,24 @@ def _date_range(value: Any) -> dict[str, str]:
     return out
 
 
-def flatten_metrics(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, float | None]:
-    """Nested metric dicts -> ``{"pregame.accuracy": 0.61, ...}``; only numbers (and None) kept."""
-    flat: dict[str, float | None] = {}
-    for key, value in metrics.items():
-        name = f"{prefix}{key}"
+def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested dicts -> ``{"pregame.accuracy": 0.61, "train.lr": 1e-4, ...}`` (every leaf)."""
+    out: dict[str, Any] = {}
+    for key, value in d.items():
         if isinstance(value, Mapping):
-            flat.update(flatten_metrics(value, prefix=f"{name}."))
-        elif value is None:
-            flat[name] = None
-        elif isinstance(value, bool):
-            continue
-        elif isinstance(value, int | float):
-            flat[name] = float(value)
-    return flat
+            out.update(flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def flatten_metrics(metrics: Mapping[str, Any]) -> dict[str, float | None]:
+    """:func:`flatten` keeping only the numbers (as floats) and None: what tables can compare."""
+    return {
+        k: None if v is None else float(v)
+        for k, v in flatten(metrics).items()
+        if v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+    }
 
 
 # ----------------------------------------------------------------------------- schema
@@ -809,7 +813,7 @@ class ModelRegistry:
             va, vb = fa.get(key), fb.get(key)
             delta = vb - va if va is not None and vb is not None else None
             rows.append({"metric": key, "a": va, "b": vb, "delta": delta, "better": _better(key, va, vb)})
-        ha, hb = _flatten_any(ma["hyperparameters"]), _flatten_any(mb["hyperparameters"])
+        ha, hb = flatten(ma["hyperparameters"]), flatten(mb["hyperparameters"])
         hyper = [
             {"name": k, "a": ha.get(k), "b": hb.get(k)}
             for k in sorted(set(ha) | set(hb))
@@ -843,16 +847,6 @@ def _better(metric: str, a: float | None, b: float | None) -> str:
     if a == b:
         return "="
     return "b" if (b - a) * sign > 0 else "a"
-
-
-def _flatten_any(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        if isinstance(v, Mapping):
-            out.update(_flatten_any(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
 
 
 def build_nba_forecaster(model_config: Mapping[str, Any]) -> Any:

@@ -72,10 +72,15 @@ def forge(root: Path, files: dict[str, bytes], listed: list[str] | None = None, 
         "model_config": {"d": 6, "marker": fields.pop("marker", "")},
         **fields,
     }
-    canon = json.dumps(md, sort_keys=True, separators=(",", ":"))
-    md["metadata_sha256"] = hashlib.sha256(canon.encode()).hexdigest()
-    (vdir / "metadata.json").write_text(json.dumps(md))
+    write_signed(vdir / "metadata.json", md)
     return VERSION
+
+
+def write_signed(path: Path, md: dict) -> None:
+    """metadata.json with the self-digest the registry checks, computed as any writer can."""
+    body = {k: v for k, v in md.items() if k != "metadata_sha256"}
+    canon = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    path.write_text(json.dumps({**body, "metadata_sha256": hashlib.sha256(canon.encode()).hexdigest()}))
 
 
 def base_files() -> dict[str, bytes]:
@@ -183,9 +188,6 @@ def test_file_paths_outside_the_registry_layout_are_refused(reg, rel):
     v = forge(reg.root, files, listed=list(files))
     md = json.loads((reg.root / v / "metadata.json").read_text())
     md["files"][rel] = "0" * 64
-    del md["metadata_sha256"]
-    canon = json.dumps(md, sort_keys=True, separators=(",", ":"))
-    md["metadata_sha256"] = hashlib.sha256(canon.encode()).hexdigest()
-    (reg.root / v / "metadata.json").write_text(json.dumps(md))
+    write_signed(reg.root / v / "metadata.json", md)
     with pytest.raises(RegistryError, match="is not one the registry writes"):
         reg.load_model(v, build=build_dict)
