@@ -7,6 +7,7 @@ redirects the whole pipeline by setting a few variables and nothing reads proces
 - ``NBA_RAW_DIR``       directory of raw season files (default: ``<repo>/../shared/data/nba``)
 - ``NBA_DATABASE_URL``  any SQLAlchemy URL (default: SQLite at ``<data dir>/nba.db``)
 - ``NBA_MODELS_DIR``    model registry (default: ``<data dir>/models``)
+- ``NBA_PULLED_DIR``    writable dir of seasons pulled from stats.nba.com (default: ``<data dir>/raw``)
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ def data_dir() -> Path:
 
 def raw_dir() -> Path:
     return Path(os.environ.get("NBA_RAW_DIR", REPO_ROOT.parent / "shared" / "data" / "nba")).resolve()
+
+
+def pulled_dir() -> Path:
+    """Seasons pulled from stats.nba.com (pbp_/games_/schedule_<season>.parquet + the response
+    cache): writable, unlike the shipped raw dir, which may be read-only."""
+    return Path(os.environ.get("NBA_PULLED_DIR", data_dir() / "raw")).resolve()
 
 
 def database_url() -> str:

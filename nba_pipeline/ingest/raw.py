@@ -3,12 +3,19 @@
 Every reader checks the file's Parquet schema before loading it, so a malformed file fails with
 an error naming the file and the column (never a KeyError deep inside a transform), and a file
 that is simply absent degrades to ``None`` with a logged warning.
+
+The raw location is one directory or a sequence of them (``[shipped, pulled]``: the shipped copy
+is read-only, seasons pulled from stats.nba.com land in a writable dir). With several dirs the
+first dir holding a file wins, seasons are the union, and ``games`` is ``games.parquet`` plus every
+``games_<season>.parquet`` (a game already in an earlier file keeps that row).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +28,20 @@ log = logging.getLogger(__name__)
 
 SEASON_RE = re.compile(r"^\d{4}-\d{2}$")
 _PBP_FILE_RE = re.compile(r"^pbp_(\d{4}-\d{2})\.parquet$")
+_GAMES_FILE_RE = re.compile(r"^games_(\d{4}-\d{2})\.parquet$")
+
+# One raw dir (today's callers) or several, searched in order.
+RawDirs = Path | str | os.PathLike | Sequence[Path | str | os.PathLike]
+
+
+def raw_dirs(raw_dir: RawDirs) -> list[Path]:
+    """The raw location as a list of dirs (a single path is a list of one)."""
+    if isinstance(raw_dir, (str, os.PathLike)):
+        return [Path(raw_dir)]
+    dirs = [Path(d) for d in raw_dir]
+    if not dirs:
+        raise ValueError("raw dirs: empty sequence")
+    return dirs
 
 
 class RawDataError(ValueError):
@@ -127,13 +148,21 @@ SPECS: dict[str, dict[str, str]] = {
 SEASONAL = {"pbp", "lineups", "shots"}
 
 
-def raw_path(raw_dir: Path, kind: str, season: str | None = None) -> Path:
-    """``<raw>/<kind>_<season>.parquet`` for seasonal files, ``<raw>/<kind>.parquet`` otherwise."""
+def raw_path(raw_dir: RawDirs, kind: str, season: str | None = None) -> Path:
+    """``<raw>/<kind>_<season>.parquet`` for seasonal files, ``<raw>/<kind>.parquet`` otherwise.
+
+    With several dirs: the first dir holding the file (the first dir's path when none does)."""
     if kind in SEASONAL:
         if season is None or not SEASON_RE.match(season):
             raise ValueError(f"{kind} files are per season: season label 'YYYY-YY' required, got {season!r}")
-        return Path(raw_dir) / f"{kind}_{season}.parquet"
-    return Path(raw_dir) / f"{kind}.parquet"
+        name = f"{kind}_{season}.parquet"
+    else:
+        name = f"{kind}.parquet"
+    dirs = raw_dirs(raw_dir)
+    for d in dirs:
+        if (d / name).exists():
+            return d / name
+    return dirs[0] / name
 
 
 def previous_season(season: str) -> str:
@@ -145,12 +174,14 @@ def previous_season(season: str) -> str:
     return f"{start}-{str(start + 1)[2:]}"
 
 
-def seasons_in(raw_dir: Path) -> list[str]:
-    """Seasons that have a play-by-play file, sorted: the partitions of every seasonal asset."""
-    d = Path(raw_dir)
-    if not d.is_dir():
-        return []
-    return sorted(m.group(1) for p in d.iterdir() if (m := _PBP_FILE_RE.match(p.name)))
+def seasons_in(raw_dir: RawDirs) -> list[str]:
+    """Seasons that have a play-by-play file in any of the dirs, sorted: the partitions of every
+    seasonal asset."""
+    found: set[str] = set()
+    for d in raw_dirs(raw_dir):
+        if d.is_dir():
+            found.update(m.group(1) for p in d.iterdir() if (m := _PBP_FILE_RE.match(p.name)))
+    return sorted(found)
 
 
 def _kind_ok(t: pa.DataType, kind: str) -> bool:
@@ -186,19 +217,25 @@ def validate_schema(path: Path, schema: pa.Schema, spec: dict[str, str]) -> None
 
 
 def read_raw(
-    raw_dir: Path, kind: str, season: str | None = None, all_columns: bool = False
+    raw_dir: RawDirs, kind: str, season: str | None = None, all_columns: bool = False
 ) -> pd.DataFrame | None:
     """Read one raw file after validating its schema.
 
     Returns ``None`` (with a warning) when the file does not exist; raises :class:`RawDataError`
     when it exists but is unreadable or lacks a required column of the right type. Only the
-    required columns are loaded unless ``all_columns``.
+    required columns are loaded unless ``all_columns``. With several dirs the first dir holding the
+    file is read, and ``games`` adds every dir's ``games_<season>.parquet`` rows.
     """
+    if kind == "games" and not isinstance(raw_dir, (str, os.PathLike)):
+        return _read_games(raw_dirs(raw_dir), all_columns)
     path = raw_path(raw_dir, kind, season)
     if not path.exists():
         log.warning("raw file %s not found: %s for season %s degrade to no rows", path, kind, season)
         return None
-    spec = SPECS[kind]
+    return _read_file(path, SPECS[kind], all_columns)
+
+
+def _read_file(path: Path, spec: dict[str, str], all_columns: bool) -> pd.DataFrame:
     try:
         schema = pq.read_schema(path)
     except Exception as exc:  # pyarrow raises several types for corrupt files
@@ -209,6 +246,42 @@ def read_raw(
     except Exception as exc:
         raise RawDataError(f"{path}: unreadable parquet file ({type(exc).__name__}: {exc})") from exc
     df.attrs["source_path"] = str(path)
+    return df
+
+
+def _read_games(dirs: list[Path], all_columns: bool) -> pd.DataFrame | None:
+    """``games.parquet`` (first dir holding it) + each season's ``games_<season>.parquet`` (first
+    dir holding it); a game id already read keeps its first row."""
+    paths: list[Path] = []
+    main = raw_path(dirs, "games")
+    if main.exists():
+        paths.append(main)
+    seen: set[str] = set()
+    for d in dirs:
+        if not d.is_dir():
+            continue
+        for p in sorted(d.iterdir()):
+            m = _GAMES_FILE_RE.match(p.name)
+            if m and m.group(1) not in seen:
+                seen.add(m.group(1))
+                paths.append(p)
+    if not paths:
+        log.warning(
+            "raw file %s not found in %s: games degrade to no rows", "games.parquet", [str(d) for d in dirs]
+        )
+        return None
+    frames = [_read_file(p, GAME_COLUMNS, all_columns) for p in paths]
+    if len(frames) == 1:
+        return frames[0]
+    cols = list(frames[0].columns) if all_columns else list(GAME_COLUMNS)
+    frames = [f.reindex(columns=cols) if all_columns else f for f in frames]
+    df = (
+        pd.concat([f for f in frames if len(f)], ignore_index=True)
+        if any(len(f) for f in frames)
+        else frames[0]
+    )
+    df = df.drop_duplicates("game_id", keep="first").reset_index(drop=True)
+    df.attrs["source_path"] = ", ".join(str(p) for p in paths)
     return df
 
 

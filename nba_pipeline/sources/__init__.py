@@ -1,0 +1,10 @@
+"""stats.nba.com (V3 endpoints, through the ``nba_api`` package) -> the raw contract files.
+
+Plain Python (no Dagster): ``pbp_v3`` converts PlayByPlayV3 responses to PlayByPlayV2 rows,
+``client`` is the polite, retrying, caching HTTP layer, ``season`` pulls a season into the
+writable pulled dir, ``cli`` is ``python -m nba_pipeline.sources``.
+"""
+
+from nba_pipeline.sources.pbp_v3 import convert_pbp_v3
+
+__all__ = ["convert_pbp_v3"]

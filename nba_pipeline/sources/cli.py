@@ -1,0 +1,120 @@
+"""Command line of the stats.nba.com source.
+
+    python -m nba_pipeline.sources convert-pbp-v3 RESPONSE.json --out OUT.parquet   # offline
+    python -m nba_pipeline.sources pull --season 2025-26 [--through 2026-02-21] [--delay 1.0]
+        [--proxy http://host:3128] [--header 'User-Agent: ...'] [--offline] [--out DIR]
+
+``pull`` prints its progress (games done of total, requests made, time left) and a summary; it
+exits 2 when stats.nba.com stays unreachable (the message names the endpoint and game; everything
+already fetched stays in the cache) and 1 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from pathlib import Path
+
+from nba_pipeline import settings
+
+
+def _header(value: str) -> tuple[str, str]:
+    if ":" not in value:
+        raise argparse.ArgumentTypeError(f"header must read 'Name: value', got {value!r}")
+    k, v = value.split(":", 1)
+    return k.strip(), v.strip()
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"date must be YYYY-MM-DD, got {value!r}") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m nba_pipeline.sources", description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    c = sub.add_parser(
+        "convert-pbp-v3", help="one saved PlayByPlayV3 response -> V2-column parquet (offline)"
+    )
+    c.add_argument("response", type=Path, help="PlayByPlayV3 JSON response file")
+    c.add_argument("--out", type=Path, required=True, help="output .parquet")
+    p = sub.add_parser("pull", help="pull a season from stats.nba.com into the pulled dir")
+    p.add_argument("--season", required=True, help="season label YYYY-YY, e.g. 2025-26")
+    p.add_argument("--through", type=_date, help="only games played on or before this date (YYYY-MM-DD)")
+    p.add_argument("--out", type=Path, help="pulled dir (default: NBA_PULLED_DIR or <data dir>/raw)")
+    p.add_argument("--delay", type=float, default=None, help="seconds between requests (default 0.6)")
+    p.add_argument("--timeout", type=float, default=None, help="seconds per request (default 30)")
+    p.add_argument("--retries", type=int, default=None, help="retries per request (default 4)")
+    p.add_argument("--proxy", default=None, help="HTTP(S) proxy URL for stats.nba.com")
+    p.add_argument("--header", type=_header, action="append", default=[], help="extra header 'Name: value'")
+    p.add_argument("--offline", action="store_true", help="use only cached responses, no network")
+    p.add_argument("--no-schedule", action="store_true", help="skip ScheduleLeagueV2 (no schedule file)")
+    return ap
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from nba_pipeline.sources.pbp_v3 import V3FormatError, convert_pbp_v3
+
+    try:
+        response = json.loads(args.response.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"error: cannot read {args.response}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        df = convert_pbp_v3(response)
+    except V3FormatError as exc:
+        print(f"error: {args.response}: {exc}", file=sys.stderr)
+        return 1
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    df.to_parquet(args.out, index=False)
+    games = df["GAME_ID"].unique().tolist()
+    print(f"{args.out}: {len(df)} rows, game(s) {games}")
+    return 0
+
+
+def _pull(args: argparse.Namespace) -> int:
+    from nba_pipeline.ingest.raw import SEASON_RE
+    from nba_pipeline.sources.client import ApiSettings, SourceError, SourceUnavailable, StatsClient
+    from nba_pipeline.sources.season import pull_season, season_cache_dir
+
+    if not SEASON_RE.match(args.season):
+        print(f"error: --season must be YYYY-YY, got {args.season!r}", file=sys.stderr)
+        return 1
+    out = args.out or settings.pulled_dir()
+    kw = {}
+    for name, val in (("delay_s", args.delay), ("timeout_s", args.timeout), ("retries", args.retries)):
+        if val is not None:
+            kw[name] = val
+    if args.header:
+        from nba_api.stats.library.http import STATS_HEADERS
+
+        kw["headers"] = {**STATS_HEADERS, **dict(args.header)}
+    api = ApiSettings(proxy=args.proxy, **kw)
+    shipped = settings.raw_dir() / f"pbp_{args.season}.parquet"
+    if shipped.exists():
+        print(f"note: {shipped} is shipped; it wins over the pulled file of the same season")
+    client = StatsClient(season_cache_dir(out, args.season), api, offline=args.offline)
+    try:
+        rep = pull_season(args.season, out, client, through=args.through, with_schedule=not args.no_schedule)
+    except SourceUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except SourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(rep.as_dict(), indent=1, default=str))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point (also for a console-script dispatcher): returns the exit code."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    if args.command == "convert-pbp-v3":
+        return _convert(args)
+    return _pull(args)
