@@ -113,3 +113,18 @@ def test_fit_refuses_arrays_of_other_seasons_than_the_config_names(tmp_path):
     cfg = RunConfig.from_dict({"data": {"train_seasons": ["2021-22"]}, "optim": {"max_epochs": 0}})
     with pytest.raises(ValueError, match="2021-22"):
         fit_forecaster(arrays, cfg, tmp_path)
+
+
+def test_the_readme_training_config_is_valid_run_config_with_the_default_values():
+    import re
+
+    import yaml
+
+    from nba_pipeline import settings
+
+    readme = (settings.REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "trained_model" in b)
+    run_config = yaml.safe_load(block)
+    config = run_config["ops"]["trained_model"]["config"]
+    assert dg.validate_run_config(_job(), {"ops": {"trained_model": {"config": config}}})
+    assert TrainingRunConfig(**config).to_run_config() == RunConfig()
