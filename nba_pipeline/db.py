@@ -8,6 +8,7 @@ Table definitions live next to the code that fills them (``ingest/schema.py``,
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,8 +19,12 @@ metadata = sa.MetaData()
 
 def make_engine(url: str) -> sa.Engine:
     """An engine for any SQLAlchemy URL; SQLite gets WAL and a busy timeout so that readers and
-    one writer from separate processes (Dagster steps) do not trip over each other."""
+    one writer from separate processes (Dagster steps) do not trip over each other, and its
+    folder is created (a fresh data dir has none)."""
     if url.startswith("sqlite"):
+        database = sa.make_url(url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"timeout": 60})
 
         @sa.event.listens_for(engine, "connect")

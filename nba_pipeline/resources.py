@@ -1,36 +1,84 @@
 """Dagster resources: where the data lives. Each defaults to ``nba_pipeline.settings`` (environment
-variables), so one variable redirects a run and tests point everything at a temporary folder."""
+variables), so one variable redirects a run and tests point everything at a temporary folder.
+
+``Database`` is also the one place where season assets read and write: ``read`` (a table's rows
+of some seasons) and ``replace_season`` (a season's rows, atomically), so an asset body says only
+what it computes.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import sqlalchemy as sa
+from pydantic import PrivateAttr
 
 from nba_pipeline import settings
-from nba_pipeline.db import make_engine
+from nba_pipeline.db import create_tables, make_engine, read_table, replace_rows
+from nba_pipeline.ingest.raw import seasons_in
 
 
 class Database(dg.ConfigurableResource):
     """The SQL database (any SQLAlchemy URL; SQLite at data/nba.db by default)."""
 
     url: str = ""
+    # One engine (one connection pool) per resource instance, not one per read or write.
+    _engine: sa.Engine | None = PrivateAttr(default=None)
 
     def resolved_url(self) -> str:
         return self.url or settings.database_url()
 
     def engine(self) -> sa.Engine:
-        return make_engine(self.resolved_url())
+        if self._engine is None:
+            self._engine = make_engine(self.resolved_url())
+        return self._engine
+
+    def read(
+        self,
+        table: sa.Table,
+        seasons: Sequence[str] | None = None,
+        columns: list[str] | None = None,
+    ) -> pd.DataFrame:
+        """The rows of ``seasons`` in that order (every row when None). A season not stored yet,
+        or a table not created yet, reads as no rows: a first run and a missing upstream season
+        look the same, and the caller decides whether that is an error."""
+        empty = pd.DataFrame(columns=columns or [c.name for c in table.columns])
+        engine = self.engine()
+        if not sa.inspect(engine).has_table(table.name):
+            return empty
+        if seasons is None:
+            return read_table(engine, table, columns=columns)
+        parts = [read_table(engine, table, {"season": s}, columns) for s in seasons]
+        parts = [p for p in parts if len(p)]
+        return pd.concat(parts, ignore_index=True) if parts else empty
+
+    def replace_season(self, table: sa.Table, season: str | None, rows: pd.DataFrame) -> int:
+        """Replace the rows of ``season`` (the whole table when None) by ``rows`` in one
+        transaction, creating the table on first use; a failure keeps the previous rows.
+        Returns the number of rows written."""
+        engine = self.engine()
+        create_tables(engine, [table])
+        return replace_rows(engine, table, rows, {"season": season} if season is not None else {})
 
 
 class RawData(dg.ConfigurableResource):
-    """The directory of raw season files (pbp_<season>.parquet, games.parquet, ...)."""
+    """The directory of raw season files (pbp_<season>.parquet, games.parquet, ...).
+
+    Its seasons are the season partitions (``assets.partitions`` builds them from ``RawData()``),
+    so the partition list and the data read come from the same setting.
+    """
 
     path: str = ""
 
     def dir(self) -> Path:
         return Path(self.path) if self.path else settings.raw_dir()
+
+    def seasons(self) -> list[str]:
+        """Seasons with a play-by-play file, oldest first."""
+        return seasons_in(self.dir())
 
 
 class Storage(dg.ConfigurableResource):

@@ -1,8 +1,17 @@
-"""Shared fixtures. Real data is read from ../shared/data/nba through ``nba_raw_dir`` alone."""
+"""Shared fixtures. Real data is read from ../shared/data/nba through ``nba_raw_dir`` alone.
+
+Every test session writes into a temporary data dir and Dagster home, whatever the shell
+exported (a developer's ``DAGSTER_HOME`` is usually the repository's ``data/dagster_home``): the
+variables are set here, before any Dagster instance exists. A test that needs its own (a fresh
+pipeline, a PostgreSQL instance) sets them with ``monkeypatch``.
+"""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,7 +19,13 @@ import pytest
 from nba_pipeline import settings
 from nba_pipeline.dagster_home import ensure_dagster_home
 
-os.environ.setdefault("DAGSTER_HOME", str(settings.REPO_ROOT / "data" / "dagster_home"))
+SESSION_DIR = Path(tempfile.mkdtemp(prefix="nba_pipeline_tests_"))
+atexit.register(shutil.rmtree, SESSION_DIR, ignore_errors=True)
+# Derived from the data dir unless set: unset them so nothing points back at a real deployment.
+for _var in ("NBA_DATABASE_URL", "NBA_MODELS_DIR", "NBA_PULLED_DIR", "NBA_DAGSTER_PG_URL"):
+    os.environ.pop(_var, None)
+os.environ["NBA_DATA_DIR"] = str(SESSION_DIR / "data")
+os.environ["DAGSTER_HOME"] = str(SESSION_DIR / "dagster_home")
 # the home needs its dagster.yaml (telemetry off) before any Dagster instance is created
 ensure_dagster_home()
 

@@ -1,7 +1,11 @@
 """Analytics assets: stints, RAPM, lineup spacing, player and team features, season statistics.
 
-Thin wrappers over ``nba_pipeline.analytics``: read the season (and the previous season where a
-prior is needed) from the database, compute, and replace the season's rows in one transaction.
+Thin wrappers over ``nba_pipeline.analytics``: each reads the season (and the previous season
+where a prior is needed) through ``Database.read`` and says what the season's rows are;
+``partitions.materialize_seasons`` stores them, one transaction per season, oldest season first.
+
+``code_version``: bump an asset's version when the same stored inputs would give different rows
+(a change in ``nba_pipeline/analytics/``), and leave it for changes that keep the output.
 """
 
 import dagster as dg
@@ -23,34 +27,13 @@ from nba_pipeline.analytics.stints import (
     reconstruct_lineups,
 )
 from nba_pipeline.analytics.team_features import build_team_game_features
-from nba_pipeline.assets.partitions import for_each_season, season_backfill, season_partitions
-from nba_pipeline.db import create_tables, read_table, replace_rows
+from nba_pipeline.assets.partitions import materialize_seasons, season_backfill, season_partitions
 from nba_pipeline.ingest import schema as ischema
+from nba_pipeline.ingest.raw import previous_season
 from nba_pipeline.resources import Database
 
 GROUP = "analytics"
 STINT_PLAY_COLUMNS = [*PLAY_COLUMNS, "season", *EVIDENCE_COLUMNS, *ON_COURT, "lineup_source"]
-
-
-def prev_season(season: str) -> str:
-    start = int(season[:4]) - 1
-    return f"{start}-{str(start + 1)[2:]}"
-
-
-def _read(engine, table, seasons: list[str], columns: list[str] | None = None) -> pd.DataFrame:
-    """Rows of ``seasons`` (those not in the database yet are simply absent)."""
-    parts = []
-    for s in seasons:
-        try:
-            parts.append(read_table(engine, table, {"season": s}, columns))
-        except Exception as exc:  # table not created yet
-            if "no such table" in str(exc) or "does not exist" in str(exc):
-                continue
-            raise
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return pd.DataFrame(columns=columns or [c.name for c in table.columns])
-    return pd.concat(parts, ignore_index=True)
 
 
 def _dates_to_date(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
@@ -64,15 +47,15 @@ def _dates_to_date(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     backfill_policy=season_backfill,
     group_name=GROUP,
     kinds={"sql"},
+    code_version="1",
     deps=["plays", "games"],
     description="Maximal intervals with the same ten players on court, with points and counted possessions "
     "per side; lineups rebuilt from the play-by-play where the season (or game) has no lineups file.",
 )
 def stints(context: dg.AssetExecutionContext, database: Database) -> dg.MaterializeResult:
-    def one(season: str) -> dg.MaterializeResult:
-        engine = database.engine()
-        plays = _read(engine, ischema.plays, [season], STINT_PLAY_COLUMNS)
-        games = _read(engine, ischema.games, [season])
+    def build(season: str) -> tuple[pd.DataFrame, dict]:
+        plays = database.read(ischema.plays, [season], STINT_PLAY_COLUMNS)
+        games = database.read(ischema.games, [season])
         if plays.empty:
             raise dg.Failure(f"stints {season}: no plays rows (materialize plays first)")
         meta: dict[str, object] = {}
@@ -86,17 +69,14 @@ def stints(context: dg.AssetExecutionContext, database: Database) -> dg.Material
         full = complete_lineups(plays, games)
         rows = build_stints(full, games)
         rows = _dates_to_date(rows, ["game_date"])
-        create_tables(engine, [aschema.stints])
-        n = replace_rows(engine, aschema.stints, rows, {"season": season})
         meta.update(
-            rows=n,
             games=int(rows["game_id"].nunique()),
             rebuilt_stints=int((rows["lineup_source"] == "rebuilt").sum()),
             has_lineups_file=has_file,
         )
-        return dg.MaterializeResult(metadata=meta)
+        return rows, meta
 
-    return for_each_season(context, one)
+    return materialize_seasons(context, database, aschema.stints, build)
 
 
 @dg.asset(
@@ -104,17 +84,17 @@ def stints(context: dg.AssetExecutionContext, database: Database) -> dg.Material
     backfill_policy=season_backfill,
     group_name=GROUP,
     kinds={"sql"},
+    code_version="1",
     deps=["stints"],
     description="Weekly as-of RAPM (offense / defense ridge on stints, prior = previous season's final "
     "ratings, lambda by grouped cross-validation).",
 )
 def player_rapm(context: dg.AssetExecutionContext, database: Database) -> dg.MaterializeResult:
-    def one(season: str) -> dg.MaterializeResult:
-        engine = database.engine()
-        st = _read(engine, aschema.stints, [season])
+    def build(season: str) -> tuple[pd.DataFrame, dict]:
+        st = database.read(aschema.stints, [season])
         if st.empty:
             raise dg.Failure(f"player_rapm {season}: no stints (materialize stints first)")
-        prior_rows = _read(engine, aschema.player_rapm, [prev_season(season)])
+        prior_rows = database.read(aschema.player_rapm, [previous_season(season)])
         prior = None
         if len(prior_rows):
             last = prior_rows["as_of_date"].max()
@@ -124,21 +104,16 @@ def player_rapm(context: dg.AssetExecutionContext, database: Database) -> dg.Mat
         rows, fits = rapm_snapshots(st, prior)
         r2 = out_of_sample_r2(st, fits)
         rows["season"] = season
-        create_tables(engine, [aschema.player_rapm])
-        n = replace_rows(engine, aschema.player_rapm, rows, {"season": season})
         context.log.info(f"player_rapm {season}: out-of-sample {r2}")
-        return dg.MaterializeResult(
-            metadata={
-                "rows": n,
-                "snapshots": len(fits),
-                "oos_r2_next_week_stints": r2["r2_rapm"],
-                "oos_r2_intercept_only": r2["r2_intercept_only"],
-                "used_prior_season": prior is not None,
-                "final_lambda": float(fits[-1][1].lam),
-            }
-        )
+        return rows, {
+            "snapshots": len(fits),
+            "oos_r2_next_week_stints": r2["r2_rapm"],
+            "oos_r2_intercept_only": r2["r2_intercept_only"],
+            "used_prior_season": prior is not None,
+            "final_lambda": float(fits[-1][1].lam),
+        }
 
-    return for_each_season(context, one)
+    return materialize_seasons(context, database, aschema.player_rapm, build)
 
 
 @dg.asset(
@@ -146,43 +121,33 @@ def player_rapm(context: dg.AssetExecutionContext, database: Database) -> dg.Mat
     backfill_policy=season_backfill,
     group_name=GROUP,
     kinds={"sql"},
+    code_version="1",
     deps=["stints", "shots", "games"],
     description="Per game and team: convex hull area (sq ft) of the starters' and the used lineups' average "
     "shot locations from shots before the game; NULL + flag where a player has no known location.",
 )
 def lineup_spacing(context: dg.AssetExecutionContext, database: Database) -> dg.MaterializeResult:
-    def one(season: str) -> dg.MaterializeResult:
-        engine = database.engine()
-        st = _read(engine, aschema.stints, [season])
-        games = _read(engine, ischema.games, [season])
-        shots = _shots_window(engine, season)
+    def build(season: str) -> tuple[pd.DataFrame, dict]:
+        st = database.read(aschema.stints, [season])
+        games = database.read(ischema.games, [season])
+        shots = _shots_window(database, season)
         if shots.empty:
             context.log.warning(
                 f"lineup_spacing {season}: no shots in this or the 3 previous seasons: all missing"
             )
         rows = build_lineup_spacing(st, shots, games, season)
-        create_tables(engine, [aschema.lineup_spacing])
-        n = replace_rows(engine, aschema.lineup_spacing, rows, {"season": season})
-        return dg.MaterializeResult(
-            metadata={
-                "rows": n,
-                "starters_missing_share": float(rows["starters_missing"].mean()) if n else 1.0,
-            }
-        )
+        return rows, {"starters_missing_share": float(rows["starters_missing"].mean()) if len(rows) else 1.0}
 
-    return for_each_season(context, one)
+    return materialize_seasons(context, database, aschema.lineup_spacing, build)
 
 
-def _shots_window(engine, season: str) -> pd.DataFrame:
+def _shots_window(database: Database, season: str) -> pd.DataFrame:
+    """Shots of the season and the three before it, oldest first (player shot locations)."""
     seasons = [season]
     for _ in range(3):
-        seasons.append(prev_season(seasons[-1]))
-    return _read(
-        engine,
-        ischema.shots,
-        seasons[::-1],
-        ["season", "game_id", "game_date", "player_id", "loc_x", "loc_y"],
-    )
+        seasons.append(previous_season(seasons[-1]))
+    columns = ["season", "game_id", "game_date", "player_id", "loc_x", "loc_y"]
+    return database.read(ischema.shots, seasons[::-1], columns)
 
 
 @dg.asset(
@@ -190,31 +155,26 @@ def _shots_window(engine, season: str) -> pd.DataFrame:
     backfill_policy=season_backfill,
     group_name=GROUP,
     kinds={"sql"},
+    code_version="1",
     deps=["plays", "stints", "players", "player_rapm"],
     description="Player node features (the 16 NODE_FEATURES + has_history) as-of every game date of the "
     "season.",
 )
 def player_features(context: dg.AssetExecutionContext, database: Database) -> dg.MaterializeResult:
-    def one(season: str) -> dg.MaterializeResult:
-        engine = database.engine()
-        seasons = [prev_season(season), season]
+    def build(season: str) -> tuple[pd.DataFrame, dict]:
+        seasons = [previous_season(season), season]
         cols = ["game_id", "event_type", "is_made", "player1_id", "player2_id", "description"]
-        plays = _read(engine, ischema.plays, seasons, cols)
-        st = _read(engine, aschema.stints, seasons)
-        players = read_table(engine, ischema.players)
-        rapm = _read(engine, aschema.player_rapm, [season])
+        plays = database.read(ischema.plays, seasons, cols)
+        st = database.read(aschema.stints, seasons)
+        players = database.read(ischema.players)
+        rapm = database.read(aschema.player_rapm, [season])
         rows = build_player_features(plays, st, players, rapm, season)
-        create_tables(engine, [aschema.player_features])
-        n = replace_rows(engine, aschema.player_features, rows, {"season": season})
-        return dg.MaterializeResult(
-            metadata={
-                "rows": n,
-                "snapshots": int(rows["as_of_date"].nunique()),
-                "share_with_history": float(rows["has_history"].mean()),
-            }
-        )
+        return rows, {
+            "snapshots": int(rows["as_of_date"].nunique()),
+            "share_with_history": float(rows["has_history"].mean()),
+        }
 
-    return for_each_season(context, one)
+    return materialize_seasons(context, database, aschema.player_features, build)
 
 
 @dg.asset(
@@ -222,38 +182,33 @@ def player_features(context: dg.AssetExecutionContext, database: Database) -> dg
     backfill_policy=season_backfill,
     group_name=GROUP,
     kinds={"sql"},
+    code_version="1",
     deps=["games", "stints", "player_rapm", "shots"],
     description="Per game and team, from games strictly before the game date: ratings z-scored by season, "
     "four factors, rest, back-to-back, travel miles, RAPM sums and hull area of the expected starting five.",
 )
 def team_game_features(context: dg.AssetExecutionContext, database: Database) -> dg.MaterializeResult:
-    def one(season: str) -> dg.MaterializeResult:
-        engine = database.engine()
-        seasons = [prev_season(season), season]
-        games = _read(engine, ischema.games, seasons)
+    def build(season: str) -> tuple[pd.DataFrame, dict]:
+        seasons = [previous_season(season), season]
+        games = database.read(ischema.games, seasons)
         if not (games["season"] == season).any():
             raise dg.Failure(f"team_game_features {season}: no games (materialize games first)")
         if not (games["season"] == seasons[0]).any():
             context.log.warning(
                 f"team_game_features {season}: no previous season: early-season values are unshrunk"
             )
-        st = _read(engine, aschema.stints, seasons)
-        rapm = _read(engine, aschema.player_rapm, seasons)
-        shots = _shots_window(engine, season)
+        st = database.read(aschema.stints, seasons)
+        rapm = database.read(aschema.player_rapm, seasons)
+        shots = _shots_window(database, season)
         tf = build_team_game_features(games)
         tf = add_lineup_features(tf, st, games, rapm, shots)
         rows = tf[tf["season"] == season][[c.name for c in aschema.team_game_features.columns]].copy()
         rows = _dates_to_date(rows, ["game_date"])
-        create_tables(engine, [aschema.team_game_features])
-        n = replace_rows(engine, aschema.team_game_features, rows, {"season": season})
-        return dg.MaterializeResult(
-            metadata={
-                "rows": n,
-                "hull_area_missing_share": float(rows["hull_area_missing"].mean()) if n else 0.0,
-            }
-        )
+        return rows, {
+            "hull_area_missing_share": float(rows["hull_area_missing"].mean()) if len(rows) else 0.0
+        }
 
-    return for_each_season(context, one)
+    return materialize_seasons(context, database, aschema.team_game_features, build)
 
 
 @dg.asset(
@@ -261,34 +216,26 @@ def team_game_features(context: dg.AssetExecutionContext, database: Database) ->
     backfill_policy=season_backfill,
     group_name=GROUP,
     kinds={"sql"},
+    code_version="1",
     deps=["games", "plays", "player_features", "team_game_features"],
     description="Per-season mean / std of margin, total, in-game score differential, pace, ratings and every "
     "player and team-game feature (normalization statistics for the models).",
 )
 def season_stats(context: dg.AssetExecutionContext, database: Database) -> dg.MaterializeResult:
-    def one(season: str) -> dg.MaterializeResult:
-        engine = database.engine()
-        games = _read(engine, ischema.games, [season])
-        plays = _read(engine, ischema.plays, [season], ["home_score", "away_score"])
-        pf = _read(engine, aschema.player_features, [season])
-        tgf = _read(engine, aschema.team_game_features, [season])
+    def build(season: str) -> tuple[pd.DataFrame, dict]:
+        games = database.read(ischema.games, [season])
+        plays = database.read(ischema.plays, [season], ["home_score", "away_score"])
+        pf = database.read(aschema.player_features, [season])
+        tgf = database.read(aschema.team_game_features, [season])
         rows = build_season_stats(games, plays, pf if len(pf) else None, tgf if len(tgf) else None, season)
-        create_tables(engine, [aschema.season_stats])
-        n = replace_rows(engine, aschema.season_stats, rows, {"season": season})
-        return dg.MaterializeResult(
-            metadata={
-                "rows": n,
-                "stats": dg.MetadataValue.json(
-                    {r.stat: [round(r.mean, 4), round(r.std, 4)] for r in rows.itertuples()}
-                ),
-            }
-        )
+        stats = {r.stat: [round(r.mean, 4), round(r.std, 4)] for r in rows.itertuples()}
+        return rows, {"stats": dg.MetadataValue.json(stats)}
 
-    return for_each_season(context, one)
+    return materialize_seasons(context, database, aschema.season_stats, build)
 
 
 @dg.asset_check(asset=team_game_features, blocking=True, description="No NaN in any team-game feature.")
 def team_game_features_have_no_nan(database: Database) -> dg.AssetCheckResult:
-    df = read_table(database.engine(), aschema.team_game_features)
+    df = database.read(aschema.team_game_features)
     n_nan = int(df[aschema.TEAM_GAME_FEATURES].isna().sum().sum())
     return dg.AssetCheckResult(passed=n_nan == 0, metadata={"nan_values": n_nan, "rows": len(df)})

@@ -1,14 +1,19 @@
 """Ingestion assets: raw season files -> games, plays, shots, players, player_game_stats.
 
-Thin wrappers over ``nba_pipeline.ingest``: read + validate the raw file, transform, and replace
-the season's rows in one transaction (``db.replace_rows``), so a failure keeps the previous rows.
+Thin wrappers over ``nba_pipeline.ingest``: each says what one season's rows are;
+``partitions.materialize_seasons`` stores them (``Database.replace_season``: one transaction per
+season, so a failure keeps the previous rows).
+
+``code_version`` names the version of the transform behind each asset's rows: bump it when the
+same raw input would give different rows (a fix or a new column in ``nba_pipeline/ingest/``), and
+leave it for changes that keep the output, so Dagster shows which stored seasons are stale.
 """
 
 import dagster as dg
 import pandas as pd
+import sqlalchemy as sa
 
-from nba_pipeline.assets.partitions import for_each_season, season_backfill, season_partitions
-from nba_pipeline.db import create_tables, read_table, replace_rows
+from nba_pipeline.assets.partitions import materialize_seasons, season_backfill, season_partitions
 from nba_pipeline.ingest import schema
 from nba_pipeline.ingest.games import build_games
 from nba_pipeline.ingest.player_game_stats import PGS_INPUT_COLUMNS, build_player_game_stats
@@ -26,32 +31,26 @@ GROUP = "ingest"
     backfill_policy=season_backfill,
     group_name=GROUP,
     kinds={"sql"},
+    code_version="1",
     description="One row per game of the season from games.parquet (RS incl. Cup semis / play-in / playoffs "
     "flagged), with final scores and team box totals.",
 )
 def games(context: dg.AssetExecutionContext, database: Database, raw: RawData) -> dg.MaterializeResult:
-    def one(season: str) -> dg.MaterializeResult:
-        engine = database.engine()
-        create_tables(engine, [schema.games])
+    def build(season: str) -> tuple[pd.DataFrame, dict]:
         df = read_raw(raw.dir(), "games")
         if df is None:
             context.log.warning(f"games {season}: no games.parquet: the season gets no games rows")
-            rows = pd.DataFrame({c.name: pd.Series(dtype=object) for c in schema.games.columns})
+            rows = _no_rows(schema.games)
         else:
             rows = build_games(df, season)
-        n = replace_rows(engine, schema.games, rows, {"season": season})
         counts = rows["game_type"].value_counts().to_dict()
-        context.log.info(f"games {season}: {n} rows {counts}")
-        return dg.MaterializeResult(
-            metadata={
-                "rows": n,
-                "regular_season_games": int(rows["is_regular_season"].sum()),
-                "postseason_games": int(rows["is_postseason"].sum()),
-                "game_types": dg.MetadataValue.json({str(k): int(v) for k, v in counts.items()}),
-            }
-        )
+        return rows, {
+            "regular_season_games": int(rows["is_regular_season"].sum()),
+            "postseason_games": int(rows["is_postseason"].sum()),
+            "game_types": dg.MetadataValue.json({str(k): int(v) for k, v in counts.items()}),
+        }
 
-    return for_each_season(context, one)
+    return materialize_seasons(context, database, schema.games, build, raw)
 
 
 @dg.asset(
@@ -59,11 +58,12 @@ def games(context: dg.AssetExecutionContext, database: Database, raw: RawData) -
     backfill_policy=season_backfill,
     group_name=GROUP,
     kinds={"sql"},
+    code_version="1",
     description="Every play-by-play event of the season in time order (seq), with parsed clock, acting side, "
     "points, running score and the ten players on court (from the lineups file where one exists).",
 )
 def plays(context: dg.AssetExecutionContext, database: Database, raw: RawData) -> dg.MaterializeResult:
-    def one(season: str) -> dg.MaterializeResult:
+    def build(season: str) -> tuple[pd.DataFrame, dict]:
         pbp = read_raw(raw.dir(), "pbp", season)
         if pbp is None:
             raise dg.Failure(
@@ -73,35 +73,29 @@ def plays(context: dg.AssetExecutionContext, database: Database, raw: RawData) -
         if lineups is None:
             context.log.warning(f"plays {season}: no lineups file: on-court columns left NULL")
         rows, rep = build_plays(pbp, lineups, season, source=str(raw_path(raw.dir(), "pbp", season)))
-        engine = database.engine()
-        create_tables(engine, [schema.plays])
-        n = replace_rows(engine, schema.plays, rows, {"season": season})
         if rep.unknown_event_codes:
             context.log.warning(f"plays {season}: unknown event codes kept: {rep.unknown_event_codes}")
         context.log.info(
-            f"plays {season}: {n} rows, {rep.games} games, {rep.duplicates_dropped} duplicates dropped, "
+            f"plays {season}: {rep.games} games, {rep.duplicates_dropped} duplicates dropped, "
             f"lineup coverage {rep.lineup_coverage:.4f}"
         )
-        return dg.MaterializeResult(
-            metadata={
-                "rows": n,
-                "games": rep.games,
-                "duplicates_dropped": rep.duplicates_dropped,
-                "unknown_event_codes": dg.MetadataValue.json(
-                    {str(k): v for k, v in rep.unknown_event_codes.items()}
-                ),
-                "unknown_event_rows": sum(rep.unknown_event_codes.values()),
-                "score_rows_disagreeing_with_SCORE": rep.score_rows_disagreeing,
-                "free_throws_without_MISS_or_SCORE_counted_missed": rep.ft_without_miss_or_score,
-                "has_lineups_file": rep.has_lineups_file,
-                "lineup_rows_file": rep.lineup_rows_file,
-                "lineup_rows_carried": rep.lineup_rows_carried,
-                "lineup_rows_missing": rep.lineup_rows_missing,
-                "lineup_coverage": float(round(rep.lineup_coverage, 6)),
-            }
-        )
+        return rows, {
+            "games": rep.games,
+            "duplicates_dropped": rep.duplicates_dropped,
+            "unknown_event_codes": dg.MetadataValue.json(
+                {str(k): v for k, v in rep.unknown_event_codes.items()}
+            ),
+            "unknown_event_rows": sum(rep.unknown_event_codes.values()),
+            "score_rows_disagreeing_with_SCORE": rep.score_rows_disagreeing,
+            "free_throws_without_MISS_or_SCORE_counted_missed": rep.ft_without_miss_or_score,
+            "has_lineups_file": rep.has_lineups_file,
+            "lineup_rows_file": rep.lineup_rows_file,
+            "lineup_rows_carried": rep.lineup_rows_carried,
+            "lineup_rows_missing": rep.lineup_rows_missing,
+            "lineup_coverage": float(round(rep.lineup_coverage, 6)),
+        }
 
-    return for_each_season(context, one)
+    return materialize_seasons(context, database, schema.plays, build, raw)
 
 
 @dg.asset(
@@ -109,48 +103,42 @@ def plays(context: dg.AssetExecutionContext, database: Database, raw: RawData) -
     backfill_policy=season_backfill,
     group_name=GROUP,
     kinds={"sql"},
+    code_version="1",
     description="Shot locations (feet), made flag, player, game and matched pbp event; no rows for a season "
     "without a shots file.",
 )
 def shots(context: dg.AssetExecutionContext, database: Database, raw: RawData) -> dg.MaterializeResult:
-    def one(season: str) -> dg.MaterializeResult:
+    def build(season: str) -> tuple[pd.DataFrame, dict]:
         df = read_raw(raw.dir(), "shots", season)
         if df is None:
             context.log.warning(f"shots {season}: no shots file: the season gets no shots rows")
-            rows = pd.DataFrame({c.name: pd.Series(dtype=object) for c in schema.shots.columns})
+            rows = _no_rows(schema.shots)
         else:
             rows = build_shots(df, season)
-        engine = database.engine()
-        create_tables(engine, [schema.shots])
-        n = replace_rows(engine, schema.shots, rows, {"season": season})
-        unmatched = int(rows["event_num"].isna().sum()) if n else 0
-        return dg.MaterializeResult(
-            metadata={
-                "rows": n,
-                "games": int(rows["game_id"].nunique()) if n else 0,
-                "has_shots_file": df is not None,
-                "unmatched_to_pbp": unmatched,
-            }
-        )
+        n = len(rows)
+        return rows, {
+            "games": int(rows["game_id"].nunique()) if n else 0,
+            "has_shots_file": df is not None,
+            "unmatched_to_pbp": int(rows["event_num"].isna().sum()) if n else 0,
+        }
 
-    return for_each_season(context, one)
+    return materialize_seasons(context, database, schema.shots, build, raw)
 
 
 @dg.asset(
     group_name=GROUP,
     kinds={"sql"},
+    code_version="1",
     backfill_policy=season_backfill,  # unpartitioned; lets a season-range run include it
     description="One row per player: name, height, weight, position (shots position, else mapped from the "
     "bio); missing bios left NULL and counted.",
 )
 def players(context: dg.AssetExecutionContext, database: Database, raw: RawData) -> dg.MaterializeResult:
     df = read_raw(raw.dir(), "players")
-    engine = database.engine()
-    create_tables(engine, [schema.players])
     if df is None:
         raise dg.Failure(f"no players file {raw_path(raw.dir(), 'players')}")
     rows, rep = build_players(df)
-    n = replace_rows(engine, schema.players, rows, {})
+    n = database.replace_season(schema.players, None, rows)
     context.log.info(f"players: {rep}")
     return dg.MaterializeResult(
         metadata={
@@ -169,29 +157,28 @@ def players(context: dg.AssetExecutionContext, database: Database, raw: RawData)
     backfill_policy=season_backfill,
     group_name=GROUP,
     kinds={"sql"},
+    code_version="1",
     deps=[plays, games],
     description="Box score per player and game derived from plays: points, FG/3P/FT, rebounds, AST, STL, "
     "BLK, TOV, PF, seconds on court and plus-minus (where lineups are known).",
 )
 def player_game_stats(context: dg.AssetExecutionContext, database: Database) -> dg.MaterializeResult:
-    def one(season: str) -> dg.MaterializeResult:
-        engine = database.engine()
-        create_tables(engine, [schema.player_game_stats])
-        p = read_table(engine, schema.plays, where={"season": season}, columns=PGS_INPUT_COLUMNS)
-        g = read_table(engine, schema.games, where={"season": season})
+    def build(season: str) -> tuple[pd.DataFrame, dict]:
+        p = database.read(schema.plays, [season], PGS_INPUT_COLUMNS)
+        g = database.read(schema.games, [season])
         rows = build_player_game_stats(p, g, season)
-        n = replace_rows(engine, schema.player_game_stats, rows, {"season": season})
-        with_seconds = int(rows["seconds"].notna().sum())
-        return dg.MaterializeResult(
-            metadata={
-                "rows": n,
-                "games": int(rows["game_id"].nunique()),
-                "players": int(rows["player_id"].nunique()),
-                "rows_with_seconds": with_seconds,
-            }
-        )
+        return rows, {
+            "games": int(rows["game_id"].nunique()),
+            "players": int(rows["player_id"].nunique()),
+            "rows_with_seconds": int(rows["seconds"].notna().sum()),
+        }
 
-    return for_each_season(context, one)
+    return materialize_seasons(context, database, schema.player_game_stats, build)
+
+
+def _no_rows(table: sa.Table) -> pd.DataFrame:
+    """An empty frame with the table's columns (a season without the optional raw file)."""
+    return pd.DataFrame({c.name: pd.Series(dtype=object) for c in table.columns})
 
 
 @dg.asset_check(
@@ -202,8 +189,6 @@ def player_game_stats(context: dg.AssetExecutionContext, database: Database) -> 
 def plays_final_scores_match_games(
     context: dg.AssetCheckExecutionContext, database: Database
 ) -> dg.AssetCheckResult:
-    import sqlalchemy as sa
-
     # One season's run checks that season; a run over several seasons checks every season stored.
     season = context.partition_key if context.has_partition_key else None
     where = "WHERE season = :season" if season else ""

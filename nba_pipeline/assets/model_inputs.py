@@ -6,10 +6,14 @@ one multi-asset: materializing a season writes ``sequences_<season>.npz``,
 read from the database (plays, games, player_features, team_game_features), so the step can run
 in its own process. Games whose plays have no lineups (seasons without a lineups file) get lineups
 rebuilt from the play-by-play (``analytics.stints.complete_lineups``), as the stints do.
+
+``code_version``: bump it (with ``models.batch.INPUT_FORMAT`` when the model must notice) when
+the same tables would give different arrays (a change in ``nba_pipeline/features/``).
 """
 
 import dagster as dg
 
+from nba_pipeline.analytics import schema as aschema
 from nba_pipeline.analytics.stints import EVIDENCE_COLUMNS
 from nba_pipeline.analytics.stints import PLAY_COLUMNS as STINT_PLAY_COLUMNS
 from nba_pipeline.assets.partitions import (
@@ -19,6 +23,7 @@ from nba_pipeline.assets.partitions import (
     season_partitions,
 )
 from nba_pipeline.features.tokenizer import REQUIRED_PLAY_COLUMNS
+from nba_pipeline.ingest import schema as ischema
 from nba_pipeline.resources import Database, Storage
 
 GROUP = "model_inputs"
@@ -26,6 +31,7 @@ GROUP = "model_inputs"
 PLAY_COLUMNS = list(
     dict.fromkeys([*REQUIRED_PLAY_COLUMNS, *STINT_PLAY_COLUMNS, *EVIDENCE_COLUMNS, "lineup_source"])
 )
+CODE_VERSION = "1"  # the three arrays come from one computation, so they share a version
 
 _specs = [
     dg.AssetSpec(
@@ -34,6 +40,7 @@ _specs = [
         partitions_def=season_partitions,
         group_name=GROUP,
         kinds={"numpy"},
+        code_version=CODE_VERSION,
         description="Per event: token (event type x acting side), time left, score difference, running "
         "total, 20-dim lineup participation; per game: offsets and final scores (features.tokenizer).",
     ),
@@ -43,6 +50,7 @@ _specs = [
         partitions_def=season_partitions,
         group_name=GROUP,
         kinds={"numpy"},
+        code_version=CODE_VERSION,
         description="Per game: the players on court at every event and the starters, their 16 node "
         "features as of the game date, and the chemistry minutes shared before it (features.graphs).",
     ),
@@ -52,6 +60,7 @@ _specs = [
         partitions_def=season_partitions,
         group_name=GROUP,
         kinds={"numpy"},
+        code_version=CODE_VERSION,
         description="Per game: the 32-dim pregame context vector as of the game date (features.context).",
     ),
 ]
@@ -72,23 +81,20 @@ def _build_season(
 ) -> dict:
     """Build and store one season's three model inputs; the metadata of each asset."""
     from nba_pipeline.analytics.stints import complete_lineups
-    from nba_pipeline.db import read_table
     from nba_pipeline.features.season_arrays import SeasonArrays, build_season_arrays
-    from nba_pipeline.ingest.schema import ON_COURT
 
-    engine = database.engine()
-    plays = read_table(engine, "plays", {"season": season}, columns=PLAY_COLUMNS)
+    plays = database.read(ischema.plays, [season], PLAY_COLUMNS)
     if plays.empty:
         raise dg.Failure(f"model inputs {season}: the plays table has no rows for the season")
-    games = read_table(engine, "games", {"season": season})
-    rebuilt = int(plays[ON_COURT].isna().any(axis=1).groupby(plays["game_id"]).any().sum())
+    games = database.read(ischema.games, [season])
+    rebuilt = int(plays[ischema.ON_COURT].isna().any(axis=1).groupby(plays["game_id"]).any().sum())
     if rebuilt:
         context.log.info(
             f"model inputs {season}: rebuilding the lineups of {rebuilt} games from the play-by-play"
         )
         plays = complete_lineups(plays, games)
-    player_features = read_table(engine, "player_features", {"season": season})
-    team_features = read_table(engine, "team_game_features", {"season": season})
+    player_features = database.read(aschema.player_features, [season])
+    team_features = database.read(aschema.team_game_features, [season])
     arrays: SeasonArrays = build_season_arrays(
         plays,
         games,

@@ -1,8 +1,11 @@
-"""The season partitions shared by every per-season asset (ingest, analytics, features).
+"""The season partitions shared by every per-season asset, and the loop that materializes them.
 
-Computed when the definitions load, from the ``pbp_<season>.parquet`` files in the raw directory
-(``settings.raw_dir()``, i.e. ``NBA_RAW_DIR``): dropping a new season's file there makes a new
-partition on the next load (CLI call, ``dagster dev`` reload), with no code change.
+The partition list is the seasons of the default ``RawData`` resource, the same resource (same
+settings: ``NBA_RAW_DIR``) that the assets read from, computed when the definitions load:
+dropping a new season's ``pbp_<season>.parquet`` there makes a new partition on the next load
+(CLI call, ``dagster dev`` reload), with no code change. A run given a ``RawData`` pointed
+elsewhere is checked against it (:func:`check_raw_has_seasons`) instead of silently reading
+nothing.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ import warnings
 from collections.abc import Callable
 
 import dagster as dg
+import pandas as pd
+import sqlalchemy as sa
 
-from nba_pipeline import settings
-from nba_pipeline.ingest.raw import seasons_in
+from nba_pipeline.resources import Database, RawData
 
-SEASONS: list[str] = seasons_in(settings.raw_dir())
+SEASONS: list[str] = RawData().seasons()
 
 season_partitions = dg.StaticPartitionsDefinition(SEASONS)
 
@@ -26,10 +30,26 @@ season_partitions = dg.StaticPartitionsDefinition(SEASONS)
 warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
 season_backfill = dg.BackfillPolicy.single_run()
 
+# What a season asset computes for one season: the rows to store and the metadata to show.
+SeasonBuild = Callable[[str], tuple[pd.DataFrame, dict]]
+
 
 def run_seasons(context: dg.AssetExecutionContext) -> list[str]:
     """The seasons of this run, oldest first (seasons build on the previous one: priors, RAPM)."""
     return sorted(context.partition_keys)
+
+
+def check_raw_has_seasons(raw: RawData, seasons: list[str]) -> None:
+    """Fail, before anything is written, when the run's seasons are not in the raw data the run
+    reads (a ``RawData`` configured apart from the settings the partitions came from)."""
+    have = raw.seasons()
+    missing = [s for s in seasons if s not in have]
+    if missing:
+        raise dg.Failure(
+            f"season(s) {missing} have no play-by-play file in the raw data {raw.dir()} "
+            f"(seasons there: {have}); the partitions are {SEASONS}: point RawData and NBA_RAW_DIR "
+            "at the same folder"
+        )
 
 
 def _plain(value: object) -> object:
@@ -47,13 +67,24 @@ def merge_season_metadata(per_season: dict[str, dict]) -> dict:
     }
 
 
-def for_each_season(
-    context: dg.AssetExecutionContext, compute: Callable[[str], dg.MaterializeResult]
+def materialize_seasons(
+    context: dg.AssetExecutionContext,
+    database: Database,
+    table: sa.Table,
+    build: SeasonBuild,
+    raw: RawData | None = None,
 ) -> dg.MaterializeResult:
-    """Run ``compute(season)`` for every season of the run and merge the metadata."""
-    results = {season: compute(season) for season in run_seasons(context)}
-    if len(results) == 1:
-        return next(iter(results.values()))
-    return dg.MaterializeResult(
-        metadata=merge_season_metadata({s: dict(r.metadata or {}) for s, r in results.items()})
-    )
+    """For every season of the run, oldest first: ``rows, metadata = build(season)``, then replace
+    that season's rows of ``table`` in one transaction (a failure keeps the previous rows) before
+    the next season is built, since a season reads the previous one's stored rows. The metadata
+    gains the row count first. Assets reading raw files pass ``raw`` to have it checked first."""
+    seasons = run_seasons(context)
+    if raw is not None:
+        check_raw_has_seasons(raw, seasons)
+    per_season = {}
+    for season in seasons:
+        rows, metadata = build(season)
+        n = database.replace_season(table, season, rows)
+        context.log.info(f"{table.name} {season}: {n} rows")
+        per_season[season] = {"rows": n, **metadata}
+    return dg.MaterializeResult(metadata=merge_season_metadata(per_season))
