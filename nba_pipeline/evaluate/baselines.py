@@ -27,6 +27,8 @@ from sklearn.preprocessing import StandardScaler
 
 @dataclass
 class Forecast:
+    """What every baseline and the model produce per sample, so one scorer reads them all."""
+
     p_home: np.ndarray
     margin: np.ndarray
     total: np.ndarray
@@ -34,33 +36,42 @@ class Forecast:
 
 @dataclass
 class HomeRateBaseline:
+    """The same forecast for every game: the floor any model must clear."""
+
     p: float = 0.5
     margin: float = 0.0
     total: float = 220.0
 
     def fit(self, win: np.ndarray, margin: np.ndarray, total: np.ndarray) -> HomeRateBaseline:
+        """The training games' home-win rate, mean margin and mean total."""
         self.p, self.margin, self.total = float(np.mean(win)), float(np.mean(margin)), float(np.mean(total))
         return self
 
     def predict(self, n: int) -> Forecast:
+        """The training means for ``n`` samples."""
         return Forecast(np.full(n, self.p), np.full(n, self.margin), np.full(n, self.total))
 
 
 class ContextLogisticBaseline:
-    def __init__(self, c: float = 0.1, alpha: float = 10.0) -> None:
-        self.win = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000))
-        self.margin = make_pipeline(StandardScaler(), Ridge(alpha=alpha))
-        self.total = make_pipeline(StandardScaler(), Ridge(alpha=alpha))
+    """What the pregame context vector alone predicts, with linear models; strongly regularized
+    (C=0.1, alpha=10) since 32 correlated features meet only a few thousand games."""
+
+    def __init__(self) -> None:
+        self.win = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=2000))
+        self.margin = make_pipeline(StandardScaler(), Ridge(alpha=10.0))
+        self.total = make_pipeline(StandardScaler(), Ridge(alpha=10.0))
 
     def fit(
         self, x: np.ndarray, win: np.ndarray, margin: np.ndarray, total: np.ndarray
     ) -> ContextLogisticBaseline:
+        """Fit the three regressions on training games' context vectors."""
         self.win.fit(x, win.astype(int))
         self.margin.fit(x, margin)
         self.total.fit(x, total)
         return self
 
     def predict(self, x: np.ndarray) -> Forecast:
+        """Forecasts for context vectors ``x`` (the same at every checkpoint of a game)."""
         return Forecast(self.win.predict_proba(x)[:, 1], self.margin.predict(x), self.total.predict(x))
 
 
@@ -90,6 +101,7 @@ class ScoreClockBaseline:
         pregame_margin: np.ndarray,
         win: np.ndarray,
     ) -> ScoreClockBaseline:
+        """Fit on cuts of training games (the pregame inputs from a pregame baseline)."""
         self.win.fit(_score_clock_features(score_diff, time_left, pregame_p, pregame_margin), win.astype(int))
         return self
 

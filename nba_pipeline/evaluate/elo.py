@@ -22,6 +22,8 @@ import pandas as pd
 
 @dataclass(frozen=True)
 class EloConfig:
+    """FiveThirtyEight's constants (module docstring), named so tests can derive expectations."""
+
     k: float = 20.0
     home_advantage: float = 100.0
     initial: float = 1500.0

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 
 
-def _figure():
+def _figure() -> ModuleType:
+    """pyplot on the headless Agg backend, imported only when a figure is drawn (it is slow)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -62,7 +65,7 @@ def training_curves_png(history: Sequence[dict]) -> bytes:
     return _to_png(fig, plt)
 
 
-def _to_png(fig, plt) -> bytes:
+def _to_png(fig: Any, plt: ModuleType) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight")
     plt.close(fig)

@@ -47,6 +47,8 @@ COLUMNS = ["checkpoint", "source", "n", "accuracy", "brier", "log_loss", "margin
 
 @dataclass
 class Evaluation:
+    """The report as data (table, predictions) and as the Markdown people read."""
+
     table: pd.DataFrame  # COLUMNS, one row per checkpoint and source
     predictions: pd.DataFrame  # the model's test predictions (predict_frame) incl. all-events cuts
     markdown: str
@@ -173,6 +175,7 @@ def evaluate_forecaster(
 
 
 def to_markdown(table: pd.DataFrame, train: SeasonArrays, test: SeasonArrays) -> str:
+    """The report: what was trained and tested on, then one metrics table per checkpoint."""
     head = [
         f"# Evaluation: trained on {train.season} ({train.n_games} games), "
         f"tested on {test.season} ({test.n_games} games)",

@@ -44,6 +44,7 @@ def default_list_metrics(summaries: Sequence[VersionSummary], limit: int = 6) ->
 def render_versions(
     summaries: Sequence[VersionSummary], metrics: Sequence[str] | None = None, fmt: str = "text"
 ) -> str:
+    """``list``: one row per version; unreadable versions are listed after, never hidden."""
     if not summaries:
         return "(no versions)"
     metrics = list(metrics) if metrics is not None else default_list_metrics(summaries)
@@ -83,6 +84,7 @@ def render_comparison(cmp: dict[str, Any], fmt: str = "text") -> str:
 
 
 def render_show(registry: ModelRegistry, version: str, fmt: str = "text") -> str:
+    """``show``: one version's metadata, integrity, modules, files, metrics and hyperparameters."""
     md = registry.read_metadata(version)
     name = md["version"]
     try:
@@ -122,6 +124,7 @@ def render_show(registry: ModelRegistry, version: str, fmt: str = "text") -> str
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line in the module docstring."""
     p = argparse.ArgumentParser(prog="python -m nba_pipeline.registry", description=__doc__.split("\n")[0])
     p.add_argument(
         "--root", type=Path, default=None, help="registry directory (default: settings.models_dir())"
@@ -147,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; registry errors become a message on stderr and exit status 1."""
     args = build_parser().parse_args(argv)
     registry = ModelRegistry(args.root if args.root is not None else settings.models_dir())
     try:

@@ -18,6 +18,7 @@ from nba_pipeline.training.metrics import calibration_bins, win_metrics
 
 
 def decile_monotonicity(p: np.ndarray, y: np.ndarray, n_bins: int = 10, z: float = 1.96) -> tuple[bool, dict]:
+    """Calibration: the observed win rate rises with the predicted probability (noise rule above)."""
     bins = calibration_bins(p, y, n_bins=n_bins)
     rates = np.array([b["win_rate"] for b in bins])
     counts = np.array([b["count"] for b in bins], dtype=float)
@@ -52,6 +53,7 @@ def prediction_span(p: np.ndarray, low: float = 0.3, high: float = 0.7) -> tuple
 
 
 def threshold(value: float, limit: float, higher_is_better: bool) -> tuple[bool, dict]:
+    """A metric strictly beyond its limit; the details say by how much."""
     passed = value > limit if higher_is_better else value < limit
     return passed, {"value": float(value), "limit": limit, "direction": ">" if higher_is_better else "<"}
 

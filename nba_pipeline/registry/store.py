@@ -114,10 +114,12 @@ def parse_version(text: str) -> tuple[int, int, int]:
 
 
 def format_version(parts: tuple[int, int, int]) -> str:
+    """``(1, 10, 0)`` -> ``"v1.10.0"``, the directory name of a version."""
     return f"v{parts[0]}.{parts[1]}.{parts[2]}"
 
 
 def normalize_version(text: str) -> str:
+    """Any accepted spelling (``"1.2.0"``, ``"v1.2.0"``) -> the directory name."""
     return format_version(parse_version(text))
 
 
@@ -139,6 +141,7 @@ def bump_version(current: tuple[int, int, int] | None, bump: str) -> tuple[int, 
 
 
 def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks (weights files can be large)."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -378,6 +381,8 @@ class LoadedModel:
 
 @dataclass
 class VersionSummary:
+    """One row of ``list``: enough to choose a version without loading it."""
+
     version: str
     created_at: str | None
     promoted: bool | None
