@@ -60,7 +60,8 @@ def training_curves_png(history: Sequence[dict]) -> bytes:
         if all(v is not None for v in values):
             ax2.plot(epochs, values, label=f"validation pregame {key}")
     ax2.set_xlabel("epoch")
-    ax2.legend()
+    if ax2.lines:  # histories without validation metrics leave this panel empty
+        ax2.legend()
     fig.tight_layout()
     return _to_png(fig, plt)
 
