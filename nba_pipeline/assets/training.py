@@ -26,7 +26,7 @@ GROUP = "training"
 TRAINED_MODEL = dg.AssetKey("trained_model")
 
 
-def dagster_config(cls: type, name: str | None = None) -> type[dg.Config]:
+def dagster_config(cls: type) -> type[dg.Config]:
     """A Dagster ``Config`` with the fields, types and defaults of dataclass ``cls`` (nested
     dataclasses become nested Config classes): run config can set every field, and the defaults
     stay written once, in the dataclass."""
@@ -40,9 +40,7 @@ def dagster_config(cls: type, name: str | None = None) -> type[dg.Config]:
         else:
             default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
             spec[f.name] = (kind, default)
-    return pydantic.create_model(
-        name or f"{cls.__name__}Settings", __base__=dg.Config, __doc__=cls.__doc__, **spec
-    )
+    return pydantic.create_model(f"{cls.__name__}Settings", __base__=dg.Config, __doc__=cls.__doc__, **spec)
 
 
 class TrainingRunConfig(dagster_config(RunConfig)):
