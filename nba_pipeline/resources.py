@@ -65,20 +65,31 @@ class Database(dg.ConfigurableResource):
 
 
 class RawData(dg.ConfigurableResource):
-    """The directory of raw season files (pbp_<season>.parquet, games.parquet, ...).
+    """Where raw season files are read (pbp_<season>.parquet, games.parquet, ...): the shipped
+    directory (``NBA_RAW_DIR``, may be read-only), then the directory seasons pulled from
+    stats.nba.com land in (``NBA_PULLED_DIR``); the first holding a file wins.
 
     Its seasons are the season partitions (``assets.partitions`` builds them from ``RawData()``),
-    so the partition list and the data read come from the same setting.
+    so the partition list and the data read come from the same settings.
     """
 
     path: str = ""
+    pulled_path: str = ""
 
     def dir(self) -> Path:
+        """The shipped raw directory."""
         return Path(self.path) if self.path else settings.raw_dir()
 
+    def pulled_dir(self) -> Path:
+        return Path(self.pulled_path) if self.pulled_path else settings.pulled_dir()
+
+    def dirs(self) -> list[Path]:
+        """Every raw directory, in reading order: ``[shipped, pulled]``."""
+        return [self.dir(), self.pulled_dir()]
+
     def seasons(self) -> list[str]:
-        """Seasons with a play-by-play file, oldest first."""
-        return seasons_in(self.dir())
+        """Seasons with a play-by-play file in any of the directories, oldest first."""
+        return seasons_in(self.dirs())
 
 
 class Storage(dg.ConfigurableResource):

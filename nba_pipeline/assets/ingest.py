@@ -37,7 +37,7 @@ GROUP = "ingest"
 )
 def games(context: dg.AssetExecutionContext, database: Database, raw: RawData) -> dg.MaterializeResult:
     def build(season: str) -> tuple[pd.DataFrame, dict]:
-        df = read_raw(raw.dir(), "games")
+        df = read_raw(raw.dirs(), "games")
         if df is None:
             context.log.warning(f"games {season}: no games.parquet: the season gets no games rows")
             rows = _no_rows(schema.games)
@@ -64,15 +64,15 @@ def games(context: dg.AssetExecutionContext, database: Database, raw: RawData) -
 )
 def plays(context: dg.AssetExecutionContext, database: Database, raw: RawData) -> dg.MaterializeResult:
     def build(season: str) -> tuple[pd.DataFrame, dict]:
-        pbp = read_raw(raw.dir(), "pbp", season)
+        pbp = read_raw(raw.dirs(), "pbp", season)
         if pbp is None:
             raise dg.Failure(
-                f"no play-by-play file {raw_path(raw.dir(), 'pbp', season)} for partition {season}"
+                f"no play-by-play file {raw_path(raw.dirs(), 'pbp', season)} for partition {season}"
             )
-        lineups = read_raw(raw.dir(), "lineups", season)
+        lineups = read_raw(raw.dirs(), "lineups", season)
         if lineups is None:
             context.log.warning(f"plays {season}: no lineups file: on-court columns left NULL")
-        rows, rep = build_plays(pbp, lineups, season, source=str(raw_path(raw.dir(), "pbp", season)))
+        rows, rep = build_plays(pbp, lineups, season, source=str(raw_path(raw.dirs(), "pbp", season)))
         if rep.unknown_event_codes:
             context.log.warning(f"plays {season}: unknown event codes kept: {rep.unknown_event_codes}")
         context.log.info(
@@ -109,7 +109,7 @@ def plays(context: dg.AssetExecutionContext, database: Database, raw: RawData) -
 )
 def shots(context: dg.AssetExecutionContext, database: Database, raw: RawData) -> dg.MaterializeResult:
     def build(season: str) -> tuple[pd.DataFrame, dict]:
-        df = read_raw(raw.dir(), "shots", season)
+        df = read_raw(raw.dirs(), "shots", season)
         if df is None:
             context.log.warning(f"shots {season}: no shots file: the season gets no shots rows")
             rows = _no_rows(schema.shots)
@@ -134,9 +134,9 @@ def shots(context: dg.AssetExecutionContext, database: Database, raw: RawData) -
     "bio); missing bios left NULL and counted.",
 )
 def players(context: dg.AssetExecutionContext, database: Database, raw: RawData) -> dg.MaterializeResult:
-    df = read_raw(raw.dir(), "players")
+    df = read_raw(raw.dirs(), "players")
     if df is None:
-        raise dg.Failure(f"no players file {raw_path(raw.dir(), 'players')}")
+        raise dg.Failure(f"no players file {raw_path(raw.dirs(), 'players')}")
     rows, rep = build_players(df)
     n = database.replace_season(schema.players, None, rows)
     context.log.info(f"players: {rep}")

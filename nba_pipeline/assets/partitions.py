@@ -1,11 +1,11 @@
 """The season partitions shared by every per-season asset, and the loop that materializes them.
 
 The partition list is the seasons of the default ``RawData`` resource, the same resource (same
-settings: ``NBA_RAW_DIR``) that the assets read from, computed when the definitions load:
-dropping a new season's ``pbp_<season>.parquet`` there makes a new partition on the next load
-(CLI call, ``dagster dev`` reload), with no code change. A run given a ``RawData`` pointed
-elsewhere is checked against it (:func:`check_raw_has_seasons`) instead of silently reading
-nothing.
+settings: ``NBA_RAW_DIR``, ``NBA_PULLED_DIR``) that the assets read from, computed when the
+definitions load: a new season's ``pbp_<season>.parquet`` in either directory (dropped in, or
+pulled from stats.nba.com) is a new partition on the next load (CLI call, ``dagster dev``
+reload), with no code change. A run given a ``RawData`` pointed elsewhere is checked against its
+seasons (:func:`check_raw_has_seasons`) instead of silently reading nothing.
 """
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ def check_raw_has_seasons(raw: RawData, seasons: list[str]) -> None:
     missing = [s for s in seasons if s not in have]
     if missing:
         raise dg.Failure(
-            f"season(s) {missing} have no play-by-play file in the raw data {raw.dir()} "
-            f"(seasons there: {have}); the partitions are {SEASONS}: point RawData and NBA_RAW_DIR "
-            "at the same folder"
+            f"season(s) {missing} have no play-by-play file in the raw data {[str(d) for d in raw.dirs()]} "
+            f"(seasons there: {have}); the partitions are {SEASONS}: point RawData and NBA_RAW_DIR / "
+            "NBA_PULLED_DIR at the same folders"
         )
 
 

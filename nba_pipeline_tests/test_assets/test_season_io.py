@@ -133,3 +133,29 @@ def test_a_raw_data_resource_without_the_run_season_fails_naming_it_and_writes_n
     failure = result.get_step_failure_events()[0].step_failure_data.error.message
     assert "2022-23" in failure and str(raw) in failure
     assert database.read(ischema.games).empty
+
+
+def test_raw_data_reads_the_shipped_then_the_pulled_dir_and_has_the_seasons_of_both(tmp_path):
+    shipped, pulled = tmp_path / "shipped", tmp_path / "pulled"
+    for d, season in ((shipped, "2022-23"), (pulled, "2024-25")):
+        d.mkdir()
+        (d / f"pbp_{season}.parquet").touch()
+    raw = RawData(path=str(shipped), pulled_path=str(pulled))
+    assert raw.dirs() == [shipped, pulled]
+    assert raw.seasons() == ["2022-23", "2024-25"]
+
+
+def test_a_season_pulled_into_the_pulled_dir_is_a_partition_at_the_next_definitions_load(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    shipped, pulled = tmp_path / "shipped", tmp_path / "pulled"
+    for d, season in ((shipped, "2022-23"), (pulled, "2024-25")):
+        d.mkdir()
+        (d / f"pbp_{season}.parquet").touch()
+    env = {**os.environ, "NBA_RAW_DIR": str(shipped), "NBA_PULLED_DIR": str(pulled)}
+    code = "from nba_pipeline.assets.partitions import season_partitions as p; print(p.get_partition_keys())"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "['2022-23', '2024-25']"
