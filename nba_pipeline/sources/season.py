@@ -32,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from nba_pipeline.sources.client import EmptyResponse, SourceError, StatsClient
+from nba_pipeline.sources.client import EmptyResponse, SourceError, SourceUnavailable, StatsClient
 from nba_pipeline.sources.pbp_v3 import (
     actions_frame,
     convert_actions,
@@ -463,10 +463,18 @@ def pull_season(
             rep.games_without_pbp.append(gid)
             log.warning("%s", exc)
             continue
+        except SourceUnavailable:
+            if not client.offline:
+                raise
+            rep.games_without_pbp.append(gid)  # offline rebuild: a game not cached is left out
+            continue
         try:
             boxes.append(fetch_box(client, gid))
-        except EmptyResponse:
+        except SourceUnavailable:
+            raise
+        except SourceError as exc:  # the box score only helps resolve names: counted, not fatal
             rep.boxes_missing.append(gid)
+            log.warning("%s", exc)
         if client.requests_made > before:
             fetched_games += 1
             fetch_t += time.monotonic() - ts

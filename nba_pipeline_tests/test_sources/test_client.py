@@ -86,17 +86,18 @@ def test_fault_then_success_gives_the_complete_response_and_caches_only_it(nba_a
 
 def test_an_empty_response_that_persists_is_never_stored(nba_api_dir, tmp_path):
     client = _client(tmp_path, Sleeps(), retries=2)
-    with _replay_crafted(nba_api_dir, tmp_path, [(200, "{}")] * 3, keep_good=False):
-        with pytest.raises(EmptyResponse, match=rf"playbyplayv3 {GAME}: empty JSON object after 3 attempts"):
-            fetch_pbp(client, GAME)
+    cas = _replay_crafted(nba_api_dir, tmp_path, [(200, "{}")] * 3, keep_good=False)
+    msg = rf"playbyplayv3 {GAME}: empty JSON object after 3 attempts"
+    with cas, pytest.raises(EmptyResponse, match=msg):
+        fetch_pbp(client, GAME)
     assert _files(client) == []
 
 
 def test_a_client_error_is_not_retried(nba_api_dir, tmp_path):
     client = _client(tmp_path, Sleeps())
-    with _replay_crafted(nba_api_dir, tmp_path, [(404, "not found")], keep_good=False):
-        with pytest.raises(SourceError, match=rf"playbyplayv3 {GAME}: HTTP 404 \(not retried\)"):
-            fetch_pbp(client, GAME)
+    cas = _replay_crafted(nba_api_dir, tmp_path, [(404, "not found")], keep_good=False)
+    with cas, pytest.raises(SourceError, match=rf"playbyplayv3 {GAME}: HTTP 404 \(not retried\)"):
+        fetch_pbp(client, GAME)
     assert client.requests_made == 1 and _files(client) == []
 
 

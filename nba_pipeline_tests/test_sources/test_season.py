@@ -1,0 +1,357 @@
+"""A season pulled as the raw contract: games rows from the recorded LeagueGameLog 2025-26, the pull
+end to end (quirks counted, reruns fetch only what is missing), the [shipped, pulled] raw dirs, the
+command line."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from urllib.parse import urlencode
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nba_pipeline.analytics.team_features import build_team_game_features
+from nba_pipeline.ingest.games import build_games
+from nba_pipeline.ingest.plays import build_plays
+from nba_pipeline.ingest.raw import GAME_COLUMNS, raw_path, read_raw, seasons_in
+from nba_pipeline.sources.cli import main
+from nba_pipeline.sources.client import ApiSettings, StatsClient
+from nba_pipeline.sources.season import (
+    GAMES_FILE_COLUMNS,
+    fetch_gamelog,
+    games_from_gamelog,
+    pull_season,
+    scoreboard_frame,
+    season_cache_dir,
+)
+
+from .conftest import GAME
+
+SEASON = "2025-26"
+NEUTRAL_BOTH_AWAY = ["0022500147", "0022500578", "0022500602", "0022501229", "0022501230"]
+
+
+@pytest.fixture(scope="module")
+def gamelog(replay, tmp_path_factory) -> dict:
+    client = StatsClient(tmp_path_factory.mktemp("cache"), ApiSettings(delay_s=0))
+    with replay.use_cassette(f"leaguegamelog_team_{SEASON}.yaml"):
+        body = fetch_gamelog(client, SEASON)
+    assert client.requests_made == 1
+    return body
+
+
+def test_games_rows_from_the_recorded_gamelog(gamelog, nba_raw_dir):
+    games, info = games_from_gamelog(gamelog, SEASON)
+    rows = gamelog["resultSets"][0]["rowSet"]
+    assert len(games) == len(rows) // 2 == 844
+    assert info["one_sided"] == []
+    assert str(games["game_date"].min()) == "2025-10-21" and str(games["game_date"].max()) == "2026-02-21"
+    # same columns and dtypes as the shipped games.parquet (quarter points nullable until pulled)
+    shipped = pd.read_parquet(nba_raw_dir / "games.parquet").head(0)
+    assert list(games.columns) == list(shipped.columns) == GAMES_FILE_COLUMNS
+    nullable = {c for c in games.columns if c.startswith("pts_qtr") or c.startswith("pts_ot")}
+    for c in shipped.columns:
+        want = "Int64" if c in nullable else str(shipped[c].dtype)
+        assert str(games[c].dtype) == want, c
+    # neutral-site games read "@" on both rows: flagged, their home side guessed without a schedule
+    assert info["home_guessed"] == NEUTRAL_BOTH_AWAY
+    assert games.loc[games["neutral_site"], "game_id"].tolist() == sorted(
+        NEUTRAL_BOTH_AWAY, key=lambda g: (games.set_index("game_id").at[g, "game_date"], g)
+    )
+    # points and the winner agree with the log's own rows
+    log = pd.DataFrame(rows, columns=gamelog["resultSets"][0]["headers"]).set_index(["GAME_ID", "TEAM_ID"])
+    g = games.set_index("game_id")
+    for side in ("home", "road"):
+        pts = log.loc[list(zip(g.index, g[f"team_id_{side}"], strict=True)), "PTS"].to_numpy()
+        assert (pts == g[f"pts_{side}"].to_numpy()).all()
+    assert ((g["pts_home"] > g["pts_road"]) == (g["wl_home"] == "W")).all()
+
+
+def test_pregame_team_features_as_of_each_date(gamelog, tmp_path, nba_raw_dir):
+    games, _ = games_from_gamelog(gamelog, SEASON)
+    pulled = tmp_path / "pulled"
+    pulled.mkdir()
+    games.to_parquet(pulled / f"games_{SEASON}.parquet", index=False)
+    raw = read_raw([nba_raw_dir, pulled], "games")
+    assert set(raw["season"]) >= {"2023-24", SEASON}
+    g = build_games(raw, SEASON)
+    assert len(g) == 844
+    prev = build_games(raw, "2023-24")
+    feats = build_team_game_features(pd.concat([prev, g], ignore_index=True))
+    f = feats[feats["season"] == SEASON]
+    assert len(f) == 2 * 844
+    cols = ["ortg_z", "drtg_z", "efg", "tov_pct", "orb_pct", "ft_rate", "rest_days", "travel_miles"]
+    assert np.isfinite(f[cols].to_numpy(float)).all()
+    # as of each date: the features of a date's games do not change when later games are removed
+    day = sorted(g["game_date"].unique())[len(g["game_date"].unique()) // 2]
+    cut = build_team_game_features(pd.concat([prev, g[g["game_date"] <= day]], ignore_index=True))
+    a = f[pd.to_datetime(f["game_date"]).dt.date == day].sort_values(["game_id", "team_id"])[cols]
+    b = cut[(cut["season"] == SEASON) & (pd.to_datetime(cut["game_date"]).dt.date == day)]
+    b = b.sort_values(["game_id", "team_id"])[cols]
+    assert len(a) > 0
+    np.testing.assert_allclose(a.to_numpy(float), b.to_numpy(float))
+
+
+def test_schedule_and_scoreboard_frames(nba_api_dir):
+    sb = json.loads((nba_api_dir / "responses" / "scoreboardv3_2025-11-05.json").read_text())
+    day = scoreboard_frame(sb)
+    assert len(day) == len(sb["scoreboard"]["games"]) > 0
+    assert set(day["status"]) == {"final"} and (day["game_date"] == dt.date(2025, 11, 5)).all()
+    first = sb["scoreboard"]["games"][0]
+    assert day.iloc[0]["home_team_id"] == first["homeTeam"]["teamId"]
+
+
+# ---- the pull, end to end, through nba_api's client with a fake transport ----
+
+
+def _synthetic_pbp(recorded: dict, game_id: str, home: int, away: int) -> dict:
+    """The recorded 0022200552 actions relabelled as another game (ids and team ids only): synthetic
+    content, used to exercise the pull's plumbing, not its numbers."""
+    r = copy.deepcopy(recorded)
+    r["game"]["gameId"] = game_id
+    swap = {1610612739: home, 1610612741: away}
+    for a in r["game"]["actions"]:
+        a["teamId"] = swap.get(a["teamId"], a["teamId"])
+        a["personId"] = swap.get(a["personId"], a["personId"])
+    return r
+
+
+def _synthetic_box(recorded: dict, game_id: str, home: int, away: int) -> dict:
+    r = copy.deepcopy(recorded)
+    b = r["boxScoreTraditional"]
+    b["gameId"], b["homeTeamId"], b["awayTeamId"] = game_id, home, away
+    b["homeTeam"]["teamId"], b["awayTeam"]["teamId"] = home, away
+    return r
+
+
+class FakeResponse:
+    def __init__(self, url: str, status: int, text: str) -> None:
+        self.url, self.status_code, self.text = url, status, text
+
+
+class FakeSession:
+    """Answers nba_api's GETs from a dict ``(endpoint, key) -> body``; counts the calls."""
+
+    def __init__(self, bodies: dict[tuple[str, str], object]) -> None:
+        self.bodies, self.calls = bodies, []
+
+    def get(self, url, params, headers=None, proxies=None, timeout=None):
+        p = dict(params)
+        endpoint = url.rsplit("/", 1)[-1]
+        key = p.get("GameID") or p.get("Season")
+        self.calls.append((endpoint, key))
+        body = self.bodies.get((endpoint, key))
+        full = f"{url}?{urlencode(params)}"
+        if body is None:
+            return FakeResponse(full, 404, "not found")
+        return FakeResponse(full, 200, json.dumps(body))
+
+
+@pytest.fixture()
+def pull_setup(gamelog, nba_api_dir, monkeypatch, tmp_path):
+    from nba_api.stats.library.http import NBAStatsHTTP
+
+    resp = nba_api_dir / "responses"
+    pbp = json.loads((resp / f"playbyplayv3_{GAME}.json").read_text())
+    box = json.loads((resp / f"boxscoretraditionalv3_{GAME}.json").read_text())
+    keep = {"0022500001", "0022500002", "0022500147"}
+    log = copy.deepcopy(gamelog)
+    log["resultSets"][0]["rowSet"] = [r for r in log["resultSets"][0]["rowSet"] if r[4] in keep]
+    okc, hou, dal, det = 1610612760, 1610612745, 1610612742, 1610612765
+
+    def game(gid, date, home, away, status=3, neutral=False):
+        return {
+            "gameId": gid,
+            "gameDateEst": f"{date}T00:00:00Z",
+            "gameStatus": status,
+            "isNeutral": neutral,
+            "homeTeam": {"teamId": home},
+            "awayTeam": {"teamId": away},
+        }
+
+    schedule = {
+        "leagueSchedule": {
+            "seasonYear": SEASON,
+            "gameDates": [
+                {
+                    "gameDate": "10/21/2025 00:00:00",
+                    "games": [
+                        game("0022500001", "2025-10-21", okc, hou),
+                        game("0022500002", "2025-10-21", 1610612747, 1610612744),
+                    ],
+                },
+                {
+                    "gameDate": "11/01/2025 00:00:00",
+                    "games": [game("0022500147", "2025-11-01", det, dal, neutral=True)],
+                },
+                {
+                    "gameDate": "03/01/2026 00:00:00",
+                    "games": [
+                        game("0022500900", "2026-03-01", okc, dal, status=1),
+                        game("0022500901", "2026-03-01", det, hou, 1),
+                    ],
+                },
+            ],
+        }
+    }
+    bodies = {
+        ("leaguegamelog", SEASON): log,
+        ("scheduleleaguev2", SEASON): schedule,
+        ("playbyplayv3", "0022500001"): _synthetic_pbp(pbp, "0022500001", okc, hou),
+        ("boxscoretraditionalv3", "0022500001"): _synthetic_box(box, "0022500001", okc, hou),
+        ("playbyplayv3", "0022500002"): {},  # finished, no play-by-play yet
+        # Mexico City: the schedule's home is DET, the play-by-play's home side is DAL
+        ("playbyplayv3", "0022500147"): _synthetic_pbp(pbp, "0022500147", dal, det),
+        ("boxscoretraditionalv3", "0022500147"): _synthetic_box(box, "0022500147", dal, det),
+    }
+    session = FakeSession(bodies)
+    monkeypatch.setattr(NBAStatsHTTP, "get_session", classmethod(lambda cls: session))
+    pulled = tmp_path / "pulled"
+
+    def client() -> StatsClient:
+        return StatsClient(season_cache_dir(pulled, SEASON), ApiSettings(delay_s=0, retries=1, backoff_s=0))
+
+    return {"session": session, "bodies": bodies, "pulled": pulled, "client": client}
+
+
+def test_pull_writes_the_raw_contract_and_counts_the_quirks(pull_setup, nba_raw_dir):
+    s = pull_setup
+    lines: list[str] = []
+    rep = pull_season(SEASON, s["pulled"], s["client"](), progress=lines.append)
+    assert rep.games_in_log == 3 and rep.games_finished == 3
+    assert rep.games_pulled == 2
+    assert rep.games_without_pbp == ["0022500002"]
+    assert rep.home_side_swapped == ["0022500147"]
+    assert rep.teams_disagree == [] and rep.neutral_home_guessed == []
+    assert rep.games_scheduled == 2
+    # 2 season requests, 3 pbp (+1 retry of the empty one), 2 box scores
+    assert rep.requests == 2 + 3 + 1 + 2
+    assert any("games 3/3" in x and "requests" in x and "left ~" in x for x in lines)
+
+    pulled = s["pulled"]
+    dirs = [nba_raw_dir, pulled]
+    assert SEASON in seasons_in(dirs) and "2022-23" in seasons_in(dirs)
+    assert raw_path(dirs, "pbp", SEASON) == pulled / f"pbp_{SEASON}.parquet"
+    pbp = read_raw(dirs, "pbp", SEASON)
+    assert set(pbp["GAME_ID"]) == {"0022500001", "0022500147"}
+    raw_games = read_raw(dirs, "games")
+    games = build_games(raw_games, SEASON)
+    assert len(games) == 3
+    plays, prep = build_plays(pbp, read_raw(dirs, "lineups", SEASON), SEASON)
+    assert prep.games == 2 and prep.score_rows_disagreeing == 0
+    final = plays.sort_values("seq").groupby("game_id").tail(1).set_index("game_id")
+    # the recorded game is CLE 145 (home) - CHI 134: relabelled OKC-HOU, and DAL-DET swapped to DET home
+    assert (int(final.at["0022500001", "home_score"]), int(final.at["0022500001", "away_score"])) == (
+        145,
+        134,
+    )
+    assert (int(final.at["0022500147", "home_score"]), int(final.at["0022500147", "away_score"])) == (
+        134,
+        145,
+    )
+    g = pd.read_parquet(pulled / f"games_{SEASON}.parquet").set_index("game_id")
+    assert g.at["0022500147", "team_id_home"] == 1610612765 and bool(g.at["0022500147", "neutral_site"])
+    q = [f"pts_qtr{i}_home" for i in (1, 2, 3, 4)] + ["pts_ot_total_home"]
+    assert int(g.loc["0022500001", q].sum()) == 145 and int(g.at["0022500001", "pts_ot_total_home"]) == 15
+    assert g.loc["0022500002", q].isna().all()
+    sched = pd.read_parquet(pulled / f"schedule_{SEASON}.parquet")
+    assert list(sched.columns) == ["game_id", "game_date", "home_team_id", "away_team_id", "status"]
+    assert sched["game_id"].tolist() == ["0022500900", "0022500901"]
+    assert (sched["status"] == "scheduled").all()
+    cached = sorted(p.relative_to(pulled).as_posix() for p in pulled.rglob("*.json"))
+    assert not any("0022500002" in c for c in cached)  # the empty answer is not kept
+    assert not list(pulled.rglob("*.tmp"))
+
+    # rerun: the season responses are fresh in the cache; only the game still missing is asked for
+    # (twice: an empty answer is retried); once it has play-by-play it comes in
+    rerun = pull_season(SEASON, s["pulled"], s["client"](), progress=None)
+    assert rerun.requests == 2 and rerun.games_without_pbp == ["0022500002"]
+    s["bodies"][("playbyplayv3", "0022500002")] = _synthetic_pbp(
+        s["bodies"][("playbyplayv3", "0022500001")], "0022500002", 1610612747, 1610612744
+    )
+    third = pull_season(SEASON, s["pulled"], s["client"](), progress=None)
+    assert third.games_pulled == 3 and third.games_without_pbp == []
+    assert third.requests == 2  # its pbp, and its box score (404 here: not retried, counted missing)
+    assert third.boxes_missing == ["0022500002"]
+
+
+def test_pull_without_a_schedule_takes_the_neutral_home_side_from_the_pbp(pull_setup):
+    s = pull_setup
+    del s["bodies"][("scheduleleaguev2", SEASON)]
+    rep = pull_season(SEASON, s["pulled"], s["client"](), progress=None)
+    assert rep.home_side_swapped == [] and rep.neutral_home_guessed == []
+    g = pd.read_parquet(s["pulled"] / f"games_{SEASON}.parquet").set_index("game_id")
+    assert g.at["0022500147", "team_id_home"] == 1610612742  # DAL, the pbp's home side
+    assert not (s["pulled"] / f"schedule_{SEASON}.parquet").exists()
+
+
+def test_pull_unreachable_names_the_endpoint_and_keeps_the_cache(pull_setup, monkeypatch, capsys):
+    import requests
+    from nba_api.stats.library.http import NBAStatsHTTP
+
+    s = pull_setup
+    pull_season(SEASON, s["pulled"], s["client"](), progress=None)
+    before = {p: p.read_bytes() for p in s["pulled"].rglob("*") if p.is_file()}
+
+    class NoNetwork:
+        def get(self, **kw):
+            raise requests.ConnectionError("Failed to resolve 'stats.nba.com'")
+
+    monkeypatch.setattr(NBAStatsHTTP, "get_session", classmethod(lambda cls: NoNetwork()))
+    args = ["pull", "--season", SEASON, "--out", str(s["pulled"]), "--delay", "0", "--retries", "0"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    # the season responses are fresh in the cache; the game never fetched needs the network
+    assert "stats.nba.com unreachable for playbyplayv3 0022500002: connection failed" in err
+    after = {p: p.read_bytes() for p in s["pulled"].rglob("*") if p.is_file()}
+    assert after == before
+    # offline: rebuilt from the cache alone, the missing game left out and counted
+    assert main([*args, "--offline"]) == 0
+    out = capsys.readouterr().out
+    rep = json.loads(out[out.index("{\n") :])
+    assert rep["games_without_pbp"] == ["0022500002"] and rep["games_pulled"] == 2 and rep["requests"] == 0
+
+
+def test_cli_convert_pbp_v3(nba_api_dir, tmp_path, capsys):
+    out = tmp_path / "game.parquet"
+    rc = main(
+        ["convert-pbp-v3", str(nba_api_dir / "responses" / f"playbyplayv3_{GAME}.json"), "--out", str(out)]
+    )
+    assert rc == 0
+    df = pd.read_parquet(out)
+    assert len(df) == 546 and df["GAME_ID"].unique().tolist() == [GAME]
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"resultSets": []}')
+    assert main(["convert-pbp-v3", str(bad), "--out", str(tmp_path / "x.parquet")]) == 1
+    assert f"{bad}: response #0: no 'game' object" in capsys.readouterr().err
+
+
+# ---- [shipped, pulled] raw dirs ----
+
+
+def test_raw_readers_accept_one_dir_or_a_sequence(nba_raw_dir, tmp_path):
+    pulled = tmp_path / "pulled"
+    pulled.mkdir()
+    one = read_raw(nba_raw_dir, "games")
+    assert read_raw(str(nba_raw_dir), "games").equals(one)
+    assert seasons_in(nba_raw_dir) == seasons_in([nba_raw_dir, pulled])
+    assert raw_path(nba_raw_dir, "pbp", "2022-23") == nba_raw_dir / "pbp_2022-23.parquet"
+    # the first dir holding a file wins
+    fake = pd.read_parquet(nba_raw_dir / "pbp_2022-23.parquet").head(10)
+    fake.to_parquet(pulled / "pbp_2022-23.parquet", index=False)
+    assert len(read_raw([nba_raw_dir, pulled], "pbp", "2022-23")) > 10
+    assert len(read_raw([pulled, nba_raw_dir], "pbp", "2022-23")) == 10
+    # games: games.parquet + games_<season>.parquet; a game already read keeps its first row
+    extra = one[one["season"] == "2023-24"].head(3).copy()
+    dupe = extra.iloc[:1].copy()
+    dupe["pts_home"] = -1
+    extra = extra.iloc[1:].assign(game_id=["0029900001", "0029900002"], season="2099-00")
+    pd.concat([dupe, extra]).to_parquet(pulled / "games_2099-00.parquet", index=False)
+    both = read_raw([nba_raw_dir, pulled], "games")
+    assert len(both) == len(one) + 2
+    assert (both["pts_home"] >= 0).all()
+    assert list(both.columns) == list(GAME_COLUMNS)
+    assert read_raw([tmp_path / "nowhere"], "games") is None
