@@ -9,6 +9,11 @@ Nightly (04:00 US/Eastern, after the last West-coast games):
    when a blocking check fails) and evaluation_report;
 3. ``log_failed_assets`` logs, for any failed run, which assets' steps failed.
 
+Every run of a night carries the tag ``nba/nightly=<date>``: the batch is "every run with that
+tag", so a step added to the night (e.g. pulling new games before the refresh: the schedule
+requests the pull, a run-status sensor on its success returns ``refresh_requests``) joins the
+batch by tagging its runs, and retraining still waits for all of them (``batch_not_done``).
+
 Sensors and schedules need the Dagster daemon (``dagster dev`` starts one).
 """
 
@@ -38,6 +43,30 @@ def partitions_to_refresh(all_keys: list[str], materialized: set[str]) -> list[s
     return todo
 
 
+def refresh_requests(instance: dg.DagsterInstance, night: str) -> list[dg.RunRequest]:
+    """One ``season_data`` run per season to refresh, tagged with the night (one run per season and
+    night: the run key). Whatever starts the night's refresh (the schedule today, a sensor after a
+    pull step later) asks this."""
+    keys = list(season_partitions.get_partition_keys())
+    done = instance.get_materialized_partitions(dg.AssetKey("tokenized_sequences"))
+    return [
+        dg.RunRequest(run_key=f"{night}:{k}", partition_key=k, tags={NIGHTLY_TAG: night})
+        for k in partitions_to_refresh(keys, set(done))
+    ]
+
+
+def batch_not_done(instance: dg.DagsterInstance, night: str) -> str | None:
+    """Why the night's runs (every run tagged with it) are not all successful yet, or None."""
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={NIGHTLY_TAG: night}))
+    unfinished = [r.run_id for r in runs if not r.is_finished]
+    failed = [r.run_id for r in runs if r.is_finished and not r.is_success]
+    if unfinished:
+        return f"nightly batch {night}: {len(unfinished)} runs still going"
+    if failed:
+        return f"nightly batch {night}: runs {failed} failed; no retraining"
+    return None
+
+
 @dg.schedule(
     job=season_data_job,
     cron_schedule="0 4 * * *",
@@ -45,13 +74,7 @@ def partitions_to_refresh(all_keys: list[str], materialized: set[str]) -> list[s
     default_status=dg.DefaultScheduleStatus.STOPPED,
 )
 def nightly_refresh(context: dg.ScheduleEvaluationContext):
-    night = context.scheduled_execution_time.strftime("%Y-%m-%d")
-    keys = list(season_partitions.get_partition_keys())
-    done = context.instance.get_materialized_partitions(dg.AssetKey("tokenized_sequences"))
-    return [
-        dg.RunRequest(run_key=f"{night}:{k}", partition_key=k, tags={NIGHTLY_TAG: night})
-        for k in partitions_to_refresh(keys, set(done))
-    ]
+    return refresh_requests(context.instance, context.scheduled_execution_time.strftime("%Y-%m-%d"))
 
 
 @dg.run_status_sensor(
@@ -64,13 +87,9 @@ def retrain_after_refresh(context: dg.RunStatusSensorContext):
     night = context.dagster_run.tags.get(NIGHTLY_TAG)
     if night is None:
         return dg.SkipReason("not a nightly run")
-    runs = context.instance.get_runs(filters=dg.RunsFilter(tags={NIGHTLY_TAG: night}))
-    unfinished = [r.run_id for r in runs if not r.is_finished]
-    failed = [r.run_id for r in runs if r.is_finished and not r.is_success]
-    if unfinished:
-        return dg.SkipReason(f"nightly batch {night}: {len(unfinished)} runs still going")
-    if failed:
-        return dg.SkipReason(f"nightly batch {night}: runs {failed} failed; no retraining")
+    reason = batch_not_done(context.instance, night)
+    if reason:
+        return dg.SkipReason(reason)
     return dg.RunRequest(run_key=f"train:{night}", tags={NIGHTLY_TAG: night})
 
 
