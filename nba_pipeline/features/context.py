@@ -121,10 +121,7 @@ class ContextResult:
 class ContextFeatureBuilder:
     """Context vectors for many games at once (module docstring)."""
 
-    feature_names = FEATURE_NAMES
     dim = CONTEXT_DIM
-    swap_perm = CONTEXT_SWAP_PERM
-    swap_sign = CONTEXT_SWAP_SIGN
 
     def __init__(self, defaults: dict[str, float] | None = None) -> None:
         self.defaults = {**DEFAULTS, **(defaults or {})}

@@ -93,15 +93,6 @@ SWAP_SIDES: np.ndarray = _build_swap()
 LINEUP_SWAP_PERM: np.ndarray = np.r_[5:10, 0:5, 15:20, 10:15]
 
 
-def swap_sides_tokens(tokens):  # noqa: ANN001, ANN201 - numpy array or torch tensor in, same out
-    """Tokens with home and away exchanged; works on numpy arrays and torch tensors."""
-    if isinstance(tokens, np.ndarray):
-        return SWAP_SIDES[tokens]
-    import torch
-
-    return torch.as_tensor(SWAP_SIDES, device=tokens.device)[tokens]
-
-
 @dataclass
 class EventArrays:
     """Per-event arrays for many games, in (game, seq) order (see the module docstring)."""
@@ -165,8 +156,6 @@ class EventTokenizer:
 
     vocab = VOCAB
     vocab_size = VOCAB_SIZE
-    swap_sides = SWAP_SIDES
-    lineup_swap_perm = LINEUP_SWAP_PERM
 
     def __init__(self, score_diff_std: float, max_events: int = MAX_EVENTS) -> None:
         if not np.isfinite(score_diff_std) or score_diff_std <= 0:
