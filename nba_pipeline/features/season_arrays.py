@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,9 @@ from nba_pipeline.features.tokenizer import (
 from nba_pipeline.ingest.schema import ON_COURT
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = 2
+# 3: every file of a season's set carries the set's build id (a kill between the three writes can
+# leave files of two builds side by side; load_parts refuses such a set instead of mixing them).
+FORMAT_VERSION = 3
 
 
 # The three model inputs, each stored in its own file per season (game_id goes in each).
@@ -155,9 +158,10 @@ class SeasonArrays:
         if self.context.shape[1:] != (CONTEXT_DIM,) or self.player_x.shape[1:] != (NODE_DIM,):
             raise ValueError("SeasonArrays: context must be [G,32] and player_x [P,16]")
 
-    def save(self, path: Path | str, names: tuple[str, ...] | None = None) -> Path:
+    def save(self, path: Path | str, names: tuple[str, ...] | None = None, build_id: str = "") -> Path:
         """Write one .npz (atomically: a temporary file renamed into place); ``names`` limits it to
-        some arrays (``game_id`` always included, so split files can be checked against each other)."""
+        some arrays (``game_id`` and ``build_id`` always included, so split files can be checked
+        against each other)."""
         self.validate()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -172,6 +176,7 @@ class SeasonArrays:
         arrays["season"] = np.array(self.season)
         arrays["report"] = np.array(json.dumps(self.report))
         arrays["format_version"] = np.array(FORMAT_VERSION)
+        arrays["build_id"] = np.array(build_id or uuid.uuid4().hex)
         tmp = path.with_name(path.name + ".tmp.npz")
         np.savez(tmp, **arrays)
         tmp.replace(path)
@@ -183,9 +188,10 @@ class SeasonArrays:
 
     def save_parts(self, directory: Path | str) -> dict[str, Path]:
         """The three model inputs as three files (the assets tokenized_sequences, lineup_graphs and
-        context_features): ``<part>_<season>.npz`` for each part of :data:`PARTS`."""
+        context_features): ``<part>_<season>.npz`` for each part of :data:`PARTS`, one build id in all."""
+        build_id = uuid.uuid4().hex
         return {
-            part: self.save(part_path(part, self.season, Path(directory)), names)
+            part: self.save(part_path(part, self.season, Path(directory)), names, build_id)
             for part, names in PARTS.items()
         }
 
@@ -203,7 +209,7 @@ class SeasonArrays:
     @classmethod
     def _from_npz(cls, paths: list[Path]) -> SeasonArrays:
         kw: dict[str, Any] = {}
-        season, report, game_id = None, {}, None
+        season, report, game_id, build_id = None, {}, None, None
         for path in paths:
             with np.load(path, allow_pickle=False) as z:
                 if int(z["format_version"]) != FORMAT_VERSION:
@@ -211,13 +217,19 @@ class SeasonArrays:
                         f"{path}: format version {int(z['format_version'])}, expected {FORMAT_VERSION} "
                         "(rebuild the model inputs)"
                     )
+                if build_id is not None and str(z["build_id"]) != build_id:
+                    raise ValueError(
+                        f"{path}: build {z['build_id']} beside build {build_id} of {paths[0]}: the set "
+                        "was not written whole (a build stopped between files); rebuild the model inputs"
+                    )
                 if game_id is not None and not np.array_equal(z["game_id"], game_id):
                     raise ValueError(
                         f"{path}: its games differ from {paths[0]} (files from different builds)"
                     )
-                game_id = z["game_id"]
+                game_id, build_id = z["game_id"], str(z["build_id"])
                 season, report = str(z["season"]), json.loads(str(z["report"]))
-                kw.update({k: z[k] for k in z.files if k not in ("season", "report", "format_version")})
+                meta = ("season", "report", "format_version", "build_id")
+                kw.update({k: z[k] for k in z.files if k not in meta})
         names = [f.name for f in fields(cls) if f.name not in ("season", "report")]
         absent = [n for n in names if n not in kw]
         if absent:

@@ -115,7 +115,7 @@ def test_part_files_from_different_builds_are_refused(synth, tmp_path):
     first_game = plays["game_id"].iloc[0]
     other = build_season_arrays(plays[plays["game_id"] != first_game], games, pf, tgf, season="2022-23")
     other.save(tmp_path / "context_2022-23.npz", PARTS["context"])
-    with pytest.raises(ValueError, match="differ"):
+    with pytest.raises(ValueError, match="not written whole"):
         SeasonArrays.load_parts(tmp_path, "2022-23")
     (tmp_path / "graphs_2022-23.npz").unlink()
     with pytest.raises(FileNotFoundError, match="graphs_2022-23"):
@@ -258,3 +258,51 @@ def test_mirrored_game_matches_the_exported_swap_mappings(synth):
         assert nodes_a == nodes_m
         assert sorted(ga.edge_weight.tolist()) == pytest.approx(sorted(gm.edge_weight.tolist()))
     assert (da[0].win, dm[0].win) in ((1.0, 0.0), (0.0, 1.0))
+
+
+KILLED_BETWEEN_PARTS = """
+import os, signal, sys
+sys.path.insert(0, {repo!r})
+from nba_pipeline.features import season_arrays as sa
+from nba_pipeline_tests.test_features.synthetic import (
+    synthetic_games, synthetic_player_features, synthetic_plays, synthetic_team_game_features)
+plays = synthetic_plays(n_games=3, events_per_period=20, seed={seed})
+games = synthetic_games(plays)
+pf = synthetic_player_features([1, 2, 3, 4, 5, 6, 101, 102], "2022-10-01", seed={seed})
+tgf = synthetic_team_game_features(games, seed={seed})
+a = sa.build_season_arrays(plays, games, pf, tgf, season="2022-23")
+save = sa.SeasonArrays.save
+def save_then_die(self, *args, **kwargs):
+    path = save(self, *args, **kwargs)
+    if {kill}:
+        os.kill(os.getpid(), signal.SIGKILL)  # after the first of the three files
+    return path
+sa.SeasonArrays.save = save_then_die
+a.save_parts({out!r})
+"""
+
+
+def _build_in_child(out, seed: int, kill: bool) -> int:
+    import subprocess
+    import sys
+
+    from nba_pipeline import settings
+
+    code = KILLED_BETWEEN_PARTS.format(repo=str(settings.REPO_ROOT), out=str(out), seed=seed, kill=kill)
+    return subprocess.run([sys.executable, "-c", code], timeout=120).returncode
+
+
+def test_a_build_killed_between_the_three_files_never_loads_as_a_mixed_set(tmp_path):
+    """Same games, other values (another build): the leftover old files must not load beside the new
+    one; a rerun writes the whole set and it loads."""
+    import signal
+
+    assert _build_in_child(tmp_path, seed=0, kill=False) == 0
+    before = SeasonArrays.load_parts(tmp_path, "2022-23")
+    assert _build_in_child(tmp_path, seed=1, kill=True) == -signal.SIGKILL
+    with pytest.raises(ValueError, match="not written whole"):
+        SeasonArrays.load_parts(tmp_path, "2022-23")
+    assert _build_in_child(tmp_path, seed=1, kill=False) == 0
+    after = SeasonArrays.load_parts(tmp_path, "2022-23")
+    np.testing.assert_array_equal(after.game_id, before.game_id)
+    assert not np.array_equal(after.context, before.context)  # the rerun's values, whole
