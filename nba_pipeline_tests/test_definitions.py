@@ -22,10 +22,11 @@ def test_definitions_load_with_every_ingest_asset_and_the_resources():
     assert {"database", "raw"} <= set(defs.resources)
 
 
-def test_season_partitions_are_the_pbp_files_of_the_raw_dir(nba_raw_dir):
+def test_season_partitions_are_the_pbp_files_of_the_shipped_and_pulled_raw_dirs(nba_raw_dir):
     from nba_pipeline.assets.partitions import season_partitions
 
-    expected = sorted(p.name[4:11] for p in Path(settings.raw_dir()).glob("pbp_*.parquet"))
+    dirs = [settings.raw_dir(), settings.pulled_dir()]
+    expected = sorted({p.name[4:11] for d in dirs for p in Path(d).glob("pbp_*.parquet")})
     assert season_partitions.get_partition_keys() == expected
     assert "2023-24" in expected
 
