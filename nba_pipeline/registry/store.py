@@ -617,6 +617,12 @@ class ModelRegistry:
                 _fsync_dir(tmp)
                 os.rename(tmp, self.root / name)
                 _fsync_dir(self.root)
+            except OSError as exc:  # disk full, read-only, quota: say where, and that nothing was kept
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise RegistryError(
+                    f"saving {name} to {self.root} failed: {exc.strerror or exc}; nothing was stored "
+                    f"and latest is unchanged ({self.latest_version() or 'none'})"
+                ) from exc
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise

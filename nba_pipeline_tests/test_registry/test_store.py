@@ -369,7 +369,7 @@ def test_fault_between_files_leaves_no_version_and_latest_intact(reg):
             raise OSError("disk full (injected)")
 
     reg._on_file_written = fail_after_gnn
-    with pytest.raises(OSError, match="injected"):
+    with pytest.raises(RegistryError, match=r"saving v1.1.0 to .* failed: disk full \(injected\); nothing"):
         save(reg, seed=2)
     reg._on_file_written = None
     assert reg.versions() == [v1]
