@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh machine (Python 3.11 + pip + apt):
 # a virtual environment at .venv with the pinned stack, Debian's PostgreSQL server for the tests
-# that run against a real server, and Debian's chromium for the browser test of the UI. Safe to run again: it only adds what is missing.
+# that run against a real server, and Debian's chromium for the browser test of the UI.
+# Safe to run again: it only adds what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
