@@ -1,11 +1,11 @@
 """The main job: materialize every asset of the project, in process.
 
-``python -m nba_pipeline.run`` walks the asset graph in dependency order and materializes every
-asset: season-partitioned ones once per season found in the raw directory, unpartitioned ones
-once. Assets added to ``nba_pipeline/assets/`` later are picked up automatically, since the order
-comes from ``nba_pipeline.definitions``. Options narrow a run:
+``nba-pipeline run`` (or ``python -m nba_pipeline.run``) walks the asset graph in dependency
+order and materializes every asset: season-partitioned ones once per season found in the raw
+directories, unpartitioned ones once. Assets added to ``nba_pipeline/assets/`` later are picked up
+automatically, since the order comes from ``nba_pipeline.definitions``. Options narrow a run:
 
-    python -m nba_pipeline.run --partition 2023-24 --select games plays
+    nba-pipeline run --partition 2023-24 --select games plays
 """
 
 from __future__ import annotations
