@@ -28,6 +28,7 @@ wall clock (WCTIMESTRING), the coach person types 6/7 (a coach's technical reads
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -244,10 +245,11 @@ ACTION_TYPES: dict[int, dict[str, int]] = {
 }
 TECHNICAL_FOUL = 11  # a technical-like sub-type not in the table still must not count as a personal foul
 
-_CLOCK_RE = r"^PT(\d+)M(\d+)(?:\.\d+)?S$"
-_AST_RE = r"\(([^()]+?) \d+ AST\)"
-_SUB_RE = r"^SUB:\s*(.+?)\s+FOR\s+(.+?)\s*$"
-_JUMP_RE = r"^Jump Ball (.+?) vs\. (.+?): Tip to (.+?)\s*$"
+# named groups g0, g1, ... (Arrow's extract_regex needs names)
+_CLOCK_RE = r"^PT(?P<g0>\d+)M(?P<g1>\d+)(?:\.\d+)?S$"
+_AST_RE = r"\((?P<g0>[^()]+?) \d+ AST\)"
+_SUB_RE = r"^SUB:\s*(?P<g0>.+?)\s+FOR\s+(?P<g1>.+?)\s*$"
+_JUMP_RE = r"^Jump Ball (?P<g0>.+?) vs\. (?P<g1>.+?): Tip to (?P<g2>.+?)\s*$"
 
 
 class V3FormatError(ValueError):
@@ -280,22 +282,28 @@ def norm_name(s: pd.Series) -> pd.Series:
     def fold(x: str) -> str:
         return unicodedata.normalize("NFKD", x).encode("ascii", "ignore").decode("ascii")
 
-    u = pd.Series(pd.unique(s.dropna().astype(str)))
-    mapping = dict(zip(u, u.map(fold), strict=True)) if len(u) else {}
-    out = s.map(mapping).fillna("")
-    return out.str.lower().str.replace(r"\s+", " ", regex=True).str.strip()
+    return _on_uniques(s, lambda x: " ".join(fold(x).lower().split()))
+
+
+def _on_uniques(s: pd.Series, f) -> pd.Series:  # noqa: ANN001 - a str -> str function
+    """``f`` applied to each distinct value once (a season has ~500k rows, a few hundred names)."""
+    u = pd.unique(s.dropna().astype(str))
+    return s.map({x: f(x) for x in u}).fillna("").astype(object)
 
 
 def _norm_subtype(s: pd.Series) -> pd.Series:
-    s = s.fillna("").astype(str).str.lower().str.replace("-", " ", regex=False)
-    s = s.str.replace(r"\s+turnover$", "", regex=True).str.replace(r"\s+", " ", regex=True)
-    return s.str.strip()
+    def f(x: str) -> str:
+        x = " ".join(x.lower().replace("-", " ").split())
+        return x[: -len(" turnover")] if x.endswith(" turnover") else x
+
+    return _on_uniques(s, f)
 
 
 def actions_frame(responses: list[dict]) -> pd.DataFrame:
     """The ``game.actions`` of many PlayByPlayV3 responses as one frame (``gameId``, ``order``
     added). Raises :class:`V3FormatError` naming the game and the missing key."""
-    frames = []
+    gids: list[str] = []
+    lists: list[list] = []
     for i, resp in enumerate(responses):
         if not isinstance(resp, dict) or not isinstance(resp.get("game"), dict):
             what = list(resp)[:5] if isinstance(resp, dict) else type(resp).__name__
@@ -305,19 +313,20 @@ def actions_frame(responses: list[dict]) -> pd.DataFrame:
         actions = game.get("actions")
         if not isinstance(actions, list):
             raise V3FormatError(f"game {gid}: 'game.actions' is missing or not a list")
-        df = pd.DataFrame.from_records(actions)
-        if len(df):
-            missing = [k for k in V3_ACTION_KEYS if k not in df.columns]
+        if actions:
+            keys = set().union(*(a.keys() for a in actions[:1] + actions[-1:]))
+            missing = [k for k in V3_ACTION_KEYS if k not in keys]
             if missing:
                 raise V3FormatError(f"game {gid}: actions lack key(s) {missing}")
-        else:
-            df = pd.DataFrame(columns=list(V3_ACTION_KEYS))
-        df["gameId"] = gid
-        df["order"] = np.arange(len(df))
-        frames.append(df)
-    if not frames:
-        return pd.DataFrame(columns=["gameId", "order", *V3_ACTION_KEYS])
-    return pd.concat(frames, ignore_index=True)
+        gids.append(gid)
+        lists.append(actions)
+    cols = [*V3_ACTION_KEYS, "videoAvailable"]
+    flat = [a for acts in lists for a in acts]
+    df = pd.DataFrame({k: [a.get(k) for a in flat] for k in cols}, columns=cols)
+    sizes = [len(x) for x in lists]
+    df.insert(0, "order", np.concatenate([np.arange(n) for n in sizes]) if flat else np.zeros(0, np.int64))
+    df.insert(0, "gameId", np.repeat(np.array(gids, dtype=object), sizes) if flat else [])
+    return df
 
 
 def _to_int(s: pd.Series, name: str, gids: pd.Series) -> pd.Series:
@@ -421,8 +430,9 @@ def convert_actions(
     sub = a["subType"].str.strip().str.lower()
     et = et.where(~(at == "period"), np.where(sub == "end", 13, 12))
     desc = a["description"]
-    is_steal = et.isna() & desc.str.contains(r"\bSTEAL\b", regex=True)
-    is_block = et.isna() & desc.str.contains(r"\bBLOCK\b", regex=True)
+    no_kind = et.isna()
+    is_steal = no_kind & desc.where(no_kind, "").str.contains(r"\bSTEAL\b", regex=True)
+    is_block = no_kind & desc.where(no_kind, "").str.contains(r"\bBLOCK\b", regex=True)
     unknown = et.isna() & ~is_steal & ~is_block
     if unknown.any():
         rep.unknown_action_types = {str(k): int(v) for k, v in at[unknown].value_counts().items()}
@@ -489,7 +499,7 @@ def convert_actions(
     out["EVENTMSGACTIONTYPE"] = code
     out["PERIOD"] = main["period"]
     out["WCTIMESTRING"] = None
-    clk = main["clock"].str.extract(_CLOCK_RE)
+    clk = _extract(main["clock"], _CLOCK_RE, pd.Series(True, index=main.index))
     if clk[0].isna().any():
         i = clk[0].isna().idxmax()
         g, num, bad = main.at[i, "gameId"], main.at[i, "actionNumber"], main.at[i, "clock"]
@@ -538,17 +548,17 @@ def convert_actions(
         out.loc[idx, f"PERSON{n}TYPE"] = types[ok]
 
     # assists: "(Love 1 AST)" on made shots, a teammate of the shooter
-    ast = main["description"].str.extract(_AST_RE)[0]
+    ast = _extract(main["description"], _AST_RE, ev == 1)[0]
     m = (ev == 1) & ast.notna()
     ids = _resolve(ast.fillna(""), main["gameId"], team, names)
     put(2, m, ids, team.to_numpy(), own_type)
     # substitutions: "SUB: IN FOR OUT", personId is the player going out
-    sm = main["description"].str.extract(_SUB_RE)
+    sm = _extract(main["description"], _SUB_RE, ev == 8)
     m = (ev == 8) & sm[0].notna()
     ids = _resolve(sm[0].fillna(""), main["gameId"], team, names)
     put(2, m, ids, team.to_numpy(), own_type)
     # jump balls: "Jump Ball A vs. B: Tip to C" (B opposite team, C either)
-    jm = main["description"].str.extract(_JUMP_RE)
+    jm = _extract(main["description"], _JUMP_RE, ev == 10)
     m = (ev == 10) & jm[1].notna()
     ids = _resolve(jm[1].fillna(""), main["gameId"], pd.Series(other_team, index=main.index), names)
     put(2, m, ids, other_team, other_type)
@@ -625,6 +635,25 @@ def convert_actions(
     out = out.sort_values(["GAME_ID", "PERIOD", "EVENTNUM"], kind="stable").reset_index(drop=True)
     rep.rows = len(out)
     return to_v2_dtypes(out), rep
+
+
+def _extract(s: pd.Series, pattern: str, rows: pd.Series) -> pd.DataFrame:
+    """Regex groups of ``s`` on ``rows`` only (NaN elsewhere), through Arrow: fast on a season."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = re.compile(pattern).groups
+    out = pd.DataFrame({i: pd.Series(np.nan, index=s.index, dtype=object) for i in range(n)})
+    sub = s[rows]
+    if not len(sub):
+        return out
+    arr = pc.extract_regex(pa.array(sub.astype(str).to_numpy(dtype=object), type=pa.large_string()), pattern)
+    valid = arr.is_valid().to_numpy(zero_copy_only=False)
+    for i in range(n):
+        vals = arr.field(f"g{i}").to_numpy(zero_copy_only=False).astype(object)
+        vals[~valid] = np.nan
+        out.loc[sub.index, i] = vals
+    return out
 
 
 def _team_of(ids: np.ndarray, gid: pd.Series, a: pd.DataFrame) -> np.ndarray:

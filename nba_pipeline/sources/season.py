@@ -86,13 +86,21 @@ def _params(cls_name: str, **kw: Any) -> tuple[str, dict]:
 
 
 def valid_pbp(body: dict) -> str | None:
-    """A finished game's play-by-play: actions present and at least four periods."""
+    """A finished game's play-by-play: actions present, at least four periods, and the last
+    period's end marker (a body cut short during a game lacks it)."""
     acts = (body.get("game") or {}).get("actions") if isinstance(body, dict) else None
     if not acts:
         return "no play-by-play actions"
-    if max(int(a.get("period") or 0) for a in acts) < 4:
+    last = max(int(a.get("period") or 0) for a in acts)
+    if last < 4:
         return "truncated play-by-play (fewer than 4 periods)"
-    return None
+    ended = any(
+        int(a.get("period") or 0) == last
+        and str(a.get("actionType", "")).lower() == "period"
+        and str(a.get("subType", "")).lower() == "end"
+        for a in acts[-30:]
+    )
+    return None if ended else f"truncated play-by-play (no end of period {last})"
 
 
 def valid_box(body: dict) -> str | None:
@@ -313,6 +321,17 @@ def period_points(pbp: pd.DataFrame) -> pd.DataFrame:
     return (end - prev).reset_index()
 
 
+def final_score_mismatches(pbp: pd.DataFrame, games: pd.DataFrame) -> list[str]:
+    """Games whose play-by-play final score (sum of the period points) differs from the game log's
+    points: a check of the conversion and of the home/away alignment, reported, never fatal."""
+    if not len(pbp):
+        return []
+    tot = period_points(pbp).groupby("game_id")[["home", "road"]].sum()
+    g = games.set_index("game_id").reindex(tot.index)
+    bad = (tot["home"] != g["pts_home"]) | (tot["road"] != g["pts_road"])
+    return sorted(tot.index[bad.fillna(True).to_numpy(bool)].tolist())
+
+
 def fill_quarter_points(games: pd.DataFrame, pbp: pd.DataFrame) -> pd.DataFrame:
     """Quarter and overtime points of ``games`` from the pulled play-by-play (where there is one)."""
     if not len(pbp):
@@ -353,6 +372,7 @@ class PullReport:
     home_side_swapped: list[str] = field(default_factory=list)
     neutral_home_guessed: list[str] = field(default_factory=list)  # neither schedule nor pbp said
     teams_disagree: list[str] = field(default_factory=list)
+    score_mismatch: list[str] = field(default_factory=list)  # pbp final score != game log points
     games_scheduled: int = 0
     duplicate_actions_dropped: int = 0
     names_unresolved: int = 0
@@ -508,6 +528,7 @@ def pull_season(
     rep.neutral_home_guessed = info["home_guessed"]
     pbp, rep.home_side_swapped, rep.teams_disagree = align_home_sides(pbp, pbp_home, games)
     games = fill_quarter_points(games, pbp)
+    rep.score_mismatch = final_score_mismatches(pbp, games)
     rep.games_pulled = int(pbp["GAME_ID"].nunique())
     rep.pbp_rows = len(pbp)
 

@@ -139,7 +139,8 @@ def test_offline_gives_a_clear_error_and_keeps_what_is_stored(tmp_path, monkeypa
     client = _client(tmp_path, Sleeps(), retries=2)
     kept = client.cache_path("playbyplayv3", "0022200001")
     kept.parent.mkdir(parents=True)
-    kept.write_text('{"game": {"gameId": "0022200001", "actions": [{"period": 4}]}}')
+    end = {"period": 4, "actionType": "period", "subType": "end"}
+    kept.write_text(json.dumps({"game": {"gameId": "0022200001", "actions": [end]}}))
     before = kept.read_bytes()
     no_net = requests.ConnectionError("Failed to resolve 'stats.nba.com' (Name or service not known)")
     session = FlakySession(requests.Session(), None, always=no_net)

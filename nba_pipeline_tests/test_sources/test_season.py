@@ -161,6 +161,16 @@ def pull_setup(gamelog, nba_api_dir, monkeypatch, tmp_path):
     log = copy.deepcopy(gamelog)
     log["resultSets"][0]["rowSet"] = [r for r in log["resultSets"][0]["rowSet"] if r[4] in keep]
     okc, hou, dal, det = 1610612760, 1610612745, 1610612742, 1610612765
+    # the synthetic games below score like the recorded one (home side of the pbp 145, other 134)
+    col = log["resultSets"][0]["headers"].index("PTS")
+    pts = {
+        ("0022500001", okc): 145,
+        ("0022500001", hou): 134,
+        ("0022500147", dal): 145,
+        ("0022500147", det): 134,
+    }
+    for r in log["resultSets"][0]["rowSet"]:
+        r[col] = pts.get((r[4], r[1]), r[col])
 
     def game(gid, date, home, away, status=3, neutral=False):
         return {
@@ -226,6 +236,7 @@ def test_pull_writes_the_raw_contract_and_counts_the_quirks(pull_setup, nba_raw_
     assert rep.games_without_pbp == ["0022500002"]
     assert rep.home_side_swapped == ["0022500147"]
     assert rep.teams_disagree == [] and rep.neutral_home_guessed == []
+    assert rep.score_mismatch == []  # pbp final scores equal the log's, the swapped game included
     assert rep.games_scheduled == 2
     # 2 season requests, 3 pbp (+1 retry of the empty one), 2 box scores
     assert rep.requests == 2 + 3 + 1 + 2
