@@ -29,8 +29,16 @@ def make_engine(url: str) -> sa.Engine:
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+            import sqlite3
+
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
+            try:
+                cur.execute("PRAGMA journal_mode=WAL")  # the first read of the file: fails if corrupt
+            except sqlite3.DatabaseError as exc:
+                raise sqlite3.DatabaseError(
+                    f"SQLite database {database} is corrupt or not a SQLite file ({exc}); restore it "
+                    "from a backup or move it away and rebuild (python -m nba_pipeline.run)"
+                ) from exc
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 

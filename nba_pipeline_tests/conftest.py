@@ -61,11 +61,36 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class PostgresServer:
+    """A throw-away PostgreSQL server that fault tests can stop and start again."""
+
+    def __init__(self, run, pg_ctl: Path, data: Path, opts: str, log: Path, port: int) -> None:
+        self._run, self._pg_ctl, self._data, self._opts, self._log = run, pg_ctl, data, opts, log
+        self.url = f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
+
+    def start(self) -> None:
+        args = ["-D", str(self._data), "-o", self._opts, "-l", str(self._log), "-w", "-t", "60", "start"]
+        r = self._run([str(self._pg_ctl), *args])
+        if r.returncode != 0:
+            log = self._log.read_text() if self._log.exists() else ""
+            pytest.fail(f"pg_ctl start failed: {r.stderr or r.stdout}\n{log}")
+
+    def stop(self, mode: str = "fast") -> None:
+        """``fast`` disconnects clients; ``immediate`` is a crash (no shutdown checkpoint)."""
+        self._run([str(self._pg_ctl), "-D", str(self._data), "-m", mode, "-w", "stop"])
+
+
 @pytest.fixture(scope="session")
-def postgres_url():
-    """SQLAlchemy URL of a throw-away PostgreSQL server on 127.0.0.1 (own data and socket dir,
-    free port). initdb refuses root, so as root the server runs as the ``postgres`` user. Skips,
-    saying why, when the server binaries are not installed."""
+def postgres_url(postgres_server) -> str:
+    """SQLAlchemy URL of the throw-away PostgreSQL server."""
+    return postgres_server.url
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throw-away PostgreSQL server on 127.0.0.1 (own data and socket dir, free port). initdb
+    refuses root, so as root the server runs as the ``postgres`` user. Skips, saying why, when the
+    server binaries are not installed."""
     import shutil
     import subprocess
     import tempfile
@@ -110,12 +135,10 @@ def postgres_url():
         shutil.rmtree(base, ignore_errors=True)
         pytest.fail(f"initdb failed: {r.stderr or r.stdout}")
     opts = f"-h 127.0.0.1 -p {port} -k {sock} -c fsync=off -c synchronous_commit=off"
-    r = run([str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(log), "-w", "-t", "60", "start"])
-    if r.returncode != 0:
-        shutil.rmtree(base, ignore_errors=True)
-        pytest.fail(f"pg_ctl start failed: {r.stderr or r.stdout}\n{log.read_text() if log.exists() else ''}")
+    server = PostgresServer(run, bindir / "pg_ctl", data, opts, log, port)
     try:
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
+        server.start()
+        yield server
     finally:
-        run([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"])
+        server.stop()
         shutil.rmtree(base, ignore_errors=True)
