@@ -430,9 +430,9 @@ def convert_actions(
     sub = a["subType"].str.strip().str.lower()
     et = et.where(~(at == "period"), np.where(sub == "end", 13, 12))
     desc = a["description"]
-    no_kind = et.isna()
-    is_steal = no_kind & desc.where(no_kind, "").str.contains(r"\bSTEAL\b", regex=True)
-    is_block = no_kind & desc.where(no_kind, "").str.contains(r"\bBLOCK\b", regex=True)
+    no_kind = et.isna()  # the recorded feed gives steals / blocks an empty actionType; named also accepted
+    is_steal = no_kind & ((at == "steal") | desc.where(no_kind, "").str.contains(r"\bSTEAL\b", regex=True))
+    is_block = no_kind & ((at == "block") | desc.where(no_kind, "").str.contains(r"\bBLOCK\b", regex=True))
     unknown = et.isna() & ~is_steal & ~is_block
     if unknown.any():
         rep.unknown_action_types = {str(k): int(v) for k, v in at[unknown].value_counts().items()}
