@@ -470,6 +470,20 @@ class LiveGame:
 
     # -- state out
 
+    def seen_event_nums(self) -> set[int]:
+        """EVENTNUMs of the rows taken so far."""
+        return set(self._raw)
+
+    def raw_rows(self) -> pd.DataFrame:
+        """The raw rows the state holds (each EVENTNUM in its latest form), in arrival order: what
+        the batch path must be given to featurize the same cut."""
+        return pd.DataFrame(self._raw_rows)
+
+    @property
+    def n_rows(self) -> int:
+        """Raw rows held (duplicates and other games' rows not counted)."""
+        return len(self._raw_rows)
+
     @property
     def n_events(self) -> int:
         return len(self.plays)

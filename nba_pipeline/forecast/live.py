@@ -1,0 +1,287 @@
+"""Follow a game live: poll its play-by-play, forecast after every new event, print, keep in the ledger.
+
+    python -m nba_pipeline.live GAME_ID                       # poll stats.nba.com PlayByPlayV3 every 5 s
+    python -m nba_pipeline.live GAME_ID --interval 10 --version v1.2.0
+    python -m nba_pipeline.live GAME_ID --replay playbyplayv3_GAME_ID.json --speed 0 --chart wp.png
+
+Every poll returns the whole game so far; it is converted to the raw PlayByPlayV2 contract
+(``sources.pbp_v3.convert_pbp_v3``) and the rows not seen before are fed, one event at a time,
+to the game's incremental state (``forecast.incremental.LiveGame``): one forecast and one printed
+line per new event, each appended to the forecast ledger (source ``live``, or ``replay``). A row
+the feed corrects later (same EVENTNUM, other content) is taken in its new form.
+
+``--replay`` plays a recorded PlayByPlayV3 response through the same path: the response is cut
+into the polls a live session would have made, each handled as one poll. ``--speed S`` runs the
+game clock S times faster (a poll every ``--interval`` seconds holds ``interval * S`` more
+seconds of game); 0 = as fast as possible, one poll per game minute.
+Before the first event a pregame forecast is printed (and ledgered unless the game has tipped off).
+The database (``NBA_DATABASE_URL``) must hold the game's row in ``games`` and the season's tables
+the forecast reads as of the game date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+DEFAULT_INTERVAL_S = 5.0
+_ISO_CLOCK = re.compile(r"^PT(\d+)M(\d+(?:\.\d+)?)S$")
+
+
+@dataclass
+class Update:
+    """One issued forecast and the game at its cut."""
+
+    forecast: Any  # forecast.game.Forecast
+    game_seconds: float
+    made_at: pd.Timestamp
+    rows: int  # raw rows the live state held when it was made
+
+
+@dataclass
+class LiveSession:
+    """One game followed live: rows in, a forecast per new event out (printed, ledgered, kept)."""
+
+    game: Any  # forecast.incremental.LiveGame
+    source: str = "live"
+    ledger_engine: Any = None  # None: nothing is written to the ledger
+    out: Callable[[str], None] = print
+    on_update: Callable[[Update], None] | None = None
+    updates: list[Update] = field(default_factory=list)
+    home: str = "HOME"
+    away: str = "AWAY"
+    _last: pd.DataFrame | None = None  # the previous poll's rows
+
+    def pregame(self) -> Update | None:
+        """The pregame forecast, when no event has been seen yet."""
+        if self.game.n_events:
+            return None
+        return self._issue()
+
+    def ingest(self, rows: pd.DataFrame) -> list[Update]:
+        """Feed the rows of one poll (the whole game so far or only new rows): corrected rows first,
+        then each new event alone, in EVENTNUM order, with a forecast after each."""
+        rows = rows[rows["GAME_ID"].astype(str) == self.game.game_id]
+        if rows.empty:
+            return []
+        seen = self.game.seen_event_nums()
+        is_new = ~rows["EVENTNUM"].astype(int).isin(seen)
+        old = _changed(rows[~is_new], self._last)
+        self._last = rows
+        if len(old):
+            self.game.add_rows(old)  # corrections rebuild the state
+        made = []
+        for _, row in rows[is_new].sort_values("EVENTNUM", kind="stable").iterrows():
+            if self.game.add_rows([row.to_dict()]):
+                made.append(self._issue())
+        return made
+
+    def ingest_response(self, response: dict) -> list[Update]:
+        """One PlayByPlayV3 response (the whole game so far)."""
+        from nba_pipeline.sources.pbp_v3 import convert_pbp_v3
+
+        return self.ingest(convert_pbp_v3(response))
+
+    @property
+    def final(self) -> bool:
+        """The last event ends the 4th period or an overtime with the scores apart."""
+        g = self.game
+        if not g.n_events:
+            return False
+        p = g.plays[-1]
+        return p.event_type == 13 and p.period >= 4 and g.home_score[-1] != g.away_score[-1]
+
+    def _issue(self) -> Update:
+        from nba_pipeline.forecast.ledger import PregameAfterTipoff, append_forecasts, entry_from_forecast
+
+        fc = self.game.forecast()
+        made_at = pd.Timestamp.now(tz="UTC")
+        note = ""
+        if self.ledger_engine is not None:
+            try:
+                entry = entry_from_forecast(fc, self.source, made_at=made_at.to_pydatetime())
+                append_forecasts(self.ledger_engine, [entry])
+            except PregameAfterTipoff as e:
+                note = f"  (not ledgered: {e})"
+        u = Update(fc, self.game.cut().game_seconds, made_at, self.game.n_rows)
+        self.updates.append(u)
+        self.out(format_line(fc, self.home, self.away) + note)
+        if self.on_update is not None:
+            self.on_update(u)
+        return u
+
+
+def _changed(rows: pd.DataFrame, last: pd.DataFrame | None) -> pd.DataFrame:
+    """The rows whose content differs from the previous poll's row with the same EVENTNUM (one
+    vectorized hash per row); all rows when the previous poll cannot be matched row for row."""
+    if last is None or rows.empty or list(rows.columns) != list(last.columns):
+        return rows
+    if rows["EVENTNUM"].duplicated().any() or last["EVENTNUM"].duplicated().any():
+        return rows
+    before = pd.Series(
+        pd.util.hash_pandas_object(last, index=False).to_numpy(), index=last["EVENTNUM"].to_numpy()
+    )
+    now = pd.util.hash_pandas_object(rows, index=False).to_numpy()
+    prev = before.reindex(rows["EVENTNUM"].to_numpy()).to_numpy()
+    return rows[now != prev]
+
+
+def clock_text(period: int, clock_seconds: float) -> str:
+    label = f"Q{period}" if period <= 4 else f"OT{period - 4}"
+    m, s = divmod(max(clock_seconds, 0.0), 60)
+    return f"{label} {int(m):2d}:{s:04.1f}"
+
+
+def format_line(fc: Any, home: str, away: str) -> str:
+    """One printed update: game state, then the three forecasts."""
+    state = "pregame    " if fc.events_seen == 0 else clock_text(fc.period, fc.clock_seconds)
+    return (
+        f"{state}  {home} {fc.home_score:3d}-{fc.away_score:<3d} {away}  event {fc.events_seen:3d}  "
+        f"P({home} win) {fc.p_home_win:.3f}  margin {fc.margin:+5.1f}  total {fc.total:5.1f}"
+    )
+
+
+def _game_seconds(action: dict) -> float:
+    m = _ISO_CLOCK.match(str(action.get("clock", "")))
+    clock = float(m.group(1)) * 60 + float(m.group(2)) if m else 0.0
+    period = int(action.get("period") or 1)
+    start = (period - 1) * 720.0 if period <= 4 else 2880.0 + (period - 5) * 300.0
+    return start + (720.0 if period <= 4 else 300.0) - clock
+
+
+def replay_polls(
+    response: dict,
+    speed: float = 0.0,
+    interval_s: float = DEFAULT_INTERVAL_S,
+    sleep: Callable[[float], None] = time.sleep,
+    step_game_seconds: float | None = None,
+) -> Iterator[dict]:
+    """The recorded response as the polls a live session would have made: each poll holds the
+    actions up to a game time, ``interval_s * speed`` game seconds after the previous poll's, and
+    comes ``interval_s`` wall seconds after it. ``speed`` 0: no waiting, one poll per game minute.
+    ``step_game_seconds`` overrides the spacing (0: one poll per action)."""
+    game = response.get("game") or {}
+    actions = game.get("actions") or []
+    if step_game_seconds is None:
+        step_game_seconds = interval_s * speed if speed > 0 else 60.0
+    times = [_game_seconds(a) for a in actions]
+    n = len(actions)
+    if step_game_seconds <= 0:
+        for i in range(1, n + 1):
+            yield {**response, "game": {**game, "actions": actions[:i]}}
+        return
+    horizon, i = 0.0, 0
+    while i < n:
+        horizon += step_game_seconds
+        j = i
+        while j < n and times[j] <= horizon:  # feed order; the clock only runs forward
+            j += 1
+        if speed > 0:
+            sleep(interval_s)
+        if j > i:  # a poll with nothing new is not worth converting
+            i = j
+            yield {**response, "game": {**game, "actions": actions[:i]}}
+
+
+def fetch_pbp_v3(game_id: str, timeout_s: float = 30.0) -> dict:
+    """The game's PlayByPlayV3 response so far, from stats.nba.com (nba_api)."""
+    from nba_api.stats.endpoints import playbyplayv3
+
+    return playbyplayv3.PlayByPlayV3(game_id=game_id, timeout=timeout_s).get_dict()
+
+
+def follow(
+    session: LiveSession,
+    polls: Iterator[dict] | Callable[[], dict],
+    interval_s: float = DEFAULT_INTERVAL_S,
+    sleep: Callable[[float], None] = time.sleep,
+    max_polls: int | None = None,
+) -> list[Update]:
+    """Poll until the game is final (or the replay ends): a callable is called every
+    ``interval_s`` seconds; an iterator (a replay) is consumed as fast as it yields."""
+    session.pregame()
+    n = 0
+    while max_polls is None or n < max_polls:
+        if callable(polls):
+            try:
+                response = polls()
+            except Exception as e:  # noqa: BLE001 - a failed poll is retried at the next interval
+                session.out(f"poll failed ({type(e).__name__}: {e}); retrying in {interval_s:.0f} s")
+                sleep(interval_s)
+                n += 1
+                continue
+        else:
+            response = next(polls, None)
+            if response is None:
+                break
+        session.ingest_response(response)
+        n += 1
+        if session.final:
+            break
+        if callable(polls):
+            sleep(interval_s)
+    return session.updates
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m nba_pipeline.live",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("game_id")
+    ap.add_argument("--replay", metavar="RESPONSE.json", help="play a recorded PlayByPlayV3 response")
+    ap.add_argument("--speed", type=float, default=0.0, help="replay speed (game clock x S; 0 = no wait)")
+    ap.add_argument("--interval", type=float, default=DEFAULT_INTERVAL_S, help="seconds between polls")
+    ap.add_argument("--version", default="latest", help="registry version (default: latest)")
+    ap.add_argument("--chart", metavar="OUT.png", help="write the win-probability chart at the end")
+    ap.add_argument("--no-ledger", action="store_true", help="do not write the forecasts to the ledger")
+    ap.add_argument("--max-polls", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+
+    import json
+
+    import torch
+
+    from nba_pipeline.forecast.game import GameForecaster
+
+    torch.set_num_threads(1)  # one game's batch of one: a second thread only adds contention
+
+    try:
+        forecaster = GameForecaster.from_registry(args.version)
+        live = forecaster.open_game(args.game_id)
+    except (KeyError, FileNotFoundError, ValueError) as e:
+        print(f"cannot forecast {args.game_id}: {e}", file=sys.stderr)
+        return 2
+    row = forecaster.game_row(args.game_id)
+    session = LiveSession(
+        live,
+        source="replay" if args.replay else "live",
+        ledger_engine=None if args.no_ledger else forecaster.engine,
+        home=str(row["home_team_abbr"]),
+        away=str(row["away_team_abbr"]),
+    )
+    print(
+        f"{session.away} at {session.home}, {pd.Timestamp(row['game_date']).date()}, game {args.game_id}, "
+        f"model {forecaster.loaded.version}" + (f", replay of {args.replay}" if args.replay else ""),
+        flush=True,
+    )
+    if args.replay:
+        with open(args.replay, encoding="utf-8") as f:
+            polls: Iterator[dict] | Callable[[], dict] = replay_polls(json.load(f), args.speed, args.interval)
+    else:
+        polls = lambda: fetch_pbp_v3(args.game_id)  # noqa: E731
+    follow(session, polls, args.interval, max_polls=args.max_polls)
+    if args.chart:
+        from nba_pipeline.forecast.chart import chart_from_updates
+
+        chart_from_updates(session.updates, session.home, session.away, path=args.chart)
+        print(f"chart written to {args.chart}")
+    return 0
