@@ -84,6 +84,9 @@ V3_ACTION_KEYS = (
     "subType",
 )
 
+# kept when present: the shot location and result (shots file), the video flag
+V3_OPTIONAL_KEYS = ("videoAvailable", "isFieldGoal", "shotResult", "shotValue", "xLegacy", "yLegacy")
+
 FIRST_TEAM_ID = 1_610_000_000  # team ids are 1610612737..; a personId at or above is a team
 
 EVENT_TYPES: dict[str, int] = {
@@ -320,7 +323,7 @@ def actions_frame(responses: list[dict]) -> pd.DataFrame:
                 raise V3FormatError(f"game {gid}: actions lack key(s) {missing}")
         gids.append(gid)
         lists.append(actions)
-    cols = [*V3_ACTION_KEYS, "videoAvailable"]
+    cols = [*V3_ACTION_KEYS, *V3_OPTIONAL_KEYS]
     flat = [a for acts in lists for a in acts]
     df = pd.DataFrame({k: [a.get(k) for a in flat] for k in cols}, columns=cols)
     sizes = [len(x) for x in lists]

@@ -1,5 +1,6 @@
 """A season from stats.nba.com written as the raw contract: ``pbp_<season>.parquet`` (V2 columns),
-``games_<season>.parquet`` (the columns of ``games.parquet``) and ``schedule_<season>.parquet``
+``games_<season>.parquet`` (the columns of ``games.parquet``), ``shots_<season>.parquet`` (field
+goals with their locations, :mod:`nba_pipeline.sources.shots_v3`) and ``schedule_<season>.parquet``
 (games not played yet), in the writable pulled dir.
 
 Why these sources: LeagueGameLog (team rows) is the record of finished games with their box-score
@@ -39,6 +40,7 @@ from nba_pipeline.sources.pbp_v3 import (
     empty_v2,
     swap_home_away,
 )
+from nba_pipeline.sources.shots_v3 import shots_from_actions
 
 log = logging.getLogger(__name__)
 
@@ -378,6 +380,7 @@ class PullReport:
     names_unresolved: int = 0
     unmapped_subtypes: dict[str, int] = field(default_factory=dict)
     pbp_rows: int = 0
+    shots: int = 0
     requests: int = 0
     cache_hits: int = 0
     retries: int = 0
@@ -536,6 +539,11 @@ def pull_season(
     if len(pbp):
         p = pulled_dir / f"pbp_{season}.parquet"
         write_parquet_atomic(pbp, p)
+        files.append(p)
+        shots = shots_from_actions(frame, dict(zip(games["game_id"], games["game_date"], strict=True)))
+        rep.shots = len(shots)
+        p = pulled_dir / f"shots_{season}.parquet"
+        write_parquet_atomic(shots, p)
         files.append(p)
     p = pulled_dir / f"games_{season}.parquet"
     write_parquet_atomic(games, p)

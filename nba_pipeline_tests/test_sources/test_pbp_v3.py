@@ -281,3 +281,25 @@ def test_bad_responses_fail_naming_the_problem():
     row |= {"location": "", "description": "x", "actionType": "period", "subType": "start"}
     with pytest.raises(V3FormatError, match="unparsable clock '12:00'"):
         convert_pbp_v3({"game": {"gameId": GAME, "actions": [row]}})
+
+
+def test_shots_from_v3_equal_the_shipped_shots_file(recorded, nba_raw_dir, games):
+    from nba_pipeline.ingest.raw import SHOT_COLUMNS, validate_schema
+    from nba_pipeline.ingest.shots import build_shots
+    from nba_pipeline.sources.shots_v3 import shots_from_actions
+
+    frame = actions_frame([recorded["pbp"]])
+    ours = shots_from_actions(frame, dict(zip(games["game_id"], games["game_date"], strict=True)))
+    ref = pd.read_parquet(nba_raw_dir / f"shots_{SEASON}.parquet")
+    ref = ref[ref["GAME_ID"] == GAME].sort_values(["QUARTER", "GAME_EVENT_ID_MATCHED"]).reset_index(drop=True)
+    assert len(ours) == len(ref) == 187
+    for c in ours.columns:
+        assert str(ours[c].dtype) == str(ref[c].dtype), c
+        if c in ("PLAYER_NAME", "ACTION_TYPE"):  # V3: "J. Allen" and its own sub-type spelling
+            continue
+        a, b = ours[c].to_numpy(), ref[c].to_numpy()
+        assert (a == b).all(), f"{c}: {int((a != b).sum())} rows differ"
+    import pyarrow as pa
+
+    validate_schema(Path("shots_v3"), pa.Schema.from_pandas(ours), SHOT_COLUMNS)
+    assert len(build_shots(ours, SEASON)) == 187

@@ -272,6 +272,8 @@ def test_pull_writes_the_raw_contract_and_counts_the_quirks(pull_setup, nba_raw_
     assert list(sched.columns) == ["game_id", "game_date", "home_team_id", "away_team_id", "status"]
     assert sched["game_id"].tolist() == ["0022500900", "0022500901"]
     assert (sched["status"] == "scheduled").all()
+    shots = read_raw(dirs, "shots", SEASON)
+    assert len(shots) == rep.shots == 2 * 187 and set(shots["GAME_ID"]) == {"0022500001", "0022500147"}
     cached = sorted(p.relative_to(pulled).as_posix() for p in pulled.rglob("*.json"))
     assert not any("0022500002" in c for c in cached)  # the empty answer is not kept
     assert not list(pulled.rglob("*.tmp"))
