@@ -303,3 +303,16 @@ def test_shots_from_v3_equal_the_shipped_shots_file(recorded, nba_raw_dir, games
 
     validate_schema(Path("shots_v3"), pa.Schema.from_pandas(ours), SHOT_COLUMNS)
     assert len(build_shots(ours, SEASON)) == 187
+
+
+@pytest.mark.parametrize("cut", [0, 1, 2, 50, 300, 559])
+def test_a_game_in_progress_converts_at_every_cut(recorded, v3, cut):
+    """Live forecasting converts the actions so far: same dtypes, and every row equals the full
+    game's row of the same event (kind, clock, score, actor)."""
+    part = json.loads(json.dumps(recorded["pbp"]))
+    part["game"]["actions"] = part["game"]["actions"][:cut]
+    df = convert_pbp_v3(part)
+    assert df.dtypes.equals(v3.dtypes)
+    cols = ["EVENTNUM", "EVENTMSGTYPE", "EVENTMSGACTIONTYPE", "PCTIMESTRING", "SCORE", "PLAYER1_ID"]
+    full = v3.set_index("EVENTNUM").loc[df["EVENTNUM"], cols[1:]].reset_index()
+    assert df[cols].fillna("-").astype(str).equals(full[cols].fillna("-").astype(str))
