@@ -65,9 +65,10 @@ _SQLITE_TRIGGERS = [
     f"BEGIN SELECT RAISE(ABORT, 'forecast_ledger is append-only: {op} refused'); END"
     for op in ("UPDATE", "DELETE")
 ]
+# (sa.DDL formats its text: %% is a literal %.)
 _PG_TRIGGER = [
     "CREATE OR REPLACE FUNCTION forecast_ledger_append_only() RETURNS trigger AS $$ BEGIN "
-    "RAISE EXCEPTION 'forecast_ledger is append-only: % refused', TG_OP; END; $$ LANGUAGE plpgsql",
+    "RAISE EXCEPTION 'forecast_ledger is append-only: %% refused', TG_OP; END; $$ LANGUAGE plpgsql",
     "CREATE TRIGGER forecast_ledger_append_only BEFORE UPDATE OR DELETE ON forecast_ledger "
     "FOR EACH ROW EXECUTE FUNCTION forecast_ledger_append_only()",
 ]
