@@ -47,11 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--season", required=True, help="season label YYYY-YY, e.g. 2025-26")
     p.add_argument("--through", type=_date, help="only games played on or before this date (YYYY-MM-DD)")
     p.add_argument("--out", type=Path, help="pulled dir (default: NBA_PULLED_DIR or <data dir>/raw)")
-    p.add_argument("--delay", type=float, default=None, help="seconds between requests (default 0.6)")
-    p.add_argument("--timeout", type=float, default=None, help="seconds per request (default 30)")
-    p.add_argument("--retries", type=int, default=None, help="retries per request (default 4)")
-    p.add_argument("--proxy", default=None, help="HTTP(S) proxy URL for stats.nba.com")
-    p.add_argument("--header", type=_header, action="append", default=[], help="extra header 'Name: value'")
+    p.add_argument("--delay", type=float, help="seconds between requests (NBA_API_DELAY_S, default 0.6)")
+    p.add_argument("--timeout", type=float, help="seconds per request (NBA_API_TIMEOUT_S, default 30)")
+    p.add_argument("--retries", type=int, help="retries per request (NBA_API_RETRIES, default 4)")
+    p.add_argument("--proxy", help="HTTP(S) proxy URL for stats.nba.com (NBA_API_PROXY)")
+    p.add_argument(
+        "--header", type=_header, action="append", default=[], help="header 'Name: value' (NBA_API_HEADERS)"
+    )
     p.add_argument("--offline", action="store_true", help="use only cached responses, no network")
     p.add_argument("--no-schedule", action="store_true", help="skip ScheduleLeagueV2 (no schedule file)")
     return ap
@@ -86,15 +88,17 @@ def _pull(args: argparse.Namespace) -> int:
         print(f"error: --season must be YYYY-YY, got {args.season!r}", file=sys.stderr)
         return 1
     out = args.out or settings.pulled_dir()
-    kw = {}
-    for name, val in (("delay_s", args.delay), ("timeout_s", args.timeout), ("retries", args.retries)):
-        if val is not None:
-            kw[name] = val
-    if args.header:
-        from nba_api.stats.library.http import STATS_HEADERS
-
-        kw["headers"] = {**STATS_HEADERS, **dict(args.header)}
-    api = ApiSettings(proxy=args.proxy, **kw)
+    try:
+        api = ApiSettings.from_env(
+            delay_s=args.delay,
+            timeout_s=args.timeout,
+            retries=args.retries,
+            proxy=args.proxy,
+            headers=dict(args.header) or None,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     shipped = settings.raw_dir() / f"pbp_{args.season}.parquet"
     if shipped.exists():
         print(f"note: {shipped} is shipped; it wins over the pulled file of the same season")

@@ -57,6 +57,37 @@ class ApiSettings:
     proxy: str | None = None  # e.g. "http://user:pass@host:3128"
     season_max_age_s: float = 6 * 3600  # schedule / game log responses older than this are refetched
 
+    @classmethod
+    def from_env(cls, **overrides: Any) -> ApiSettings:
+        """Settings from the environment, then ``overrides`` (None values ignored):
+        ``NBA_API_DELAY_S``, ``NBA_API_TIMEOUT_S``, ``NBA_API_RETRIES``, ``NBA_API_PROXY``,
+        ``NBA_API_HEADERS`` (a JSON object merged over nba_api's browser-like headers)."""
+        env = os.environ
+        kw: dict[str, Any] = {}
+        for name, var, conv in (
+            ("delay_s", "NBA_API_DELAY_S", float),
+            ("timeout_s", "NBA_API_TIMEOUT_S", float),
+            ("retries", "NBA_API_RETRIES", int),
+            ("proxy", "NBA_API_PROXY", str),
+        ):
+            if env.get(var):
+                try:
+                    kw[name] = conv(env[var])
+                except ValueError as exc:
+                    raise ValueError(f"environment variable {var}={env[var]!r}: {exc}") from exc
+        if env.get("NBA_API_HEADERS"):
+            try:
+                extra = json.loads(env["NBA_API_HEADERS"])
+            except ValueError as exc:
+                raise ValueError(f"environment variable NBA_API_HEADERS is not a JSON object: {exc}") from exc
+            kw["headers"] = extra
+        kw.update({k: v for k, v in overrides.items() if v is not None})
+        if kw.get("headers"):
+            from nba_api.stats.library.http import STATS_HEADERS
+
+            kw["headers"] = {**STATS_HEADERS, **kw["headers"]}
+        return cls(**kw)
+
     def __post_init__(self) -> None:
         if self.delay_s < 0 or self.timeout_s <= 0 or self.retries < 0 or self.backoff_s < 0:
             raise ValueError(f"invalid API settings: {self}")

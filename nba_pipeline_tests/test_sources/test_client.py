@@ -181,3 +181,19 @@ def test_delay_between_requests(replay, tmp_path):
 def test_settings_are_checked():
     with pytest.raises(ValueError, match="invalid API settings"):
         ApiSettings(delay_s=-1)
+
+
+def test_settings_from_the_environment(monkeypatch):
+    from nba_api.stats.library.http import STATS_HEADERS
+
+    monkeypatch.setenv("NBA_API_DELAY_S", "1.5")
+    monkeypatch.setenv("NBA_API_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NBA_API_HEADERS", '{"User-Agent": "Mozilla/5.0 (X11; Linux x86_64)"}')
+    s = ApiSettings.from_env(retries=7, timeout_s=None)
+    assert (s.delay_s, s.proxy, s.retries, s.timeout_s) == (1.5, "http://proxy.example:3128", 7, 30.0)
+    assert s.headers["User-Agent"] == "Mozilla/5.0 (X11; Linux x86_64)"
+    assert s.headers["Referer"] == STATS_HEADERS["Referer"]  # merged over nba_api's headers
+    assert ApiSettings.from_env(delay_s=0.0).delay_s == 0.0  # an explicit value wins
+    monkeypatch.setenv("NBA_API_DELAY_S", "slow")
+    with pytest.raises(ValueError, match="NBA_API_DELAY_S='slow'"):
+        ApiSettings.from_env()
