@@ -214,6 +214,10 @@ def games_from_gamelog(
     out["season"] = season
     out["game_type"] = home.index.str[:3].map(GAME_TYPES)
     out["neutral_site"] = home.index.isin(sorted(neutral))
+    # The NBA Cup semifinals count as regular-season games and take the season's last two
+    # regular-season ids (0022301229/30, 0022401229/30, 0022501229/30), played on a neutral floor.
+    semi = out["neutral_site"] & home.index.str.match(r"^002\d\d0(1229|1230)$")
+    out["game_type"] = out["game_type"].where(~semi, "nba_cup_semi")
     for side, src in (("home", home), ("road", road)):
         out[f"team_id_{side}"] = src["TEAM_ID"].astype("int64")
         out[f"team_abbreviation_{side}"] = src["TEAM_ABBREVIATION"].astype(str)

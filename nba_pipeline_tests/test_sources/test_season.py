@@ -61,6 +61,9 @@ def test_games_rows_from_the_recorded_gamelog(gamelog, nba_raw_dir):
     assert games.loc[games["neutral_site"], "game_id"].tolist() == sorted(
         NEUTRAL_BOTH_AWAY, key=lambda g: (games.set_index("game_id").at[g, "game_date"], g)
     )
+    semis = games.loc[games["game_type"] == "nba_cup_semi", "game_id"].tolist()
+    assert semis == ["0022501229", "0022501230"]
+    assert build_games(games, SEASON)["is_regular_season"].all()
     # points and the winner agree with the log's own rows
     log = pd.DataFrame(rows, columns=gamelog["resultSets"][0]["headers"]).set_index(["GAME_ID", "TEAM_ID"])
     g = games.set_index("game_id")
