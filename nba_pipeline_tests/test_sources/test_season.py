@@ -4,43 +4,28 @@ command line."""
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
-from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from nba_pipeline.analytics.team_features import build_team_game_features
 from nba_pipeline.ingest.games import build_games
 from nba_pipeline.ingest.plays import build_plays
 from nba_pipeline.ingest.raw import GAME_COLUMNS, raw_path, read_raw, seasons_in
 from nba_pipeline.sources.cli import main
-from nba_pipeline.sources.client import ApiSettings, StatsClient
 from nba_pipeline.sources.season import (
     GAMES_FILE_COLUMNS,
-    fetch_gamelog,
     games_from_gamelog,
     pull_season,
     scoreboard_frame,
-    season_cache_dir,
 )
 
-from .conftest import GAME
+from .conftest import GAME, synthetic_pbp
 
 SEASON = "2025-26"
 NEUTRAL_BOTH_AWAY = ["0022500147", "0022500578", "0022500602", "0022501229", "0022501230"]
-
-
-@pytest.fixture(scope="module")
-def gamelog(replay, tmp_path_factory) -> dict:
-    client = StatsClient(tmp_path_factory.mktemp("cache"), ApiSettings(delay_s=0))
-    with replay.use_cassette(f"leaguegamelog_team_{SEASON}.yaml"):
-        body = fetch_gamelog(client, SEASON)
-    assert client.requests_made == 1
-    return body
 
 
 def test_games_rows_from_the_recorded_gamelog(gamelog, nba_raw_dir):
@@ -110,126 +95,6 @@ def test_schedule_and_scoreboard_frames(nba_api_dir):
 # ---- the pull, end to end, through nba_api's client with a fake transport ----
 
 
-def _synthetic_pbp(recorded: dict, game_id: str, home: int, away: int) -> dict:
-    """The recorded 0022200552 actions relabelled as another game (ids and team ids only): synthetic
-    content, used to exercise the pull's plumbing, not its numbers."""
-    r = copy.deepcopy(recorded)
-    r["game"]["gameId"] = game_id
-    swap = {1610612739: home, 1610612741: away}
-    for a in r["game"]["actions"]:
-        a["teamId"] = swap.get(a["teamId"], a["teamId"])
-        a["personId"] = swap.get(a["personId"], a["personId"])
-    return r
-
-
-def _synthetic_box(recorded: dict, game_id: str, home: int, away: int) -> dict:
-    r = copy.deepcopy(recorded)
-    b = r["boxScoreTraditional"]
-    b["gameId"], b["homeTeamId"], b["awayTeamId"] = game_id, home, away
-    b["homeTeam"]["teamId"], b["awayTeam"]["teamId"] = home, away
-    return r
-
-
-class FakeResponse:
-    def __init__(self, url: str, status: int, text: str) -> None:
-        self.url, self.status_code, self.text = url, status, text
-
-
-class FakeSession:
-    """Answers nba_api's GETs from a dict ``(endpoint, key) -> body``; counts the calls."""
-
-    def __init__(self, bodies: dict[tuple[str, str], object]) -> None:
-        self.bodies, self.calls = bodies, []
-
-    def get(self, url, params, headers=None, proxies=None, timeout=None):
-        p = dict(params)
-        endpoint = url.rsplit("/", 1)[-1]
-        key = p.get("GameID") or p.get("Season")
-        self.calls.append((endpoint, key))
-        body = self.bodies.get((endpoint, key))
-        full = f"{url}?{urlencode(params)}"
-        if body is None:
-            return FakeResponse(full, 404, "not found")
-        return FakeResponse(full, 200, json.dumps(body))
-
-
-@pytest.fixture()
-def pull_setup(gamelog, nba_api_dir, monkeypatch, tmp_path):
-    from nba_api.stats.library.http import NBAStatsHTTP
-
-    resp = nba_api_dir / "responses"
-    pbp = json.loads((resp / f"playbyplayv3_{GAME}.json").read_text())
-    box = json.loads((resp / f"boxscoretraditionalv3_{GAME}.json").read_text())
-    keep = {"0022500001", "0022500002", "0022500147"}
-    log = copy.deepcopy(gamelog)
-    log["resultSets"][0]["rowSet"] = [r for r in log["resultSets"][0]["rowSet"] if r[4] in keep]
-    okc, hou, dal, det = 1610612760, 1610612745, 1610612742, 1610612765
-    # the synthetic games below score like the recorded one (home side of the pbp 145, other 134)
-    col = log["resultSets"][0]["headers"].index("PTS")
-    pts = {
-        ("0022500001", okc): 145,
-        ("0022500001", hou): 134,
-        ("0022500147", dal): 145,
-        ("0022500147", det): 134,
-    }
-    for r in log["resultSets"][0]["rowSet"]:
-        r[col] = pts.get((r[4], r[1]), r[col])
-
-    def game(gid, date, home, away, status=3, neutral=False):
-        return {
-            "gameId": gid,
-            "gameDateEst": f"{date}T00:00:00Z",
-            "gameStatus": status,
-            "isNeutral": neutral,
-            "homeTeam": {"teamId": home},
-            "awayTeam": {"teamId": away},
-        }
-
-    schedule = {
-        "leagueSchedule": {
-            "seasonYear": SEASON,
-            "gameDates": [
-                {
-                    "gameDate": "10/21/2025 00:00:00",
-                    "games": [
-                        game("0022500001", "2025-10-21", okc, hou),
-                        game("0022500002", "2025-10-21", 1610612747, 1610612744),
-                    ],
-                },
-                {
-                    "gameDate": "11/01/2025 00:00:00",
-                    "games": [game("0022500147", "2025-11-01", det, dal, neutral=True)],
-                },
-                {
-                    "gameDate": "03/01/2026 00:00:00",
-                    "games": [
-                        game("0022500900", "2026-03-01", okc, dal, status=1),
-                        game("0022500901", "2026-03-01", det, hou, 1),
-                    ],
-                },
-            ],
-        }
-    }
-    bodies = {
-        ("leaguegamelog", SEASON): log,
-        ("scheduleleaguev2", SEASON): schedule,
-        ("playbyplayv3", "0022500001"): _synthetic_pbp(pbp, "0022500001", okc, hou),
-        ("boxscoretraditionalv3", "0022500001"): _synthetic_box(box, "0022500001", okc, hou),
-        ("playbyplayv3", "0022500002"): {},  # finished, no play-by-play yet
-        # Mexico City: the schedule's home is DET, the play-by-play's home side is DAL
-        ("playbyplayv3", "0022500147"): _synthetic_pbp(pbp, "0022500147", dal, det),
-        ("boxscoretraditionalv3", "0022500147"): _synthetic_box(box, "0022500147", dal, det),
-    }
-    session = FakeSession(bodies)
-    monkeypatch.setattr(NBAStatsHTTP, "get_session", classmethod(lambda cls: session))
-    pulled = tmp_path / "pulled"
-
-    def client() -> StatsClient:
-        return StatsClient(season_cache_dir(pulled, SEASON), ApiSettings(delay_s=0, retries=1, backoff_s=0))
-
-    return {"session": session, "bodies": bodies, "pulled": pulled, "client": client}
-
-
 def test_pull_writes_the_raw_contract_and_counts_the_quirks(pull_setup, nba_raw_dir):
     s = pull_setup
     lines: list[str] = []
@@ -285,7 +150,7 @@ def test_pull_writes_the_raw_contract_and_counts_the_quirks(pull_setup, nba_raw_
     # (twice: an empty answer is retried); once it has play-by-play it comes in
     rerun = pull_season(SEASON, s["pulled"], s["client"](), progress=None)
     assert rerun.requests == 2 and rerun.games_without_pbp == ["0022500002"]
-    s["bodies"][("playbyplayv3", "0022500002")] = _synthetic_pbp(
+    s["bodies"][("playbyplayv3", "0022500002")] = synthetic_pbp(
         s["bodies"][("playbyplayv3", "0022500001")], "0022500002", 1610612747, 1610612744
     )
     third = pull_season(SEASON, s["pulled"], s["client"](), progress=None)
