@@ -20,6 +20,7 @@ class EvaluationConfig(dg.Config):
     group_name="evaluation",
     backfill_policy=season_backfill,
     kinds={"pytorch"},
+    code_version="1",  # bump when the report's metrics or baselines change
     description="The model promoted in this run (else `latest`) vs real baselines (home-win rate, Elo, "
     "context logistic, score and clock, betting market) on the test season, per checkpoint (pregame, end "
     "Q1, half, end Q3, 5:00 left, all events).",

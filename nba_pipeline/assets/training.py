@@ -128,6 +128,8 @@ def judge_version(registry, version: str) -> list[dg.AssetCheckResult]:
     backfill_policy=season_backfill,  # unpartitioned; lets a season-range run include it
     kinds={"pytorch"},
     pool="training",  # one training at a time where the instance limits the pool
+    # Bump when the same inputs and config would train another model (architecture, sampling, loss).
+    code_version="1",
     check_specs=CHECK_SPECS,
     description="Trains the two-tower forecaster (Transformer + GATv2 + context) on the training seasons "
     "with a temporal validation split, saves it in the registry as a new, NOT promoted version, and "
