@@ -404,6 +404,7 @@ class LiveGame:
         self.starters = starters
         self._raw: dict[int, tuple] = {}  # EVENTNUM -> the row as given (duplicate / change check)
         self._raw_rows: list[dict[str, Any]] = []
+        self._dtypes: dict[str, Any] = {}  # column dtypes of the frames given (raw_rows restores them)
         self._reset()
         if prefetch:
             expected = self.lookup.expected_players()
@@ -426,7 +427,11 @@ class LiveGame:
         """Add raw PlayByPlayV2 rows (rows of other games are ignored, an exact repeat of a row is
         dropped as ``build_plays`` drops duplicates). Returns the number of new events. A row whose
         EVENTNUM was seen with other content (a corrected feed) rebuilds the state from every row."""
-        records = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else list(rows)
+        if isinstance(rows, pd.DataFrame):
+            self._dtypes.update(rows.dtypes.to_dict())
+            records = rows.to_dict("records")
+        else:
+            records = list(rows)
         added, changed = 0, False
         for r in records:
             if str(r["GAME_ID"]) != self.game_id:
@@ -477,7 +482,8 @@ class LiveGame:
     def raw_rows(self) -> pd.DataFrame:
         """The raw rows the state holds (each EVENTNUM in its latest form), in arrival order: what
         the batch path must be given to featurize the same cut."""
-        return pd.DataFrame(self._raw_rows)
+        df = pd.DataFrame(self._raw_rows)
+        return df.astype({c: t for c, t in self._dtypes.items() if c in df.columns}) if len(df) else df
 
     @property
     def n_rows(self) -> int:

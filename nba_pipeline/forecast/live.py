@@ -78,8 +78,9 @@ class LiveSession:
         if len(old):
             self.game.add_rows(old)  # corrections rebuild the state
         made = []
-        for _, row in rows[is_new].sort_values("EVENTNUM", kind="stable").iterrows():
-            if self.game.add_rows([row.to_dict()]):
+        new = rows[is_new].sort_values("EVENTNUM", kind="stable")
+        for i in range(len(new)):
+            if self.game.add_rows(new.iloc[i : i + 1]):
                 made.append(self._issue())
         return made
 

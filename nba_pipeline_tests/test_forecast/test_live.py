@@ -1,0 +1,124 @@
+"""The live command's path: polls -> new rows -> one forecast per new event -> printed line and ledger;
+a recorded game replayed through it gives the batch forecast at every cut."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from nba_pipeline_tests.test_forecast.conftest import GAME, assert_same_forecast
+
+RESPONSE = "playbyplayv3_0022200552.json"
+
+
+@pytest.fixture(scope="session")
+def v3_response(nba_raw_dir) -> dict:
+    path = nba_raw_dir.parent / "nba_api" / "responses" / RESPONSE
+    if not path.exists():
+        pytest.skip(f"recorded response {path} not found")
+    return json.loads(path.read_text())
+
+
+@pytest.fixture(scope="session")
+def convert():
+    """The V3 -> raw-contract conversion (sources.pbp_v3), written by another part of the project."""
+    mod = pytest.importorskip("nba_pipeline.sources.pbp_v3")
+    return mod.convert_pbp_v3
+
+
+def _session(forecaster, source="replay", ledger=False, **kw):
+    from nba_pipeline.forecast.live import LiveSession
+
+    lines: list[str] = []
+    s = LiveSession(
+        forecaster.open_game(GAME),
+        source=source,
+        ledger_engine=forecaster.engine if ledger else None,
+        out=lines.append,
+        home="CLE",
+        away="CHI",
+        **kw,
+    )
+    return s, lines
+
+
+def test_replaying_recorded_game_0022200552_gives_the_batch_forecast_after_every_event(
+    forecaster, v3_response, convert
+):
+    from nba_pipeline.forecast.live import follow, replay_polls
+
+    held: list[pd.DataFrame] = []
+    session, lines = _session(forecaster)
+    session.on_update = lambda u: held.append(session.game.raw_rows())
+    updates = follow(session, replay_polls(v3_response, speed=0))
+    full = convert(v3_response)
+    assert [u.forecast.events_seen for u in updates] == list(range(len(full) + 1))  # pregame + each event
+    for u, rows in zip(updates[1:], held[1:], strict=True):
+        assert_same_forecast(u.forecast, forecaster.forecast(GAME, rows), f"event {u.forecast.events_seen}")
+    last = updates[-1].forecast
+    assert_same_forecast(last, forecaster.forecast(GAME, full), "after the last event, on the whole response")
+    assert (last.home_score, last.away_score, last.period) == (145, 134, 5)
+    assert session.final
+    assert len(lines) == len(updates) and "CLE 145-134 CHI" in lines[-1]
+
+
+def test_polling_forecasts_each_new_event_once_and_ledgers_it(forecaster, v3_response, convert):
+    """A poll repeating the previous response adds nothing; a poll with several new events
+    forecasts after each; every in-game forecast is in the ledger once (source 'live')."""
+    from nba_pipeline.forecast.ledger import read_ledger
+    from nba_pipeline.forecast.live import follow, replay_polls
+
+    cuts = list(replay_polls(v3_response, step_game_seconds=30))[:12]
+    polls = iter([c for c in cuts for _ in range(2)])  # every response polled twice
+    session, lines = _session(forecaster, source="live", ledger=True)
+    updates = follow(session, lambda: next(polls), interval_s=5, sleep=lambda s: None, max_polls=24)
+    n = len(convert(cuts[-1]))
+    assert [u.forecast.events_seen for u in updates] == list(range(n + 1))
+    led = read_ledger(forecaster.engine, game_ids=[GAME], source="live")
+    assert led["event_index"].tolist() == list(range(1, n + 1))  # the pregame one is after tip-off
+    assert "not ledgered" in lines[0]
+    follow(session, iter([cuts[-1]]))  # the same game polled again later: nothing new
+    assert len(read_ledger(forecaster.engine, game_ids=[GAME], source="live")) == n
+
+
+def test_v2_rows_in_overlapping_polls_give_one_forecast_per_event(forecaster, game_rows):
+    session, _ = _session(forecaster)
+    for end in (40, 40, 75, 130):
+        session.ingest(game_rows.iloc[:end])
+    assert [u.forecast.events_seen for u in session.updates] == list(range(1, 131))
+    assert_same_forecast(session.updates[-1].forecast, forecaster.forecast(GAME, game_rows.iloc[:130]))
+
+
+def test_live_command_replays_a_response_prints_lines_writes_chart_and_ledger(
+    slice_env, model_version, v3_response, convert, tmp_path, monkeypatch, capsys
+):
+    from nba_pipeline.db import make_engine
+    from nba_pipeline.forecast.ledger import read_ledger
+    from nba_pipeline.forecast.live import main
+
+    for k, v in slice_env.items():
+        monkeypatch.setenv(k, v)
+    path = tmp_path / RESPONSE
+    path.write_text(json.dumps(v3_response))
+    chart = tmp_path / "wp.png"
+    rc = main([GAME, "--replay", str(path), "--chart", str(chart), "--max-polls", "3"])
+    out = capsys.readouterr().out.splitlines()
+    assert rc == 0
+    assert out[0].startswith("CHI at CLE, 2023-01-02") and model_version in out[0]
+    assert out[1].startswith("pregame") and "P(CLE win)" in out[2]
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    led = read_ledger(make_engine(slice_env["NBA_DATABASE_URL"]), game_ids=[GAME], source="replay")
+    assert len(led) == len([x for x in out if x.startswith("Q")]) > 0
+    assert (led["model_version"] == model_version).all()
+
+
+def test_live_command_names_a_game_it_cannot_forecast(slice_env, model_version, monkeypatch, capsys):
+    from nba_pipeline.forecast.live import main
+
+    for k, v in slice_env.items():
+        monkeypatch.setenv(k, v)
+    assert main(["0029999999", "--replay", str(Path("/nonexistent.json"))]) == 2
+    assert "0029999999" in capsys.readouterr().err
