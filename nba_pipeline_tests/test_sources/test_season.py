@@ -236,3 +236,21 @@ def test_raw_readers_accept_one_dir_or_a_sequence(nba_raw_dir, tmp_path):
     assert (both["pts_home"] >= 0).all()
     assert list(both.columns) == list(GAME_COLUMNS)
     assert read_raw([tmp_path / "nowhere"], "games") is None
+
+
+def test_python_dash_m_runs_the_cli(nba_api_dir, tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "g.parquet"
+    src = nba_api_dir / "responses" / f"playbyplayv3_{GAME}.json"
+    r = subprocess.run(
+        [sys.executable, "-m", "nba_pipeline.sources", "convert-pbp-v3", str(src), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "546 rows" in r.stdout and len(pd.read_parquet(out)) == 546
+    r = subprocess.run([sys.executable, "-m", "nba_pipeline.sources", "pull"], capture_output=True, text=True)
+    assert r.returncode == 2 and "--season" in r.stderr  # argparse: the season is required
