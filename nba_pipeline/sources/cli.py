@@ -5,8 +5,8 @@
         [--proxy http://host:3128] [--header 'User-Agent: ...'] [--offline] [--out DIR]
 
 ``pull`` prints its progress (games done of total, requests made, time left) and a summary; it
-exits 2 when stats.nba.com stays unreachable (the message names the endpoint and game; everything
-already fetched stays in the cache) and 1 on bad input.
+exits 3 when stats.nba.com stays unreachable (the message names the endpoint and game; everything
+already fetched stays in the cache), 1 on bad input, 2 on a usage error.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def _pull(args: argparse.Namespace) -> int:
         rep = pull_season(args.season, out, client, through=args.through, with_schedule=not args.no_schedule)
     except SourceUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return 3
     except SourceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

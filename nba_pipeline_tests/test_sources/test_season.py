@@ -183,7 +183,7 @@ def test_pull_unreachable_names_the_endpoint_and_keeps_the_cache(pull_setup, mon
 
     monkeypatch.setattr(NBAStatsHTTP, "get_session", classmethod(lambda cls: NoNetwork()))
     args = ["pull", "--season", SEASON, "--out", str(s["pulled"]), "--delay", "0", "--retries", "0"]
-    assert main(args) == 2
+    assert main(args) == 3
     err = capsys.readouterr().err
     # the season responses are fresh in the cache; the game never fetched needs the network
     assert "stats.nba.com unreachable for playbyplayv3 0022500002: connection failed" in err
