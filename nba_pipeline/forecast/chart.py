@@ -91,7 +91,7 @@ def chart_png(
     runs = scoring_runs(pts).head(MAX_RUNS)
     for r in runs.itertuples():
         color = HOME_COLOR if r.team == "home" else AWAY_COLOR
-        ax.axvspan(r.start / 60.0, max(r.end / 60.0, r.start / 60.0 + 0.2), color=color, alpha=0.12, lw=0)
+        ax.axvspan(r.start / 60.0, max(r.end / 60.0, r.start / 60.0 + 0.2), color=color, alpha=0.10, lw=0)
         y = 0.93 if r.team == "home" else 0.07
         ax.text(
             (r.start + r.end) / 120.0,
@@ -104,28 +104,29 @@ def chart_png(
             fontweight="bold",
         )
 
+    status = ""
     if len(pts):
         last = pts.iloc[-1]
         hs, as_ = int(last["home_score"]), int(last["away_score"])
-        ax.plot([x[-1]], [p[-1]], "o", color="#222222", ms=5)
         final = hs != as_ and float(last["game_seconds"]) >= 2880.0
-        lead = home if hs > as_ else away
-        label = (
-            f"Final{' (OT)' if n_ot else ''}: {home} {hs}-{as_} {away}"
-            if final
-            else f"{home} {hs}-{as_} {away}"
+        winner = HOME_COLOR if hs > as_ else AWAY_COLOR
+        ax.plot([x[-1]], [p[-1]], "o", color=winner if final else "#222222", ms=6, zorder=5)
+        ot = f" ({n_ot}OT)" if n_ot > 1 else " (OT)" if n_ot else ""
+        status = (
+            f"Final{ot}: {home} {hs}, {away} {as_}" if final else f"{home} {hs}, {away} {as_} (in progress)"
         )
-        ax.annotate(
-            label,
-            xy=(x[-1], p[-1]),
-            xytext=(-8, -18 if p[-1] > 0.5 else 12),
-            textcoords="offset points",
+        ax.text(
+            1.0,
+            1.015,
+            status,
+            transform=ax.transAxes,
             ha="right",
-            fontsize=9,
+            va="bottom",
+            fontsize=10,
             fontweight="bold",
-            color=HOME_COLOR if (final and lead == home) else AWAY_COLOR if final else "#222222",
+            color=winner if final else "#222222",
         )
-    ax.set_title(title or f"{away} at {home}: {home} win probability")
+    ax.set_title(title or f"{away} at {home}: {home} win probability", loc="left")
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
