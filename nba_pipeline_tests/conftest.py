@@ -75,6 +75,17 @@ class PostgresServer:
             log = self._log.read_text() if self._log.exists() else ""
             pytest.fail(f"pg_ctl start failed: {r.stderr or r.stdout}\n{log}")
 
+    def fresh_database(self, name: str) -> str:
+        """An empty database of that name on this server (dropped first if present); its URL."""
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(self.url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        return self.url.rsplit("/", 1)[0] + f"/{name}"
+
     def stop(self, mode: str = "fast") -> None:
         """``fast`` disconnects clients; ``immediate`` is a crash (no shutdown checkpoint)."""
         self._run([str(self._pg_ctl), "-D", str(self._data), "-m", mode, "-w", "stop"])

@@ -17,16 +17,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 SEASON = "2022-23"
 
 
-def _database(server_url: str, name: str) -> str:
-    """A fresh database on the test server; its psycopg2 URL."""
-    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return server_url.rsplit("/", 1)[0] + f"/{name}"
-
-
 class ConnectionPeak:
     """Samples pg_stat_activity while a block runs: the most client connections seen at once."""
 
@@ -54,7 +44,7 @@ class ConnectionPeak:
 
 
 def test_a_season_and_a_schedule_tick_run_with_the_dagster_instance_on_postgresql(
-    postgres_url, nba_raw_dir, tmp_path, monkeypatch
+    postgres_server, nba_raw_dir, tmp_path, monkeypatch
 ):
     import dagster as dg
 
@@ -62,8 +52,8 @@ def test_a_season_and_a_schedule_tick_run_with_the_dagster_instance_on_postgresq
     from nba_pipeline.dagster_home import ensure_dagster_home
     from nba_pipeline.definitions import defs
 
-    instance_url = _database(postgres_url, "dagster_instance")
-    data_url = _database(postgres_url, "nba_data")
+    instance_url = postgres_server.fresh_database("dagster_instance")
+    data_url = postgres_server.fresh_database("nba_data")
     raw = make_raw_slice(nba_raw_dir, tmp_path / "raw", {SEASON: 60})
     for key, value in {
         "NBA_DAGSTER_PG_URL": instance_url,
@@ -76,7 +66,7 @@ def test_a_season_and_a_schedule_tick_run_with_the_dagster_instance_on_postgresq
     home = ensure_dagster_home()
     assert "postgres" in (home / "dagster.yaml").read_text()
 
-    with ConnectionPeak(postgres_url) as peak, dg.DagsterInstance.get() as instance:
+    with ConnectionPeak(postgres_server.url) as peak, dg.DagsterInstance.get() as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
         assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
         assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"

@@ -82,15 +82,6 @@ def _snapshot(url: str) -> dict[str, tuple[int, int]]:
     return out
 
 
-def _fresh_postgres_db(server_url: str, name: str) -> str:
-    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return server_url.rsplit("/", 1)[0] + f"/{name}"
-
-
 @pytest.fixture(scope="module")
 def slices(nba_raw_dir, tmp_path_factory) -> tuple[Path, Path]:
     """Two raw dirs of the same season: 20 games, then 30 (a rebuild that changes the rows)."""
@@ -108,7 +99,7 @@ def test_a_season_ingest_killed_mid_write_keeps_the_previous_rows_and_a_rerun_co
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'nba.db'}"
     else:
-        url = _fresh_postgres_db(request.getfixturevalue("postgres_url"), "faults_kill")
+        url = request.getfixturevalue("postgres_server").fresh_database("faults_kill")
     raw20, raw30 = slices
     first = _run(_env(tmp_path, raw20, url))
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
@@ -140,7 +131,7 @@ def test_a_corrupt_sqlite_file_fails_the_run_with_an_error_naming_it(slices, tmp
 def test_postgres_stopped_mid_run_fails_clearly_and_a_rerun_after_restart_completes(
     postgres_server, slices, tmp_path
 ):
-    url = _fresh_postgres_db(postgres_server.url, "faults_stop")
+    url = postgres_server.fresh_database("faults_stop")
     raw20, raw30 = slices
     assert _run(_env(tmp_path, raw20, url)).returncode == 0
     before = _snapshot(url)
