@@ -146,6 +146,25 @@ def fetch_box(client: StatsClient, game_id: str) -> dict:
     return client.get(ep, p, key=game_id, validate=valid_box)
 
 
+def valid_scoreboard(body: dict) -> str | None:
+    sb = body.get("scoreboard") if isinstance(body, dict) else None
+    return None if isinstance(sb, dict) and "games" in sb else "no scoreboard.games"
+
+
+def fetch_scoreboard(client: StatsClient, day: dt.date) -> dict:
+    ep, p = _params("ScoreboardV3", game_date=day.isoformat())
+    return client.get(
+        ep, p, key=day.isoformat(), validate=valid_scoreboard, max_age_s=client.settings.season_max_age_s
+    )
+
+
+def schedule_from_scoreboards(client: StatsClient, start: dt.date, days: int) -> pd.DataFrame:
+    """The games of ``days`` days from ``start`` from ScoreboardV3 (one request a day): the fallback
+    schedule when ScheduleLeagueV2 cannot be had."""
+    frames = [scoreboard_frame(fetch_scoreboard(client, start + dt.timedelta(days=i))) for i in range(days)]
+    return pd.concat(frames, ignore_index=True) if frames else scoreboard_frame({"scoreboard": {"games": []}})
+
+
 # ---- games rows ----
 
 
@@ -443,13 +462,16 @@ def pull_season(
     through: dt.date | None = None,
     progress: Callable[[str], None] | None = print,
     with_schedule: bool = True,
+    scoreboard_days: int = 7,
+    today: dt.date | None = None,
 ) -> PullReport:
     """Pull (or rebuild from the cache) ``season`` into ``pulled_dir`` as raw-contract files.
 
     Finished games up to ``through`` (default: all in the log) get their PlayByPlayV3 and
     BoxScoreTraditionalV3 (cached; only missing ones are requested). Writes ``pbp_<season>``,
     ``games_<season>`` and, when the schedule could be had, ``schedule_<season>`` (games not yet
-    final). Raises :class:`~nba_pipeline.sources.client.SourceUnavailable` (naming the endpoint and
+    final; from ScoreboardV3 of ``scoreboard_days`` days from ``today`` when ScheduleLeagueV2
+    fails). Raises :class:`~nba_pipeline.sources.client.SourceUnavailable` (naming the endpoint and
     game) when the API stays unreachable; everything fetched before stays in the cache.
     """
     t0 = time.monotonic()
@@ -468,6 +490,15 @@ def pull_season(
                 "schedule %s unavailable (%s): no schedule file written, no neutral-site flags", season, exc
             )
             say(f"schedule unavailable: {exc}")
+            if scoreboard_days > 0:  # fallback: the next days' scoreboards
+                start = today or dt.date.today()
+                try:
+                    sched = schedule_from_scoreboards(client, start, scoreboard_days)
+                    say(
+                        f"schedule from ScoreboardV3: {len(sched)} games, {scoreboard_days} days from {start}"
+                    )
+                except SourceError as exc2:
+                    log.warning("scoreboards from %s unavailable too (%s)", start, exc2)
     neutral = set(sched.loc[sched["neutral_site"], "game_id"]) if sched is not None else set()
     sched_home = dict(zip(sched["game_id"], sched["home_team_id"], strict=True)) if sched is not None else {}
     games, info = games_from_gamelog(log_body, season, neutral, sched_home)

@@ -125,7 +125,7 @@ class FakeSession:
     def get(self, url, params, headers=None, proxies=None, timeout=None):
         p = dict(params)
         endpoint = url.rsplit("/", 1)[-1]
-        key = p.get("GameID") or p.get("Season")
+        key = p.get("GameID") or p.get("Season") or p.get("GameDate")
         self.calls.append((endpoint, key))
         body = self.bodies.get((endpoint, key))
         full = f"{url}?{urlencode(params)}"

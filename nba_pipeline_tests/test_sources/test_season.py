@@ -254,3 +254,31 @@ def test_python_dash_m_runs_the_cli(nba_api_dir, tmp_path):
     assert "546 rows" in r.stdout and len(pd.read_parquet(out)) == 546
     r = subprocess.run([sys.executable, "-m", "nba_pipeline.sources", "pull"], capture_output=True, text=True)
     assert r.returncode == 2 and "--season" in r.stderr  # argparse: the season is required
+
+
+def test_scoreboards_replayed(replay, tmp_path):
+    from nba_pipeline.sources.client import ApiSettings, StatsClient
+    from nba_pipeline.sources.season import schedule_from_scoreboards
+
+    # the recorded ScoreboardV3 of 2025-11-05, replayed through nba_api's client
+    client = StatsClient(tmp_path / "sb", ApiSettings(delay_s=0))
+    with replay.use_cassette("scoreboardv3_2025-11-05.yaml"):
+        day = schedule_from_scoreboards(client, dt.date(2025, 11, 5), 1)
+    assert len(day) > 0 and client.requests_made == 1
+    assert (day["game_date"] == dt.date(2025, 11, 5)).all()
+
+
+def test_without_schedule_the_upcoming_games_come_from_scoreboards(pull_setup):
+    # in a pull: ScheduleLeagueV2 fails, the next days' scoreboards give the games not yet played
+    s = pull_setup
+    del s["bodies"][("scheduleleaguev2", SEASON)]
+    game = {"gameId": "0022500950", "gameStatus": 1, "isNeutral": False}
+    game |= {"homeTeam": {"teamId": 1610612760}, "awayTeam": {"teamId": 1610612742}}
+    s["bodies"][("scoreboardv3", "2026-03-01")] = {"scoreboard": {"gameDate": "2026-03-01", "games": [game]}}
+    s["bodies"][("scoreboardv3", "2026-03-02")] = {"scoreboard": {"gameDate": "2026-03-02", "games": []}}
+    rep = pull_season(
+        SEASON, s["pulled"], s["client"](), progress=None, scoreboard_days=2, today=dt.date(2026, 3, 1)
+    )
+    sched = pd.read_parquet(s["pulled"] / f"schedule_{SEASON}.parquet")
+    assert sched["game_id"].tolist() == ["0022500950"] and rep.games_scheduled == 1
+    assert sched.iloc[0]["home_team_id"] == 1610612760 and sched.iloc[0]["status"] == "scheduled"
