@@ -56,3 +56,27 @@ def test_dg_check_defs_passes():
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "All definitions loaded successfully" in r.stdout + r.stderr
+
+
+def test_season_assets_declare_the_earlier_seasons_they_read(nba_raw_dir):
+    """Team features read last season's games and RAPM, spacing reads three seasons of shots:
+    Dagster's lineage and backfills see it (only player_rapm's self-prior cannot be declared)."""
+    import dagster as dg
+
+    from nba_pipeline.assets.partitions import SEASONS
+    from nba_pipeline.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    season = SEASONS[3]
+
+    def parents(child: str, parent: str) -> list[str]:
+        res = graph.get_parent_partition_keys_for_child(
+            partition_key=season, parent_asset_key=dg.AssetKey(parent), child_asset_key=dg.AssetKey(child)
+        )
+        return sorted(res.partitions_subset.get_partition_keys())
+
+    assert parents("team_game_features", "games") == SEASONS[2:4]
+    assert parents("team_game_features", "player_rapm") == SEASONS[2:4]
+    assert parents("player_features", "stints") == SEASONS[2:4]
+    assert parents("lineup_spacing", "shots") == SEASONS[0:4]
+    assert parents("season_stats", "games") == [season]

@@ -27,7 +27,12 @@ from nba_pipeline.analytics.stints import (
     reconstruct_lineups,
 )
 from nba_pipeline.analytics.team_features import build_team_game_features
-from nba_pipeline.assets.partitions import materialize_seasons, season_backfill, season_partitions
+from nba_pipeline.assets.partitions import (
+    materialize_seasons,
+    season_backfill,
+    season_partitions,
+    with_earlier_seasons,
+)
 from nba_pipeline.ingest import schema as ischema
 from nba_pipeline.ingest.raw import previous_season
 from nba_pipeline.resources import Database
@@ -122,7 +127,7 @@ def player_rapm(context: dg.AssetExecutionContext, database: Database) -> dg.Mat
     group_name=GROUP,
     kinds={"sql"},
     code_version="1",
-    deps=["stints", "shots", "games"],
+    deps=["stints", dg.AssetDep("shots", partition_mapping=with_earlier_seasons(3)), "games"],
     description="Per game and team: convex hull area (sq ft) of the starters' and the used lineups' average "
     "shot locations from shots before the game; NULL + flag where a player has no known location.",
 )
@@ -156,7 +161,12 @@ def _shots_window(database: Database, season: str) -> pd.DataFrame:
     group_name=GROUP,
     kinds={"sql"},
     code_version="1",
-    deps=["plays", "stints", "players", "player_rapm"],
+    deps=[
+        dg.AssetDep("plays", partition_mapping=with_earlier_seasons(1)),
+        dg.AssetDep("stints", partition_mapping=with_earlier_seasons(1)),
+        "players",
+        "player_rapm",
+    ],
     description="Player node features (the 16 NODE_FEATURES + has_history) as-of every game date of the "
     "season.",
 )
@@ -183,7 +193,12 @@ def player_features(context: dg.AssetExecutionContext, database: Database) -> dg
     group_name=GROUP,
     kinds={"sql"},
     code_version="1",
-    deps=["games", "stints", "player_rapm", "shots"],
+    deps=[
+        dg.AssetDep("games", partition_mapping=with_earlier_seasons(1)),
+        dg.AssetDep("stints", partition_mapping=with_earlier_seasons(1)),
+        dg.AssetDep("player_rapm", partition_mapping=with_earlier_seasons(1)),
+        dg.AssetDep("shots", partition_mapping=with_earlier_seasons(3)),
+    ],
     description="Per game and team, from games strictly before the game date: ratings z-scored by season, "
     "four factors, rest, back-to-back, travel miles, RAPM sums and hull area of the expected starting five.",
 )

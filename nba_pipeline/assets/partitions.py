@@ -18,6 +18,7 @@ import dagster as dg
 import pandas as pd
 import sqlalchemy as sa
 
+from nba_pipeline.ingest.raw import previous_season
 from nba_pipeline.resources import Database, RawData
 
 SEASONS: list[str] = RawData().seasons()
@@ -29,6 +30,25 @@ season_partitions = dg.StaticPartitionsDefinition(SEASONS)
 # The policy is marked beta in Dagster 1.13; its warning would print on every definitions load.
 warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
 season_backfill = dg.BackfillPolicy.single_run()
+
+
+def with_earlier_seasons(n: int) -> dg.StaticPartitionMapping:
+    """A dependency on an upstream asset's season S and the ``n`` seasons before it (those that
+    exist), for season S downstream: what a season asset reads is declared, so Dagster's lineage,
+    staleness and backfills know that, say, 2016-17's team features read 2015-16's games.
+
+    Only other assets can be declared this way: Dagster allows an asset to depend on its own
+    earlier partitions only for time partitions (player_rapm's prior, the previous season's final
+    ratings, is ordered by the single-run backfill instead: oldest season first)."""
+    downstream_of: dict[str, set[str]] = {s: set() for s in SEASONS}
+    for season in SEASONS:
+        upstream = season
+        for _ in range(n + 1):
+            if upstream in downstream_of:
+                downstream_of[upstream].add(season)
+            upstream = previous_season(upstream)
+    return dg.StaticPartitionMapping(downstream_of)
+
 
 # What a season asset computes for one season: the rows to store and the metadata to show.
 SeasonBuild = Callable[[str], tuple[pd.DataFrame, dict]]
