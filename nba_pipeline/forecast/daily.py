@@ -1,0 +1,251 @@
+"""Daily pregame forecasts: every game of the next days, forecast with the promoted model before
+tip-off and written to the forecast ledger (the plain logic behind the ``daily_forecasts`` asset).
+
+    from nba_pipeline.forecast.daily import run_daily
+    res = run_daily(GameForecaster.from_registry("latest"), engine, pulled_dir, dt.date(2026, 11, 24), days=2)
+    res.written, res.skipped          # rows new in the ledger; game id -> why it was not forecast
+
+Why it works this way:
+
+- Games to come are the games of ``[as_of, as_of + days)``: from the ``games`` table (a shipped
+  season, or one whose games are ingested) and from ``schedule_<season>.parquet`` in the pulled dir
+  (stats.nba.com's games not played yet). A scheduled game must also be in the ``games`` table to be
+  forecast (``GameForecaster`` reads its row and its as-of team features there); one that is not is
+  reported in ``skipped`` with that reason, never forecast from invented inputs.
+- Starters: nobody announces them in the morning, so each side gets its expected starting five
+  (``analytics.lineup_features.expected_starters``: the five who started most in the team's last
+  games strictly before the game date), never an empty lineup graph. Announced fives can be given.
+- No leakage: a game on day D is featurized by ``GameForecaster`` from games before D only, and the
+  expected starters come from starts before D.
+- The ledger is append-only and keyed by (game, version, state, events, source), so a rerun of a
+  day adds nothing; games already in the ledger for this model and source are not even recomputed.
+  A game whose tip-off has passed (noon US/Eastern of its date when no time is known) is skipped:
+  the ledger would refuse its pregame forecast anyway.
+- :func:`backtest_forecasts` writes the same pregame forecasts of past games with ``made_at`` the
+  day before each game under source ``backtest`` (kept apart from the live scorecard), to check the
+  scorecard against the evaluation report on the same games.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from nba_pipeline.forecast.ledger import (
+    append_forecasts,
+    default_tipoff,
+    entry_from_forecast,
+    read_ledger,
+)
+
+log = logging.getLogger(__name__)
+
+Starters = tuple[list[int], list[int]]
+GAME_COLUMNS = ["game_id", "game_date", "season", "home_team_id", "away_team_id", "origin"]
+
+
+@dataclass
+class DailyResult:
+    """What one daily run did: the games it looked at, the forecasts it made, what it wrote."""
+
+    as_of: dt.date
+    days: int
+    games: pd.DataFrame  # GAME_COLUMNS + home_starters, away_starters (lists of player ids)
+    forecasts: list[Any] = field(default_factory=list)  # forecast.game.Forecast, one per game forecast
+    written: int = 0  # ledger rows that were new
+    already: list[str] = field(default_factory=list)  # games already in the ledger (this model, source)
+    skipped: dict[str, str] = field(default_factory=dict)  # game id -> why it was not forecast
+
+    def table(self) -> pd.DataFrame:
+        """One row per forecast: game, date, teams, expected starters, probability, margin, total."""
+        fc = pd.DataFrame(
+            [
+                {"game_id": f.game_id, "p_home_win": f.p_home_win, "margin": f.margin, "total": f.total}
+                for f in self.forecasts
+            ],
+            columns=["game_id", "p_home_win", "margin", "total"],
+        )
+        return self.games.merge(fc, on="game_id", how="inner")
+
+
+def games_to_come(engine: sa.Engine, pulled_dir: Path | None, as_of: dt.date, days: int) -> pd.DataFrame:
+    """The games of ``[as_of, as_of + days)``: ``GAME_COLUMNS``, ``origin`` 'games' (in the games
+    table) or 'schedule' (only in a pulled ``schedule_<season>.parquet``), by date and id."""
+    if days < 1:
+        raise ValueError(f"days must be >= 1, got {days}")
+    end = as_of + dt.timedelta(days=days)
+    parts = []
+    if sa.inspect(engine).has_table("games"):
+        q = sa.text(
+            "SELECT game_id, game_date, season, home_team_id, away_team_id FROM games "
+            "WHERE game_date >= :a AND game_date < :b"
+        )
+        with engine.connect() as conn:
+            g = pd.read_sql(q, conn, params={"a": as_of, "b": end})
+        parts.append(g.assign(origin="games"))
+    if pulled_dir is not None and Path(pulled_dir).is_dir():
+        for path in sorted(Path(pulled_dir).glob("schedule_*.parquet")):
+            s = pd.read_parquet(path)
+            s["game_date"] = pd.to_datetime(s["game_date"]).dt.date
+            s = s[(s["game_date"] >= as_of) & (s["game_date"] < end)]
+            if "status" in s:
+                s = s[s["status"] != "final"]
+            season = path.stem.removeprefix("schedule_")
+            parts.append(s.assign(season=season, origin="schedule"))
+    if not parts:
+        return pd.DataFrame(columns=GAME_COLUMNS)
+    out = pd.concat([p[GAME_COLUMNS] for p in parts if len(p)] or [parts[0][GAME_COLUMNS]], ignore_index=True)
+    out["game_id"] = out["game_id"].astype(str)
+    out["game_date"] = pd.to_datetime(out["game_date"]).dt.date
+    # A game in both: the games-table row wins (it is the one the forecaster reads).
+    out = out.sort_values(["game_id", "origin"]).drop_duplicates("game_id", keep="first")
+    return out.sort_values(["game_date", "game_id"]).reset_index(drop=True)
+
+
+def expected_fives(engine: sa.Engine, games: pd.DataFrame) -> dict[str, Starters]:
+    """game id -> (home five, away five) expected from each team's starts strictly before the
+    game date (this season and the previous one, so an opener has its team's last starters).
+    A side with less history gets the players known (fewer than five, possibly none)."""
+    from nba_pipeline.analytics.lineup_features import SLOTS, expected_starters, game_starters
+    from nba_pipeline.analytics.schema import AWAY_COLS, HOME_COLS
+    from nba_pipeline.ingest.raw import previous_season
+
+    if games.empty or not sa.inspect(engine).has_table("stints"):
+        return {str(g): ([], []) for g in games.get("game_id", [])}
+    seasons = sorted({s for x in games["season"] for s in (str(x), previous_season(str(x)))})
+    stint_cols = ", ".join(["game_id", "stint", *HOME_COLS, *AWAY_COLS])
+    with engine.connect() as conn:
+        # Only each game's first stint (stint 0) is needed: its starters.
+        st = pd.read_sql(
+            sa.text(f"SELECT {stint_cols} FROM stints WHERE season IN :seasons AND stint = 0").bindparams(
+                sa.bindparam("seasons", expanding=True)
+            ),
+            conn,
+            params={"seasons": seasons},
+        )
+        played = pd.read_sql(
+            sa.text(
+                "SELECT game_id, game_date, home_team_id, away_team_id FROM games WHERE season IN :seasons"
+            ).bindparams(sa.bindparam("seasons", expanding=True)),
+            conn,
+            params={"seasons": seasons},
+        )
+    starts = game_starters(st, played)
+    base = games[["game_id", "game_date"]]
+    targets = pd.concat(
+        [
+            base.assign(team_id=games["home_team_id"].astype("int64"), side="home"),
+            base.assign(team_id=games["away_team_id"].astype("int64"), side="away"),
+        ],
+        ignore_index=True,
+    )
+    exp = expected_starters(targets[["game_id", "team_id", "game_date"]], starts)
+    exp["side"] = targets["side"].to_numpy()
+    out: dict[str, Starters] = {str(g): ([], []) for g in games["game_id"]}
+    for r in exp.itertuples(index=False):
+        five = [int(getattr(r, s)) for s in SLOTS if int(getattr(r, s)) != 0]
+        home, away = out[str(r.game_id)]
+        out[str(r.game_id)] = (five, away) if r.side == "home" else (home, five)
+    return out
+
+
+def _utcnow() -> dt.datetime:
+    """Now, naive UTC (the ledger's convention); tests replace it to play a past day."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def run_daily(
+    forecaster: Any,
+    engine: sa.Engine,
+    pulled_dir: Path | None,
+    as_of: dt.date,
+    days: int = 2,
+    source: str = "daily",
+    now: dt.datetime | None = None,
+    tipoffs: Mapping[str, dt.datetime] | None = None,
+    starters: Mapping[str, Starters] | None = None,
+) -> DailyResult:
+    """Forecast every game of ``[as_of, as_of + days)`` with ``forecaster`` (a
+    ``forecast.game.GameForecaster``) and append the pregame forecasts to the ledger, made ``now``.
+
+    ``tipoffs``: known tip-off times (else noon US/Eastern of the date); ``starters``: announced
+    fives (else the expected ones). Games already tipped off, not in the games table, or already in
+    the ledger for this model and source are not forecast (``skipped`` / ``already`` say which)."""
+    now = now or _utcnow()
+    tipoffs = dict(tipoffs or {})
+    games = games_to_come(engine, pulled_dir, as_of, days)
+    fives = expected_fives(engine, games[games["origin"] == "games"])
+    if starters:
+        fives.update({str(k): (list(v[0]), list(v[1])) for k, v in starters.items()})
+    games["home_starters"] = [fives.get(g, ([], []))[0] for g in games["game_id"]]
+    games["away_starters"] = [fives.get(g, ([], []))[1] for g in games["game_id"]]
+    res = DailyResult(as_of=as_of, days=days, games=games)
+    version = forecaster.loaded.version
+    have = read_ledger(engine, game_ids=list(games["game_id"]), source=source)
+    have = set(have.loc[(have["state"] == "pregame") & (have["model_version"] == version), "game_id"])
+    entries = []
+    for g in games.itertuples(index=False):
+        gid = str(g.game_id)
+        tip = tipoffs.get(gid) or default_tipoff(g.game_date)
+        tip = tip.astimezone(dt.UTC).replace(tzinfo=None) if tip.tzinfo else tip
+        if g.origin != "games":
+            res.skipped[gid] = (
+                "scheduled but not in the games table: its as-of team features are not built "
+                "(ingest the season's games first)"
+            )
+        elif now >= tip:
+            res.skipped[gid] = f"tipped off at {tip:%Y-%m-%d %H:%M} UTC (now {now:%Y-%m-%d %H:%M} UTC)"
+        elif gid in have:
+            res.already.append(gid)
+        else:
+            fc = forecaster.forecast(gid, starters=fives.get(gid) or None)
+            res.forecasts.append(fc)
+            entries.append(entry_from_forecast(fc, source=source, made_at=now))
+    res.written = append_forecasts(engine, entries, tipoffs=tipoffs)
+    log.info(
+        "daily forecasts %s +%d days: %d games, %d forecast, %d new ledger rows, %d already, %d skipped",
+        as_of,
+        days,
+        len(games),
+        len(res.forecasts),
+        res.written,
+        len(res.already),
+        len(res.skipped),
+    )
+    return res
+
+
+def backtest_forecasts(
+    forecaster: Any,
+    engine: sa.Engine,
+    game_ids: Sequence[str],
+    source: str = "backtest",
+    lead: dt.timedelta = dt.timedelta(days=1),
+) -> int:
+    """The pregame forecasts of past games (with their expected starters), written to the ledger
+    as if made ``lead`` before each game date (midnight UTC), under ``source`` (default
+    'backtest', which the scorecard keeps out of the live numbers). Returns the new rows."""
+    from nba_pipeline.db import read_table
+
+    ids = [str(g) for g in game_ids]
+    cols = ["game_id", "game_date", "season", "home_team_id", "away_team_id"]
+    games = read_table(engine, "games", columns=cols)
+    games = games[games["game_id"].astype(str).isin(ids)].copy()
+    missing = sorted(set(ids) - set(games["game_id"].astype(str)))
+    if missing:
+        raise KeyError(f"backtest: games not in the games table: {missing[:5]}")
+    games["game_date"] = pd.to_datetime(games["game_date"]).dt.date
+    fives = expected_fives(engine, games)
+    entries = []
+    for g in games.itertuples(index=False):
+        fc = forecaster.forecast(str(g.game_id), starters=fives.get(str(g.game_id)) or None)
+        made = dt.datetime.combine(g.game_date, dt.time(0, 0)) - lead
+        entries.append(entry_from_forecast(fc, source=source, made_at=made))
+    return append_forecasts(engine, entries)

@@ -1,0 +1,149 @@
+"""Daily pregame forecasts on a real slice of 2022-23 (the forecast conftest's slice and random
+model): every game of the window forecast once with its expected starters, before tip-off only,
+starters from earlier games only, and a rerun adds nothing to the ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from nba_pipeline.forecast.daily import backtest_forecasts, expected_fives, games_to_come, run_daily
+from nba_pipeline.forecast.ledger import read_ledger
+from nba_pipeline_tests.test_forecast.conftest import GAME
+
+
+@pytest.fixture
+def db(slice_env, tmp_path) -> sa.Engine:
+    """A private copy of the slice database (the ledger rows of one test stay in it)."""
+    src = Path(slice_env["NBA_DATABASE_URL"].removeprefix("sqlite:///"))
+    dst = tmp_path / "nba.db"
+    shutil.copy(src, dst)
+    return sa.create_engine(f"sqlite:///{dst}")
+
+
+@pytest.fixture
+def fc(forecaster, db):
+    """The session forecaster's model over the private database."""
+    from nba_pipeline.forecast.game import GameForecaster
+
+    return GameForecaster(forecaster.loaded, db)
+
+
+def _day(db: sa.Engine) -> dt.date:
+    with db.connect() as conn:
+        d = conn.execute(sa.text("SELECT game_date FROM games WHERE game_id = :g"), {"g": GAME}).scalar()
+    return pd.Timestamp(d).date()
+
+
+def _evening_before(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0, 0)) - dt.timedelta(hours=2)  # naive UTC
+
+
+def _starters_before(db: sa.Engine, team_id: int, day: dt.date) -> set[int]:
+    """Every player who started (first stint) a game of ``team_id`` before ``day``."""
+    q = sa.text(
+        "SELECT s.*, g.home_team_id, g.away_team_id FROM stints s JOIN games g USING (game_id) "
+        "WHERE s.stint = 0 AND s.game_date < :d AND (g.home_team_id = :t OR g.away_team_id = :t)"
+    )
+    with db.connect() as conn:
+        st = pd.read_sql(q, conn, params={"d": day, "t": team_id})
+    out: set[int] = set()
+    for r in st.to_dict("records"):
+        side = "home" if r["home_team_id"] == team_id else "away"
+        out |= {int(r[f"{side}_{i}"]) for i in range(1, 6)}
+    return out
+
+
+def test_every_game_of_the_window_is_forecast_once_with_expected_starters(fc, db):
+    day = _day(db)
+    res = run_daily(fc, db, None, day, days=1, now=_evening_before(day))
+    with db.connect() as conn:
+        on_day = {
+            r[0] for r in conn.execute(sa.text("SELECT game_id FROM games WHERE game_date = :d"), {"d": day})
+        }
+    assert set(res.games["game_id"]) == on_day and GAME in on_day
+    assert res.written == len(on_day) and not res.skipped
+    led = read_ledger(db, source="daily")
+    assert sorted(led["game_id"]) == sorted(on_day)
+    assert (led["state"] == "pregame").all() and (led["event_index"] == 0).all()
+    row = res.games.set_index("game_id").loc[GAME]
+    home, away = list(row["home_starters"]), list(row["away_starters"])
+    assert len(home) == 5 and len(away) == 5  # not an empty lineup graph
+    assert set(home) <= _starters_before(db, int(row["home_team_id"]), day)
+    assert set(away) <= _starters_before(db, int(row["away_team_id"]), day)
+    # The ledger holds exactly the forecaster's pregame forecast with those starters.
+    direct = fc.forecast(GAME, starters=(home, away))
+    got = led.set_index("game_id").loc[GAME]
+    assert got["p_home_win"] == pytest.approx(direct.p_home_win, abs=1e-9)
+    assert got["margin"] == pytest.approx(direct.margin, abs=1e-6)
+
+
+def test_rerunning_a_day_adds_no_forecast(fc, db):
+    day = _day(db)
+    first = run_daily(fc, db, None, day, days=1, now=_evening_before(day))
+    n = len(read_ledger(db))
+    again = run_daily(fc, db, None, day, days=1, now=_evening_before(day) + dt.timedelta(hours=1))
+    assert first.written > 0
+    assert again.written == 0 and not again.forecasts
+    assert sorted(again.already) == sorted(first.games["game_id"])
+    assert len(read_ledger(db)) == n
+
+
+def test_games_already_tipped_off_are_skipped_not_written(fc, db):
+    day = _day(db)
+    late = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(5, 0))  # after the evening games
+    res = run_daily(fc, db, None, day, days=1, now=late)
+    assert res.written == 0 and not res.forecasts
+    assert set(res.skipped) == set(res.games["game_id"])
+    assert all("tipped off" in why for why in res.skipped.values())
+    assert read_ledger(db).empty
+
+
+def test_expected_starters_use_only_games_before_the_date(db):
+    day = _day(db)
+    games = games_to_come(db, None, day, 1)
+    before = expected_fives(db, games)
+    with db.begin() as conn:  # later results (and the day's own) must not matter
+        conn.execute(sa.text("DELETE FROM stints WHERE game_date >= :d"), {"d": day})
+    assert expected_fives(db, games) == before
+    assert all(len(h) == 5 and len(a) == 5 for h, a in before.values())
+
+
+def test_scheduled_games_come_from_the_pulled_schedule_and_unknown_ones_are_skipped(fc, db, tmp_path):
+    day = _day(db)
+    pulled = tmp_path / "pulled"
+    pulled.mkdir()
+    sched = pd.DataFrame(
+        {
+            "game_id": [GAME, "0022299991", "0022299992"],
+            "game_date": [day, day, day + dt.timedelta(days=5)],
+            "home_team_id": [0, 1610612737, 1610612738],
+            "away_team_id": [0, 1610612739, 1610612740],
+            "status": ["scheduled", "scheduled", "scheduled"],
+        }
+    )
+    sched.to_parquet(pulled / "schedule_2022-23.parquet")
+    games = games_to_come(db, pulled, day, 2)
+    origin = games.set_index("game_id")["origin"]
+    assert origin[GAME] == "games"  # the games-table row wins
+    assert origin["0022299991"] == "schedule"
+    assert "0022299992" not in origin  # outside the window
+    res = run_daily(fc, db, pulled, day, days=1, now=_evening_before(day))
+    assert "0022299991" in res.skipped and "games table" in res.skipped["0022299991"]
+    assert "0022299991" not in set(read_ledger(db)["game_id"])
+
+
+def test_backtest_rows_are_made_the_day_before_and_kept_apart(fc, db):
+    day = _day(db)
+    assert backtest_forecasts(fc, db, [GAME]) == 1
+    assert backtest_forecasts(fc, db, [GAME]) == 0
+    bt = read_ledger(db, source="backtest")
+    assert bt["made_at"].iloc[0] == pd.Timestamp(
+        dt.datetime.combine(day, dt.time(0, 0)) - dt.timedelta(days=1), tz="UTC"
+    )
+    assert read_ledger(db, source="daily").empty
