@@ -228,10 +228,13 @@ def backtest_forecasts(
     game_ids: Sequence[str],
     source: str = "backtest",
     lead: dt.timedelta = dt.timedelta(days=1),
+    starters: Mapping[str, Starters] | None = None,
 ) -> int:
-    """The pregame forecasts of past games (with their expected starters), written to the ledger
-    as if made ``lead`` before each game date (midnight UTC), under ``source`` (default
-    'backtest', which the scorecard keeps out of the live numbers). Returns the new rows."""
+    """The pregame forecasts of past games, written to the ledger as if made ``lead`` before each
+    game date (midnight UTC), under ``source`` (default 'backtest', which the scorecard keeps out
+    of the live numbers). ``starters``: the fives to use (e.g. the actual ones,
+    :func:`starters_from_arrays`, to compare with the evaluation report); else the expected ones.
+    Returns the number of new rows."""
     from nba_pipeline.db import read_table
 
     ids = [str(g) for g in game_ids]
@@ -242,10 +245,21 @@ def backtest_forecasts(
     if missing:
         raise KeyError(f"backtest: games not in the games table: {missing[:5]}")
     games["game_date"] = pd.to_datetime(games["game_date"]).dt.date
-    fives = expected_fives(engine, games)
+    fives = dict(starters) if starters is not None else expected_fives(engine, games)
     entries = []
     for g in games.itertuples(index=False):
         fc = forecaster.forecast(str(g.game_id), starters=fives.get(str(g.game_id)) or None)
         made = dt.datetime.combine(g.game_date, dt.time(0, 0)) - lead
         entries.append(entry_from_forecast(fc, source=source, made_at=made))
     return append_forecasts(engine, entries)
+
+
+def starters_from_arrays(arrays: Any) -> dict[str, Starters]:
+    """game id -> the starting fives the model inputs (``features.season_arrays``) hold for each
+    game: the pregame lineup training and the evaluation report see."""
+    out: dict[str, Starters] = {}
+    for g, gid in enumerate(arrays.game_id):
+        local = arrays.starters[g].astype(int)
+        ids = [int(arrays.player_id[arrays.player_offsets[g] + i]) if i >= 0 else 0 for i in local]
+        out[str(gid)] = ([p for p in ids[:5] if p], [p for p in ids[5:] if p])
+    return out
