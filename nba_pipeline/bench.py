@@ -10,7 +10,10 @@ Stages: ingest (games, plays, shots, players, player_game_stats), analytics (sti
 player and team features, season stats), features (tokenized sequences, lineup graphs, context),
 one training epoch (spec-size model, 80/20 temporal split of the season), evaluation (the
 report's model and baselines on the season's last 20% of games, all-events stride 10), forecast
-(a loaded model forecasting one game at halftime from raw play-by-play).
+(a loaded model forecasting one game: the batch path at halftime from raw play-by-play, and the
+incremental path: first forecast of a game and time per new event; see ``_forecast_latency``).
+
+    python -m nba_pipeline.bench --work DIR --stages forecast    # again, on DIR's data and model
 """
 
 from __future__ import annotations
@@ -57,8 +60,6 @@ def _run_stage(stage: str, season: str) -> dict:
         if rc != 0:
             raise RuntimeError(f"stage {stage} failed (run.py exit {rc})")
     else:
-        import torch
-
         from nba_pipeline.features.season_arrays import SeasonArrays
         from nba_pipeline.registry.store import ModelRegistry
         from nba_pipeline.training.config import RunConfig
@@ -109,33 +110,7 @@ def _run_stage(stage: str, season: str) -> dict:
             )
             extra = {"test_games": len(te), "rows_scored": int(ev.table["n"].sum())}
         elif stage == "forecast":
-            import pandas as pd
-
-            from nba_pipeline.db import make_engine
-            from nba_pipeline.forecast.game import GameForecaster
-
-            registry = ModelRegistry(settings.models_dir())
-            loaded = registry.load_model(registry.versions()[-1])
-            f = GameForecaster(loaded, make_engine(settings.database_url()))
-            game_id = str(arrays.game_id[-1])
-            pbp = pd.read_parquet(settings.raw_dir() / f"pbp_{season}.parquet")
-            pbp = pbp[(pbp["GAME_ID"] == game_id) & (pbp["PERIOD"] <= 2)]
-            t1 = time.perf_counter()
-            f.forecast(game_id, pbp)  # first call also reads the season's tables (cached after)
-            first = time.perf_counter() - t1
-            torch.set_num_threads(1)
-            times = []
-            for _ in range(20):
-                t1 = time.perf_counter()
-                f.forecast(game_id, pbp)
-                times.append(time.perf_counter() - t1)
-            times.sort()
-            extra = {
-                "first_call_ms": round(first * 1000, 1),
-                "median_ms": round(times[len(times) // 2] * 1000, 1),
-                "p90_ms": round(times[int(len(times) * 0.9)] * 1000, 1),
-                "events_in_game_so_far": len(pbp),
-            }
+            extra = _forecast_latency(season, str(arrays.game_id[-1]))
     return {
         "stage": stage,
         "seconds": round(time.perf_counter() - t0, 2),
@@ -144,10 +119,79 @@ def _run_stage(stage: str, season: str) -> dict:
     }
 
 
+def _forecast_latency(season: str, game_id: str) -> dict:
+    """Single-game forecast latency with a loaded model, one torch thread, on the season's last game.
+
+    batch: ``GameForecaster.forecast`` on the raw rows of the first half (the training
+    featurization of the whole game so far), first call (reads the season's tables) and repeats.
+    incremental: ``GameForecaster.open_game`` from a fresh forecaster, then every row of the game in
+    feed (EVENTNUM) order, one at a time, a forecast after each: the first forecast (as-of inputs
+    read from the database + the first event) and the time per new event (add the row + forecast).
+    """
+    import pandas as pd
+    import torch
+
+    from nba_pipeline import settings
+    from nba_pipeline.db import make_engine
+    from nba_pipeline.forecast.game import GameForecaster
+    from nba_pipeline.registry.store import ModelRegistry
+
+    torch.set_num_threads(1)
+    registry = ModelRegistry(settings.models_dir())
+    loaded = registry.load_model(registry.versions()[-1])
+    rows = pd.read_parquet(settings.raw_dir() / f"pbp_{season}.parquet")
+    rows = rows[rows["GAME_ID"] == game_id].sort_values("EVENTNUM", kind="stable")
+    half = rows[rows["PERIOD"] <= 2]
+
+    def ms(seconds: list[float], q: float) -> float:
+        return round(sorted(seconds)[int(len(seconds) * q)] * 1000, 1)
+
+    f = GameForecaster(loaded, make_engine(settings.database_url()))
+    t = time.perf_counter()
+    f.forecast(game_id, half)  # the first call also reads the season's tables (cached after)
+    batch_first = time.perf_counter() - t
+    batch = []
+    for _ in range(20):
+        t = time.perf_counter()
+        f.forecast(game_id, half)
+        batch.append(time.perf_counter() - t)
+
+    f = GameForecaster(loaded, make_engine(settings.database_url()))  # nothing cached
+    records = [rows.iloc[i : i + 1] for i in range(len(rows))]
+    t = time.perf_counter()
+    game = f.open_game(game_id)
+    game.add_rows(records[0])
+    game.forecast()
+    first = time.perf_counter() - t
+    per_event = []
+    for r in records[1:]:
+        t = time.perf_counter()
+        game.add_rows(r)
+        game.forecast()
+        per_event.append(time.perf_counter() - t)
+    return {
+        "game": game_id,
+        "batch_first_call_ms": round(batch_first * 1000, 1),
+        "batch_median_ms": ms(batch, 0.5),
+        "batch_events": len(half),
+        "incremental_first_forecast_ms": round(first * 1000, 1),
+        "incremental_per_event_median_ms": ms(per_event, 0.5),
+        "incremental_per_event_p90_ms": ms(per_event, 0.9),
+        "incremental_events": len(per_event) + 1,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--season", default="2023-24")
     ap.add_argument("--work", help="working directory (default: a new temporary one)")
+    ap.add_argument(
+        "--stages",
+        nargs="+",
+        choices=STAGES,
+        default=STAGES,
+        help="stages to run, in order (e.g. only 'forecast' again in an existing --work directory)",
+    )
     ap.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)  # internal: one stage, JSON out
     args = ap.parse_args(argv)
     if args.stage:
@@ -161,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(f"benchmark of season {args.season} in {work} ({os.cpu_count()} CPUs)", flush=True)
     rows = []
-    for stage in STAGES:
+    for stage in args.stages:
         proc = subprocess.run(
             [sys.executable, "-m", "nba_pipeline.bench", "--stage", stage, "--season", args.season],
             env=env,

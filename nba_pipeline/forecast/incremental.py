@@ -242,6 +242,19 @@ class LineupRebuilder:
 # ----------------------------------------------------------------------------- as-of lookups
 
 
+def _fetch_raw(conn: sa.Connection, stmt: sa.Select) -> list[tuple]:
+    """All rows of ``stmt`` through the DBAPI cursor: SQLAlchemy's per-value result processing
+    costs more than the query for the ~10^5 rows of a season's plays. The statement holds only
+    internal values (game ids), rendered inline."""
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        cur.execute(sql)
+        return cur.fetchall()
+    finally:
+        cur.close()
+
+
 class AsOfLookup:
     """The static inputs of one game, read from the database as of the game date and cached:
     context vector, node features per player, chemistry minutes per pair.
@@ -280,20 +293,25 @@ class AsOfLookup:
             rows = pd.read_sql(sa.select(t).where(t.c.game_id == self.game_id), conn)
         return ContextFeatureBuilder().build([self.game_id], rows).values[0].astype(np.float32)
 
-    def expected_players(self) -> list[int]:
-        """Everyone who played for either team this season before the date (the likely lineups)."""
+    def expected_players(self, last_games: int = 3, per_team: int = 8) -> tuple[list[int], list[int]]:
+        """(everyone who played for either team this season before the date, the rotation: each
+        team's ``per_team`` players with the most seconds in its last ``last_games`` games)."""
         t = self._tables()["player_game_stats"]
-        q = (
-            sa.select(t.c.player_id)
-            .distinct()
-            .where(
-                t.c.season == self.season,
-                t.c.team_id.in_([self.home_team_id, self.away_team_id]),
-                t.c.game_date < self.game_date,
-            )
+        teams = [self.home_team_id, self.away_team_id]
+        q = sa.select(t.c.player_id, t.c.team_id, t.c.game_date, t.c.seconds).where(
+            t.c.season == self.season, t.c.team_id.in_(teams), t.c.game_date < self.game_date
         )
         with self.engine.connect() as conn:
-            return sorted(int(r[0]) for r in conn.execute(q))
+            df = pd.DataFrame(
+                conn.execute(q).fetchall(), columns=["player_id", "team_id", "game_date", "seconds"]
+            )
+        rotation: list[int] = []
+        for team in teams:
+            mine = df[df["team_id"] == team]
+            recent = mine[mine["game_date"].isin(sorted(mine["game_date"].unique())[-last_games:])]
+            secs = recent.groupby("player_id")["seconds"].sum().sort_values(ascending=False, kind="stable")
+            rotation += [int(p) for p in secs.index[:per_team]]
+        return sorted(int(p) for p in df["player_id"].unique()), rotation
 
     def node_x(self, ids: Iterable[int]) -> np.ndarray:
         """float32 [n, 16]: each player's latest player_features snapshot before the date."""
@@ -316,32 +334,44 @@ class AsOfLookup:
 
     def cover(self, ids: Iterable[int]) -> None:
         """Read the pair minutes of every earlier game of the season in which one of ``ids`` was on
-        court (games already read are skipped)."""
+        court (games already read are skipped).
+
+        The games come from ``player_game_stats`` (a row for every player on court in a game,
+        indexed by player); their plays are read through the driver's cursor (no per-value type
+        processing: ~180k rows for a season's last game in ~0.4 s)."""
         new = sorted({int(i) for i in ids if int(i) > 0} - self._covered)
         if not new:
             return
         from nba_pipeline.features.graphs import shared_minutes_by_game
 
         tables = self._tables()
-        plays, games = tables["plays"], tables["games"]
-        on_court = sa.or_(*[plays.c[c].in_(new) for c in ON_COURT])
+        plays, games, pgs = tables["plays"], tables["games"], tables["player_game_stats"]
         q = (
-            sa.select(plays.c.game_id)
+            sa.select(pgs.c.game_id)
             .distinct()
-            .join(games, games.c.game_id == plays.c.game_id)
-            .where(plays.c.season == self.season, games.c.game_date < self.game_date, on_court)
+            .where(pgs.c.season == self.season, pgs.c.player_id.in_(new), pgs.c.game_date < self.game_date)
         )
+        cols = ["game_id", "seq", "game_seconds", *ON_COURT]
         with self.engine.connect() as conn:
             gids = sorted({str(r[0]) for r in conn.execute(q)} - self._games_read)
             if gids:
-                cols = [plays.c.game_id, plays.c.seq, plays.c.game_seconds, *(plays.c[c] for c in ON_COURT)]
-                rows = pd.read_sql(sa.select(*cols).where(plays.c.game_id.in_(gids)), conn)
-                dates = pd.read_sql(
-                    sa.select(games.c.game_id, games.c.game_date).where(games.c.game_id.in_(gids)), conn
+                fetched = _fetch_raw(
+                    conn, sa.select(*(plays.c[c] for c in cols)).where(plays.c.game_id.in_(gids))
                 )
+                dates = conn.execute(
+                    sa.select(games.c.game_id, games.c.game_date).where(games.c.game_id.in_(gids))
+                ).fetchall()
         if gids:
-            rows = rows.sort_values(["game_id", "seq"], kind="stable")
-            pairs = shared_minutes_by_game(rows).merge(dates, on="game_id", how="left")
+            columns = list(zip(*fetched, strict=True)) if fetched else [()] * len(cols)
+            rows = pd.DataFrame(
+                {
+                    "game_id": np.array(columns[0], dtype=object),
+                    **{c: np.array(v, dtype=np.float64) for c, v in zip(cols[1:], columns[1:], strict=True)},
+                }
+            ).sort_values(["game_id", "seq"], kind="stable")
+            pairs = shared_minutes_by_game(rows).merge(
+                pd.DataFrame(dates, columns=["game_id", "game_date"]), on="game_id", how="left"
+            )
             pairs["game_date"] = pd.to_datetime(pairs["game_date"])
             self._pairs.append(pairs)
             self._games_read.update(gids)
@@ -406,12 +436,11 @@ class LiveGame:
         self._raw_rows: list[dict[str, Any]] = []
         self._dtypes: dict[str, Any] = {}  # column dtypes of the frames given (raw_rows restores them)
         self._reset()
-        if prefetch:
-            expected = self.lookup.expected_players()
-            if starters is not None:
-                expected += [int(p) for s in starters for p in s]
-            self.lookup.cover(expected)
-            self.lookup.node_x(expected)
+        if prefetch:  # the likely players' inputs now, not at their first event
+            everyone, rotation = self.lookup.expected_players()
+            named = [int(p) for s in starters for p in s] if starters is not None else []
+            self.lookup.node_x(everyone + named)
+            self.lookup.cover(rotation + named)
 
     def _reset(self) -> None:
         self.plays: list[Play] = []
