@@ -9,7 +9,9 @@ The game is featurized exactly as in training: play-by-play through ``ingest.pla
 optional), then ``features.season_arrays`` with the model's saved preprocessing (vocabulary,
 score-difference scale, target normalization) and, from the database, the as-of player features,
 team features and the chemistry minutes of the season's earlier games. The season's tables are
-read once per season and cached, so a live game costs one featurization and one forward pass.
+read once per season and cached. This is the reference featurization; during a game use
+``GameForecaster.open_game`` (``forecast.incremental.LiveGame``), which gives the same numbers
+after each new event without featurizing the game again.
 """
 
 from __future__ import annotations

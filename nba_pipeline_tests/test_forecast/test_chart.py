@@ -46,3 +46,10 @@ def test_chart_is_a_png_written_where_asked_and_covers_overtime(tmp_path):
 
 def test_chart_of_a_game_in_progress_renders():
     assert chart_png(_points([(0, 0, 0), (100, 2, 3)]), "BOS", "NYK")[:8] == PNG
+
+
+def test_chart_of_a_game_from_its_raw_rows_goes_through_the_incremental_path(forecaster, game_rows):
+    from nba_pipeline.forecast.chart import game_chart
+    from nba_pipeline_tests.test_forecast.conftest import GAME
+
+    assert game_chart(forecaster, GAME, game_rows.iloc[:80])[:8] == PNG
