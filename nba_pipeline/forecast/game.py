@@ -107,14 +107,21 @@ class GameForecaster:
         return game.iloc[0]
 
     def open_game(
-        self, game_id: str, starters: tuple[list[int], list[int]] | None = None, prefetch: bool = True
+        self,
+        game_id: str,
+        starters: tuple[list[int], list[int]] | None = None,
+        prefetch: bool = True,
+        game: pd.Series | None = None,
     ) -> LiveGame:
         """Incremental state of one game (``forecast.incremental.LiveGame``): add raw rows as they
         come and forecast after each, with the numbers of :meth:`forecast` at a fraction of its cost.
-        ``prefetch`` reads the as-of inputs of both teams' players up front (first forecast cost)."""
+        ``prefetch`` reads the as-of inputs of both teams' likely players up front. ``game``: the
+        game's row (game_id, season, game_date, home/away_team_id) when it is not in ``games`` yet
+        (a game of today); without team_game_features rows its context takes the defaults."""
         from nba_pipeline.forecast.incremental import LiveGame
 
-        return LiveGame(self, self.game_row(game_id), starters=starters, prefetch=prefetch)
+        row = game if game is not None else self.game_row(game_id)
+        return LiveGame(self, row, starters=starters, prefetch=prefetch)
 
     def forecast(
         self,

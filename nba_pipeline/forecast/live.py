@@ -22,16 +22,19 @@ the forecast reads as of the game date.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import re
 import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 DEFAULT_INTERVAL_S = 5.0
+EASTERN = ZoneInfo("America/New_York")
 _ISO_CLOCK = re.compile(r"^PT(\d+)M(\d+(?:\.\d+)?)S$")
 
 
@@ -191,6 +194,35 @@ def replay_polls(
             yield {**response, "game": {**game, "actions": actions[:i]}}
 
 
+def season_of(date: dt.date) -> str:
+    """The season label of a date: seasons start in the autumn (2023-01-02 -> '2022-23')."""
+    y = date.year if date.month >= 8 else date.year - 1
+    return f"{y}-{(y + 1) % 100:02d}"
+
+
+def game_from_response(response: dict, game_id: str, game_date: dt.date) -> pd.Series | None:
+    """A ``games``-like row (game_id, season, game_date, teams) from a PlayByPlayV3 response, for a
+    game not ingested yet: the home team acts at ``location == 'h'``; None until both teams acted."""
+    teams: dict[str, tuple[int, str]] = {}
+    for a in (response.get("game") or {}).get("actions") or []:
+        loc, tid = a.get("location"), a.get("teamId")
+        if loc in ("h", "v") and tid and loc not in teams:
+            teams[loc] = (int(tid), str(a.get("teamTricode") or tid))
+    if len(teams) < 2:
+        return None
+    return pd.Series(
+        {
+            "game_id": game_id,
+            "season": season_of(game_date),
+            "game_date": game_date,
+            "home_team_id": teams["h"][0],
+            "away_team_id": teams["v"][0],
+            "home_team_abbr": teams["h"][1],
+            "away_team_abbr": teams["v"][1],
+        }
+    )
+
+
 def fetch_pbp_v3(game_id: str, timeout_s: float = 30.0) -> dict:
     """The game's PlayByPlayV3 response so far, from stats.nba.com (nba_api)."""
     from nba_api.stats.endpoints import playbyplayv3
@@ -244,6 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--version", default="latest", help="registry version (default: latest)")
     ap.add_argument("--chart", metavar="OUT.png", help="write the win-probability chart at the end")
     ap.add_argument("--no-ledger", action="store_true", help="do not write the forecasts to the ledger")
+    ap.add_argument(
+        "--date", help="game date (YYYY-MM-DD) of a game not in the games table (default today, ET)"
+    )
     ap.add_argument("--max-polls", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
@@ -254,14 +289,44 @@ def main(argv: list[str] | None = None) -> int:
     from nba_pipeline.forecast.game import GameForecaster
 
     torch.set_num_threads(1)  # one game's batch of one: a second thread only adds contention
-
+    gid = args.game_id
     try:
         forecaster = GameForecaster.from_registry(args.version)
-        live = forecaster.open_game(args.game_id)
-    except (KeyError, FileNotFoundError, ValueError) as e:
-        print(f"cannot forecast {args.game_id}: {e}", file=sys.stderr)
+    except Exception as e:  # noqa: BLE001 - any registry problem ends the command with its message
+        print(f"cannot load model {args.version}: {e}", file=sys.stderr)
         return 2
-    row = forecaster.game_row(args.game_id)
+    replay = None
+    if args.replay:
+        try:
+            with open(args.replay, encoding="utf-8") as f:
+                replay = json.load(f)
+        except (OSError, ValueError) as e:
+            print(f"cannot read the replay {args.replay}: {e}", file=sys.stderr)
+            return 2
+        polls: Iterator[dict] | Callable[[], dict] = replay_polls(replay, args.speed, args.interval)
+    else:
+        polls = lambda: fetch_pbp_v3(gid)  # noqa: E731
+    try:
+        row = forecaster.game_row(gid)
+    except KeyError:
+        # Not ingested yet (a game of today): teams from the feed, date from --date.
+        date = pd.Timestamp(args.date).date() if args.date else pd.Timestamp.now(tz=EASTERN).date()
+        row = game_from_response(replay, gid, date) if replay is not None else None
+        while row is None and replay is None:
+            try:
+                row = game_from_response(fetch_pbp_v3(gid), gid, date)
+            except Exception as e:  # noqa: BLE001 - retried at the next interval
+                print(f"poll failed ({type(e).__name__}: {e})", flush=True)
+            if row is None:
+                print(f"game {gid}: no play-by-play yet; polling again in {args.interval:.0f} s", flush=True)
+                time.sleep(args.interval)
+        if row is None:
+            print(
+                f"cannot forecast {gid}: not in the games table and no team in the response", file=sys.stderr
+            )
+            return 2
+        print(f"game {gid} is not in the games table: teams from the feed, date {date}, context defaults")
+    live = forecaster.open_game(gid, game=row)
     session = LiveSession(
         live,
         source="replay" if args.replay else "live",
@@ -270,15 +335,10 @@ def main(argv: list[str] | None = None) -> int:
         away=str(row["away_team_abbr"]),
     )
     print(
-        f"{session.away} at {session.home}, {pd.Timestamp(row['game_date']).date()}, game {args.game_id}, "
+        f"{session.away} at {session.home}, {pd.Timestamp(row['game_date']).date()}, game {gid}, "
         f"model {forecaster.loaded.version}" + (f", replay of {args.replay}" if args.replay else ""),
         flush=True,
     )
-    if args.replay:
-        with open(args.replay, encoding="utf-8") as f:
-            polls: Iterator[dict] | Callable[[], dict] = replay_polls(json.load(f), args.speed, args.interval)
-    else:
-        polls = lambda: fetch_pbp_v3(args.game_id)  # noqa: E731
     follow(session, polls, args.interval, max_polls=args.max_polls)
     if args.chart:
         from nba_pipeline.forecast.chart import chart_from_updates

@@ -4,7 +4,6 @@ a recorded game replayed through it gives the batch forecast at every cut."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -115,10 +114,24 @@ def test_live_command_replays_a_response_prints_lines_writes_chart_and_ledger(
     assert (led["model_version"] == model_version).all()
 
 
-def test_live_command_names_a_game_it_cannot_forecast(slice_env, model_version, monkeypatch, capsys):
+def test_live_command_forecasts_a_game_not_yet_in_the_games_table_from_the_feed(
+    slice_env, model_version, v3_response, convert, tmp_path, monkeypatch, capsys
+):
+    """Tonight's game is not ingested: its teams come from the feed (location h/v), its date from
+    --date; a response without any team action cannot be forecast (exit 2, saying why)."""
     from nba_pipeline.forecast.live import main
 
     for k, v in slice_env.items():
         monkeypatch.setenv(k, v)
-    assert main(["0029999999", "--replay", str(Path("/nonexistent.json"))]) == 2
-    assert "0029999999" in capsys.readouterr().err
+    game = {**v3_response["game"], "gameId": "0022299999"}
+    path = tmp_path / "new.json"
+    path.write_text(json.dumps({**v3_response, "game": game}))
+    argv = ["0022299999", "--replay", str(path), "--date", "2023-01-02", "--max-polls", "2", "--no-ledger"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "not in the games table" in out and "CHI at CLE, 2023-01-02, game 0022299999" in out
+    assert "P(CLE win)" in out.splitlines()[-1]
+    path.write_text(json.dumps({**v3_response, "game": {**game, "actions": []}}))
+    assert main(argv) == 2
+    assert "0022299999" in capsys.readouterr().err
+    assert main(["0022299999", "--replay", str(tmp_path / "absent.json")]) == 2
