@@ -87,11 +87,16 @@ class LiveSession:
                 made.append(self._issue())
         return made
 
-    def ingest_response(self, response: dict) -> list[Update]:
-        """One PlayByPlayV3 response (the whole game so far)."""
+    @staticmethod
+    def rows_of(response: dict) -> pd.DataFrame:
+        """A PlayByPlayV3 response (the whole game so far) as raw-contract rows."""
         from nba_pipeline.sources.pbp_v3 import convert_pbp_v3
 
-        return self.ingest(convert_pbp_v3(response))
+        return convert_pbp_v3(response)
+
+    def ingest_response(self, response: dict) -> list[Update]:
+        """One PlayByPlayV3 response (the whole game so far)."""
+        return self.ingest(self.rows_of(response))
 
     @property
     def final(self) -> bool:
@@ -242,20 +247,20 @@ def follow(
     session.pregame()
     n = 0
     while max_polls is None or n < max_polls:
+        n += 1
         if callable(polls):
-            try:
-                response = polls()
-            except Exception as e:  # noqa: BLE001 - a failed poll is retried at the next interval
+            try:  # the source's trouble (network, an empty or malformed answer) is retried
+                rows = session.rows_of(polls())
+            except Exception as e:  # noqa: BLE001
                 session.out(f"poll failed ({type(e).__name__}: {e}); retrying in {interval_s:.0f} s")
                 sleep(interval_s)
-                n += 1
                 continue
         else:
             response = next(polls, None)
             if response is None:
                 break
-        session.ingest_response(response)
-        n += 1
+            rows = session.rows_of(response)
+        session.ingest(rows)
         if session.final:
             break
         if callable(polls):
@@ -339,7 +344,10 @@ def main(argv: list[str] | None = None) -> int:
         f"model {forecaster.loaded.version}" + (f", replay of {args.replay}" if args.replay else ""),
         flush=True,
     )
-    follow(session, polls, args.interval, max_polls=args.max_polls)
+    try:
+        follow(session, polls, args.interval, max_polls=args.max_polls)
+    except KeyboardInterrupt:
+        print(f"stopped after {len(session.updates)} forecasts")
     if args.chart:
         from nba_pipeline.forecast.chart import chart_from_updates
 

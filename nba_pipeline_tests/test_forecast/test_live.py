@@ -83,6 +83,28 @@ def test_polling_forecasts_each_new_event_once_and_ledgers_it(forecaster, v3_res
     assert len(read_ledger(forecaster.engine, game_ids=[GAME], source="live")) == n
 
 
+def test_a_failed_poll_is_reported_and_polling_goes_on(forecaster, v3_response, convert):
+    from nba_pipeline.forecast.live import follow, replay_polls
+
+    cuts = list(replay_polls(v3_response, step_game_seconds=60))[:3]
+
+    answers = iter([cuts[0], ConnectionError("timed out"), {}, cuts[1], cuts[2]])
+
+    def flaky() -> dict:
+        a = next(answers)
+        if isinstance(a, Exception):
+            raise a
+        return a
+
+    waits: list[float] = []
+    session, lines = _session(forecaster)
+    follow(session, flaky, interval_s=7, sleep=waits.append, max_polls=5)
+    assert sum("poll failed (ConnectionError: timed out)" in x for x in lines) == 1
+    assert sum("poll failed" in x for x in lines) == 2  # the empty answer too
+    assert session.updates[-1].forecast.events_seen == len(convert(cuts[2]))
+    assert waits == [7] * 5
+
+
 def test_v2_rows_in_overlapping_polls_give_one_forecast_per_event(forecaster, game_rows):
     session, _ = _session(forecaster)
     for end in (40, 40, 75, 130):
