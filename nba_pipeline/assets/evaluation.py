@@ -37,6 +37,17 @@ def evaluation_report(
     # The version promoted in this run; `latest` when the run evaluates without promoting (another
     # run may have moved `latest` since this run's promotion).
     version = version_materialized_in_run(context, dg.AssetKey("promoted_model")) or "latest"
+    trained_on = _train_seasons(storage, version)
+    if trained_on and config.test_season <= max(trained_on):
+        # The rolling window trains on the newest season: no later season is left to test on.
+        reason = (
+            f"{version} was trained on {', '.join(trained_on)}: test season {config.test_season} is not "
+            "later than its training games, so there is nothing held out to evaluate on (set "
+            "test_season to a later season, or train with data.train_seasons before it); the forecast "
+            "scorecard measures the model on the games it forecasts"
+        )
+        context.log.warning(reason)
+        return dg.MaterializeResult(metadata={"version": version, "not_evaluated": reason})
     result = run_evaluation(
         registry_root=storage.models(),
         features_dir=storage.features(),
@@ -60,3 +71,13 @@ def evaluation_report(
             "pregame_brier": float(pregame["brier"]),
         }
     )
+
+
+def _train_seasons(storage: Storage, version: str) -> list[str]:
+    """The training seasons recorded with ``version`` (empty when the registry has no such model)."""
+    from nba_pipeline.registry.store import ModelRegistry, RegistryError
+
+    try:
+        return list(ModelRegistry(storage.models()).read_metadata(version).get("train_seasons") or [])
+    except RegistryError:
+        return []

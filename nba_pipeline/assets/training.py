@@ -122,8 +122,43 @@ def judge_version(registry, version: str) -> list[dg.AssetCheckResult]:
     return out
 
 
+def unchanged_since(registry, cfg: RunConfig, fingerprint: str) -> str | None:
+    """The newest registry version when it was trained on the same data (fingerprint) with the same
+    settings: training again would only repeat it. None otherwise."""
+    versions = registry.versions()
+    if not versions:
+        return None
+    md = registry.read_metadata(versions[-1])
+    same = (
+        md.get("data_fingerprint") == fingerprint
+        and md.get("hyperparameters") == json.loads(json.dumps(cfg.hyperparameters()))
+        and md.get("model_config") == json.loads(json.dumps(cfg.model.to_dict()))
+    )
+    return versions[-1] if same else None
+
+
+def checks_of_unchanged(registry, version: str, reason: str) -> list[dg.AssetCheckResult]:
+    """Check results when nothing was trained: the stored verdicts of ``version`` (the version of
+    this data), as warnings, so a skipped night neither fails nor claims a new pass."""
+    from nba_pipeline.registry.release import compare_with_incumbent, judge
+
+    results = {name: judge(registry, version)[rule] for name, (rule, _) in PROMOTION_RULES.items()}
+    results[INCUMBENT_CHECK] = compare_with_incumbent(registry, version)
+    return [
+        dg.AssetCheckResult(
+            check_name=name,
+            asset_key=TRAINED_MODEL,
+            passed=passed,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"version": version, "nothing_trained": reason, "details": _json(details)},
+        )
+        for name, (passed, details) in results.items()
+    ]
+
+
 @dg.asset(
     deps=["tokenized_sequences", "lineup_graphs", "context_features"],
+    output_required=False,  # no new data since the last version: nothing trained, nothing downstream
     group_name=GROUP,
     backfill_policy=season_backfill,  # unpartitioned; lets a season-range run include it
     kinds={"pytorch"},
@@ -132,19 +167,45 @@ def judge_version(registry, version: str) -> list[dg.AssetCheckResult]:
     code_version="1",
     check_specs=CHECK_SPECS,
     description="Trains the two-tower forecaster (Transformer + GATv2 + context) on the training seasons "
-    "with a temporal validation split, saves it in the registry as a new, NOT promoted version, and "
-    "judges that version with its blocking checks (a failing version is marked not promoted).",
+    "(default: the rolling window, the last complete seasons plus the current one so far) with a "
+    "temporal validation split, saves it in the registry as a new, NOT promoted version, and judges "
+    "that version with its blocking checks (a failing version is marked not promoted). Trains nothing "
+    "when the data (fingerprint) and settings equal the newest version's.",
 )
-def trained_model(
-    context: dg.AssetExecutionContext, config: TrainingRunConfig, storage: Storage
-) -> dg.MaterializeResult:
+def trained_model(context: dg.AssetExecutionContext, config: TrainingRunConfig, storage: Storage):
     from nba_pipeline.evaluate.plots import reliability_diagram_png, training_curves_png
     from nba_pipeline.registry.release import train_candidate
     from nba_pipeline.registry.store import ModelRegistry
     from nba_pipeline.training.fit import load_training_arrays
+    from nba_pipeline.training.window import data_fingerprint, training_seasons
 
     cfg = config.to_run_config()
+    seasons = training_seasons(cfg.data, storage.features())
+    cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, train_seasons=seasons))
     arrays = load_training_arrays(storage.features(), cfg.data.train_seasons)
+    fingerprint = data_fingerprint(arrays)
+    registry = ModelRegistry(storage.models())
+    same = unchanged_since(registry, cfg, fingerprint)
+    if same is not None:
+        reason = (
+            f"no new data since {same}: the {arrays.n_games} games of {', '.join(seasons)} "
+            f"(fingerprint {fingerprint[:12]}) and the settings are those it was trained with; "
+            "nothing trained, no new version"
+        )
+        context.log.info(reason)
+        context.log_event(
+            dg.AssetObservation(
+                asset_key=TRAINED_MODEL,
+                metadata={
+                    "nothing_trained": reason,
+                    "version": same,
+                    "data_fingerprint": fingerprint,
+                    "train_seasons": dg.MetadataValue.json(seasons),
+                },
+            )
+        )
+        yield from checks_of_unchanged(registry, same, reason)
+        return
 
     def log_epoch(e: dict) -> None:
         pre = e["val_metrics"].get("pregame", {})
@@ -153,9 +214,15 @@ def trained_model(
             f"pregame acc {pre.get('accuracy', float('nan')):.3f} Brier {pre.get('brier', float('nan')):.4f}"
         )
 
-    registry = ModelRegistry(storage.models())
     work_dir = storage.base() / "training" / context.run.run_id
-    cand = train_candidate(arrays, cfg, registry, work_dir, on_epoch_end=log_epoch)
+    cand = train_candidate(
+        arrays,
+        cfg,
+        registry,
+        work_dir,
+        on_epoch_end=log_epoch,
+        extra_metadata={"data_fingerprint": fingerprint, "data_games": int(arrays.n_games)},
+    )
     checks = judge_version(registry, cand.version)
     blocking_failed = [c.check_name for c in checks if not c.passed and c.check_name in PROMOTION_RULES]
     context.log.info(
@@ -167,6 +234,7 @@ def trained_model(
         "version": cand.version,
         "incumbent": cand.incumbent or "none",
         "train_seasons": dg.MetadataValue.json(list(cfg.data.train_seasons)),
+        "data_fingerprint": fingerprint,
         "run_config": dg.MetadataValue.json(cfg.to_dict()),
         "data_date_range": dg.MetadataValue.json(cand.outcome.data_date_range),
         "train_games": len(cand.outcome.train_games),
@@ -183,7 +251,7 @@ def trained_model(
         meta["training_curves"] = _png_markdown(
             "training curves", training_curves_png(cand.outcome.result.history)
         )
-    return dg.MaterializeResult(metadata=meta, check_results=checks)
+    yield dg.MaterializeResult(metadata=meta, check_results=checks)
 
 
 def version_materialized_in_run(context: dg.AssetExecutionContext, asset_key: dg.AssetKey) -> str | None:

@@ -63,7 +63,9 @@ def train_candidate(
     registry: ModelRegistry,
     work_dir: Path,
     on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
+    extra_metadata: dict[str, Any] | None = None,
 ) -> Candidate:
+    """``extra_metadata``: more fields for the version's metadata (e.g. the data fingerprint)."""
     from nba_pipeline.training.predict import predict_frame
 
     outcome = fit_forecaster(arrays, cfg, work_dir, on_epoch_end)
@@ -93,6 +95,7 @@ def train_candidate(
         ],
         "parameters": outcome.model.parameter_counts(),
         "incumbent_error": incumbent_error,
+        **(extra_metadata or {}),
     }
     m = outcome.model
     version = registry.save_model(

@@ -19,7 +19,8 @@ from nba_pipeline.models.config import ForecasterConfig
 
 T = TypeVar("T")
 
-# The specification's training seasons; the test season (2023-24) comes after all of them.
+# The specification's training seasons; the test season (2023-24) comes after all of them. Not the
+# default any more (the rolling window is): give them as data.train_seasons to reproduce the spec.
 DEFAULT_TRAIN_SEASONS = ("2020-21", "2021-22", "2022-23")
 
 
@@ -63,15 +64,20 @@ class TrainConfig:
 
 @dataclass
 class DataConfig:
-    train_seasons: list[str] = field(default_factory=lambda: list(DEFAULT_TRAIN_SEASONS))
+    # Empty: the rolling window (training.window): the last ``window_seasons`` complete seasons plus
+    # the current season's games so far. A list: exactly those seasons.
+    train_seasons: list[str] = field(default_factory=list)
+    window_seasons: int = 3
     val_fraction: float = 0.2  # the last 20% of training DATES validate (temporal split)
     batch_games: int = 32  # games per training batch (two samples each: pregame + a random cut)
     num_workers: int = 0  # DataLoader worker processes for the training loader
 
     def __post_init__(self) -> None:
         self.train_seasons = list(self.train_seasons)
-        if not self.train_seasons or len(set(self.train_seasons)) != len(self.train_seasons):
-            raise ValueError(f"train_seasons must be distinct and non-empty, got {self.train_seasons}")
+        if len(set(self.train_seasons)) != len(self.train_seasons):
+            raise ValueError(f"train_seasons must be distinct, got {self.train_seasons}")
+        if self.window_seasons < 1:
+            raise ValueError(f"window_seasons must be >= 1, got {self.window_seasons}")
         if not 0.0 < self.val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
         if self.batch_games < 1:

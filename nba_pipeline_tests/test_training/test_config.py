@@ -78,7 +78,8 @@ def test_one_architecture_setting_leaves_every_other_default():
 
 def test_dagster_defaults_are_the_dataclass_defaults():
     assert TrainingRunConfig().to_run_config() == RunConfig()
-    assert RunConfig().data.train_seasons == ["2020-21", "2021-22", "2022-23"]
+    # The default is the rolling window (training.window): no fixed season list.
+    assert RunConfig().data.train_seasons == [] and RunConfig().data.window_seasons == 3
 
 
 def test_unknown_settings_fail_naming_them():
@@ -91,7 +92,7 @@ def test_unknown_settings_fail_naming_them():
 
 
 @pytest.mark.parametrize(
-    "bad", [{"train_seasons": []}, {"train_seasons": ["2022-23", "2022-23"]}, {"val_fraction": 1.0}]
+    "bad", [{"window_seasons": 0}, {"train_seasons": ["2022-23", "2022-23"]}, {"val_fraction": 1.0}]
 )
 def test_data_config_refuses_impossible_settings(bad):
     with pytest.raises(ValueError):
