@@ -261,8 +261,9 @@ class AsOfLookup:
 
     Chemistry needs the minutes two players shared on court in this season's games before the
     date; such a game is one where both were on court, so only the games of the players met so
-    far are read (one query for the expected players up front, one more when someone else
-    appears), and the pair minutes come from ``features.graphs`` exactly as in training."""
+    far are read (each team's recent rotation up front, anyone else at his first appearance), and
+    the pair minutes come from ``features.graphs.shared_minutes_by_game`` and
+    ``chemistry_minutes_asof`` as in training."""
 
     def __init__(self, engine: sa.Engine, game: pd.Series) -> None:
         self.engine = engine
@@ -276,7 +277,6 @@ class AsOfLookup:
         self._covered: set[int] = set()
         self._games_read: set[str] = set()
         self._pairs: list[pd.DataFrame] = []
-        self._dates: pd.DataFrame | None = None
         self.context = self._context()
 
     def _tables(self) -> dict[str, sa.Table]:
@@ -447,7 +447,7 @@ class LiveGame:
         self._keys: list[tuple[int, float, int]] = []
         self.home_score: list[int] = []
         self.away_score: list[int] = []
-        self._evidence: dict[int, Any] = {}  # period -> _PeriodEvidence
+        self._evidence: dict[int, _PeriodEvidence] = {}  # per period, dropped when its rows change
         self._on_court: np.ndarray | None = None
 
     # -- rows in
