@@ -9,9 +9,10 @@ Why it works this way:
 
 - Games to come are the games of ``[as_of, as_of + days)``: from the ``games`` table (a shipped
   season, or one whose games are ingested) and from ``schedule_<season>.parquet`` in the pulled dir
-  (stats.nba.com's games not played yet). A scheduled game must also be in the ``games`` table to be
-  forecast (``GameForecaster`` reads its row and its as-of team features there); one that is not is
-  reported in ``skipped`` with that reason, never forecast from invented inputs.
+  (stats.nba.com's games not played yet). A game of the ``games`` table is forecast by
+  ``GameForecaster.forecast``; a scheduled game not in it through ``GameForecaster.open_game`` with
+  its row from the schedule and its team features computed here (:func:`scheduled_context`) the
+  way the ``team_game_features`` asset computes them, from the games played before its date.
 - Starters: nobody announces them in the morning, so each side gets its expected starting five
   (``analytics.lineup_features.expected_starters``: the five who started most in the team's last
   games strictly before the game date), never an empty lineup graph. Announced fives can be given.
@@ -35,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -156,6 +158,68 @@ def expected_fives(engine: sa.Engine, games: pd.DataFrame) -> dict[str, Starters
     return out
 
 
+def _read(
+    engine: sa.Engine, table: str, seasons: list[str], columns: list[str] | None = None
+) -> pd.DataFrame:
+    """The rows of ``seasons`` (seasons without rows left out, so the dtypes are the table's)."""
+    from nba_pipeline.db import read_table
+
+    parts = [read_table(engine, table, {"season": s}, columns) for s in seasons]
+    full = [p for p in parts if len(p)]
+    return pd.concat(full, ignore_index=True) if full else parts[-1]
+
+
+def scheduled_context(engine: sa.Engine, scheduled: pd.DataFrame) -> dict[str, np.ndarray]:
+    """game id -> the 32 context features of scheduled games that are not in the ``games`` table,
+    computed as the ``team_game_features`` asset does (``analytics.team_features`` and
+    ``analytics.lineup_features``) over the played games of the season and the one before, with
+    the scheduled games added with an empty box score: they count for rest and travel, and add
+    nothing to any rate, so every value of a game on day D comes from the games played before D."""
+    from nba_pipeline.analytics.lineup_features import add_lineup_features
+    from nba_pipeline.analytics.team_features import build_team_game_features
+    from nba_pipeline.features.context import ContextFeatureBuilder
+    from nba_pipeline.ingest.raw import previous_season
+
+    out: dict[str, np.ndarray] = {}
+    for season, sched in scheduled.groupby("season"):
+        seasons = [previous_season(str(season)), str(season)]
+        shot_seasons = [str(season)]
+        for _ in range(3):
+            shot_seasons.insert(0, previous_season(shot_seasons[0]))
+        played = _read(engine, "games", seasons)
+        played["game_date"] = pd.to_datetime(played["game_date"])
+        first = pd.Timestamp(sched["game_date"].min())
+        played = played[played["game_date"] < first]
+        box = [
+            c
+            for c in played.columns
+            if c.endswith(("_home", "_away")) and c not in ("home_team_id", "away_team_id")
+        ]
+        new = pd.DataFrame(
+            {
+                "game_id": sched["game_id"].astype(str).to_numpy(),
+                "season": str(season),
+                "game_date": pd.to_datetime(sched["game_date"]).to_numpy(),
+                "neutral_site": False,
+                "home_team_id": sched["home_team_id"].astype("int64").to_numpy(),
+                "away_team_id": sched["away_team_id"].astype("int64").to_numpy(),
+                "home_pts": 0,
+                "away_pts": 0,
+                **{c: 0 for c in box},
+            }
+        )
+        games = pd.concat([played, new], ignore_index=True)
+        stints = _read(engine, "stints", seasons)
+        rapm = _read(engine, "player_rapm", seasons)
+        cols = ["season", "game_id", "game_date", "player_id", "loc_x", "loc_y"]
+        shots = _read(engine, "shots", shot_seasons, cols)
+        tf = add_lineup_features(build_team_game_features(games), stints, games, rapm, shots)
+        ids = new["game_id"].tolist()
+        ctx = ContextFeatureBuilder().build(ids, tf[tf["game_id"].isin(ids)]).values
+        out.update({g: ctx[i].astype(np.float32) for i, g in enumerate(ids)})
+    return out
+
+
 def _utcnow() -> dt.datetime:
     """Now, naive UTC (the ledger's convention); tests replace it to play a past day."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -176,12 +240,12 @@ def run_daily(
     ``forecast.game.GameForecaster``) and append the pregame forecasts to the ledger, made ``now``.
 
     ``tipoffs``: known tip-off times (else noon US/Eastern of the date); ``starters``: announced
-    fives (else the expected ones). Games already tipped off, not in the games table, or already in
-    the ledger for this model and source are not forecast (``skipped`` / ``already`` say which)."""
+    fives (else the expected ones). Games already tipped off, or already in the ledger for this
+    model and source, are not forecast (``skipped`` / ``already`` say which)."""
     now = now or _utcnow()
     tipoffs = dict(tipoffs or {})
     games = games_to_come(engine, pulled_dir, as_of, days)
-    fives = expected_fives(engine, games[games["origin"] == "games"])
+    fives = expected_fives(engine, games)
     if starters:
         fives.update({str(k): (list(v[0]), list(v[1])) for k, v in starters.items()})
     games["home_starters"] = [fives.get(g, ([], []))[0] for g in games["game_id"]]
@@ -191,23 +255,38 @@ def run_daily(
     have = read_ledger(engine, game_ids=list(games["game_id"]), source=source)
     have = set(have.loc[(have["state"] == "pregame") & (have["model_version"] == version), "game_id"])
     entries = []
+    todo = []
     for g in games.itertuples(index=False):
         gid = str(g.game_id)
         tip = tipoffs.get(gid) or default_tipoff(g.game_date)
         tip = tip.astimezone(dt.UTC).replace(tzinfo=None) if tip.tzinfo else tip
-        if g.origin != "games":
-            res.skipped[gid] = (
-                "scheduled but not in the games table: its as-of team features are not built "
-                "(ingest the season's games first)"
-            )
-        elif now >= tip:
+        if now >= tip:
             res.skipped[gid] = f"tipped off at {tip:%Y-%m-%d %H:%M} UTC (now {now:%Y-%m-%d %H:%M} UTC)"
         elif gid in have:
             res.already.append(gid)
         else:
+            todo.append(gid)
+    sched = games[games["game_id"].isin(todo) & (games["origin"] == "schedule")]
+    contexts = scheduled_context(engine, sched) if len(sched) else {}
+    for g in games[games["game_id"].isin(todo)].itertuples(index=False):
+        gid = str(g.game_id)
+        if g.origin == "games":
             fc = forecaster.forecast(gid, starters=fives.get(gid) or None)
-            res.forecasts.append(fc)
-            entries.append(entry_from_forecast(fc, source=source, made_at=now))
+        else:
+            row = pd.Series(
+                {
+                    "game_id": gid,
+                    "season": g.season,
+                    "game_date": g.game_date,
+                    "home_team_id": int(g.home_team_id),
+                    "away_team_id": int(g.away_team_id),
+                }
+            )
+            live = forecaster.open_game(gid, starters=fives.get(gid) or None, game=row)
+            live.lookup.context = contexts[gid]
+            fc = live.forecast()
+        res.forecasts.append(fc)
+        entries.append(entry_from_forecast(fc, source=source, made_at=now))
     res.written = append_forecasts(engine, entries, tipoffs=tipoffs)
     log.info(
         "daily forecasts %s +%d days: %d games, %d forecast, %d new ledger rows, %d already, %d skipped",

@@ -8,6 +8,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -114,28 +115,58 @@ def test_expected_starters_use_only_games_before_the_date(db):
     assert all(len(h) == 5 and len(a) == 5 for h, a in before.values())
 
 
-def test_scheduled_games_come_from_the_pulled_schedule_and_unknown_ones_are_skipped(fc, db, tmp_path):
+def test_a_scheduled_game_not_in_the_games_table_is_forecast_as_if_it_were(fc, db, tmp_path):
+    """The day's games taken out of the games and team_game_features tables and given by a pulled
+    schedule file instead (tonight's games of a pulled season): their context is computed from the
+    games before the date exactly as the analytics asset did, and their forecasts are the same."""
+    from nba_pipeline.features.context import ContextFeatureBuilder
+    from nba_pipeline.forecast.daily import scheduled_context
+    from nba_pipeline.forecast.game import GameForecaster
+
     day = _day(db)
+    ref = run_daily(fc, db, None, day, days=1, now=_evening_before(day)).table().set_index("game_id")
+    with db.connect() as conn:
+        tgf = pd.read_sql(
+            sa.text("SELECT * FROM team_game_features WHERE game_date = :d"), conn, params={"d": day}
+        )
+    shutil.copy(Path(str(db.url.database)), tmp_path / "later.db")
+    db2 = sa.create_engine(f"sqlite:///{tmp_path / 'later.db'}")
+    with db2.begin() as conn:
+        for table in ("games", "team_game_features"):
+            conn.execute(sa.text(f"DELETE FROM {table} WHERE game_date >= :d"), {"d": day})
     pulled = tmp_path / "pulled"
     pulled.mkdir()
-    sched = pd.DataFrame(
-        {
-            "game_id": [GAME, "0022299991", "0022299992"],
-            "game_date": [day, day, day + dt.timedelta(days=5)],
-            "home_team_id": [0, 1610612737, 1610612738],
-            "away_team_id": [0, 1610612739, 1610612740],
-            "status": ["scheduled", "scheduled", "scheduled"],
-        }
+    sched = ref.reset_index()[["game_id", "game_date", "home_team_id", "away_team_id"]].assign(
+        status="scheduled"
+    )
+    sched = pd.concat(
+        [
+            sched,
+            pd.DataFrame(
+                [
+                    {
+                        **sched.iloc[0].to_dict(),
+                        "game_id": "0022299992",
+                        "game_date": day + dt.timedelta(days=5),
+                    }
+                ]
+            ),
+        ]
     )
     sched.to_parquet(pulled / "schedule_2022-23.parquet")
-    games = games_to_come(db, pulled, day, 2)
-    origin = games.set_index("game_id")["origin"]
-    assert origin[GAME] == "games"  # the games-table row wins
-    assert origin["0022299991"] == "schedule"
-    assert "0022299992" not in origin  # outside the window
-    res = run_daily(fc, db, pulled, day, days=1, now=_evening_before(day))
-    assert "0022299991" in res.skipped and "games table" in res.skipped["0022299991"]
-    assert "0022299991" not in set(read_ledger(db)["game_id"])
+    games = games_to_come(db2, pulled, day, 2)
+    assert set(games["origin"]) == {"schedule"} and set(games["game_id"]) == set(ref.index)  # not day + 5
+    ctx = scheduled_context(db2, games)
+    want = ContextFeatureBuilder().build(list(ref.index), tgf).values
+    for i, gid in enumerate(ref.index):
+        np.testing.assert_allclose(ctx[gid], want[i], rtol=1e-5, atol=1e-5)
+    fc2 = GameForecaster(fc.loaded, db2)
+    res = run_daily(fc2, db2, pulled, day, days=1, now=_evening_before(day))
+    got = res.table().set_index("game_id")
+    assert res.written == len(ref) and not res.skipped
+    assert (got["home_starters"] == ref["home_starters"]).all()
+    np.testing.assert_allclose(got.loc[ref.index, "p_home_win"], ref["p_home_win"], atol=1e-5)
+    np.testing.assert_allclose(got.loc[ref.index, "margin"], ref["margin"], atol=1e-3)
 
 
 def test_backtest_rows_are_made_the_day_before_and_kept_apart(fc, db):
