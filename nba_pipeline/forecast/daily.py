@@ -342,3 +342,75 @@ def starters_from_arrays(arrays: Any) -> dict[str, Starters]:
         ids = [int(arrays.player_id[arrays.player_offsets[g] + i]) if i >= 0 else 0 for i in local]
         out[str(gid)] = ([p for p in ids[:5] if p], [p for p in ids[5:] if p])
     return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m nba_pipeline.forecast.daily``: the daily forecasts from the command line (the
+    asset's logic), or ``--backtest FROM TO``: past games' forecasts as backtest rows."""
+    import argparse
+    from zoneinfo import ZoneInfo
+
+    from nba_pipeline import settings
+    from nba_pipeline.db import make_engine
+    from nba_pipeline.forecast.game import GameForecaster
+    from nba_pipeline.tables import render_table
+
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("--as-of", help="first day forecast, YYYY-MM-DD (default: today, US/Eastern)")
+    ap.add_argument("--days", type=int, default=2, help="days forecast (default 2)")
+    ap.add_argument("--version", default="latest", help="registry version (default: the promoted one)")
+    ap.add_argument(
+        "--backtest",
+        nargs=2,
+        metavar=("FROM", "TO"),
+        help="instead: the played games of FROM..TO (dates) as source 'backtest', made the day before",
+    )
+    args = ap.parse_args(argv)
+    engine = make_engine(settings.database_url())
+    fc = GameForecaster.from_registry(args.version)
+    if args.backtest:
+        lo, hi = (dt.date.fromisoformat(x) for x in args.backtest)
+        with engine.connect() as conn:
+            ids = [
+                str(r[0])
+                for r in conn.execute(
+                    sa.text("SELECT game_id FROM games WHERE game_date >= :a AND game_date <= :b"),
+                    {"a": lo, "b": hi},
+                )
+            ]
+        n = backtest_forecasts(fc, engine, ids)
+        print(f"backtest {lo}..{hi} with {fc.loaded.version}: {len(ids)} games, {n} new ledger rows")
+        return 0
+    as_of = (
+        dt.date.fromisoformat(args.as_of)
+        if args.as_of
+        else dt.datetime.now(ZoneInfo("America/New_York")).date()
+    )
+    res = run_daily(fc, engine, settings.pulled_dir(), as_of, args.days)
+    t = res.table()
+    rows = [
+        [r.game_date, r.game_id, r.home_team_id, r.away_team_id, r.p_home_win, r.margin, r.total]
+        for r in t.itertuples(index=False)
+    ]
+    print(
+        f"{as_of} +{args.days} days with {fc.loaded.version}: {len(res.games)} games, "
+        f"{res.written} forecasts written, {len(res.already)} already in the ledger, "
+        f"{len(res.skipped)} skipped"
+    )
+    if rows:
+        print(
+            render_table(
+                ["date", "game", "home", "away", "P(home win)", "margin", "total"],
+                rows,
+                formats=[None, None, None, None, ".3f", "+.1f", ".1f"],
+            )
+        )
+    for gid, why in res.skipped.items():
+        print(f"  {gid}: not forecast: {why}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -178,3 +178,23 @@ def test_backtest_rows_are_made_the_day_before_and_kept_apart(fc, db):
         dt.datetime.combine(day, dt.time(0, 0)) - dt.timedelta(days=1), tz="UTC"
     )
     assert read_ledger(db, source="daily").empty
+
+
+def test_the_commands_print_the_day_and_score_backtest_rows(slice_env, db, monkeypatch, capsys, tmp_path):
+    from nba_pipeline.evaluate import scorecard
+    from nba_pipeline.forecast import daily
+
+    day = _day(db)
+    monkeypatch.setenv("NBA_DATABASE_URL", str(db.url))
+    monkeypatch.setenv("NBA_MODELS_DIR", slice_env["NBA_MODELS_DIR"])
+    monkeypatch.setenv("NBA_PULLED_DIR", str(tmp_path / "pulled"))
+    assert daily.main(["--as-of", str(day), "--days", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "0 forecasts written" in out and f"{GAME}: not forecast: tipped off" in out  # the day is past
+    assert daily.main(["--backtest", str(day), str(day)]) == 0
+    n = len(read_ledger(db, source="backtest"))
+    assert n > 0 and f"{n} new ledger rows" in capsys.readouterr().out
+    assert scorecard.main(["--source", "backtest", "--plot", str(tmp_path / "b.png")]) == 0
+    out = capsys.readouterr().out
+    assert f"{n} games scored" in out and "## By week" in out
+    assert (tmp_path / "b.png").read_bytes()[:4] == b"\x89PNG"
