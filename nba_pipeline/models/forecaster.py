@@ -1,9 +1,9 @@
 """NBAForecaster: GameFlowTransformer + PlayerInteractionGNN + TwoTowerFusion on one ModelBatch.
 
-With ``fusion.side_symmetric`` (the default) the three modules run twice, on the batch and on its
-home/away mirror, and the fusion's ``combine_sides`` makes the forecast exactly side-equivariant:
-a model that only learned "home teams win" could otherwise keep a strong favourite favoured after
-the teams exchange places. This doubles the compute of a forward pass.
+With ``fusion.side_symmetric`` (the default) the three modules read the batch and its home/away
+mirror (stacked, one pass of each module), and the fusion's ``combine_sides`` makes the forecast
+exactly side-equivariant: a model that only learned "home teams win" could otherwise keep a strong
+favourite favoured after the teams exchange places. This doubles the compute of a forward pass.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from nba_pipeline.models.config import ForecasterConfig
 from nba_pipeline.models.fusion import TwoTowerFusion
 from nba_pipeline.models.gnn import PlayerInteractionGNN
 from nba_pipeline.models.norm import TargetNorm
-from nba_pipeline.models.swap import SideSwap, mirror_inputs
+from nba_pipeline.models.swap import SideSwap
 from nba_pipeline.models.transformer import GameFlowTransformer
 
 # The specification's table of approximate parameter counts (phase4-model-training.md).
@@ -45,34 +45,89 @@ class NBAForecaster(nn.Module):
         self._swap: SideSwap | None = None  # the features package's home/away maps, built on first use
 
     def forward(self, batch: ModelBatch) -> dict[str, torch.Tensor]:
-        out = self._one_side(batch)
-        if not self.cfg.fusion.side_symmetric:
+        g = batch.graph
+        n_samples = len(batch)
+        if g.num_graphs != n_samples:
+            raise ValueError(f"batch has {n_samples} samples but {g.num_graphs} graphs")
+        seq = self.encode_sequence(
+            batch.tokens, batch.time_left, batch.score_diff, batch.score_total, batch.lineup, batch.mask
+        )
+        return self.head(self.encode_context(batch.context), seq, self.encode_graph(g, n_samples))
+
+    # The forward pass in parts. With side_symmetric each part returns the batch's rows followed by
+    # its home/away mirror's ([2B, ...], both sides in one pass of each module), and ``head`` combines
+    # them; the parts let evaluation compute the context tower once per game and the graph encoder
+    # once per lineup instead of once per cut (``training.predict``).
+
+    @property
+    def n_sides(self) -> int:
+        return 2 if self.cfg.fusion.side_symmetric else 1
+
+    def encode_sequence(
+        self,
+        tokens: torch.Tensor,
+        time_left: torch.Tensor,
+        score_diff: torch.Tensor,
+        score_total: torch.Tensor,
+        lineup: torch.Tensor,
+        mask: torch.Tensor,
+    ) -> torch.Tensor:
+        """The Transformer's summary of each sample's events (``ModelBatch`` fields of the same
+        names): [n_sides * B, d_model]."""
+        if self.n_sides == 2:
+            sw = self._side_swap()
+            tokens = torch.cat([tokens, sw.token_perm.to(tokens.device)[tokens]])
+            lineup = torch.cat([lineup, lineup[..., sw.lineup_perm.to(lineup.device)]])
+            score_diff = torch.cat([score_diff, -score_diff])
+            time_left, score_total, mask = (torch.cat([t, t]) for t in (time_left, score_total, mask))
+        return self.transformer(tokens, time_left, score_diff, lineup, mask, score_total)
+
+    def encode_graph(self, g: object, num_graphs: int) -> torch.Tensor:
+        """The GNN's summary of each lineup graph (a PyG Batch): [n_sides * num_graphs, out_dim]; the
+        mirror is the same graph with node sides exchanged (teammates stay teammates)."""
+        x, edge_index, side, node_batch = g.x, g.edge_index, g.side, g.batch
+        weight, etype = getattr(g, "edge_weight", None), getattr(g, "edge_type", None)
+        if self.n_sides == 2:
+            x = torch.cat([x, x])
+            edge_index = torch.cat([edge_index, edge_index + g.x.shape[0]], dim=1)
+            side = torch.cat([side, 1 - side])
+            node_batch = torch.cat([node_batch, node_batch + num_graphs])
+            weight = None if weight is None else torch.cat([weight, weight])
+            etype = None if etype is None else torch.cat([etype, etype])
+        return self.gnn(
+            x,
+            edge_index,
+            side,
+            node_batch,
+            edge_weight=weight,
+            edge_type=etype,
+            num_graphs=self.n_sides * num_graphs,
+        )
+
+    def encode_context(self, context: torch.Tensor) -> torch.Tensor:
+        """The context tower on each game's 32 pregame features: [n_sides * B, tower_dim]."""
+        if self.n_sides == 2:
+            sw = self._side_swap()
+            dev = context.device
+            context = torch.cat([context, context[..., sw.context_perm.to(dev)] * sw.context_sign.to(dev)])
+        return self.fusion.context_tower(context)
+
+    def head(
+        self, context_repr: torch.Tensor, seq_repr: torch.Tensor, graph_repr: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """Fusion and heads on the three parts (rows aligned); both sides combined when symmetric."""
+        out = self.fusion.from_context_repr(context_repr, seq_repr, graph_repr)
+        if self.n_sides == 1:
             return out
-        return self.fusion.combine_sides(out, self._one_side(mirror_inputs(batch, self._side_swap())))
+        n = context_repr.shape[0] // 2
+        return self.fusion.combine_sides(
+            {k: v[:n] for k, v in out.items()}, {k: v[n:] for k, v in out.items()}
+        )
 
     def _side_swap(self) -> SideSwap:
         if self._swap is None:
             self._swap = SideSwap.from_features()
         return self._swap
-
-    def _one_side(self, batch: ModelBatch) -> dict[str, torch.Tensor]:
-        seq = self.transformer(
-            batch.tokens, batch.time_left, batch.score_diff, batch.lineup, batch.mask, batch.score_total
-        )
-        g = batch.graph
-        n_samples = len(batch)
-        if g.num_graphs != n_samples:
-            raise ValueError(f"batch has {n_samples} samples but {g.num_graphs} graphs")
-        graph = self.gnn(
-            g.x,
-            g.edge_index,
-            g.side,
-            g.batch,
-            edge_weight=getattr(g, "edge_weight", None),
-            edge_type=getattr(g, "edge_type", None),
-            num_graphs=n_samples,
-        )
-        return self.fusion(batch.context, seq, graph)
 
     @torch.no_grad()
     def predict(self, batch: ModelBatch, norm: TargetNorm) -> dict[str, torch.Tensor]:

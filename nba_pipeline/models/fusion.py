@@ -48,9 +48,15 @@ class TwoTowerFusion(nn.Module):
                 f"batch sizes differ: context {context.shape[0]}, sequence {seq_repr.shape[0]}, "
                 f"graph {graph_repr.shape[0]}"
             )
-        a = self.context_tower(context)
+        return self.from_context_repr(self.context_tower(context), seq_repr, graph_repr)
+
+    def from_context_repr(
+        self, context_repr: torch.Tensor, seq_repr: torch.Tensor, graph_repr: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """The heads after the context tower: lets a caller compute ``context_tower`` once per game
+        (it depends on nothing else) and reuse it for every cut of the game."""
         b = self.dynamic_tower(torch.cat([seq_repr, graph_repr], dim=-1))
-        z = self.fusion(torch.cat([a, b], dim=-1))
+        z = self.fusion(torch.cat([context_repr, b], dim=-1))
         return {
             "win_logit": self.win_head(z).squeeze(-1),
             "margin": self.margin_head(z).squeeze(-1),

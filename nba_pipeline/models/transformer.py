@@ -79,20 +79,53 @@ class GameFlowTransformer(nn.Module):
         # Neutralise padded inputs so that nothing there (out-of-vocabulary ids, NaN) reaches the
         # arithmetic; padding is also excluded from attention below.
         tokens = tokens.masked_fill(pad, self.cfg.pad_id)
-        time_left = time_left.masked_fill(pad, 0.0)
-        score_diff = score_diff.masked_fill(pad, 0.0)
-        score_total = (
-            torch.zeros_like(score_diff) if score_total is None else score_total.masked_fill(pad, 0.0)
-        )
-        lineup = lineup.masked_fill(pad[..., None], 0.0)
-        h = (
-            self.token_emb(tokens)
-            + self.time_emb(time_left[..., None])
-            + self.score_emb(score_diff[..., None])
-            + self.total_emb(score_total[..., None])
-            + self.lineup_emb(lineup)
-            + self.positions[:length]
-        )
+        if score_total is None:
+            score_total = torch.zeros_like(score_diff)
+        # The four linear input projections as one matmul over the 23 concatenated inputs (the
+        # same sum of projections, one pass over the batch instead of four).
+        feats = torch.cat(
+            [time_left[..., None], score_diff[..., None], score_total[..., None], lineup], dim=-1
+        ).masked_fill(pad[..., None], 0.0)
+        embs = (self.time_emb, self.score_emb, self.total_emb, self.lineup_emb)
+        weight = torch.cat([e.weight for e in embs], dim=1)
+        bias = self.time_emb.bias + self.score_emb.bias + self.total_emb.bias + self.lineup_emb.bias
+        h = self.token_emb(tokens) + nn.functional.linear(feats, weight, bias) + self.positions[:length]
         h = self.input_dropout(h)
-        h = self.encoder(h, src_key_padding_mask=pad)
-        return self.out_norm(h[:, 0])
+        attend = mask[:, None, None, :]  # [B, 1, 1, L]: keys that queries may attend to
+        layers = self.encoder.layers
+        for layer in layers[:-1]:
+            h = _encoder_layer(layer, h, attend, cls_only=False)
+        return self.out_norm(_encoder_layer(layers[-1], h, attend, cls_only=True)[:, 0])
+
+
+def _encoder_layer(
+    layer: nn.TransformerEncoderLayer, h: torch.Tensor, attend: torch.Tensor, cls_only: bool
+) -> torch.Tensor:
+    """``layer(h, src_key_padding_mask=~attend)`` (post-norm ``TransformerEncoderLayer``) written
+    out with ``scaled_dot_product_attention``: the same arithmetic in training and evaluation and
+    faster on CPU than the built-in fast path. ``cls_only``: evaluate only position 0 ([B, 1, d]),
+    since the summary reads nothing else from the last layer: the other positions' queries,
+    residuals and feed-forward (over half the layer's work) are skipped; keys and values still come
+    from every position."""
+    sa = layer.self_attn
+    bsz, length, d = h.shape
+    heads = sa.num_heads
+    w, b = sa.in_proj_weight, sa.in_proj_bias
+    if cls_only:
+        res = h[:, :1]
+        q = nn.functional.linear(res, w[:d], b[:d]).view(bsz, 1, heads, d // heads)
+        k, v = nn.functional.linear(h, w[d:], b[d:]).view(bsz, length, 2, heads, d // heads).unbind(2)
+    else:
+        res = h
+        q, k, v = nn.functional.linear(h, w, b).view(bsz, length, 3, heads, d // heads).unbind(2)
+    a = nn.functional.scaled_dot_product_attention(
+        q.transpose(1, 2),
+        k.transpose(1, 2),
+        v.transpose(1, 2),
+        attn_mask=attend,
+        dropout_p=sa.dropout if layer.training else 0.0,
+    )
+    a = sa.out_proj(a.transpose(1, 2).reshape(bsz, res.shape[1], d))
+    x = layer.norm1(res + layer.dropout1(a))
+    ff = layer.linear2(layer.dropout(layer.activation(layer.linear1(x))))
+    return layer.norm2(x + layer.dropout2(ff))

@@ -42,6 +42,7 @@ from nba_pipeline.models.norm import TargetNorm
 Mode = Literal["train", "eval", "all_events"]
 EVAL_CHECKPOINTS = CHECKPOINTS[:5]  # pregame, end_q1, halftime, end_q3, q4_5min
 Q4_5MIN_GAME_SECONDS = 3 * 720 + 420  # 2580 s elapsed = 5:00 left in the 4th
+SEQUENCE_FIELDS = ("tokens", "time_left", "score_diff", "score_total", "lineup", "mask")
 
 
 def _pooled(season_stats: pd.DataFrame, stat: str, seasons: Sequence[str]) -> tuple[float, float]:
@@ -215,6 +216,26 @@ class NBADataset(Dataset):
             return g, self.random_cut(g), code
         return g, int(self._cut[i]), code
 
+    def cuts_of(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Vectorized :meth:`cut_of`: int64 arrays (game index, cut, checkpoint code) of the samples."""
+        idx = np.asarray(indices, dtype=np.int64)
+        idx = np.where(idx < 0, idx + len(self), idx)
+        if idx.size and (idx.min() < 0 or idx.max() >= len(self)):
+            raise IndexError(f"indices must be in [0, {len(self)})")
+        g, cut, code = self._game[idx], self._cut[idx].astype(np.int64), self._code[idx].astype(np.int64)
+        if self.mode == "train":
+            rand = code == CHECKPOINT_CODE["random"]
+            cut = cut.copy()
+            cut[rand] = [self.random_cut(int(gi)) for gi in g[rand]]
+        return g.astype(np.int64), cut, code
+
+    def lineup_slots(self, g: np.ndarray, cut: np.ndarray) -> np.ndarray:
+        """int [N, 10]: the on-court slots (home 5, away 5; -1 unknown) after ``cut`` events of game
+        ``g`` (the starters at cut 0): with the game, all the lineup graph depends on."""
+        a = self.arrays
+        pos = np.maximum(a.event_offsets[g] + cut - 1, 0)
+        return np.where((cut == 0)[:, None], a.starters[g], a.ev_on_court[pos])
+
     def __getitem__(self, i: int) -> Sample:
         if i < 0:
             i += len(self)
@@ -258,23 +279,46 @@ class NBADataset(Dataset):
     def _graph(self, g: int, cut: int) -> object:
         return self.graphs.build(*self._graph_inputs(g, cut))
 
+    def __getitems__(self, indices: Sequence[int]) -> ModelBatch:
+        """What a DataLoader fetches for one batch: :meth:`get_batch` (``collate`` passes a ModelBatch
+        through), so training batches skip per-sample tensors and ``Data`` objects."""
+        return self.get_batch(indices)
+
     def get_batch(self, indices: Sequence[int] | np.ndarray) -> ModelBatch:
         """The same ModelBatch as ``collate([self[i] for i in indices])``, built without per-sample
-        tensors or ``Data`` objects (sequences in one vectorized call): the fast path for
-        evaluating many cuts, e.g. ``all_events`` mode."""
-        import torch_geometric.data as pyg
-
-        idx = [int(i) + (len(self) if int(i) < 0 else 0) for i in indices]
-        if not idx:
+        tensors or ``Data`` objects (sequences in one vectorized call): the fast path for training
+        batches and for evaluating many cuts, e.g. ``all_events`` mode."""
+        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+        if not idx.size:
             raise ValueError("get_batch: no indices")
-        if min(idx) < 0 or max(idx) >= len(self):
-            raise IndexError(f"get_batch: indices must be in [0, {len(self)})")
-        g, cut, code = (np.array(v, dtype=np.int64) for v in zip(*(self.cut_of(i) for i in idx), strict=True))
+        g, cut, code = self.cuts_of(idx)
+        seq = self.sequence_tensors(g, cut)
+        return ModelBatch(
+            **seq,
+            graph=self.graph_batch(g, cut),
+            context=torch.from_numpy(self.arrays.context[g]),
+            win=torch.from_numpy(self._win[g]),
+            margin=torch.from_numpy(self._margin_z[g]),
+            total=torch.from_numpy(self._total_z[g]),
+            checkpoint=torch.from_numpy(code),
+            game_index=torch.from_numpy(g),
+        )
+
+    def sequence_tensors(self, g: np.ndarray, cut: np.ndarray) -> dict[str, torch.Tensor]:
+        """The sequence inputs of cuts ``(g, cut)`` (ModelBatch field names), in one vectorized call."""
         starts = self.arrays.event_offsets[g]
         seq = self.tokenizer.sequences(self._ev, starts, starts + cut)
+        return {k: torch.from_numpy(seq[k]) for k in SEQUENCE_FIELDS}
+
+    def graph_batch(self, g: np.ndarray, cut: np.ndarray) -> object:
+        """The lineup graphs of cuts ``(g, cut)`` as one PyG ``Batch`` (what ``Batch.from_data_list``
+        of the per-sample graphs gives), built from numpy arrays."""
+        import torch_geometric.data as pyg
+
         parts = [
             self.graphs.arrays(*self._graph_inputs(int(gi), int(ci))) for gi, ci in zip(g, cut, strict=True)
         ]
+        n = len(parts)
         n_nodes = np.array([p["x"].shape[0] for p in parts], dtype=np.int64)
         n_edges = np.array([p["edge_type"].shape[0] for p in parts], dtype=np.int64)
         node_off = np.concatenate([[0], np.cumsum(n_nodes)])
@@ -289,13 +333,13 @@ class NBADataset(Dataset):
             edge_type=torch.from_numpy(np.concatenate([p["edge_type"] for p in parts])),
             edge_weight=torch.from_numpy(np.concatenate([p["edge_weight"] for p in parts])),
             side=torch.from_numpy(np.concatenate([p["side"] for p in parts])),
-            batch=torch.from_numpy(np.repeat(np.arange(len(idx)), n_nodes)),
+            batch=torch.from_numpy(np.repeat(np.arange(n), n_nodes)),
             ptr=torch.from_numpy(node_off),
         )
-        graph._num_graphs = len(idx)
+        graph._num_graphs = n
         # What Batch.from_data_list records, so that to_data_list() / index_select work too.
         e_ptr = torch.from_numpy(np.concatenate([[0], np.cumsum(n_edges)]))
-        zeros = torch.zeros(len(idx), dtype=torch.long)
+        zeros = torch.zeros(n, dtype=torch.long)
         graph._slice_dict = {
             "x": graph.ptr,
             "side": graph.ptr,
@@ -306,27 +350,16 @@ class NBADataset(Dataset):
         graph._inc_dict = {"x": zeros, "side": zeros, "edge_type": zeros, "edge_weight": zeros}
         graph._inc_dict["edge_index"] = graph.ptr[:-1]
         graph._num_nodes = n_nodes.tolist()
-        return ModelBatch(
-            tokens=torch.from_numpy(seq["tokens"]),
-            time_left=torch.from_numpy(seq["time_left"]),
-            score_diff=torch.from_numpy(seq["score_diff"]),
-            score_total=torch.from_numpy(seq["score_total"]),
-            lineup=torch.from_numpy(seq["lineup"]),
-            mask=torch.from_numpy(seq["mask"]),
-            graph=graph,
-            context=torch.from_numpy(self.arrays.context[g]),
-            win=torch.from_numpy(self._win[g]),
-            margin=torch.from_numpy(self._margin_z[g]),
-            total=torch.from_numpy(self._total_z[g]),
-            checkpoint=torch.from_numpy(code),
-            game_index=torch.from_numpy(g),
-        )
+        return graph
 
 
-def collate(samples: Sequence[Sample]) -> ModelBatch:
-    """Stack samples into a :class:`ModelBatch` (graphs batched with ``torch_geometric`` Batch)."""
+def collate(samples: Sequence[Sample] | ModelBatch) -> ModelBatch:
+    """Stack samples into a :class:`ModelBatch` (graphs batched with ``torch_geometric`` Batch); a
+    ModelBatch (what :meth:`NBADataset.__getitems__` fetches) is passed through."""
     from torch_geometric.data import Batch
 
+    if isinstance(samples, ModelBatch):
+        return samples
     if not samples:
         raise ValueError("collate: empty list of samples")
     return ModelBatch(
