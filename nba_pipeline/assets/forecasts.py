@@ -5,8 +5,8 @@ the rolling Brier as a plot). Thin wrappers over ``nba_pipeline.forecast.daily``
 ``nba_pipeline.evaluate.scorecard``; torch is imported inside the bodies only.
 
 Neither asset ever changes a ledger row: the ledger is append-only (``forecast.ledger``), so a rerun
-of a day adds nothing. The job ``forecast_day`` runs both (the forecasts, then the scorecard with
-yesterday's results in and the new forecasts pending); its schedule ``morning_forecasts``
+of a day adds nothing. The job ``forecast_day`` runs both (the scorecard scores the games whose
+results are in; the new forecasts count as pending); its schedule ``morning_forecasts``
 (10:00 US/Eastern: after the nightly refresh and retraining, before the first tip-off) is off by
 default like the nightly one.
 """
@@ -50,7 +50,9 @@ def _as_of(text: str) -> dt.date:
 
 
 @dg.asset(
-    deps=["promoted_model", "games", "stints", "player_features", "team_game_features"],
+    # Not on promoted_model: a night that trains nothing (no new data) must still forecast, with
+    # the model promoted before (a skipped upstream step would skip this one).
+    deps=["games", "stints", "player_features", "team_game_features"],
     group_name=GROUP,
     backfill_policy=season_backfill,
     kinds={"pytorch", "sql"},
@@ -109,7 +111,7 @@ def daily_forecasts(
 
 
 @dg.asset(
-    deps=[daily_forecasts, "games"],
+    deps=["games"],  # reads the ledger: runs even when the day's forecasts fail (no model yet)
     group_name=GROUP,
     backfill_policy=season_backfill,
     kinds={"sql"},

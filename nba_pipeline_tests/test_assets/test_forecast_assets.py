@@ -79,8 +79,8 @@ def test_daily_forecasts_writes_the_days_games_once_however_often_it_runs(env):
 
 
 def test_scorecard_scores_the_days_forecasts_with_a_rolling_brier_image(env):
-    result = _run(env, ["daily_forecasts", "forecast_scorecard"])
-    meta = _meta(result, "forecast_scorecard")
+    _run(env, ["daily_forecasts"])
+    meta = _meta(_run(env, ["forecast_scorecard"]), "forecast_scorecard")
     assert meta["games_scored"] == env["n"] and meta["pending"] == 0
     assert 0.0 <= meta["model_brier"] <= 1.0
     m = re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)\)", meta["rolling_brier"])
@@ -99,3 +99,14 @@ def test_daily_forecasts_without_a_promoted_model_fails_saying_so(env, tmp_path)
     assert not result.success
     (fail,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     assert "train and promote" in str(fail.event_specific_data.error.message) + str(fail.event_specific_data)
+
+
+def test_forecast_day_job_runs_both_assets_and_the_scorecard_does_not_wait_for_a_model():
+    from nba_pipeline.definitions import defs
+
+    job = defs.resolve_job_def("forecast_day")
+    keys = {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
+    assert keys == {"daily_forecasts", "forecast_scorecard"}
+    graph = defs.resolve_asset_graph()
+    assert dg.AssetKey("daily_forecasts") not in graph.get(dg.AssetKey("forecast_scorecard")).parent_keys
+    assert dg.AssetKey("promoted_model") not in graph.get(dg.AssetKey("daily_forecasts")).parent_keys
