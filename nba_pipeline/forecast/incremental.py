@@ -337,8 +337,8 @@ class AsOfLookup:
         court (games already read are skipped).
 
         The games come from ``player_game_stats`` (a row for every player on court in a game,
-        indexed by player); their plays are read through the driver's cursor (no per-value type
-        processing: ~180k rows for a season's last game in ~0.4 s)."""
+        indexed by player); their plays are read through the driver's cursor as numbers (no
+        per-value type processing: ~80k rows for a late-season game in ~0.2 s)."""
         new = sorted({int(i) for i in ids if int(i) > 0} - self._covered)
         if not new:
             return
@@ -351,27 +351,29 @@ class AsOfLookup:
             .distinct()
             .where(pgs.c.season == self.season, pgs.c.player_id.in_(new), pgs.c.game_date < self.game_date)
         )
-        cols = ["game_id", "seq", "game_seconds", *ON_COURT]
+        # Numbers only (game ids are digit strings, a NULL player is 0 as in ``id_matrix``), so the
+        # driver's rows become one float array at once.
+        numeric = [
+            sa.cast(plays.c.game_id, sa.BigInteger),
+            plays.c.seq,
+            plays.c.game_seconds,
+            *(sa.func.coalesce(plays.c[c], 0) for c in ON_COURT),
+        ]
         with self.engine.connect() as conn:
             gids = sorted({str(r[0]) for r in conn.execute(q)} - self._games_read)
             if gids:
-                fetched = _fetch_raw(
-                    conn, sa.select(*(plays.c[c] for c in cols)).where(plays.c.game_id.in_(gids))
-                )
+                fetched = _fetch_raw(conn, sa.select(*numeric).where(plays.c.game_id.in_(gids)))
                 dates = conn.execute(
                     sa.select(games.c.game_id, games.c.game_date).where(games.c.game_id.in_(gids))
                 ).fetchall()
         if gids:
-            columns = list(zip(*fetched, strict=True)) if fetched else [()] * len(cols)
-            rows = pd.DataFrame(
-                {
-                    "game_id": np.array(columns[0], dtype=object),
-                    **{c: np.array(v, dtype=np.float64) for c, v in zip(cols[1:], columns[1:], strict=True)},
-                }
-            ).sort_values(["game_id", "seq"], kind="stable")
-            pairs = shared_minutes_by_game(rows).merge(
-                pd.DataFrame(dates, columns=["game_id", "game_date"]), on="game_id", how="left"
-            )
+            arr = np.array(fetched, dtype=np.float64).reshape(len(fetched), 3 + len(ON_COURT))
+            rows = pd.DataFrame(arr[:, 1:], columns=["seq", "game_seconds", *ON_COURT])
+            rows.insert(0, "game_id", arr[:, 0].astype(np.int64).astype(str))
+            rows = rows.sort_values(["game_id", "seq"], kind="stable")
+            day = pd.DataFrame(dates, columns=["game_id", "game_date"])
+            day["game_id"] = day["game_id"].astype(np.int64).astype(str)
+            pairs = shared_minutes_by_game(rows).merge(day, on="game_id", how="left")
             pairs["game_date"] = pd.to_datetime(pairs["game_date"])
             self._pairs.append(pairs)
             self._games_read.update(gids)
