@@ -110,3 +110,13 @@ def test_forecast_day_job_runs_both_assets_and_the_scorecard_does_not_wait_for_a
     graph = defs.resolve_asset_graph()
     assert dg.AssetKey("daily_forecasts") not in graph.get(dg.AssetKey("forecast_scorecard")).parent_keys
     assert dg.AssetKey("promoted_model") not in graph.get(dg.AssetKey("daily_forecasts")).parent_keys
+
+
+def test_morning_schedule_forecasts_from_its_own_day_in_eastern_time():
+    from nba_pipeline.assets.forecasts import morning_forecasts
+
+    # 10:00 US/Eastern on 2026-11-25 is 15:00 UTC: the day forecast is the 25th.
+    ctx = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.UTC))
+    req = morning_forecasts(ctx)
+    assert req.run_config["ops"]["daily_forecasts"]["config"]["as_of_date"] == "2026-11-25"
+    assert req.run_key == "forecast:2026-11-25"
