@@ -15,8 +15,8 @@ into the polls a live session would have made, each handled as one poll. ``--spe
 game clock S times faster (a poll every ``--interval`` seconds holds ``interval * S`` more
 seconds of game); 0 = as fast as possible, one poll per game minute.
 Before the first event a pregame forecast is printed (and ledgered unless the game has tipped off).
-The database (``NBA_DATABASE_URL``) must hold the game's row in ``games`` and the season's tables
-the forecast reads as of the game date.
+The database (``NBA_DATABASE_URL``) holds the season's tables read as of the game date; a game
+not in ``games`` yet (tonight's) takes its teams from the feed and its date from ``--date``.
 """
 
 from __future__ import annotations
