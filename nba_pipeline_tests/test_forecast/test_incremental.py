@@ -126,3 +126,26 @@ def test_play_from_raw_agrees_with_build_plays_on_games_of_every_season(nba_raw_
             np.testing.assert_array_equal(
                 got[col].to_numpy(), exp[col].fillna(0).to_numpy(np.int64), err_msg=f"{season} {col}"
             )
+
+
+def test_live_game_reads_postgresql_as_sqlite(forecaster, game_rows, postgres_url):
+    """The as-of reads (driver cursor, casts, the players' earlier games) agree on PostgreSQL."""
+    import sqlalchemy as sa
+
+    from nba_pipeline.db import create_tables, make_engine, metadata, read_table, replace_rows
+    from nba_pipeline.forecast.game import GameForecaster
+
+    pg = make_engine(postgres_url)
+    names = ["games", "plays", "player_game_stats", "player_features", "team_game_features"]
+    create_tables(pg, [metadata.tables[n] for n in names])
+    for n in names:
+        replace_rows(pg, metadata.tables[n], read_table(forecaster.engine, n), {})
+    on_pg = GameForecaster(forecaster.loaded, pg)
+    a, b = forecaster.open_game(GAME), on_pg.open_game(GAME)
+    for k in (1, 60, 250, len(game_rows)):
+        a.add_rows(game_rows.iloc[:k])
+        b.add_rows(game_rows.iloc[:k])
+        assert_same_forecast(b.forecast(), a.forecast(), f"cut {k}")
+    assert len(b.lookup._games_read) == len(a.lookup._games_read) > 0
+    with pg.begin() as c:
+        c.execute(sa.text("DROP TABLE " + ", ".join(names)))
