@@ -11,7 +11,15 @@ Rows per checkpoint (pregame, end of Q1, halftime, end of Q3, 5:00 left in Q4, a
 - ``market`` (pregame): no-vig moneyline probability, spread and over/under, on the games that
   have lines; ``model (games with lines)`` is the model on exactly those games;
 - ``score and clock`` (in-game): logistic regression on score differential, time left and the
-  context-logistic pregame probability, fitted on random cuts of the training games.
+  context-logistic pregame probability, fitted on random cuts of the training games;
+- ``score and clock + own pregame`` (in-game): the same regression fed the MODEL's own pregame
+  forecast (probability and margin), fitted on random cuts of ``own_pregame_fit_games`` (by default
+  the training games; the walk-forward passes the validation games, which the weights never saw)
+  with the model's pregame forecasts of those games: what the model adds in game beyond its own
+  pregame view, i.e. what the play-by-play and the lineups are worth;
+- ``score and clock + market`` (in-game, games with lines): fed the market's pregame probability,
+  spread and total, fitted on cuts of the training games with lines; ``model (games with lines)``
+  is the model on the same cuts.
 
 "All events" averages over every in-game cut of the test games (every ``all_events_stride``-th
 cut, to bound the cost; stride 1 is every event).
@@ -74,12 +82,51 @@ def _state_at_cut(a: SeasonArrays, game: np.ndarray, cut: np.ndarray) -> dict[st
     }
 
 
-def _random_cuts(a: SeasonArrays, per_game: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _random_cuts(
+    a: SeasonArrays, per_game: int, seed: int, games: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``per_game`` random in-game cuts of each of ``games`` (default all) of ``a``."""
     rng = np.random.default_rng(seed)
     n = a.n_events
-    game = np.repeat(np.arange(a.n_games), per_game)
+    game = np.repeat(np.arange(a.n_games) if games is None else np.asarray(games, dtype=np.int64), per_game)
     cut = (rng.random(len(game)) * n[game]).astype(np.int64) + 1
     return game, np.minimum(cut, n[game])
+
+
+def _market_by_game(market: pd.DataFrame | None, a: SeasonArrays) -> Forecast | None:
+    """The market's pregame forecast of each game of ``a`` (NaN where it has no complete line)."""
+    if market is None:
+        return None
+    m = market.set_index("game_id").reindex(a.game_id.astype(str))
+    cols = [m[c].to_numpy(dtype=float) for c in ("market_p_home", "market_margin", "market_total")]
+    return Forecast(*cols)
+
+
+def _has_line(f: Forecast) -> np.ndarray:
+    return np.isfinite(f.p_home) & np.isfinite(f.margin) & np.isfinite(f.total)
+
+
+def _fit_score_clock(
+    a: SeasonArrays, games: np.ndarray, pregame: Forecast, win: np.ndarray, seed: int = 0
+) -> ScoreClockBaseline:
+    """Score-and-clock fitted on 8 random cuts of each of ``games`` of ``a``, fed ``pregame`` (one
+    forecast per game of ``a``)."""
+    g, c = _random_cuts(a, per_game=8, seed=seed, games=games)
+    st = _state_at_cut(a, g, c)
+    return ScoreClockBaseline().fit(st["diff"], st["time_left"], pregame.p_home[g], pregame.margin[g], win[g])
+
+
+def _model_pregame(
+    model: NBAForecaster, norm: TargetNorm, score_diff_std: float, a: SeasonArrays, games: np.ndarray
+) -> Forecast:
+    """The model's pregame forecast of ``games`` of ``a``, as a per-game Forecast of all of ``a``
+    (NaN for the other games)."""
+    ds = NBADataset(a, norm, score_diff_std, mode="eval", games=games)
+    pre = predict_frame(model, ds, norm, indices=np.arange(0, len(ds), 5))  # checkpoint 0 = pregame
+    out = Forecast(*(np.full(a.n_games, np.nan) for _ in range(3)))
+    gi = pre["game_index"].to_numpy()
+    out.p_home[gi], out.margin[gi], out.total[gi] = (pre[c].to_numpy() for c in ("p_home", "margin", "total"))
+    return out
 
 
 def evaluate_forecaster(
@@ -91,11 +138,14 @@ def evaluate_forecaster(
     games: pd.DataFrame,
     market: pd.DataFrame | None,
     all_events_stride: int = 1,
+    own_pregame_fit_games: np.ndarray | None = None,
 ) -> Evaluation:
     """Score the model and every baseline on ``test``; baselines are fitted on ``train`` only.
 
     ``games`` is the games table of every season up to and including the test season (Elo runs
-    through all of it, forecasting each game from earlier games only).
+    through all of it, forecasting each game from earlier games only). ``own_pregame_fit_games``:
+    the games of ``train`` the score-and-clock fed the model's pregame forecast is fitted on
+    (default all; pass games the model was not fitted on, e.g. its validation games).
     """
     train_win = (train.home_pts > train.away_pts).astype(float)
     train_margin = (train.home_pts - train.away_pts).astype(float)
@@ -110,6 +160,16 @@ def evaluate_forecaster(
     clock = ScoreClockBaseline().fit(
         ts["diff"], ts["time_left"], pre_train.p_home[tg], pre_train.margin[tg], train_win[tg]
     )
+    own_games = (
+        np.arange(train.n_games) if own_pregame_fit_games is None else np.asarray(own_pregame_fit_games)
+    )
+    clock_own = _fit_score_clock(
+        train, own_games, _model_pregame(model, norm, score_diff_std, train, own_games), train_win
+    )
+    mkt_train, mkt_test = _market_by_game(market, train), _market_by_game(market, test)
+    clock_mkt = None
+    if mkt_train is not None and mkt_test is not None and _has_line(mkt_train).sum() >= 20:
+        clock_mkt = _fit_score_clock(train, np.flatnonzero(_has_line(mkt_train)), mkt_train, train_win)
 
     eval_ds = NBADataset(test, norm, score_diff_std, mode="eval")
     all_ds = NBADataset(test, norm, score_diff_std, mode="all_events")
@@ -126,6 +186,12 @@ def evaluate_forecaster(
     )
 
     pre_test = ctx.predict(test.context)
+    pg = preds[preds["checkpoint"] == "pregame"]
+    own_test = Forecast(*(np.full(test.n_games, np.nan) for _ in range(3)))
+    gi = pg["game_index"].to_numpy()
+    own_test.p_home[gi], own_test.margin[gi], own_test.total[gi] = (
+        pg[c].to_numpy() for c in ("p_home", "margin", "total")
+    )
     elo = elo_forecasts(games).set_index("game_id")
     mkt = market.set_index("game_id") if market is not None else None
     rows: list[dict[str, Any]] = []
@@ -170,6 +236,22 @@ def evaluate_forecaster(
                 pre_test.total[g],
             )
             rows.append(_score(checkpoint, "score and clock", clock_f, win, margin, total))
+            args = (st["diff"], st["total"], st["time_left"])
+            own_f = clock_own.predict(*args, own_test.p_home[g], own_test.margin[g], own_test.total[g])
+            rows.append(_score(checkpoint, "score and clock + own pregame", own_f, win, margin, total))
+            if clock_mkt is not None and mkt_test is not None:
+                ok = _has_line(mkt_test)[g]
+                if ok.any():
+                    mk = clock_mkt.predict(
+                        *(x[ok] for x in args),
+                        mkt_test.p_home[g][ok],
+                        mkt_test.margin[g][ok],
+                        mkt_test.total[g][ok],
+                    )
+                    sub = Forecast(model_f.p_home[ok], model_f.margin[ok], model_f.total[ok])
+                    truth = (win[ok], margin[ok], total[ok])
+                    rows.append(_score(checkpoint, "score and clock + market", mk, *truth))
+                    rows.append(_score(checkpoint, "model (games with lines)", sub, *truth))
     table = pd.DataFrame(rows, columns=COLUMNS)
     return Evaluation(table=table, predictions=preds, markdown=to_markdown(table, train, test))
 
