@@ -111,7 +111,7 @@ def build_scorecard(
     else:
         for c in mcols:
             done[c] = np.nan
-    done["week"] = (done["game_date"] - pd.to_timedelta(done["game_date"].dt.weekday, unit="D")).dt.date
+    done["week"] = (done["game_date"] - pd.to_timedelta(done["game_date"].dt.day_of_week, unit="D")).dt.date
     done = done.sort_values(["game_date", "game_id"]).reset_index(drop=True)
     overall = _rows(done)
     weekly = [(f"{week} {name}", m) for week, part in done.groupby("week") for name, m in _rows(part).items()]

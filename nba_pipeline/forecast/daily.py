@@ -348,11 +348,13 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m nba_pipeline.forecast.daily``: the daily forecasts from the command line (the
     asset's logic), or ``--backtest FROM TO``: past games' forecasts as backtest rows."""
     import argparse
+    import sys
     from zoneinfo import ZoneInfo
 
     from nba_pipeline import settings
     from nba_pipeline.db import make_engine
     from nba_pipeline.forecast.game import GameForecaster
+    from nba_pipeline.registry.store import RegistryError
     from nba_pipeline.tables import render_table
 
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
@@ -367,7 +369,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     engine = make_engine(settings.database_url())
-    fc = GameForecaster.from_registry(args.version)
+    try:
+        fc = GameForecaster.from_registry(args.version)
+    except RegistryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     if args.backtest:
         lo, hi = (dt.date.fromisoformat(x) for x in args.backtest)
         with engine.connect() as conn:
@@ -411,6 +417,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    import sys
-
-    sys.exit(main())
+    raise SystemExit(main())
