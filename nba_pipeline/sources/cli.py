@@ -36,7 +36,10 @@ def _date(value: str) -> dt.date:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m nba_pipeline.sources", description=__doc__.split("\n")[0])
+    # under the ``nba-pipeline`` dispatcher (argv[0] "nba-pipeline pull") the usage names that command
+    via_dispatcher = bool(sys.argv) and sys.argv[0].startswith("nba-pipeline")
+    prog = "nba-pipeline" if via_dispatcher else "python -m nba_pipeline.sources"
+    ap = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
     c = sub.add_parser(
         "convert-pbp-v3", help="one saved PlayByPlayV3 response -> V2-column parquet (offline)"
