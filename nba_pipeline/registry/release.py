@@ -1,8 +1,9 @@
 """A model's way into production: train a candidate, store it unpromoted, judge it, promote it.
 
-- :func:`train_candidate` trains on season arrays (``training.fit``), predicts the validation games
-  at every checkpoint, scores the current ``latest`` on the same games (when there is one), and
-  saves the candidate in the registry NOT promoted, with both prediction tables as artifacts.
+- :func:`train_candidate` trains on season arrays (``training.fit``), predicts the judged validation
+  games (the later half of the validation dates; the earlier half chose the epoch) at every
+  checkpoint, scores the current ``latest`` on the same games (when there is one), and saves the
+  candidate in the registry NOT promoted, with both prediction tables as artifacts.
 - :func:`judge` applies the blocking rules of ``evaluate.checks`` to the stored pregame
   validation predictions; :func:`compare_with_incumbent` is the non-blocking comparison.
 - :func:`promote_if_passing` re-applies the rules itself before moving ``latest``, so a version can
@@ -87,7 +88,8 @@ def train_candidate(
         "validation_metrics": metrics,
         "train_seasons": outcome.preprocessing["train_seasons"],
         "train_games": int(len(outcome.train_games)),
-        "validation_games": int(len(outcome.val_games)),
+        "validation_games": int(len(outcome.val_games)),  # judged by the checks, never chose the epoch
+        "epoch_selection_games": int(len(outcome.select_games)),
         "best_epoch": outcome.result.best_epoch if outcome.result else None,
         "epochs_run": len(history),
         "history": [

@@ -45,9 +45,10 @@ class FitOutcome:
     preprocessing: dict[str, Any]
     result: TrainResult | None  # None when trained for 0 epochs (an untrained model, for tests)
     train_games: np.ndarray
-    val_games: np.ndarray
-    val_dataset: NBADataset
+    val_games: np.ndarray  # the JUDGED validation games (later half of the validation dates)
+    val_dataset: NBADataset  # eval-mode dataset of val_games: what the promotion checks judge
     data_date_range: dict[str, str]
+    select_games: np.ndarray  # the validation games that chose the epoch (earlier half of the dates)
 
 
 def temporal_split(arrays: SeasonArrays, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
@@ -62,6 +63,19 @@ def temporal_split(arrays: SeasonArrays, val_fraction: float) -> tuple[np.ndarra
     cutoff = dates[len(dates) - n_val]
     idx = np.arange(arrays.n_games)
     return idx[arrays.game_date < cutoff], idx[arrays.game_date >= cutoff]
+
+
+def selection_split(arrays: SeasonArrays, val_games: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The validation games split by date in two: the earlier half of the validation dates selects
+    the epoch (early stopping), the later half is judged by the promotion checks and reported.
+    Games that chose the model would flatter the checks that judge it."""
+    val_games = np.asarray(val_games, dtype=np.int64)
+    dates = np.unique(arrays.game_date[val_games])
+    if len(dates) < 2:
+        raise ValueError(f"the validation games fall on {len(dates)} date(s); two halves need at least 2")
+    cutoff = dates[len(dates) // 2]
+    early = arrays.game_date[val_games] < cutoff
+    return val_games[early], val_games[~early]
 
 
 def load_training_arrays(features_dir: Path, seasons: Sequence[str]) -> SeasonArrays:
@@ -90,7 +104,8 @@ def fit_forecaster(
     on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
 ) -> FitOutcome:
     """Train on ``arrays``, the model inputs of ``cfg.data.train_seasons`` (see
-    :func:`load_training_arrays`), with a temporal validation split.
+    :func:`load_training_arrays`), with a temporal validation split whose earlier half selects the
+    epoch and whose later half (``val_games``) is left for the checks (:func:`selection_split`).
 
     ``cfg.optim.max_epochs == 0`` returns the untrained (randomly initialised) model: the asset
     checks' own tests use it as a deliberately broken model.
@@ -100,12 +115,14 @@ def fit_forecaster(
         raise ValueError(f"the arrays hold season(s) {arrays.season!r}, the config says {seasons}")
     if cfg.torch_threads:
         torch.set_num_threads(cfg.torch_threads)
-    train_idx, val_idx = temporal_split(arrays, cfg.data.val_fraction)
+    train_idx, all_val = temporal_split(arrays, cfg.data.val_fraction)
+    select_idx, val_idx = selection_split(arrays, all_val)
     norm = target_norm_from_arrays(arrays, train_idx)
     sd_std = score_diff_std_from_arrays(arrays, train_idx)
     seed = cfg.optim.seed
     train_ds = NBADataset(arrays, norm, sd_std, mode="train", games=train_idx, seed=seed)
     val_ds = NBADataset(arrays, norm, sd_std, mode="eval", games=val_idx)
+    select_ds = NBADataset(arrays, norm, sd_std, mode="eval", games=select_idx)
     seed_everything(seed)
     model = NBAForecaster(cfg.model)
     dates = arrays.game_date
@@ -121,12 +138,15 @@ def fit_forecaster(
             collate_fn=collate,
             num_workers=cfg.data.num_workers,
         )
-        val_loader = DataLoader(val_ds, batch_size=256, shuffle=False, collate_fn=collate)
+        # Early stopping reads the selection games only; the judged games stay unseen until the checks.
+        val_loader = DataLoader(select_ds, batch_size=256, shuffle=False, collate_fn=collate)
         trainer = FusionTrainer(model, cfg.optim, norm, Path(work_dir) / "checkpoints", on_epoch_end)
         log.info(
-            "training on %d games (%s), validating on %d games from %s",
+            "training on %d games (%s), selecting the epoch on %d games from %s, judging %d games from %s",
             len(train_idx),
             ", ".join(seasons),
+            len(select_idx),
+            dates[select_idx].min(),
             len(val_idx),
             dates[val_idx].min(),
         )
@@ -144,4 +164,5 @@ def fit_forecaster(
         val_games=val_idx,
         val_dataset=val_ds,
         data_date_range=date_range,
+        select_games=select_idx,
     )
