@@ -123,18 +123,20 @@ def judge_version(registry, version: str) -> list[dg.AssetCheckResult]:
 
 
 def unchanged_since(registry, cfg: RunConfig, fingerprint: str) -> str | None:
-    """The newest registry version when it was trained on the same data (fingerprint) with the same
-    settings: training again would only repeat it. None otherwise."""
-    versions = registry.versions()
-    if not versions:
-        return None
-    md = registry.read_metadata(versions[-1])
-    same = (
-        md.get("data_fingerprint") == fingerprint
-        and md.get("hyperparameters") == json.loads(json.dumps(cfg.hyperparameters()))
-        and md.get("model_config") == json.loads(json.dumps(cfg.model.to_dict()))
-    )
-    return versions[-1] if same else None
+    """The newest registry version trained on the same data (fingerprint) with the same settings:
+    training again would only repeat it (an experiment with other settings in between does not
+    count as new data). None when there is none."""
+    hyper = json.loads(json.dumps(cfg.hyperparameters()))
+    model = json.loads(json.dumps(cfg.model.to_dict()))
+    for version in reversed(registry.versions()):
+        md = registry.read_metadata(version)
+        if (
+            md.get("data_fingerprint") == fingerprint
+            and md.get("hyperparameters") == hyper
+            and md.get("model_config") == model
+        ):
+            return version
+    return None
 
 
 def checks_of_unchanged(registry, version: str, reason: str) -> list[dg.AssetCheckResult]:
@@ -170,7 +172,7 @@ def checks_of_unchanged(registry, version: str, reason: str) -> list[dg.AssetChe
     "(default: the rolling window, the last complete seasons plus the current one so far) with a "
     "temporal validation split, saves it in the registry as a new, NOT promoted version, and judges "
     "that version with its blocking checks (a failing version is marked not promoted). Trains nothing "
-    "when the data (fingerprint) and settings equal the newest version's.",
+    "when a stored version was trained on the same data (fingerprint) with the same settings.",
 )
 def trained_model(context: dg.AssetExecutionContext, config: TrainingRunConfig, storage: Storage):
     from nba_pipeline.evaluate.plots import reliability_diagram_png, training_curves_png

@@ -94,14 +94,15 @@ def _season_data(instance) -> None:
     assert res.success
 
 
-def _train(instance):
+def _train(instance, seed: int = 0):
     """trained_model + promoted_model with the default data settings (the rolling window)."""
     import dagster as dg
 
     from nba_pipeline.assets.training import promoted_model, trained_model
     from nba_pipeline.resources import default_resources
 
-    cfg = {"optim": {"max_epochs": 1, "patience": 1, "lr": 1e-3, "device": "cpu"}, "data": {"batch_games": 8}}
+    optim = {"max_epochs": 1, "patience": 1, "lr": 1e-3, "device": "cpu", "seed": seed}
+    cfg = {"optim": optim, "data": {"batch_games": 8}}
     return dg.materialize(
         [trained_model, promoted_model],
         instance=instance,
@@ -151,11 +152,17 @@ def test_no_new_data_trains_nothing_and_new_games_train_a_new_version(pipeline, 
     (why,) = [o.event_specific_data.asset_observation.metadata["nothing_trained"].value for o in obs]
     assert "no new data" in why and v1 in why
 
+    # An experiment with other settings trains; the nightly settings after it still find v1.
+    _train(instance, seed=1)
+    assert len(reg.versions()) == 2
+    _train(instance)
+    assert len(reg.versions()) == 2
+
     # A later slice of the season (20 more games): another fingerprint, a new version trained on it.
     make_raw_slice(nba_raw_dir, Path(pipeline["raw"]), {SEASON: 170})
     _season_data(instance)
     _train(instance)
-    assert len(reg.versions()) == 2
+    assert len(reg.versions()) == 3
     md2 = reg.read_metadata(reg.versions()[-1])
     assert md2["data_games"] == 170
     assert md2["data_fingerprint"] == _arrays_fingerprint() != md1["data_fingerprint"]
