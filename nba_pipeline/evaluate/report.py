@@ -117,12 +117,18 @@ def _fit_score_clock(
 
 
 def _model_pregame(
-    model: NBAForecaster, norm: TargetNorm, score_diff_std: float, a: SeasonArrays, games: np.ndarray
+    model: NBAForecaster,
+    norm: TargetNorm,
+    score_diff_std: float,
+    a: SeasonArrays,
+    games: np.ndarray,
+    temperature: float = 1.0,
 ) -> Forecast:
     """The model's pregame forecast of ``games`` of ``a``, as a per-game Forecast of all of ``a``
     (NaN for the other games)."""
     ds = NBADataset(a, norm, score_diff_std, mode="eval", games=games)
-    pre = predict_frame(model, ds, norm, indices=np.arange(0, len(ds), 5))  # checkpoint 0 = pregame
+    pregame = np.arange(0, len(ds), 5)  # eval mode: five checkpoints per game, pregame first
+    pre = predict_frame(model, ds, norm, indices=pregame, temperature=temperature)
     out = Forecast(*(np.full(a.n_games, np.nan) for _ in range(3)))
     gi = pre["game_index"].to_numpy()
     out.p_home[gi], out.margin[gi], out.total[gi] = (pre[c].to_numpy() for c in ("p_home", "margin", "total"))
@@ -139,6 +145,7 @@ def evaluate_forecaster(
     market: pd.DataFrame | None,
     all_events_stride: int = 1,
     own_pregame_fit_games: np.ndarray | None = None,
+    temperature: float = 1.0,
 ) -> Evaluation:
     """Score the model and every baseline on ``test``; baselines are fitted on ``train`` only.
 
@@ -146,6 +153,7 @@ def evaluate_forecaster(
     through all of it, forecasting each game from earlier games only). ``own_pregame_fit_games``:
     the games of ``train`` the score-and-clock fed the model's pregame forecast is fitted on
     (default all; pass games the model was not fitted on, e.g. its validation games).
+    ``temperature``: the model's win-logit temperature (``preprocessing["win_temperature"]``).
     """
     train_win = (train.home_pts > train.away_pts).astype(float)
     train_margin = (train.home_pts - train.away_pts).astype(float)
@@ -163,9 +171,8 @@ def evaluate_forecaster(
     own_games = (
         np.arange(train.n_games) if own_pregame_fit_games is None else np.asarray(own_pregame_fit_games)
     )
-    clock_own = _fit_score_clock(
-        train, own_games, _model_pregame(model, norm, score_diff_std, train, own_games), train_win
-    )
+    own_train = _model_pregame(model, norm, score_diff_std, train, own_games, temperature)
+    clock_own = _fit_score_clock(train, own_games, own_train, train_win)
     mkt_train, mkt_test = _market_by_game(market, train), _market_by_game(market, test)
     clock_mkt = None
     if mkt_train is not None and mkt_test is not None and _has_line(mkt_train).sum() >= 20:
@@ -177,10 +184,10 @@ def evaluate_forecaster(
     in_game = np.setdiff1d(np.arange(len(all_ds)), np.cumsum(counts) - counts)
     preds = pd.concat(
         [
-            predict_frame(model, eval_ds, norm),
-            predict_frame(model, all_ds, norm, indices=in_game[:: max(1, all_events_stride)]).assign(
-                checkpoint="all_events"
-            ),
+            predict_frame(model, eval_ds, norm, temperature=temperature),
+            predict_frame(
+                model, all_ds, norm, indices=in_game[:: max(1, all_events_stride)], temperature=temperature
+            ).assign(checkpoint="all_events"),
         ],
         ignore_index=True,
     )

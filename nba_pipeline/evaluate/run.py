@@ -66,6 +66,7 @@ def run_evaluation(
         games,
         market,
         all_events_stride=all_events_stride,
+        temperature=float(prep.get("win_temperature", 1.0)),
     )
     header = f"Model {loaded.version} (trained {loaded.metadata.get('created_at', '?')}).\n\n"
     reports_dir.mkdir(parents=True, exist_ok=True)

@@ -55,7 +55,7 @@ def _predict_with(loaded: Any, arrays: SeasonArrays, games: np.ndarray) -> pd.Da
     check_input_format(prep, f"model {loaded.version}")
     norm = TargetNorm.from_dict(prep["target_norm"])
     ds = NBADataset(arrays, norm, float(prep["score_diff_std"]), mode="eval", games=games)
-    return predict_frame(loaded.model, ds, norm)
+    return predict_frame(loaded.model, ds, norm, temperature=float(prep.get("win_temperature", 1.0)))
 
 
 def train_candidate(
@@ -70,7 +70,8 @@ def train_candidate(
     from nba_pipeline.training.predict import predict_frame
 
     outcome = fit_forecaster(arrays, cfg, work_dir, on_epoch_end)
-    preds = predict_frame(outcome.model, outcome.val_dataset, outcome.norm)
+    temperature = float(outcome.preprocessing.get("win_temperature", 1.0))
+    preds = predict_frame(outcome.model, outcome.val_dataset, outcome.norm, temperature=temperature)
     metrics = prediction_metrics(preds)
     incumbent = registry.latest_version()
     artifacts: dict[str, Any] = {PREDICTIONS: preds}

@@ -25,6 +25,7 @@ from nba_pipeline.features.tokenizer import MAX_EVENTS, VOCAB
 from nba_pipeline.models.batch import INPUT_FORMAT
 from nba_pipeline.models.forecaster import NBAForecaster
 from nba_pipeline.models.norm import TargetNorm
+from nba_pipeline.training.calibration import choose_temperature, logit_of
 from nba_pipeline.training.config import RunConfig
 from nba_pipeline.training.dataset import (
     NBADataset,
@@ -32,6 +33,7 @@ from nba_pipeline.training.dataset import (
     score_diff_std_from_arrays,
     target_norm_from_arrays,
 )
+from nba_pipeline.training.predict import predict_frame
 from nba_pipeline.training.trainer import FusionTrainer, TrainResult, seed_everything
 
 log = logging.getLogger(__name__)
@@ -154,11 +156,19 @@ def fit_forecaster(
         state = torch.load(result.best_checkpoint, map_location="cpu", weights_only=True)
         model.load_state_dict(state["model"])
     model = model.cpu().eval()
+    prep = preprocessing_bundle(norm, sd_std, seasons)
+    # Temperature of the win logit, fitted and chosen on the selection games (training.calibration).
+    prep["win_temperature"], prep["calibration"] = 1.0, {"kept": False, "note": "not trained"}
+    if result is not None:
+        sel = predict_frame(model, select_ds, norm)
+        prep["win_temperature"], prep["calibration"] = choose_temperature(
+            logit_of(sel["p_home"].to_numpy()), sel["win"].to_numpy(), sel["game_index"].to_numpy()
+        )
     return FitOutcome(
         model=model,
         norm=norm,
         score_diff_std=sd_std,
-        preprocessing=preprocessing_bundle(norm, sd_std, seasons),
+        preprocessing=prep,
         result=result,
         train_games=train_idx,
         val_games=val_idx,

@@ -46,3 +46,7 @@ def test_fit_selects_the_epoch_on_the_earlier_half_and_hands_the_later_half_to_t
     # every epoch's validation loss (which picks the best epoch) was computed on the selection games
     for h in out.result.history:
         assert h["val_metrics"]["all"]["n"] == 5 * len(select)
+    # the win temperature was fitted and chosen on the selection games' checkpoints only
+    cal = out.preprocessing["calibration"]
+    assert cal["samples"] == 5 * len(select)
+    assert out.preprocessing["win_temperature"] in (1.0, cal["fitted_temperature"])

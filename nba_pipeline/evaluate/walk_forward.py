@@ -1,0 +1,238 @@
+"""Walk-forward evaluation: for each test season, train on the K seasons before it (temporal
+validation split: the earlier half of the validation dates selects the epoch, the later half is
+judged), test on the season, and score the model and every baseline of the report on it.
+
+    python -m nba_pipeline.evaluate.walk_forward [--test-seasons 2021-22 2022-23 2023-24] [--k 3]
+        [--out reports/walk_forward.md] [--quick]
+
+Prints one table per checkpoint (pregame, end_q1, halftime, end_q3, q4_5min, all_events): a row
+per source, the Brier score of each test season and their mean, then the mean log loss, accuracy
+and margin MAE; the same tables go to a Markdown file. Model inputs come from
+``$NBA_DATA_DIR/features/``, the games table from ``$NBA_DATABASE_URL``, the lines from the raw
+``odds.parquet``. Nothing is tuned here: every setting is the run config's default unless given.
+``--quick`` (tests, smoke runs): the first ``--games`` games of each season, one epoch, every 10th
+in-game cut.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nba_pipeline.tables import render_table
+
+CHECKPOINT_ORDER = ["pregame", "end_q1", "halftime", "end_q3", "q4_5min", "all_events"]
+DEFAULT_TEST_SEASONS = ("2021-22", "2022-23", "2023-24")
+MEAN_COLUMNS = ("brier", "log_loss", "accuracy", "margin_mae")
+MEAN_HEADERS = ("Brier mean", "log loss mean", "accuracy mean", "margin MAE mean")
+# Sources in the order the tables list them; any other source of the report follows.
+SOURCE_ORDER = [
+    "model",
+    "home-win rate",
+    "Elo (total: training mean)",
+    "context logistic (pregame info)",
+    "score and clock",
+    "score and clock + own pregame",
+    "score and clock + market",
+    "model (games with lines)",
+    "market",
+]
+
+
+@dataclass
+class SeasonResult:
+    test_season: str
+    train_seasons: list[str]
+    table: pd.DataFrame  # the report's table (COLUMNS)
+    info: dict[str, Any]
+
+
+def _seasons_before(available: list[str], test_season: str, k: int) -> list[str]:
+    before = [s for s in sorted(available) if s < test_season]
+    if len(before) < k:
+        raise ValueError(f"{test_season}: {k} earlier seasons wanted, found {before}")
+    return before[-k:]
+
+
+def _head(arrays: Any, n: int) -> Any:
+    """The first ``n`` games of ``arrays`` by date (keeps the season label)."""
+    if not n or n >= arrays.n_games:
+        return arrays
+    keep = np.sort(np.argsort(arrays.game_date, kind="stable")[:n])
+    out = arrays.subset(keep)
+    out.season = arrays.season
+    return out
+
+
+def run_season(
+    features_dir: Path,
+    games: pd.DataFrame,
+    market: pd.DataFrame | None,
+    test_season: str,
+    train_seasons: list[str],
+    config: dict[str, Any],
+    games_per_season: int = 0,
+    all_events_stride: int = 1,
+) -> SeasonResult:
+    """Train on ``train_seasons`` and evaluate on ``test_season`` (everything from files)."""
+    from nba_pipeline.evaluate.report import evaluate_forecaster
+    from nba_pipeline.features.season_arrays import SeasonArrays
+    from nba_pipeline.training.calibration import scaled_probability
+    from nba_pipeline.training.config import RunConfig
+    from nba_pipeline.training.fit import fit_forecaster
+    from nba_pipeline.training.metrics import win_metrics
+    from nba_pipeline.training.predict import predict_frame
+
+    parts = [_head(SeasonArrays.load_parts(features_dir, s), games_per_season) for s in train_seasons]
+    train = SeasonArrays.concat(parts)
+    test = _head(SeasonArrays.load_parts(features_dir, test_season), games_per_season)
+    if test.game_date.min() <= train.game_date.max():
+        raise ValueError(f"{test_season} does not come after the training seasons {train_seasons}")
+    cfg_dict = {**config, "data": {**config.get("data", {}), "train_seasons": list(train_seasons)}}
+    cfg = RunConfig.from_dict(cfg_dict)
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as work:
+        out = fit_forecaster(train, cfg, Path(work))
+    t_train = time.perf_counter() - t0
+    temperature = float(out.preprocessing["win_temperature"])
+    # Calibration measured on the judged validation games (they decided nothing).
+    judged = predict_frame(out.model, out.val_dataset, out.norm)
+    p_raw, y = judged["p_home"].to_numpy(), judged["win"].to_numpy()
+    fitted = float(out.preprocessing["calibration"].get("fitted_temperature", 1.0))
+    calib = {
+        **out.preprocessing["calibration"],
+        "judged_raw": win_metrics(p_raw, y),
+        "judged_scaled": win_metrics(scaled_probability(p_raw, fitted), y),
+    }
+    t1 = time.perf_counter()
+    ev = evaluate_forecaster(
+        out.model,
+        out.norm,
+        out.score_diff_std,
+        train,
+        test,
+        games[games["season"] <= test_season],
+        market,
+        all_events_stride=all_events_stride,
+        own_pregame_fit_games=np.concatenate([out.select_games, out.val_games]),
+        temperature=temperature,
+    )
+    info = {
+        "train_games": int(len(out.train_games)),
+        "selection_games": int(len(out.select_games)),
+        "judged_games": int(len(out.val_games)),
+        "test_games": int(test.n_games),
+        "best_epoch": out.result.best_epoch if out.result else None,
+        "epochs_run": len(out.result.history) if out.result else 0,
+        "train_seconds": round(t_train, 1),
+        "eval_seconds": round(time.perf_counter() - t1, 1),
+        "win_temperature": temperature,
+        "calibration": calib,
+    }
+    return SeasonResult(test_season, list(train_seasons), ev.table, info)
+
+
+def _ordered_sources(sources: list[str]) -> list[str]:
+    known = [s for s in SOURCE_ORDER if s in sources]
+    return known + [s for s in sources if s not in SOURCE_ORDER]
+
+
+def checkpoint_tables(results: list[SeasonResult], fmt: str = "markdown") -> dict[str, str]:
+    """One table per checkpoint: Brier per test season and the mean; mean log loss, accuracy,
+    margin MAE over the seasons; rows = sources."""
+    seasons = [r.test_season for r in results]
+    long = pd.concat([r.table.assign(season=r.test_season) for r in results], ignore_index=True)
+    out = {}
+    for cp in CHECKPOINT_ORDER:
+        part = long[long["checkpoint"] == cp]
+        if part.empty:
+            continue
+        rows = []
+        for source in _ordered_sources(list(dict.fromkeys(part["source"]))):
+            s = part[part["source"] == source].set_index("season")
+            brier = [float(s.loc[x, "brier"]) if x in s.index else None for x in seasons]
+            # a mean only over all seasons: a source missing in one season has none
+            means = [float(s[c].mean()) if len(s) == len(seasons) else None for c in MEAN_COLUMNS]
+            rows.append([source, *brier, *means])
+        headers = ["source", *(f"Brier {x}" for x in seasons), *MEAN_HEADERS]
+        formats = [None, *([".4f"] * (len(seasons) + 2)), ".3f", ".2f"]
+        right = [False] + [True] * (len(headers) - 1)
+        out[cp] = render_table(headers, rows, fmt, formats, right)
+    return out
+
+
+def to_markdown(results: list[SeasonResult]) -> str:
+    lines = [
+        "# Walk-forward evaluation",
+        "",
+        "Each test season: trained on the seasons before it (temporal validation split, the earlier half "
+        "of the validation dates selects the epoch), tested on every game of the season. Brier of the "
+        "home-win probability per season and the mean over seasons; margin MAE in points. 'all_events' "
+        "averages over in-game cuts.",
+        "",
+    ]
+    for r in results:
+        lines.append(f"- {r.test_season}: trained on {', '.join(r.train_seasons)}; {json.dumps(r.info)}")
+    lines.append("")
+    for cp, table in checkpoint_tables(results).items():
+        lines += [f"## {cp}", "", table, ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from nba_pipeline import settings
+    from nba_pipeline.db import make_engine, read_table
+    from nba_pipeline.evaluate.market import load_market
+    from nba_pipeline.ingest import schema  # noqa: F401 - registers the games table
+    from nba_pipeline.training.window import available_seasons
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--test-seasons", nargs="+", default=list(DEFAULT_TEST_SEASONS))
+    ap.add_argument("--k", type=int, default=3, help="training seasons before each test season")
+    ap.add_argument("--out", type=Path, help="Markdown file (default: reports dir / walk_forward.md)")
+    ap.add_argument("--config", default="{}", help="run config overrides as JSON (RunConfig.from_dict)")
+    ap.add_argument("--all-events-stride", type=int, default=1)
+    ap.add_argument("--games", type=int, default=0, help="only the first N games of each season (0: all)")
+    ap.add_argument("--quick", action="store_true", help="smoke run: --games 60, 1 epoch, stride 10")
+    args = ap.parse_args(argv)
+    config = json.loads(args.config)
+    games_per_season, stride = args.games, args.all_events_stride
+    if args.quick:
+        games_per_season = games_per_season or 60
+        stride = max(stride, 10)
+        config = {**config, "optim": {"max_epochs": 1, **config.get("optim", {})}}
+    features_dir = settings.features_dir()
+    available = available_seasons(features_dir)
+    games = read_table(make_engine(settings.database_url()), "games")
+    games["game_date"] = pd.to_datetime(games["game_date"])
+    raw = settings.raw_dir()
+    market = load_market(raw) if (Path(raw) / "odds.parquet").exists() else None
+    results = []
+    for season in args.test_seasons:
+        train_seasons = _seasons_before(available, season, args.k)
+        print(f"{season}: training on {', '.join(train_seasons)} ...", flush=True)
+        r = run_season(features_dir, games, market, season, train_seasons, config, games_per_season, stride)
+        print(f"{season}: {json.dumps(r.info)}", flush=True)
+        results.append(r)
+    for cp, table in checkpoint_tables(results, fmt="text").items():
+        print(f"\n{cp}\n{table}")
+    path = args.out or settings.reports_dir() / "walk_forward.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(to_markdown(results) + "\n", encoding="utf-8")
+    long = pd.concat([r.table.assign(season=r.test_season) for r in results])
+    long.to_csv(path.with_suffix(".csv"), index=False)
+    print(f"\nwritten {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
