@@ -216,20 +216,21 @@ def main(argv: list[str] | None = None) -> int:
     games["game_date"] = pd.to_datetime(games["game_date"])
     raw = settings.raw_dir()
     market = load_market(raw) if (Path(raw) / "odds.parquet").exists() else None
+    path = args.out or settings.reports_dir() / "walk_forward.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    plan = {s: _seasons_before(available, s, args.k) for s in args.test_seasons}  # refuse early
     results = []
-    for season in args.test_seasons:
-        train_seasons = _seasons_before(available, season, args.k)
+    for season, train_seasons in plan.items():
         print(f"{season}: training on {', '.join(train_seasons)} ...", flush=True)
         r = run_season(features_dir, games, market, season, train_seasons, config, games_per_season, stride)
         print(f"{season}: {json.dumps(r.info)}", flush=True)
         results.append(r)
+        # written after every season, so a long run leaves what it has finished
+        path.write_text(to_markdown(results) + "\n", encoding="utf-8")
+        long = pd.concat([x.table.assign(season=x.test_season) for x in results])
+        long.to_csv(path.with_suffix(".csv"), index=False)
     for cp, table in checkpoint_tables(results, fmt="text").items():
         print(f"\n{cp}\n{table}")
-    path = args.out or settings.reports_dir() / "walk_forward.md"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(to_markdown(results) + "\n", encoding="utf-8")
-    long = pd.concat([r.table.assign(season=r.test_season) for r in results])
-    long.to_csv(path.with_suffix(".csv"), index=False)
     print(f"\nwritten {path}")
     return 0
 
