@@ -10,6 +10,8 @@ rest is the real code path: registry, judging, marking, Dagster's blocking check
 
 from __future__ import annotations
 
+import shutil
+
 import dagster as dg
 import pytest
 
@@ -31,15 +33,22 @@ BLOCKING = set(PROMOTION_RULES)
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    """Synthetic model inputs of one season (20 games on 20 dates) in a fresh data directory."""
-    base = tmp_path_factory.mktemp("training_runs")
+def season_features(tmp_path_factory):
+    """Synthetic model inputs of one season (20 games on 20 dates), built once."""
+    base = tmp_path_factory.mktemp("training_runs_features")
     plays = synthetic_plays(n_games=20, events_per_period=15)
     games = synthetic_games(plays)
     pf = synthetic_player_features([*range(1, 9), *range(101, 109)], "2022-10-01")
     arrays = build_season_arrays(plays, games, pf, synthetic_team_game_features(games), season=SEASON)
-    arrays.save_parts(base / "features")
+    arrays.save_parts(base)
     return base
+
+
+@pytest.fixture
+def data_dir(season_features, tmp_path):
+    """A fresh data directory per test (its own registry) holding the season's model inputs."""
+    shutil.copytree(season_features, tmp_path / "features")
+    return tmp_path
 
 
 def _run_config(seed: int) -> dict:

@@ -171,17 +171,50 @@ def _wait(driver, predicate, what: str):
         raise AssertionError(f"timed out waiting for {what} (screenshot {shot})") from exc
 
 
+def _click(driver, find, what: str) -> None:
+    """Find and click until a click lands: the UI re-renders as data loads (stale elements) and
+    dialogs fade out (a click meanwhile hits the backdrop), as a user would simply click again."""
+    from selenium.common.exceptions import WebDriverException
+
+    def attempt(d) -> bool:
+        _dismiss_community_dialog(d)
+        try:
+            find(d).click()
+            return True
+        except (StopIteration, WebDriverException):
+            return False
+
+    _wait(driver, attempt, what)
+
+
+def _dismiss_community_dialog(driver) -> None:
+    """ "Join the Dagster community" comes over the pages of a fresh browser, sometimes after the
+    page itself has rendered: skip it as a user would, whenever it is there."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
+
+    for button in driver.find_elements(By.TAG_NAME, "button"):
+        try:
+            if button.text.strip() == "Skip":
+                button.click()
+        except WebDriverException:  # re-rendered meanwhile: the next attempt finds it again
+            pass
+
+
 def _open(driver, url: str, text: str) -> None:
     """Open a page as a user would: wait for ``text``, dismiss the community dialog if it shows."""
     from selenium.webdriver.common.by import By
 
     driver.get(url)
     _wait(driver, lambda d: text in d.find_element(By.TAG_NAME, "body").text, f"{text!r} at {url}")
-    skip = [b for b in driver.find_elements(By.TAG_NAME, "button") if b.text.strip() == "Skip"]
-    if skip:  # "Join the Dagster community": a fresh browser gets it over every page
-        skip[0].click()
-        _wait(driver, lambda d: not [b for b in d.find_elements(By.TAG_NAME, "button") if b.text == "Skip"],
-              "the community dialog to close")  # fmt: skip
+    _dismiss_community_dialog(driver)
+
+
+def _no_overlay(driver) -> None:
+    """Dialogs fade out: a click while a backdrop is still there lands on the backdrop."""
+    from selenium.webdriver.common.by import By
+
+    _wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, ".bp5-overlay-backdrop"), "no overlay")
 
 
 def _body(driver) -> str:
@@ -202,14 +235,13 @@ def _open_markdown_image(driver, metadata_key: str) -> tuple[int, int]:
     """Click the ``[Show Markdown]`` of a metadata row; return the rendered image's natural size."""
     from selenium.webdriver.common.by import By
 
-    row = _wait(
+    _click(
         driver,
         lambda d: next(
-            (r for r in d.find_elements(By.CSS_SELECTOR, "tr") if r.text.startswith(metadata_key)), None
-        ),
-        f"the metadata row {metadata_key}",
-    )  # fmt: skip
-    row.find_element(By.XPATH, ".//*[contains(text(), 'Show Markdown')]").click()
+            r for r in d.find_elements(By.CSS_SELECTOR, "tr") if r.text.startswith(metadata_key)
+        ).find_element(By.XPATH, ".//*[contains(text(), 'Show Markdown')]"),
+        f"the [Show Markdown] of {metadata_key} to open",
+    )
     img = _wait(
         driver,
         lambda d: next(
@@ -221,8 +253,13 @@ def _open_markdown_image(driver, metadata_key: str) -> tuple[int, int]:
     )  # fmt: skip
     size = driver.execute_script("return [arguments[0].naturalWidth, arguments[0].naturalHeight]", img)
     driver.save_screenshot(str(artifacts_dir() / f"{metadata_key}.png"))
-    driver.find_element(By.XPATH, "//*[@role='dialog']//button[normalize-space()='Close']").click()
+    _click(
+        driver,
+        lambda d: d.find_element(By.XPATH, "//*[@role='dialog']//button[normalize-space()='Close']"),
+        "the dialog's Close button",
+    )
     _wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "[role=dialog] img"), "the dialog to close")
+    _no_overlay(driver)
     return int(size[0]), int(size[1])
 
 
