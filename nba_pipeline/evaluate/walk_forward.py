@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import tempfile
 import time
@@ -203,7 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--all-events-stride", type=int, default=1)
     ap.add_argument("--games", type=int, default=0, help="only the first N games of each season (0: all)")
     ap.add_argument("--quick", action="store_true", help="smoke run: --games 60, 1 epoch, stride 10")
+    ap.add_argument("--log", action="store_true", help="log every training epoch")
     args = ap.parse_args(argv)
+    if args.log:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     config = json.loads(args.config)
     games_per_season, stride = args.games, args.all_events_stride
     if args.quick:
