@@ -113,5 +113,36 @@ class Storage(dg.ConfigurableResource):
         return self.base() / "reports"
 
 
+class StatsApi(dg.ConfigurableResource):
+    """How runs talk to stats.nba.com (``assets.sources``): politeness and the way out of a block.
+    Unset fields come from the environment (``NBA_API_DELAY_S``, ``NBA_API_TIMEOUT_S``,
+    ``NBA_API_RETRIES``, ``NBA_API_PROXY``, ``NBA_API_HEADERS``), then the defaults of
+    ``nba_pipeline.sources.client.ApiSettings`` (0.6 s between requests, 30 s timeout, 4 retries)."""
+
+    delay_s: float | None = None
+    timeout_s: float | None = None
+    retries: int | None = None
+    backoff_s: float | None = None
+    proxy: str | None = None  # e.g. http://user:pass@host:3128
+    headers: dict[str, str] | None = None  # merged over nba_api's browser-like headers
+
+    def settings(self):  # noqa: ANN201 - sources.client.ApiSettings, imported when used
+        from nba_pipeline.sources.client import ApiSettings
+
+        return ApiSettings.from_env(
+            delay_s=self.delay_s,
+            timeout_s=self.timeout_s,
+            retries=self.retries,
+            backoff_s=self.backoff_s,
+            proxy=self.proxy,
+            headers=self.headers,
+        )
+
+    def client(self, cache_dir: Path):  # noqa: ANN201 - sources.client.StatsClient
+        from nba_pipeline.sources.client import StatsClient
+
+        return StatsClient(cache_dir, self.settings())
+
+
 def default_resources() -> dict[str, dg.ConfigurableResource]:
-    return {"database": Database(), "raw": RawData(), "storage": Storage()}
+    return {"database": Database(), "raw": RawData(), "storage": Storage(), "stats_api": StatsApi()}
