@@ -109,16 +109,32 @@ def haversine_miles(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: 
 
 
 def _home_arena(team_ids: pd.Series, seasons: pd.Series, arenas: pd.DataFrame) -> pd.DataFrame:
-    """(lat, lon) of each team's home arena in each season; unknown team/season raises."""
+    """(lat, lon) of each team's home arena in each season. A season the table does not list for a
+    team (a new season, a move not entered yet) carries the team's last known arena forward,
+    logged and counted: a new season never needs a code change. A team the table does not know
+    at all raises, naming it."""
     q = pd.DataFrame({"team_id": team_ids.to_numpy(), "season": seasons.astype(str).to_numpy()})
     m = q.reset_index().merge(arenas, on="team_id", how="left")
-    m = m[(m["season"] >= m["from_season"]) & (m["season"] <= m["to_season"])]
-    m = m.drop_duplicates("index").set_index("index").reindex(range(len(q)))
-    bad = m["lat"].isna()
-    if bad.any():
-        ex = q[bad.to_numpy()].drop_duplicates().head(5).to_dict("records")
-        raise ValueError(f"arenas.csv: no arena for team/season {ex}")
-    return m[["lat", "lon"]].reset_index(drop=True)
+    in_range = (m["season"] >= m["from_season"]) & (m["season"] <= m["to_season"])
+    # Else the latest arena that had opened by then (rows sorted so the last one wins).
+    carried = m[~in_range & (m["from_season"] <= m["season"])].sort_values("to_season")
+    found = m[in_range].drop_duplicates("index").set_index("index")
+    carried = (
+        carried.drop_duplicates("index", keep="last").set_index("index").drop(found.index, errors="ignore")
+    )
+    out = pd.concat([found, carried]).reindex(range(len(q)))
+    unknown = out["lat"].isna()
+    if unknown.any():
+        ex = q[unknown.to_numpy()].drop_duplicates().head(5).to_dict("records")
+        raise ValueError(f"arenas.csv: no arena at all for team {ex} (add the team's arena to the table)")
+    if len(carried):
+        gaps = q.loc[carried.index].drop_duplicates().to_dict("records")
+        log.warning(
+            "arenas.csv lists no arena for %d team-season(s) %s: the last known arena is carried forward",
+            len(gaps),
+            gaps,
+        )
+    return out[["lat", "lon"]].reset_index(drop=True)
 
 
 def game_venues(

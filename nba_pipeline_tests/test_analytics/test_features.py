@@ -181,3 +181,29 @@ def test_venues_of_a_season_without_neutral_site_games_are_home_arenas():
     arenas = load_arenas()
     assert loc["lat"].dtype == float and loc.notna().all().all()
     assert loc["lat"].nunique() == 2 and set(loc["lat"]) <= set(arenas["lat"])
+
+
+def test_a_season_the_arena_table_does_not_list_carries_the_last_known_arena_forward(caplog):
+    """A new season never needs a code change: a team whose table rows end before the season keeps
+    its last arena (logged, counted); a team the table does not know at all is an error naming it."""
+    from nba_pipeline.analytics.team_features import game_venues, load_arenas
+
+    arenas = load_arenas()
+    lac = arenas[arenas["abbreviation"] == "LAC"]
+    old_only = arenas.drop(lac.index[lac["to_season"] > "2023-24"])  # as if the move were not entered
+    games = pd.DataFrame(
+        {
+            "game_id": ["0022500001", "0022500002"],
+            "season": ["2025-26", "2025-26"],
+            "game_date": ["2025-10-22", "2025-10-23"],
+            "home_team_id": [1610612746, 1610612749],
+        }
+    )
+    with caplog.at_level("WARNING"):
+        loc = game_venues(games, arenas=old_only)
+    crypto = lac[lac["to_season"] == "2023-24"].iloc[0]
+    assert (loc.loc[0, "lat"], loc.loc[0, "lon"]) == (crypto["lat"], crypto["lon"])
+    assert "1 team-season(s)" in caplog.text and "1610612746" in caplog.text
+    assert loc.loc[1, "lat"] in set(arenas["lat"])  # the listed team is untouched
+    with pytest.raises(ValueError, match="no arena at all for team"):
+        game_venues(games.assign(home_team_id=[1610619999, 1610612749]), arenas=old_only)
