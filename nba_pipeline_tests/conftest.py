@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -28,6 +29,25 @@ os.environ["NBA_DATA_DIR"] = str(SESSION_DIR / "data")
 os.environ["DAGSTER_HOME"] = str(SESSION_DIR / "dagster_home")
 # the home needs its dagster.yaml (telemetry off) before any Dagster instance is created
 ensure_dagster_home()
+
+
+@pytest.fixture(autouse=True)
+def _no_dagster_instance_left_current(request):
+    """A Dagster instance entered and never exited (e.g. ``build_schedule_context(...)`` not used
+    as a context manager: it opens an instance of its own) stays the process's current one; once
+    it is collected, every later ``Definitions`` fails with "undefined DagsterInstance weakref".
+    Fail the test that leaves it, not the innocent ones after it."""
+    yield
+    if "dagster" not in sys.modules:
+        return
+    from dagster._core.storage.defs_state import base as defs_state  # Dagster's own context variable
+
+    if defs_state.DefsStateStorage.get() is not None:
+        defs_state._current_storage.set(None)  # the tests after this one start clean
+        pytest.fail(
+            f"{request.node.nodeid} left a Dagster instance current: use build_*_context(...) and "
+            "DagsterInstance objects as context managers"
+        )
 
 
 @pytest.fixture(scope="session")

@@ -116,7 +116,8 @@ def test_morning_schedule_forecasts_from_its_own_day_in_eastern_time():
     from nba_pipeline.assets.forecasts import morning_forecasts
 
     # 10:00 US/Eastern on 2026-11-25 is 15:00 UTC: the day forecast is the 25th.
-    ctx = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.UTC))
-    req = morning_forecasts(ctx)
+    tick = dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.UTC)
+    with dg.build_schedule_context(scheduled_execution_time=tick) as ctx:
+        req = morning_forecasts(ctx)
     assert req.run_config["ops"]["daily_forecasts"]["config"]["as_of_date"] == "2026-11-25"
     assert req.run_key == "forecast:2026-11-25"

@@ -76,10 +76,10 @@ def test_a_season_and_a_schedule_tick_run_with_the_dagster_instance_on_postgresq
         assert season.success
 
         tick_time = dt.datetime(2026, 11, 24, 4, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
-        context = dg.build_schedule_context(
+        with dg.build_schedule_context(  # a context manager: it closes the instance it opens
             instance=instance, scheduled_execution_time=tick_time, repository_def=defs.get_repository_def()
-        )
-        requested = {r.partition_key for r in nightly_refresh.evaluate_tick(context).run_requests or []}
+        ) as context:
+            requested = {r.partition_key for r in nightly_refresh.evaluate_tick(context).run_requests or []}
 
     # The tick read the season's materializations back from PostgreSQL: the materialized (and not
     # newest) season is not refreshed again, every season never materialized is.
