@@ -1,25 +1,28 @@
-"""Jobs, the nightly schedule and sensors.
+"""Jobs, the nightly schedules and sensors.
 
-Nightly (04:00 US/Eastern, after the last West-coast games):
-1. ``nightly_refresh`` requests ``season_data`` runs: the newest season (new games), and every
-   season partition that has never been materialized (a season file that just appeared in the raw
-   directory is a new partition at the next definitions load);
-2. when every run of that night's batch has succeeded, ``retrain_after_refresh`` requests
-   ``train_and_promote``: trained_model, its blocking checks, promoted_model (skipped by Dagster
-   when a blocking check fails) and evaluation_report;
-3. ``log_failed_assets`` logs, for any failed run, which assets' steps failed.
-
-Every run of a night carries the tag ``nba/nightly=<date>``: the batch is "every run with that
-tag", so a step added to the night (e.g. pulling new games before the refresh: the schedule
-requests the pull, a run-status sensor on its success returns ``refresh_requests``) joins the
-batch by tagging its runs, and retraining still waits for all of them (``batch_not_done``).
+Nightly (04:00 US/Eastern, after the last West-coast games), every run tagged ``nba/nightly=<date>``:
+1. ``nightly_pull`` pulls the current season's games finished since the last pull from
+   stats.nba.com (job ``pull_new_games``, asset ``pulled_season``; cached responses are reused), when
+   the current season is one the pipeline pulls (no shipped file); ``refresh_after_pull`` then
+   requests the ``season_data`` runs. Where the current season has a shipped file (replaying past
+   seasons) there is nothing to pull and ``nightly_refresh`` requests them itself;
+2. the refresh: the newest season (new games), and every season partition never materialized (a
+   season file that just appeared is a new partition at the next definitions load);
+3. when every run of that night's batch has succeeded, ``retrain_after_refresh`` requests
+   ``train_and_promote``: trained_model (trains nothing when the data did not change), its
+   blocking checks, promoted_model (skipped by Dagster when a blocking check fails) and
+   evaluation_report;
+4. ``log_failed_assets`` logs, for any failed run, which assets' steps failed.
 
 Sensors and schedules need the Dagster daemon (``dagster dev`` starts one).
 """
 
+import datetime as dt
+
 import dagster as dg
 
 from nba_pipeline.assets.partitions import season_partitions
+from nba_pipeline.assets.sources import current_season, pull_partitions, pulled_season
 
 NIGHTLY_TAG = "nba/nightly"
 
@@ -27,6 +30,12 @@ season_data_job = dg.define_asset_job(
     "season_data",
     selection=dg.AssetSelection.groups("ingest", "analytics", "model_inputs"),
     description="Ingest, analytics and model inputs of one season partition.",
+)
+pull_job = dg.define_asset_job(
+    "pull_new_games",
+    selection=[pulled_season],
+    partitions_def=pull_partitions,
+    description="Pull a season's new games from stats.nba.com into the pulled raw dir.",
 )
 train_job = dg.define_asset_job(
     "train_and_promote",
@@ -67,6 +76,40 @@ def batch_not_done(instance: dg.DagsterInstance, night: str) -> str | None:
     return None
 
 
+def season_to_pull(day: dt.date) -> str | None:
+    """The season under way on ``day`` when the pipeline pulls it (no shipped file), else None."""
+    season = current_season(day)
+    return season if season in pull_partitions.get_partition_keys() else None
+
+
+@dg.schedule(
+    job=pull_job,
+    cron_schedule="0 4 * * *",
+    execution_timezone="America/New_York",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)
+def nightly_pull(context: dg.ScheduleEvaluationContext):
+    tick = context.scheduled_execution_time
+    season = season_to_pull(tick.date())
+    if season is None:
+        return dg.SkipReason(f"{current_season(tick.date())} has a shipped file: nothing to pull")
+    night = tick.strftime("%Y-%m-%d")
+    return dg.RunRequest(run_key=f"{night}:pull:{season}", partition_key=season, tags={NIGHTLY_TAG: night})
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[pull_job],
+    request_job=season_data_job,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def refresh_after_pull(context: dg.RunStatusSensorContext):
+    night = context.dagster_run.tags.get(NIGHTLY_TAG)
+    if night is None:
+        return dg.SkipReason("not a nightly pull")
+    return refresh_requests(context.instance, night)
+
+
 @dg.schedule(
     job=season_data_job,
     cron_schedule="0 4 * * *",
@@ -74,7 +117,10 @@ def batch_not_done(instance: dg.DagsterInstance, night: str) -> str | None:
     default_status=dg.DefaultScheduleStatus.STOPPED,
 )
 def nightly_refresh(context: dg.ScheduleEvaluationContext):
-    return refresh_requests(context.instance, context.scheduled_execution_time.strftime("%Y-%m-%d"))
+    tick = context.scheduled_execution_time
+    if season_to_pull(tick.date()) is not None:
+        return dg.SkipReason("the current season is pulled first: refresh_after_pull refreshes after it")
+    return refresh_requests(context.instance, tick.strftime("%Y-%m-%d"))
 
 
 @dg.run_status_sensor(
@@ -103,6 +149,6 @@ def log_failed_assets(context: dg.RunFailureSensorContext) -> None:
     )
 
 
-JOBS = [season_data_job, train_job]
-SCHEDULES = [nightly_refresh]
-SENSORS = [retrain_after_refresh, log_failed_assets]
+JOBS = [pull_job, season_data_job, train_job]
+SCHEDULES = [nightly_pull, nightly_refresh]
+SENSORS = [refresh_after_pull, retrain_after_refresh, log_failed_assets]

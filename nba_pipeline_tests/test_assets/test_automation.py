@@ -17,8 +17,14 @@ from nba_pipeline.assets.automation import (
     retrain_after_refresh,
 )
 
-NIGHT = "2026-11-24"
-TICK = dt.datetime(2026, 11, 24, 4, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5)))  # 04:00 US/Eastern
+EASTERN = dt.timezone(dt.timedelta(hours=-5))
+# A night while a shipped season is under way (replaying 2023-24): nothing to pull, the schedule
+# refreshes itself.
+NIGHT = "2024-03-01"
+TICK = dt.datetime(2024, 3, 1, 4, 0, tzinfo=EASTERN)  # 04:00 US/Eastern
+# A night of a season after the shipped files: it is pulled first, the refresh follows the pull.
+PULL_NIGHT = "2026-11-24"
+PULL_TICK = dt.datetime(2026, 11, 24, 4, 0, tzinfo=EASTERN)
 
 
 @pytest.fixture
@@ -41,10 +47,12 @@ def _tick(instance: dg.DagsterInstance) -> list[dg.RunRequest]:
     """One tick as the daemon evaluates it (the requests are resolved against the repository)."""
     from nba_pipeline.definitions import defs
 
-    context = dg.build_schedule_context(
+    # As a context manager: the context opens an instance of its own, closed on exit (otherwise it
+    # stays the process's current instance and breaks the Definitions of later tests).
+    with dg.build_schedule_context(
         instance=instance, scheduled_execution_time=TICK, repository_def=defs.get_repository_def()
-    )
-    return list(nightly_refresh.evaluate_tick(context).run_requests or [])
+    ) as context:
+        return list(nightly_refresh.evaluate_tick(context).run_requests or [])
 
 
 def test_the_nightly_schedule_runs_season_data_at_4am_eastern_and_is_off_by_default():
@@ -91,6 +99,7 @@ TEST_DEFS = dg.Definitions(
     jobs=[
         dg.define_asset_job("season_data", selection=[step_ok]),
         dg.define_asset_job("broken", selection=[step_ok, step_fails]),
+        dg.define_asset_job("pull_new_games", selection=[step_ok]),
     ],
     executor=dg.in_process_executor,
 )
@@ -168,3 +177,51 @@ def test_a_failed_run_is_logged_with_the_steps_that_failed(instance):
     context.log.addHandler(records)  # the sensor's own logger (it does not propagate to caplog)
     log_failed_assets(context)
     assert any(failed.run_id in m and "['step_fails']" in m for m in records.messages), records.messages
+
+
+# --- pulling the night's games first ------------------------------------------------------------
+
+
+def _evaluate(schedule: dg.ScheduleDefinition, instance, tick: dt.datetime):
+    from nba_pipeline.definitions import defs
+
+    with dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=tick, repository_def=defs.get_repository_def()
+    ) as context:
+        return schedule.evaluate_tick(context)
+
+
+def test_a_night_of_a_pulled_season_pulls_it_first_and_the_schedule_leaves_the_refresh_to_the_pull(
+    instance, seasons
+):
+    from nba_pipeline.assets.automation import nightly_pull
+
+    pull = _evaluate(nightly_pull, instance, PULL_TICK)
+    assert [(r.partition_key, r.tags[NIGHTLY_TAG]) for r in pull.run_requests] == [("2026-27", PULL_NIGHT)]
+    assert nightly_pull.job_name == "pull_new_games"
+    refresh = _evaluate(nightly_refresh, instance, PULL_TICK)
+    assert not refresh.run_requests and "pulled first" in refresh.skip_message
+
+
+def test_a_night_replaying_a_shipped_season_pulls_nothing_and_refreshes_directly(instance, seasons):
+    from nba_pipeline.assets.automation import nightly_pull
+
+    pull = _evaluate(nightly_pull, instance, TICK)
+    assert not pull.run_requests and "2023-24 has a shipped file" in pull.skip_message
+    assert [r.partition_key for r in _evaluate(nightly_refresh, instance, TICK).run_requests] == seasons
+
+
+def test_a_successful_nightly_pull_starts_that_nights_refresh(instance, seasons):
+    from nba_pipeline.assets.automation import refresh_after_pull
+
+    pulled = _run(instance, job="pull_new_games", night=PULL_NIGHT)
+    context = dg.build_run_status_sensor_context(
+        sensor_name="refresh_after_pull",
+        dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(pulled.run_id),
+        dagster_event=pulled.get_run_success_event(),
+    )
+    requests = refresh_after_pull(context)
+    assert [r.partition_key for r in requests] == seasons
+    assert {r.tags[NIGHTLY_TAG] for r in requests} == {PULL_NIGHT}  # the retrain waits for the pull too
+    assert refresh_after_pull.job_name == "season_data"
