@@ -61,6 +61,7 @@ class GameForecaster:
         self.engine = engine
         self.norm = TargetNorm.from_dict(prep["target_norm"])
         self.score_diff_std = float(prep["score_diff_std"])
+        self.temperature = float(prep.get("win_temperature", 1.0))  # the released calibration
         self._season_cache: dict[str, dict[str, pd.DataFrame]] = {}
 
     @classmethod
@@ -170,7 +171,7 @@ class GameForecaster:
         ds = NBADataset(arrays, self.norm, self.score_diff_std, mode="all_events")
         n_events = 0 if pregame else int(arrays.n_events[0])
         batch = ds.get_batch([n_events])
-        out = self.loaded.model.predict(batch, self.norm)
+        out = self.loaded.model.predict(batch, self.norm, self.temperature)
         last = plays.sort_values("seq").iloc[-1]
         return Forecast(
             game_id=game_id,

@@ -635,7 +635,7 @@ class LiveGame:
         from nba_pipeline.forecast.game import Forecast
 
         f = self.forecaster
-        out = f.loaded.model.predict(self.batch(), f.norm)
+        out = f.loaded.model.predict(self.batch(), f.norm, f.temperature)
         c = self.cut()
         return Forecast(
             game_id=self.game_id,

@@ -130,8 +130,12 @@ class NBAForecaster(nn.Module):
         return self._swap
 
     @torch.no_grad()
-    def predict(self, batch: ModelBatch, norm: TargetNorm) -> dict[str, torch.Tensor]:
-        """Home win probability and margin/total in points, in eval mode (restores the mode after)."""
+    def predict(
+        self, batch: ModelBatch, norm: TargetNorm, temperature: float = 1.0
+    ) -> dict[str, torch.Tensor]:
+        """Home win probability and margin/total in points, in eval mode (restores the mode after).
+        ``temperature`` divides the win logit: the calibration a model was released with
+        (``preprocessing["win_temperature"]``), so a forecast equals what was evaluated."""
         was_training = self.training
         self.eval()
         try:
@@ -139,7 +143,7 @@ class NBAForecaster(nn.Module):
         finally:
             self.train(was_training)
         return {
-            "win_prob": torch.sigmoid(out["win_logit"]),
+            "win_prob": torch.sigmoid(out["win_logit"] / temperature),
             "margin": norm.to_points("margin", out["margin"]),
             "total": norm.to_points("total", out["total"]),
         }

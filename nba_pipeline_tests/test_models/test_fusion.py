@@ -121,3 +121,15 @@ def test_side_symmetric_forecast_is_exactly_equivariant_to_a_home_away_swap():
     )
     torch.testing.assert_close(out["margin"] + swapped["margin"], torch.full((8,), 0.4), atol=1e-5, rtol=0)
     torch.testing.assert_close(out["total"], swapped["total"], atol=1e-5, rtol=0)
+
+
+def test_predict_divides_the_win_logit_by_the_released_temperature():
+    """A model released with a calibration temperature forecasts with it (the live path, the daily
+    forecasts and the evaluation all give the same probability)."""
+    torch.manual_seed(0)
+    model = NBAForecaster(tiny_config())
+    b = make_batch(6)
+    logit = model.eval()(b)["win_logit"]
+    p = model.predict(b, NORM, temperature=2.0)["win_prob"]
+    assert torch.allclose(p, torch.sigmoid(logit / 2.0), atol=1e-6)
+    assert torch.allclose(model.predict(b, NORM)["win_prob"], torch.sigmoid(logit), atol=1e-6)
