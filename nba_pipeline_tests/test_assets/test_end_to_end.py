@@ -146,7 +146,8 @@ def test_forecast_from_raw_plays_equals_the_training_featurization(trained_run):
     prep = loaded.preprocessing
     norm = TargetNorm.from_dict(prep["target_norm"])
     ds = NBADataset(arrays, norm, float(prep["score_diff_std"]), mode="eval", games=[g])
-    expected = predict_frame(loaded.model, ds, norm).set_index("checkpoint")
+    temperature = float(prep.get("win_temperature", 1.0))  # the calibration released with the model
+    expected = predict_frame(loaded.model, ds, norm, temperature=temperature).set_index("checkpoint")
 
     raw = settings.raw_dir()
     pbp = pd.read_parquet(raw / f"pbp_{season}.parquet")
@@ -166,6 +167,50 @@ def test_forecast_from_raw_plays_equals_the_training_featurization(trained_run):
     assert half.p_home_win == pytest.approx(expected.loc["halftime", "p_home"], abs=1e-5)
     assert half.margin == pytest.approx(expected.loc["halftime", "margin"], abs=1e-3)
     assert half.model_version == version
+
+
+def test_the_recorded_v3_play_by_play_gives_the_v2_forecasts_within_002_at_every_checkpoint(
+    trained_run, nba_raw_dir
+):
+    """Game 0022200552 (CLE 145-134 CHI, OT): its PlayByPlayV3 response through the source's
+    converter (lineups rebuilt: V3 has none) against its PlayByPlayV2 rows with the lineups file,
+    through the same trained model, at every checkpoint."""
+    import json
+
+    from nba_pipeline.db import make_engine
+    from nba_pipeline.forecast.game import GameForecaster
+    from nba_pipeline.sources.pbp_v3 import convert_pbp_v3
+
+    recorded = nba_raw_dir.parent / "nba_api" / "responses" / "playbyplayv3_0022200552.json"
+    if not recorded.exists():
+        pytest.skip(f"recorded response {recorded} not found")
+    game, season = "0022200552", SLICE_SEASONS[0]
+    v3 = convert_pbp_v3(json.loads(recorded.read_text()))
+    raw = settings.raw_dir()
+    v2 = pd.read_parquet(raw / f"pbp_{season}.parquet").query("GAME_ID == @game")
+    lineups = pd.read_parquet(raw / f"lineups_{season}.parquet").query("GAME_ID == @game")
+    _, _, version = trained_run
+    forecaster = GameForecaster(
+        ModelRegistry(settings.models_dir()).load_model(version), make_engine(settings.database_url())
+    )
+    clock = v2["PCTIMESTRING"].str.split(":", expand=True).astype(int)
+    seconds_left = clock[0] * 60 + clock[1]
+    cuts = {
+        "end_q1": v2["PERIOD"] <= 1,
+        "halftime": v2["PERIOD"] <= 2,
+        "end_q3": v2["PERIOD"] <= 3,
+        "q4_5min": (v2["PERIOD"] <= 3) | ((v2["PERIOD"] == 4) & (seconds_left >= 300)),
+        "final": v2["PERIOD"] > 0,
+    }
+    gaps = {}
+    for name, keep in cuts.items():
+        events = set(v2.loc[keep, "EVENTNUM"])
+        from_v2 = forecaster.forecast(game, v2[keep], lineups[lineups["ACTION_NUMBER"].isin(events)])
+        from_v3 = forecaster.forecast(game, v3[v3["EVENTNUM"].isin(events)])
+        assert from_v3.events_seen == from_v2.events_seen, name
+        gaps[name] = abs(from_v3.p_home_win - from_v2.p_home_win)
+    print(f"\n|p(V3) - p(V2)| per checkpoint: { {k: round(v, 4) for k, v in gaps.items()} }")
+    assert max(gaps.values()) <= 0.02, gaps
 
 
 def test_broken_model_fails_span_and_the_comparison_and_latest_does_not_move(trained_run, season_data):

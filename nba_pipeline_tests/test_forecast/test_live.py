@@ -23,9 +23,10 @@ def v3_response(nba_raw_dir) -> dict:
 
 @pytest.fixture(scope="session")
 def convert():
-    """The V3 -> raw-contract conversion (sources.pbp_v3), written by another part of the project."""
-    mod = pytest.importorskip("nba_pipeline.sources.pbp_v3")
-    return mod.convert_pbp_v3
+    """The V3 -> raw-contract conversion the live command uses."""
+    from nba_pipeline.sources.pbp_v3 import convert_pbp_v3
+
+    return convert_pbp_v3
 
 
 def _session(forecaster, source="replay", ledger=False, **kw):
