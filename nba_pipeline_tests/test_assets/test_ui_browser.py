@@ -16,27 +16,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from nba_pipeline import settings
-from nba_pipeline_tests.test_assets.conftest import make_raw_slice
+from nba_pipeline_tests.test_assets.conftest import dagster_dev, make_raw_slice
 
 pytestmark = pytest.mark.slow
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-RESTORE_SIGINT = (
-    "import os,signal,sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])"
-)
 BLOCKING_CHECKS = ("pregame_accuracy", "pregame_brier", "calibration", "span")
 WAIT_S = 60
 
@@ -46,12 +37,6 @@ def artifacts_dir() -> Path:
     out = base / "ui"
     out.mkdir(parents=True, exist_ok=True)
     return out
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -106,41 +91,9 @@ def ui_home(nba_raw_dir, tmp_path_factory) -> Iterator[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def ui_url(ui_home) -> Iterator[str]:
-    """``dagster dev`` over the run's home, on 127.0.0.1; stopped by process group at the end."""
-    port = _free_port()
-    dagster = str(Path(sys.executable).parent / "dagster")
-    cmd = [sys.executable, "-c", RESTORE_SIGINT, dagster, "dev", "-m", "nba_pipeline.definitions"]
-    cmd += ["-h", "127.0.0.1", "-p", str(port)]
-    log_path = Path(ui_home["DAGSTER_HOME"]) / "dev.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=settings.REPO_ROOT,
-            env={**os.environ, **ui_home},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 150
-            while time.monotonic() < deadline and proc.poll() is None:
-                try:
-                    with urllib.request.urlopen(url + "/server_info", timeout=5) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    time.sleep(2)
-            else:
-                pytest.fail(f"dagster dev did not come up; log: {log_path.read_text()[-2000:]}")
-            yield url
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+    """``dagster dev`` over the run's home, on 127.0.0.1."""
+    with dagster_dev(ui_home, Path(ui_home["DAGSTER_HOME"]) / "dev.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
