@@ -1,6 +1,7 @@
 """``nba-pipeline``: one command in front of the project's commands.
 
     nba-pipeline run [--partition 2023-24] [--select games plays]   # materialize the asset graph
+    nba-pipeline backfill [--url http://127.0.0.1:3000]             # every season, via Dagster's daemon
     nba-pipeline pull --season 2025-26                              # new games from stats.nba.com
     nba-pipeline live GAME_ID                                       # forecast a game as it is played
     nba-pipeline registry list                                      # the model registry
@@ -29,6 +30,10 @@ class Command(NamedTuple):
 
 COMMANDS: dict[str, Command] = {
     "run": Command("nba_pipeline.run", "materialize every asset (or a selection) in process"),
+    "backfill": Command(
+        "nba_pipeline.backfill",
+        "backfill every season through a running Dagster, in parallel",
+    ),
     "pull": Command(
         "nba_pipeline.sources.cli", "pull a season's new games from stats.nba.com", prefix=("pull",)
     ),

@@ -126,10 +126,30 @@ def read_table(
     where: dict[str, object] | None = None,
     columns: list[str] | None = None,
 ) -> pd.DataFrame:
-    """Read a table (optionally filtered by equality on columns) into a DataFrame."""
+    """Read a table (optionally filtered by equality on columns) into a DataFrame, in primary-key
+    order: without ORDER BY the order is the server's (PostgreSQL's depends on how the rows were
+    written), and sums over the rows (means, stds) would change in their last bits with it."""
     t = table if isinstance(table, sa.Table) else metadata.tables[table]
     sel = sa.select(*(t.c[c] for c in columns)) if columns else sa.select(t)
     if where:
         sel = sel.where(sa.and_(*[t.c[k] == v for k, v in where.items()]))
+    sel = sel.order_by(*t.primary_key.columns)
     with engine.connect() as conn:
         return pd.read_sql(sel, conn)
+
+
+def table_fingerprint(engine: sa.Engine, table: sa.Table) -> tuple[int, str]:
+    """(row count, checksum) of a PostgreSQL table's contents, whatever the row order: the sum of
+    every row's md5 (its text form: floats print exactly) as a number. Two builds of the same
+    data, in any order or in parallel, give the same pair; one changed value changes it."""
+    if engine.dialect.name != "postgresql":
+        raise ValueError(
+            f"table_fingerprint needs PostgreSQL (md5 of a row's text), not {engine.dialect.name}"
+        )
+    sql = sa.text(
+        f"SELECT count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint::numeric), 0) "
+        f'FROM "{table.name}" t'
+    )
+    with engine.connect() as conn:
+        rows, total = conn.execute(sql).one()
+    return int(rows), f"{int(total):x}"

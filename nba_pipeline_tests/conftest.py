@@ -62,55 +62,6 @@ def nba_raw_dir() -> Path:
 # --- PostgreSQL: a real server started by the suite (Debian's postgresql package) -------------
 
 
-def _pg_bin_dir() -> Path | None:
-    """Directory holding initdb and pg_ctl: PATH first, then Debian's /usr/lib/postgresql/<v>/bin."""
-    import shutil
-
-    found = shutil.which("initdb")
-    if found and shutil.which("pg_ctl"):
-        return Path(found).parent
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)
-    return candidates[0].parent if candidates else None
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class PostgresServer:
-    """A throw-away PostgreSQL server that fault tests can stop and start again."""
-
-    def __init__(self, run, pg_ctl: Path, data: Path, opts: str, log: Path, port: int) -> None:
-        self._run, self._pg_ctl, self._data, self._opts, self._log = run, pg_ctl, data, opts, log
-        self.url = f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
-
-    def start(self) -> None:
-        args = ["-D", str(self._data), "-o", self._opts, "-l", str(self._log), "-w", "-t", "60", "start"]
-        r = self._run([str(self._pg_ctl), *args])
-        if r.returncode != 0:
-            log = self._log.read_text() if self._log.exists() else ""
-            pytest.fail(f"pg_ctl start failed: {r.stderr or r.stdout}\n{log}")
-
-    def fresh_database(self, name: str) -> str:
-        """An empty database of that name on this server (dropped first if present); its URL."""
-        import sqlalchemy as sa
-
-        engine = sa.create_engine(self.url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        engine.dispose()
-        return self.url.rsplit("/", 1)[0] + f"/{name}"
-
-    def stop(self, mode: str = "fast") -> None:
-        """``fast`` disconnects clients; ``immediate`` is a crash (no shutdown checkpoint)."""
-        self._run([str(self._pg_ctl), "-D", str(self._data), "-m", mode, "-w", "stop"])
-
-
 @pytest.fixture(scope="session")
 def postgres_url(postgres_server) -> str:
     """SQLAlchemy URL of the throw-away PostgreSQL server."""
@@ -119,57 +70,12 @@ def postgres_url(postgres_server) -> str:
 
 @pytest.fixture(scope="session")
 def postgres_server():
-    """A throw-away PostgreSQL server on 127.0.0.1 (own data and socket dir, free port). initdb
-    refuses root, so as root the server runs as the ``postgres`` user. Skips, saying why, when the
-    server binaries are not installed."""
-    import shutil
-    import subprocess
-    import tempfile
+    """A throw-away PostgreSQL server on 127.0.0.1 (``services.PostgresServer``); skips, saying why,
+    when it cannot run here."""
+    from nba_pipeline_tests.services import ServiceUnavailable, postgres_server
 
-    bindir = _pg_bin_dir()
-    if bindir is None:
-        pytest.skip(
-            "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or under /usr/lib/postgresql; "
-            "install Debian's postgresql package (scripts/install.sh does it when apt-get is available)"
-        )
-    as_root = os.geteuid() == 0
-    if as_root:
-        import pwd
-
-        try:
-            pw = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no 'postgres' user to run the PostgreSQL server as")
-    base = Path(tempfile.mkdtemp(prefix="nba_pg_"))
-    base.chmod(0o755)
-    data, sock = base / "data", base / "sock"
-    data.mkdir()
-    sock.mkdir()
-    if as_root:
-        for d in (data, sock):
-            os.chown(d, pw.pw_uid, pw.pw_gid)
-    data.chmod(0o700)
-    prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
-    port = _free_port()
-    log = base / "server.log"
-    if as_root:
-        log.touch()
-        os.chown(log, pw.pw_uid, pw.pw_gid)
-
-    def run(args: list[str]) -> subprocess.CompletedProcess:
-        return subprocess.run(prefix + args, capture_output=True, text=True, timeout=120)
-
-    r = run(
-        [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"]
-    )
-    if r.returncode != 0:
-        shutil.rmtree(base, ignore_errors=True)
-        pytest.fail(f"initdb failed: {r.stderr or r.stdout}")
-    opts = f"-h 127.0.0.1 -p {port} -k {sock} -c fsync=off -c synchronous_commit=off"
-    server = PostgresServer(run, bindir / "pg_ctl", data, opts, log, port)
     try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(base, ignore_errors=True)
+        with postgres_server() as server:
+            yield server
+    except ServiceUnavailable as e:
+        pytest.skip(str(e))

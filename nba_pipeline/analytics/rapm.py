@@ -272,3 +272,22 @@ def out_of_sample_r2(
         "r2_intercept_only": 1.0 - float(np.sum((a - b) ** 2)) / sst,
         "n_stints": float(len(a)),
     }
+
+
+def final_ratings(stints_by_season: list[pd.DataFrame]) -> pd.DataFrame | None:
+    """The last season's final ratings (player_id, orapm, drapm), each season's fit shrunk toward
+    the one before it, oldest season first: the prior of the season that follows.
+
+    This is exactly the last snapshot that :func:`rapm_snapshots` stores for each season (the same
+    window, prior, index and cross-validated lambda), recomputed from stints alone (about half a
+    second a season), so a season's RAPM depends only on stints, never on another season's stored
+    RAPM: seasons can be built in any order, or in parallel, with the same rows."""
+    prior: pd.DataFrame | None = None
+    for st in stints_by_season:
+        if st.empty:  # a season without stints breaks the chain, as a missing season does
+            prior = None
+            continue
+        last = snapshot_dates(st["game_date"])[-1:]
+        rows, _ = rapm_snapshots(st, prior, dates=last)
+        prior = rows[["player_id", "orapm", "drapm"]]
+    return prior

@@ -14,7 +14,7 @@ import pandas as pd
 from nba_pipeline.analytics import schema as aschema
 from nba_pipeline.analytics.lineup_features import add_lineup_features
 from nba_pipeline.analytics.player_features import build_player_features
-from nba_pipeline.analytics.rapm import out_of_sample_r2, rapm_snapshots
+from nba_pipeline.analytics.rapm import final_ratings, out_of_sample_r2, rapm_snapshots
 from nba_pipeline.analytics.season_stats import build_season_stats
 from nba_pipeline.analytics.spacing import build_lineup_spacing
 from nba_pipeline.analytics.stints import (
@@ -28,6 +28,8 @@ from nba_pipeline.analytics.stints import (
 )
 from nba_pipeline.analytics.team_features import build_team_game_features
 from nba_pipeline.assets.partitions import (
+    SEASONS,
+    earlier_seasons,
     materialize_seasons,
     season_backfill,
     season_partitions,
@@ -90,7 +92,7 @@ def stints(context: dg.AssetExecutionContext, database: Database) -> dg.Material
     group_name=GROUP,
     kinds={"sql"},
     code_version="1",
-    deps=["stints"],
+    deps=[dg.AssetDep("stints", partition_mapping=with_earlier_seasons(len(SEASONS)))],
     description="Weekly as-of RAPM (offense / defense ridge on stints, prior = previous season's final "
     "ratings, lambda by grouped cross-validation).",
 )
@@ -99,13 +101,13 @@ def player_rapm(context: dg.AssetExecutionContext, database: Database) -> dg.Mat
         st = database.read(aschema.stints, [season])
         if st.empty:
             raise dg.Failure(f"player_rapm {season}: no stints (materialize stints first)")
-        prior_rows = database.read(aschema.player_rapm, [previous_season(season)])
-        prior = None
-        if len(prior_rows):
-            last = prior_rows["as_of_date"].max()
-            prior = prior_rows[prior_rows["as_of_date"] == last]
-        else:
-            context.log.warning(f"player_rapm {season}: no previous-season RAPM: the ridge shrinks toward 0")
+        # The prior is the previous season's final ratings, recomputed here from the stints of the
+        # seasons before (not read from player_rapm): a season depends on nothing built after it.
+        earlier = earlier_seasons(season)
+        by_season = dict(tuple(database.read(aschema.stints, earlier).groupby("season")))
+        prior = final_ratings([by_season.get(s, st.iloc[:0]) for s in earlier])
+        if prior is None:
+            context.log.warning(f"player_rapm {season}: no stints the season before: prior 0")
         rows, fits = rapm_snapshots(st, prior)
         r2 = out_of_sample_r2(st, fits)
         rows["season"] = season

@@ -5,7 +5,6 @@ market, per checkpoint (``nba_pipeline.evaluate.report``). Written as Markdown u
 
 import dagster as dg
 
-from nba_pipeline.assets.partitions import season_backfill
 from nba_pipeline.assets.training import version_materialized_in_run
 from nba_pipeline.resources import Database, RawData, Storage
 
@@ -18,7 +17,6 @@ class EvaluationConfig(dg.Config):
 @dg.asset(
     deps=["promoted_model", "tokenized_sequences", "lineup_graphs", "context_features", "games"],
     group_name="evaluation",
-    backfill_policy=season_backfill,
     kinds={"pytorch"},
     code_version="1",  # bump when the report's metrics or baselines change
     description="The model promoted in this run (else `latest`) vs real baselines (home-win rate, Elo, "

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from nba_pipeline.assets.partitions import season_backfill
 from nba_pipeline.assets.training import _png_markdown
 from nba_pipeline.resources import Database, RawData, Storage
 from nba_pipeline.tables import render_table
@@ -54,7 +53,6 @@ def _as_of(text: str) -> dt.date:
     # the model promoted before (a skipped upstream step would skip this one).
     deps=["games", "stints", "player_features", "team_game_features"],
     group_name=GROUP,
-    backfill_policy=season_backfill,
     kinds={"pytorch", "sql"},
     description="Pregame forecasts of every game of the next days (run config: as_of_date, default "
     "today; days_ahead, default 2) with the promoted model and each team's expected starters, "
@@ -113,7 +111,6 @@ def daily_forecasts(
 @dg.asset(
     deps=["games"],  # reads the ledger: runs even when the day's forecasts fail (no model yet)
     group_name=GROUP,
-    backfill_policy=season_backfill,
     kinds={"sql"},
     description="The forecast ledger scored once results are in: accuracy, Brier, log loss, margin and "
     "total MAE overall and by week, beside Elo and (where lines exist) the market; rolling Brier plot.",

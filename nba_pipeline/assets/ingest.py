@@ -129,7 +129,6 @@ def shots(context: dg.AssetExecutionContext, database: Database, raw: RawData) -
     group_name=GROUP,
     kinds={"sql"},
     code_version="1",
-    backfill_policy=season_backfill,  # unpartitioned; lets a season-range run include it
     description="One row per player: name, height, weight, position (shots position, else mapped from the "
     "bio); missing bios left NULL and counted.",
 )

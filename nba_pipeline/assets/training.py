@@ -17,7 +17,6 @@ import typing
 import dagster as dg
 import pydantic
 
-from nba_pipeline.assets.partitions import season_backfill
 from nba_pipeline.resources import Storage
 from nba_pipeline.tables import metrics_table
 from nba_pipeline.training.config import RunConfig, build_dataclass
@@ -162,7 +161,6 @@ def checks_of_unchanged(registry, version: str, reason: str) -> list[dg.AssetChe
     deps=["tokenized_sequences", "lineup_graphs", "context_features"],
     output_required=False,  # no new data since the last version: nothing trained, nothing downstream
     group_name=GROUP,
-    backfill_policy=season_backfill,  # unpartitioned; lets a season-range run include it
     kinds={"pytorch"},
     pool="training",  # one training at a time where the instance limits the pool
     # Bump when the same inputs and config would train another model (architecture, sampling, loss).
@@ -275,7 +273,6 @@ def version_materialized_in_run(context: dg.AssetExecutionContext, asset_key: dg
 @dg.asset(
     deps=[trained_model],
     group_name=GROUP,
-    backfill_policy=season_backfill,
     kinds={"pytorch"},
     description="Moves the registry's `latest` to the version trained_model wrote IN THIS RUN, only when "
     "its blocking checks passed (Dagster skips this step otherwise, and the rules are re-applied here, "

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from nba_pipeline.analytics.rapm import out_of_sample_r2, rapm_snapshots, snapshot_dates
+from nba_pipeline.analytics.rapm import final_ratings, out_of_sample_r2, rapm_snapshots, snapshot_dates
 from nba_pipeline.analytics.schema import AWAY_COLS, HOME_COLS
 
 
@@ -83,3 +83,19 @@ def test_real_slice_rapm_predicts_next_week_stints_better_than_zero(real_slice):
     assert r2["r2_rapm"] > 0.0
     assert r2["r2_rapm"] > r2["r2_intercept_only"]
     assert rows[["orapm", "drapm", "rapm"]].notna().all().all()
+
+
+def test_final_ratings_equal_the_last_snapshot_of_each_chained_season_and_a_gap_resets_the_chain():
+    seasons = [_synthetic_stints(300, seed=k)[0] for k in range(3)]
+    prior = None
+    for st in seasons:  # the serial way: each season's weekly snapshots, prior = the stored last one
+        rows, _ = rapm_snapshots(st, prior)
+        prior = rows[rows["as_of_date"] == rows["as_of_date"].max()][["player_id", "orapm", "drapm"]]
+    chained = final_ratings(seasons)
+    pd.testing.assert_frame_equal(chained.reset_index(drop=True), prior.reset_index(drop=True))
+
+    alone = final_ratings(seasons[2:])
+    after_gap = final_ratings([seasons[0], seasons[0].iloc[:0], seasons[2]])
+    pd.testing.assert_frame_equal(after_gap, alone)
+    assert not np.allclose(alone["orapm"], chained["orapm"])  # the chain did carry information
+    assert final_ratings([seasons[0], seasons[0].iloc[:0]]) is None

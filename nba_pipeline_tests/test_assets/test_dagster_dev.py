@@ -1,4 +1,4 @@
-"""`dagster dev` serves the UI with the full asset graph: started on 127.0.0.1 (``conftest.dagster_dev``),
+"""`dagster dev` serves the UI with the full asset graph: started on 127.0.0.1 (``services.dagster_dev``),
 asked over GraphQL for the asset keys and checks, stopped by process group."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from nba_pipeline_tests.test_assets.conftest import dagster_dev
+from nba_pipeline_tests.services import dagster_dev
 
 pytestmark = pytest.mark.slow
 

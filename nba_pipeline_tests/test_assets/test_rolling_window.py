@@ -17,7 +17,7 @@ from nba_pipeline.training.window import (
     training_seasons,
     window_seasons,
 )
-from nba_pipeline_tests.test_assets.conftest import make_raw_slice
+from nba_pipeline_tests.services import make_raw_slice
 
 SEASON = "2022-23"
 ALL = ["2019-20", "2020-21", "2021-22", "2022-23", "2023-24", "2024-25", "2025-26"]

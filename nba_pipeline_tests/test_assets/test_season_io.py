@@ -12,7 +12,7 @@ from nba_pipeline.analytics import schema as aschema
 from nba_pipeline.assets import analytics, ingest
 from nba_pipeline.ingest import schema as ischema
 from nba_pipeline.resources import Database, RawData
-from nba_pipeline_tests.test_assets.conftest import make_raw_slice
+from nba_pipeline_tests.services import make_raw_slice
 
 SEASONS = ["2022-23", "2023-24"]
 RANGE_TAGS = {

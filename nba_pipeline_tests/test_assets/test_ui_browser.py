@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from nba_pipeline import settings
-from nba_pipeline_tests.test_assets.conftest import dagster_dev, make_raw_slice
+from nba_pipeline_tests.services import dagster_dev, make_raw_slice
 
 pytestmark = pytest.mark.slow
 

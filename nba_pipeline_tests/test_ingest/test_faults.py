@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from nba_pipeline import settings
 from nba_pipeline.db import make_engine
-from nba_pipeline_tests.test_assets.conftest import make_raw_slice
+from nba_pipeline_tests.services import make_raw_slice
 
 pytestmark = pytest.mark.slow
 SEASON = "2022-23"
