@@ -120,20 +120,29 @@ def _bulk_insert(
             )
 
 
+def read_order(table: sa.Table) -> list[sa.ColumnElement]:
+    """The order a table's rows are read in: ``info["order_by"]`` (column names, ``-`` for
+    descending: the order its builder writes them, e.g. plays in time order), else its primary key.
+    Without ORDER BY the order is the server's: PostgreSQL's depends on how and when the rows were
+    written (two seasons written at once interleave), and sums over the rows (means, stds) would
+    change in their last bits with it."""
+    names = table.info.get("order_by") or [c.name for c in table.primary_key.columns]
+    return [table.c[n[1:]].desc() if n.startswith("-") else table.c[n] for n in names]
+
+
 def read_table(
     engine: sa.Engine,
     table: sa.Table | str,
     where: dict[str, object] | None = None,
     columns: list[str] | None = None,
 ) -> pd.DataFrame:
-    """Read a table (optionally filtered by equality on columns) into a DataFrame, in primary-key
-    order: without ORDER BY the order is the server's (PostgreSQL's depends on how the rows were
-    written), and sums over the rows (means, stds) would change in their last bits with it."""
+    """Read a table (optionally filtered by equality on columns) into a DataFrame, in the table's
+    :func:`read_order`."""
     t = table if isinstance(table, sa.Table) else metadata.tables[table]
     sel = sa.select(*(t.c[c] for c in columns)) if columns else sa.select(t)
     if where:
         sel = sel.where(sa.and_(*[t.c[k] == v for k, v in where.items()]))
-    sel = sel.order_by(*t.primary_key.columns)
+    sel = sel.order_by(*read_order(t))
     with engine.connect() as conn:
         return pd.read_sql(sel, conn)
 

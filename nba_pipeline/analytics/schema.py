@@ -63,6 +63,7 @@ lineup_spacing = sa.Table(
     sa.Column("known_share", sa.Float, nullable=False),  # share of seconds whose lineup hull is known
     sa.Column("starters_missing", sa.Boolean, nullable=False),
     sa.Index("ix_lineup_spacing_season", "season"),
+    info={"order_by": ("game_date", "game_id", "team_id")},  # the builder's order (db.read_order)
 )
 
 season_stats = sa.Table(
@@ -134,4 +135,5 @@ team_game_features = sa.Table(
     sa.Column("season", Season, nullable=False),
     *[sa.Column(c, sa.Float, nullable=False) for c in TEAM_GAME_FEATURES],
     sa.Index("ix_team_game_features_season", "season"),
+    info={"order_by": ("game_date", "game_id", "-is_home")},  # the builder's order (db.read_order)
 )

@@ -47,6 +47,7 @@ games = sa.Table(
     sa.Index("ix_games_date", "game_date"),
     sa.Index("ix_games_home_team", "home_team_id", "game_date"),
     sa.Index("ix_games_away_team", "away_team_id", "game_date"),
+    info={"order_by": ("game_date", "game_id")},  # the builder's order (db.read_order)
 )
 
 ON_COURT = [f"home_on_{i}" for i in range(1, 6)] + [f"away_on_{i}" for i in range(1, 6)]
@@ -83,6 +84,7 @@ plays = sa.Table(
     sa.Index("ix_plays_season", "season"),
     sa.Index("ix_plays_game_seq", "game_id", "seq"),
     sa.Index("ix_plays_player1", "player1_id"),
+    info={"order_by": ("game_id", "seq")},  # the builder's order (db.read_order)
 )
 
 shots = sa.Table(

@@ -1,0 +1,34 @@
+"""``db.read_table`` returns rows in the order their builder wrote them, whatever order the server
+keeps them in (PostgreSQL's changes with concurrent writes)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+
+from nba_pipeline.analytics import schema as aschema
+from nba_pipeline.db import create_tables, read_order, read_table
+
+
+def test_rows_written_in_any_order_read_back_in_the_tables_read_order(tmp_path):
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'order.db'}")
+    table = aschema.team_game_features
+    create_tables(engine, [table])
+    rows = pd.DataFrame(
+        {
+            "game_id": ["0022300002", "0022300002", "0022300001", "0022300001"],
+            "team_id": [1, 2, 3, 4],
+            "is_home": [False, True, False, True],
+            "game_date": pd.to_datetime(["2023-10-24", "2023-10-24", "2023-10-25", "2023-10-25"]).date,
+            "season": "2023-24",
+        }
+    )
+    for c in table.columns:
+        if c.name not in rows:
+            rows[c.name] = 0.0
+    with engine.begin() as conn:  # shuffled: away before home, the later game first
+        conn.execute(table.insert(), rows.iloc[[2, 0, 3, 1]].to_dict("records"))
+    got = read_table(engine, table, {"season": "2023-24"}, ["game_id", "team_id"])
+    # by date, then game, home team first: the order team_game_features is built in
+    assert got["team_id"].tolist() == [2, 1, 4, 3]
+    assert [str(c) for c in read_order(aschema.stints)] == ["stints.game_id", "stints.stint"]  # key order
