@@ -32,7 +32,9 @@ import numpy as np
 import pandas as pd
 
 from nba_pipeline.analytics.schema import NODE_FEATURES as _ANALYTICS_NODE_FEATURES
-from nba_pipeline.features.tokenizer import check_columns, id_matrix
+from nba_pipeline.analytics.stints import EVIDENCE_COLUMNS, complete_lineups
+from nba_pipeline.analytics.stints import PLAY_COLUMNS as STINT_PLAY_COLUMNS
+from nba_pipeline.features.tokenizer import check_columns, id_matrix, sort_plays
 from nba_pipeline.ingest.schema import ON_COURT
 
 if TYPE_CHECKING:  # torch_geometric is heavy; imported where graphs are built
@@ -165,6 +167,26 @@ def shared_minutes_by_game(plays: pd.DataFrame) -> pd.DataFrame:
             "minutes": seconds / 60.0,
         }
     )
+
+
+# What analytics.stints.complete_lineups reads to rebuild a game's lineups from its play-by-play.
+LINEUP_INPUT_COLUMNS: tuple[str, ...] = tuple(
+    dict.fromkeys(["game_id", "seq", "game_seconds", *STINT_PLAY_COLUMNS, *EVIDENCE_COLUMNS, *ON_COURT])
+)
+
+
+def pair_minutes_with_dates(plays: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
+    """:func:`shared_minutes_by_game` with each game's date, after rebuilding the lineups of the
+    games whose plays lack them (``analytics.stints.complete_lineups``), as the model inputs are
+    built: chemistry at forecast time must come from the lineups training saw. (A season without
+    a lineups file, shipped or pulled, has NULL on-court columns in ``plays``; without the rebuild
+    every pair would have shared 0 minutes.) ``plays``: :data:`LINEUP_INPUT_COLUMNS` (only the
+    first three and the on-court ones when every lineup is known); ``games``: game_id, game_date,
+    home_team_id, away_team_id."""
+    plays = sort_plays(complete_lineups(plays, games))
+    pairs = shared_minutes_by_game(plays).merge(games[["game_id", "game_date"]], on="game_id", how="left")
+    pairs["game_date"] = pd.to_datetime(pairs["game_date"])
+    return pairs
 
 
 def _pair_key(a: np.ndarray, b: np.ndarray) -> np.ndarray:

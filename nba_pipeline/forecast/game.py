@@ -80,17 +80,11 @@ class GameForecaster:
         per game (chemistry), from the database."""
         if season not in self._season_cache:
             from nba_pipeline.db import read_table
-            from nba_pipeline.features.graphs import shared_minutes_by_game
+            from nba_pipeline.features.graphs import LINEUP_INPUT_COLUMNS, pair_minutes_with_dates
 
-            plays = read_table(
-                self.engine,
-                "plays",
-                {"season": season},
-                columns=["game_id", "seq", "game_seconds", *ON_COURT],
-            ).sort_values(["game_id", "seq"], kind="stable")
-            games = read_table(self.engine, "games", {"season": season}, columns=["game_id", "game_date"])
-            pairs = shared_minutes_by_game(plays).merge(games, on="game_id", how="left")
-            pairs["game_date"] = pd.to_datetime(pairs["game_date"])
+            plays = read_table(self.engine, "plays", {"season": season}, columns=list(LINEUP_INPUT_COLUMNS))
+            games = read_table(self.engine, "games", {"season": season})
+            pairs = pair_minutes_with_dates(plays, games)
             self._season_cache[season] = {
                 "player_features": read_table(self.engine, "player_features", {"season": season}),
                 "team_game_features": read_table(self.engine, "team_game_features", {"season": season}),

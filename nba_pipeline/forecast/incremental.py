@@ -342,7 +342,7 @@ class AsOfLookup:
         new = sorted({int(i) for i in ids if int(i) > 0} - self._covered)
         if not new:
             return
-        from nba_pipeline.features.graphs import shared_minutes_by_game
+        from nba_pipeline.features.graphs import pair_minutes_with_dates
 
         tables = self._tables()
         plays, games, pgs = tables["plays"], tables["games"], tables["player_game_stats"]
@@ -364,20 +364,39 @@ class AsOfLookup:
             if gids:
                 fetched = _fetch_raw(conn, sa.select(*numeric).where(plays.c.game_id.in_(gids)))
                 dates = conn.execute(
-                    sa.select(games.c.game_id, games.c.game_date).where(games.c.game_id.in_(gids))
+                    sa.select(
+                        games.c.game_id, games.c.game_date, games.c.home_team_id, games.c.away_team_id
+                    ).where(games.c.game_id.in_(gids))
                 ).fetchall()
         if gids:
             arr = np.array(fetched, dtype=np.float64).reshape(len(fetched), 3 + len(ON_COURT))
             rows = pd.DataFrame(arr[:, 1:], columns=["seq", "game_seconds", *ON_COURT])
             rows.insert(0, "game_id", arr[:, 0].astype(np.int64).astype(str))
-            rows = rows.sort_values(["game_id", "seq"], kind="stable")
-            day = pd.DataFrame(dates, columns=["game_id", "game_date"])
+            day = pd.DataFrame(dates, columns=["game_id", "game_date", "home_team_id", "away_team_id"])
             day["game_id"] = day["game_id"].astype(np.int64).astype(str)
-            pairs = shared_minutes_by_game(rows).merge(day, on="game_id", how="left")
-            pairs["game_date"] = pd.to_datetime(pairs["game_date"])
-            self._pairs.append(pairs)
+            rows = self._with_lineup_inputs(rows, gids)
+            self._pairs.append(pair_minutes_with_dates(rows, day))
             self._games_read.update(gids)
         self._covered.update(new)
+
+    def _with_lineup_inputs(self, rows: pd.DataFrame, game_ids: list[str]) -> pd.DataFrame:
+        """``rows`` (numbers only: game ids without leading zeros, 0 for a NULL player), with the
+        games whose lineups are not all known read again with what rebuilding them needs (seasons
+        without a lineups file). ``game_ids``: the same games as stored."""
+        unknown = (rows[ON_COURT].to_numpy() == 0).any(axis=1)
+        numeric = set(rows.loc[unknown, "game_id"])
+        if not numeric:
+            return rows
+        from nba_pipeline.features.graphs import LINEUP_INPUT_COLUMNS
+
+        stored = [g for g in game_ids if str(int(g)) in numeric]
+        t = self._tables()["plays"]
+        with self.engine.connect() as conn:
+            full = pd.read_sql(
+                sa.select(*(t.c[c] for c in LINEUP_INPUT_COLUMNS)).where(t.c.game_id.in_(stored)), conn
+            )
+        full["game_id"] = full["game_id"].astype(np.int64).astype(str)
+        return pd.concat([rows[~rows["game_id"].isin(numeric)], full], ignore_index=True)
 
     def chem(self, a: list[int], b: list[int]) -> np.ndarray:
         """float64 [len(a)]: minutes players a[i] and b[i] shared on court before the date."""
