@@ -61,6 +61,15 @@ class FusionConfig:
     # Side-symmetric heads (see combine_sides): the forecaster runs the towers on the batch and on
     # its home/away mirror; a learned home advantage is the only asymmetric part.
     side_symmetric: bool = True
+    # A linear map from the context features to the three heads beside the towers (fusion.py).
+    context_skip: bool = True
+    # Heads shaped by the score and clock at the cut (models.game_state).
+    state_head: bool = True
+
+
+# Settings added after models were released: a stored model_config without them was trained
+# without them (ForecasterConfig.from_dict fills these in, not the defaults).
+ABSENT_MEANS = {"fusion": {"context_skip": False, "state_head": False}}
 
 
 @dataclass
@@ -77,5 +86,5 @@ class ForecasterConfig:
         return cls(
             transformer=TransformerConfig(**data["transformer"]),
             gnn=GNNConfig(**data["gnn"]),
-            fusion=FusionConfig(**data["fusion"]),
+            fusion=FusionConfig(**{**ABSENT_MEANS["fusion"], **data["fusion"]}),
         )

@@ -52,7 +52,8 @@ class NBAForecaster(nn.Module):
         seq = self.encode_sequence(
             batch.tokens, batch.time_left, batch.score_diff, batch.score_total, batch.lineup, batch.mask
         )
-        return self.head(self.encode_context(batch.context), seq, self.encode_graph(g, n_samples))
+        state = cut_state(batch.time_left, batch.score_diff, batch.score_total)
+        return self.head(self.encode_context(batch.context), seq, self.encode_graph(g, n_samples), state)
 
     # The forward pass in parts. With side_symmetric each part returns the batch's rows followed by
     # its home/away mirror's ([2B, ...], both sides in one pass of each module), and ``head`` combines
@@ -105,24 +106,32 @@ class NBAForecaster(nn.Module):
         )
 
     def encode_context(self, context: torch.Tensor) -> torch.Tensor:
-        """The context tower on each game's 32 pregame features: [n_sides * B, tower_dim]."""
+        """The fusion's encoding of each game's 32 pregame features: [n_sides * B, tower_dim (+ 3)]."""
         if self.n_sides == 2:
             sw = self._side_swap()
             dev = context.device
             context = torch.cat([context, context[..., sw.context_perm.to(dev)] * sw.context_sign.to(dev)])
-        return self.fusion.context_tower(context)
+        return self.fusion.encode_context(context)
 
     def head(
-        self, context_repr: torch.Tensor, seq_repr: torch.Tensor, graph_repr: torch.Tensor
+        self,
+        context_repr: torch.Tensor,
+        seq_repr: torch.Tensor,
+        graph_repr: torch.Tensor,
+        state: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
     ) -> dict[str, torch.Tensor]:
-        """Fusion and heads on the three parts (rows aligned); both sides combined when symmetric."""
+        """Fusion and heads on the three parts (rows aligned); both sides combined when symmetric;
+        then shaped by ``state`` (``cut_state`` of the batch's own side, [B] each) when the config
+        has the state head."""
         out = self.fusion.from_context_repr(context_repr, seq_repr, graph_repr)
-        if self.n_sides == 1:
+        if self.n_sides == 2:
+            n = context_repr.shape[0] // 2
+            out = self.fusion.combine_sides(
+                {k: v[:n] for k, v in out.items()}, {k: v[n:] for k, v in out.items()}
+            )
+        if not self.cfg.fusion.state_head:
             return out
-        n = context_repr.shape[0] // 2
-        return self.fusion.combine_sides(
-            {k: v[:n] for k, v in out.items()}, {k: v[n:] for k, v in out.items()}
-        )
+        return self.fusion.state_head(out, *state)
 
     def _side_swap(self) -> SideSwap:
         if self._swap is None:
@@ -156,6 +165,14 @@ class NBAForecaster(nn.Module):
         }
         counts["total"] = sum(counts.values())
         return counts
+
+
+def cut_state(
+    time_left: torch.Tensor, score_diff: torch.Tensor, score_total: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The game's state at each cut, [B] each: the CLS position of the sequence inputs ([B, L])
+    holds time left, score differential and points above pace after the last event seen."""
+    return time_left[:, 0], score_diff[:, 0], score_total[:, 0]
 
 
 def parameter_table(model: NBAForecaster) -> str:

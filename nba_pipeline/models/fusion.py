@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from nba_pipeline.models.config import FusionConfig
+from nba_pipeline.models.game_state import GameStateHead
 
 
 def _mlp(sizes: list[int], dropout: float) -> nn.Sequential:
@@ -37,6 +38,17 @@ class TwoTowerFusion(nn.Module):
         if cfg.side_symmetric:
             # Home advantage: win logit and standardized margin of two equal teams.
             self.side_bias = nn.Parameter(torch.zeros(2))
+        if cfg.context_skip:
+            # The "wide" part: a linear map from the context features straight to the three heads,
+            # so the logistic regression on the same features is one step away (it starts at zero:
+            # the deep path alone).
+            self.context_skip = nn.Linear(cfg.context_dim, 3)
+            nn.init.zeros_(self.context_skip.weight)
+            nn.init.zeros_(self.context_skip.bias)
+        if cfg.state_head:
+            # Applied by the forecaster after combine_sides, where the score and clock are known;
+            # it lives here so that the fusion's weights file carries it.
+            self.state_head = GameStateHead()
 
     def forward(
         self, context: torch.Tensor, seq_repr: torch.Tensor, graph_repr: torch.Tensor
@@ -48,20 +60,32 @@ class TwoTowerFusion(nn.Module):
                 f"batch sizes differ: context {context.shape[0]}, sequence {seq_repr.shape[0]}, "
                 f"graph {graph_repr.shape[0]}"
             )
-        return self.from_context_repr(self.context_tower(context), seq_repr, graph_repr)
+        return self.from_context_repr(self.encode_context(context), seq_repr, graph_repr)
+
+    def encode_context(self, context: torch.Tensor) -> torch.Tensor:
+        """What the heads need of the context: the tower's output [B, tower_dim], followed by the
+        skip's three head terms when ``context_skip`` ([B, tower_dim + 3])."""
+        tower = self.context_tower(context)
+        if not self.cfg.context_skip:
+            return tower
+        return torch.cat([tower, self.context_skip(context)], dim=-1)
 
     def from_context_repr(
         self, context_repr: torch.Tensor, seq_repr: torch.Tensor, graph_repr: torch.Tensor
     ) -> dict[str, torch.Tensor]:
-        """The heads after the context tower: lets a caller compute ``context_tower`` once per game
-        (it depends on nothing else) and reuse it for every cut of the game."""
+        """The heads after ``encode_context``: lets a caller encode the context once per game (it
+        depends on nothing else) and reuse it for every cut of the game."""
+        tower, skip = context_repr[:, : self.cfg.tower_dim], context_repr[:, self.cfg.tower_dim :]
         b = self.dynamic_tower(torch.cat([seq_repr, graph_repr], dim=-1))
-        z = self.fusion(torch.cat([context_repr, b], dim=-1))
-        return {
+        z = self.fusion(torch.cat([tower, b], dim=-1))
+        out = {
             "win_logit": self.win_head(z).squeeze(-1),
             "margin": self.margin_head(z).squeeze(-1),
             "total": self.total_head(z).squeeze(-1),
         }
+        if self.cfg.context_skip:
+            out = {k: v + skip[:, i] for i, (k, v) in enumerate(out.items())}
+        return out
 
     def combine_sides(
         self, out: dict[str, torch.Tensor], mirrored: dict[str, torch.Tensor]

@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 
 from nba_pipeline.models.batch import CHECKPOINTS
-from nba_pipeline.models.forecaster import NBAForecaster
+from nba_pipeline.models.forecaster import NBAForecaster, cut_state
 from nba_pipeline.models.norm import TargetNorm
 from nba_pipeline.training.dataset import NBADataset
 
@@ -59,6 +59,7 @@ def forecast_outputs(
                 _by_side(ctx, s, g_inv[sl]),
                 model.encode_sequence(**seq),
                 _by_side(graphs, s, l_inv[sl]),
+                cut_state(seq["time_left"], seq["score_diff"], seq["score_total"]),
             )
             for k in out:
                 out[k].append(res[k].float().cpu().numpy())

@@ -23,7 +23,8 @@ def test_three_heads_have_batch_shape_with_mock_tower_inputs():
 def test_fusion_layer_sizes_are_the_specified_ones():
     """32->256->256, 256->256->256, 512->256->128 and three 128->1 heads. The spec's table says
     ~150K parameters; these sizes imply 370,435 (reported, not hidden), plus the two home-advantage
-    scalars of the side-symmetric heads."""
+    scalars of the side-symmetric heads, the context skip (32 -> 3, 99 parameters) and the four
+    scalars of the game-state head."""
     fusion = TwoTowerFusion(FusionConfig())
     shapes = [tuple(m.weight.shape) for m in fusion.modules() if isinstance(m, torch.nn.Linear)]
     assert shapes == [
@@ -36,10 +37,12 @@ def test_fusion_layer_sizes_are_the_specified_ones():
         (1, 128),
         (1, 128),
         (1, 128),
+        (3, 32),
     ]
     n = sum(p.numel() for p in fusion.parameters())
-    assert n == 370_435 + 2
-    assert sum(p.numel() for p in TwoTowerFusion(FusionConfig(side_symmetric=False)).parameters()) == 370_435
+    assert n == 370_435 + 2 + 99 + 4
+    plain = FusionConfig(side_symmetric=False, context_skip=False, state_head=False)
+    assert sum(p.numel() for p in TwoTowerFusion(plain).parameters()) == 370_435
 
 
 def test_forecaster_forward_on_a_model_batch_returns_three_batch_vectors_and_reports_sizes():
@@ -107,7 +110,9 @@ def test_each_tower_input_alone_is_side_aware():
 
 def test_side_symmetric_forecast_is_exactly_equivariant_to_a_home_away_swap():
     """Swapping the teams negates the team part of the win logit and margin (around the learned home
-    advantage) and leaves the total unchanged: logit(x) + logit(swap x) = 2 * home advantage."""
+    advantage) and leaves the total unchanged: logit(x) + logit(swap x) = 2 * home advantage, which
+    the game-state head scales by the time left (tau / sqrt(tau + tau0) for the logit, tau for the
+    margin): home court is worth less with less of the game to play."""
     torch.manual_seed(0)
     model = NBAForecaster(ForecasterConfig()).eval()
     with torch.no_grad():
@@ -116,10 +121,12 @@ def test_side_symmetric_forecast_is_exactly_equivariant_to_a_home_away_swap():
     with torch.no_grad():
         out = model(batch)
         swapped = model(swap_sides(batch, SideSwap.from_features(), NORM))
+        tau = batch.time_left[:, 0]
+        tau0 = model.fusion.state_head.scalars()["tau0"]
     torch.testing.assert_close(
-        out["win_logit"] + swapped["win_logit"], torch.full((8,), 0.6), atol=1e-5, rtol=0
+        out["win_logit"] + swapped["win_logit"], 0.6 * tau / torch.sqrt(tau + tau0), atol=1e-5, rtol=0
     )
-    torch.testing.assert_close(out["margin"] + swapped["margin"], torch.full((8,), 0.4), atol=1e-5, rtol=0)
+    torch.testing.assert_close(out["margin"] + swapped["margin"], 0.4 * tau, atol=1e-5, rtol=0)
     torch.testing.assert_close(out["total"], swapped["total"], atol=1e-5, rtol=0)
 
 
