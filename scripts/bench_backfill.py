@@ -7,7 +7,7 @@ definitions, and one asset backfill of the ingest and analytics groups over ever
 the peak number of server connections (``pg_stat_activity``), and per table the row count and a
 checksum of its contents in both modes; exits 1 when a table differs.
 
-    .venv/bin/python scripts/bench_backfill.py                       # all nine seasons (~25 min here)
+    .venv/bin/python scripts/bench_backfill.py                       # all nine seasons (~35 min here)
     .venv/bin/python scripts/bench_backfill.py --games 80 --seasons 2021-22 2022-23 2023-24
 """
 
