@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 def _train_config(max_epochs: int) -> dict:
     """lr 3e-4 for 15 epochs: the best validation loss on 2022-23 among 1e-4 / 3e-4 / 1e-3
-    (scripts/compare_lr.py, validation split only; the test games were not looked at)."""
+    (scripts/compare_on_validation.py, validation split only; the test games were not looked at)."""
     return {
         "ops": {
             "trained_model": {

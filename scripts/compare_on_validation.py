@@ -1,0 +1,71 @@
+"""Compare run configs on the temporal VALIDATION split of the training seasons only (the test
+season is never read), so settings are chosen without looking at test games.
+
+    python scripts/compare_on_validation.py --seasons 2020-21 2021-22 2022-23 \
+        --configs '{"optim": {"lr": 1e-4}}' '{"optim": {"lr": 3e-4}}'
+
+Each config (a partial ``RunConfig`` as JSON, over the defaults and ``--base``) trains on the
+seasons; the earlier half of the validation dates chooses the epoch, as in every run. Printed per
+config: the best epoch, the training seconds, and the Brier score of the home-win probability at
+each checkpoint on the JUDGED validation games (the later half, which chose nothing), with the
+pregame and all-checkpoints margin MAE ("all": the five checkpoints pooled).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from nba_pipeline import settings
+from nba_pipeline.tables import render_table
+from nba_pipeline.training.config import RunConfig
+from nba_pipeline.training.fit import fit_forecaster, load_training_arrays
+from nba_pipeline.training.metrics import prediction_metrics
+from nba_pipeline.training.predict import predict_frame
+
+CHECKPOINTS = ("pregame", "end_q1", "halftime", "end_q3", "q4_5min", "all")
+
+
+def merge(base: dict, over: dict) -> dict:
+    """``over`` on top of ``base``, nested sections merged key by key."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seasons", nargs="+", required=True, help="training seasons")
+    ap.add_argument("--configs", nargs="+", default=["{}"], help="partial run configs as JSON")
+    ap.add_argument("--base", default='{"optim": {"max_epochs": 10, "patience": 4}}', help="JSON under each")
+    args = ap.parse_args()
+    arrays = load_training_arrays(settings.features_dir(), args.seasons)
+    print(f"seasons {args.seasons}: {arrays.n_games} games; validation = last 20% of dates", flush=True)
+    rows = []
+    for text in args.configs:
+        settings_ = merge(
+            merge(json.loads(args.base), json.loads(text)), {"data": {"train_seasons": args.seasons}}
+        )
+        cfg = RunConfig.from_dict(settings_)
+        t0 = time.perf_counter()
+        with tempfile.TemporaryDirectory() as work:
+            out = fit_forecaster(arrays, cfg, Path(work))
+        seconds = time.perf_counter() - t0
+        m = prediction_metrics(predict_frame(out.model, out.val_dataset, out.norm))
+        rows.append(
+            [text, out.result.best_epoch, f"{seconds:.0f}"]
+            + [f"{m[c]['brier']:.4f}" for c in CHECKPOINTS]
+            + [f"{m['pregame']['margin_mae']:.2f}", f"{m['all']['margin_mae']:.2f}"]
+        )
+        print(json.dumps({"config": text, "judged": m}), flush=True)
+    headers = ["config", "best epoch", "train s"] + [f"Brier {c}" for c in CHECKPOINTS]
+    headers += ["margin MAE pregame", "margin MAE all"]
+    print(render_table(headers, rows))
+
+
+if __name__ == "__main__":
+    main()
