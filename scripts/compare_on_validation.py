@@ -44,7 +44,7 @@ def main() -> None:
     ap.add_argument("--base", default='{"optim": {"max_epochs": 10, "patience": 4}}', help="JSON under each")
     args = ap.parse_args()
     arrays = load_training_arrays(settings.features_dir(), args.seasons)
-    print(f"seasons {args.seasons}: {arrays.n_games} games; validation = last 20% of dates", flush=True)
+    print(f"seasons {args.seasons}: {arrays.n_games} games", flush=True)
     rows = []
     for text in args.configs:
         settings_ = merge(
