@@ -8,7 +8,11 @@ Each config (a partial ``RunConfig`` as JSON, over the defaults and ``--base``) 
 seasons; the earlier half of the validation dates chooses the epoch, as in every run. Printed per
 config: the best epoch, the training seconds, and the Brier score of the home-win probability at
 each checkpoint on the JUDGED validation games (the later half, which chose nothing), with the
-pregame and all-checkpoints margin MAE ("all": the five checkpoints pooled).
+pregame and all-checkpoints margin MAE ("all": the five checkpoints pooled). Below, at the in-game
+checkpoints of the same games, the model against score and clock fed the model's own pregame
+forecast (the walk-forward's in-game baseline, here fitted on the selection games).
+
+To compare code rather than settings, run it in a checkout of each commit (``git worktree add``).
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from nba_pipeline import settings
+from nba_pipeline.evaluate.report import fit_score_clock, model_pregame, state_at_cut
 from nba_pipeline.tables import render_table
 from nba_pipeline.training.config import RunConfig
 from nba_pipeline.training.fit import fit_forecaster, load_training_arrays
@@ -27,6 +34,26 @@ from nba_pipeline.training.metrics import prediction_metrics
 from nba_pipeline.training.predict import predict_frame
 
 CHECKPOINTS = ("pregame", "end_q1", "halftime", "end_q3", "q4_5min", "all")
+IN_GAME = CHECKPOINTS[1:5]
+
+
+def own_pregame_briers(out, arrays, preds) -> list[float]:
+    """Brier at each in-game checkpoint of the judged games (``preds``) of score and clock fed the
+    model's own pregame forecast, fitted on 8 random cuts of each selection game."""
+    win = (arrays.home_pts > arrays.away_pts).astype(float)
+    fit = model_pregame(out.model, out.norm, out.score_diff_std, arrays, out.select_games)
+    clock = fit_score_clock(arrays, out.select_games, fit, win)
+    own = model_pregame(out.model, out.norm, out.score_diff_std, arrays, out.val_games)
+    briers = []
+    for cp in IN_GAME:
+        part = preds[preds["checkpoint"] == cp]
+        g = part["game_index"].to_numpy()
+        st = state_at_cut(arrays, g, part["cut"].to_numpy())
+        f = clock.predict(
+            st["diff"], st["total"], st["time_left"], own.p_home[g], own.margin[g], own.total[g]
+        )
+        briers.append(float(np.mean((f.p_home - part["win"].to_numpy()) ** 2)))
+    return briers
 
 
 def merge(base: dict, over: dict) -> dict:
@@ -45,7 +72,7 @@ def main() -> None:
     args = ap.parse_args()
     arrays = load_training_arrays(settings.features_dir(), args.seasons)
     print(f"seasons {args.seasons}: {arrays.n_games} games", flush=True)
-    rows = []
+    rows, in_game = [], []
     for text in args.configs:
         settings_ = merge(
             merge(json.loads(args.base), json.loads(text)), {"data": {"train_seasons": args.seasons}}
@@ -55,7 +82,13 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as work:
             out = fit_forecaster(arrays, cfg, Path(work))
         seconds = time.perf_counter() - t0
-        m = prediction_metrics(predict_frame(out.model, out.val_dataset, out.norm))
+        preds = predict_frame(out.model, out.val_dataset, out.norm)
+        m = prediction_metrics(preds)
+        own = own_pregame_briers(out, arrays, preds)
+        in_game += [
+            [text, "model", *(f"{m[c]['brier']:.4f}" for c in IN_GAME)],
+            [text, "score and clock + own pregame", *(f"{b:.4f}" for b in own)],
+        ]
         rows.append(
             [text, out.result.best_epoch, f"{seconds:.0f}"]
             + [f"{m[c]['brier']:.4f}" for c in CHECKPOINTS]
@@ -65,6 +98,8 @@ def main() -> None:
     headers = ["config", "best epoch", "train s"] + [f"Brier {c}" for c in CHECKPOINTS]
     headers += ["margin MAE pregame", "margin MAE all"]
     print(render_table(headers, rows))
+    print("\nin game, judged validation games:")
+    print(render_table(["config", "source", *(f"Brier {c}" for c in IN_GAME)], in_game))
 
 
 if __name__ == "__main__":

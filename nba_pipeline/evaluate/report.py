@@ -70,7 +70,7 @@ def _score(
     return {"checkpoint": checkpoint, "source": source, **m}
 
 
-def _state_at_cut(a: SeasonArrays, game: np.ndarray, cut: np.ndarray) -> dict[str, np.ndarray]:
+def state_at_cut(a: SeasonArrays, game: np.ndarray, cut: np.ndarray) -> dict[str, np.ndarray]:
     """Score and time left after the first ``cut`` events (cut 0: tip-off)."""
     pos = a.event_offsets[game] + cut - 1
     live = cut > 0
@@ -106,17 +106,17 @@ def _has_line(f: Forecast) -> np.ndarray:
     return np.isfinite(f.p_home) & np.isfinite(f.margin) & np.isfinite(f.total)
 
 
-def _fit_score_clock(
+def fit_score_clock(
     a: SeasonArrays, games: np.ndarray, pregame: Forecast, win: np.ndarray, seed: int = 0
 ) -> ScoreClockBaseline:
     """Score-and-clock fitted on 8 random cuts of each of ``games`` of ``a``, fed ``pregame`` (one
     forecast per game of ``a``)."""
     g, c = _random_cuts(a, per_game=8, seed=seed, games=games)
-    st = _state_at_cut(a, g, c)
+    st = state_at_cut(a, g, c)
     return ScoreClockBaseline().fit(st["diff"], st["time_left"], pregame.p_home[g], pregame.margin[g], win[g])
 
 
-def _model_pregame(
+def model_pregame(
     model: NBAForecaster,
     norm: TargetNorm,
     score_diff_std: float,
@@ -163,7 +163,7 @@ def evaluate_forecaster(
 
     # Score-and-clock, fitted on random cuts of the training games.
     tg, tc = _random_cuts(train, per_game=8, seed=0)
-    ts = _state_at_cut(train, tg, tc)
+    ts = state_at_cut(train, tg, tc)
     pre_train = ctx.predict(train.context)
     clock = ScoreClockBaseline().fit(
         ts["diff"], ts["time_left"], pre_train.p_home[tg], pre_train.margin[tg], train_win[tg]
@@ -171,12 +171,12 @@ def evaluate_forecaster(
     own_games = (
         np.arange(train.n_games) if own_pregame_fit_games is None else np.asarray(own_pregame_fit_games)
     )
-    own_train = _model_pregame(model, norm, score_diff_std, train, own_games, temperature)
-    clock_own = _fit_score_clock(train, own_games, own_train, train_win)
+    own_train = model_pregame(model, norm, score_diff_std, train, own_games, temperature)
+    clock_own = fit_score_clock(train, own_games, own_train, train_win)
     mkt_train, mkt_test = _market_by_game(market, train), _market_by_game(market, test)
     clock_mkt = None
     if mkt_train is not None and mkt_test is not None and _has_line(mkt_train).sum() >= 20:
-        clock_mkt = _fit_score_clock(train, np.flatnonzero(_has_line(mkt_train)), mkt_train, train_win)
+        clock_mkt = fit_score_clock(train, np.flatnonzero(_has_line(mkt_train)), mkt_train, train_win)
 
     eval_ds = NBADataset(test, norm, score_diff_std, mode="eval")
     all_ds = NBADataset(test, norm, score_diff_std, mode="all_events")
@@ -233,7 +233,7 @@ def evaluate_forecaster(
                         _score(checkpoint, "model (games with lines)", sub, win[ok], margin[ok], total[ok])
                     )
         else:
-            st = _state_at_cut(test, g, part["cut"].to_numpy())
+            st = state_at_cut(test, g, part["cut"].to_numpy())
             clock_f = clock.predict(
                 st["diff"],
                 st["total"],

@@ -65,11 +65,13 @@ class FusionConfig:
     context_skip: bool = True
     # Heads shaped by the score and clock at the cut (models.game_state).
     state_head: bool = True
+    # The state head's lead weight has a part that does not grow as time runs out (game_state.py).
+    state_lead_flat: bool = True
 
 
 # Settings added after models were released: a stored model_config without them was trained
 # without them (ForecasterConfig.from_dict fills these in, not the defaults).
-ABSENT_MEANS = {"fusion": {"context_skip": False, "state_head": False}}
+ABSENT_MEANS = {"fusion": {"context_skip": False, "state_head": False, "state_lead_flat": False}}
 
 
 @dataclass

@@ -48,7 +48,7 @@ class TwoTowerFusion(nn.Module):
         if cfg.state_head:
             # Applied by the forecaster after combine_sides, where the score and clock are known;
             # it lives here so that the fusion's weights file carries it.
-            self.state_head = GameStateHead()
+            self.state_head = GameStateHead(lead_flat=cfg.state_lead_flat)
 
     def forward(
         self, context: torch.Tensor, seq_repr: torch.Tensor, graph_repr: torch.Tensor

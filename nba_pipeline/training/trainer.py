@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from nba_pipeline.models.batch import ModelBatch
 from nba_pipeline.models.forecaster import NBAForecaster
@@ -86,6 +87,25 @@ def _set_epoch(loader: Iterable, epoch: int) -> None:
             owner.set_epoch(epoch)
 
 
+# The game-state head's few scalars (models.game_state) start from a random walk's values and must
+# travel to where real games put them; at the towers' learning rate they moved about 0.1 in ten
+# epochs and the towers compensated instead. Adam's step is about lr whatever the gradient, so
+# they get a larger one.
+STATE_HEAD_LR_SCALE = 10.0
+
+
+def _param_groups(model: nn.Module, lr: float) -> list[dict[str, Any]]:
+    """The optimizer's groups: the state head's scalars at ``STATE_HEAD_LR_SCALE * lr``, the rest
+    at ``lr``."""
+    head = getattr(getattr(model, "fusion", None), "state_head", None)
+    head_ids = {id(p) for p in head.parameters()} if head is not None else set()
+    rest = [p for p in model.parameters() if id(p) not in head_ids]
+    groups: list[dict[str, Any]] = [{"params": rest}]
+    if head_ids:
+        groups.append({"params": list(head.parameters()), "lr": lr * STATE_HEAD_LR_SCALE})
+    return groups
+
+
 def _atomic_save(obj: Any, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     torch.save(obj, tmp)
@@ -113,7 +133,7 @@ class FusionTrainer:
         # fused: one kernel over all parameters; the default per-tensor loop costs more than the
         # forward pass of this small model on CPU (same update up to float rounding)
         self.optimizer = torch.optim.AdamW(
-            model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True
+            _param_groups(model, config.lr), lr=config.lr, weight_decay=config.weight_decay, fused=True
         )
         if config.scheduler == "cosine":
             self.scheduler: Any = torch.optim.lr_scheduler.CosineAnnealingLR(

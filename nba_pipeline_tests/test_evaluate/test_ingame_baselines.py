@@ -11,10 +11,10 @@ import torch
 from nba_pipeline.evaluate.baselines import Forecast
 from nba_pipeline.evaluate.report import (
     ORDER,
-    _fit_score_clock,
     _random_cuts,
-    _state_at_cut,
     evaluate_forecaster,
+    fit_score_clock,
+    state_at_cut,
 )
 from nba_pipeline.features.season_arrays import build_season_arrays
 from nba_pipeline.models.forecaster import NBAForecaster
@@ -47,10 +47,10 @@ def test_the_pregame_forecast_fed_to_score_and_clock_is_used(real):
     flat = Forecast(np.full(n, 0.5), np.zeros(n), np.full(n, 225.0))
     briers = {}
     for name, pre in (("informed", informed), ("flat", flat)):
-        clock = _fit_score_clock(a, fit, pre, win)
+        clock = fit_score_clock(a, fit, pre, win)
         g, c = _random_cuts(a, per_game=1, seed=5, games=test)
         c = np.minimum(c, 30)  # early in the game: the score says little yet
-        st = _state_at_cut(a, g, c)
+        st = state_at_cut(a, g, c)
         f = clock.predict(
             st["diff"], st["total"], st["time_left"], pre.p_home[g], pre.margin[g], pre.total[g]
         )

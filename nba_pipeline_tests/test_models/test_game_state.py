@@ -59,11 +59,23 @@ def test_margin_is_the_current_lead_plus_the_share_of_the_full_game_margin_left(
     torch.testing.assert_close(out["total"], torch.tensor([0.5 * a_t - 0.5 * 0.2, 0.5 * a_t]))
 
 
+def test_the_flat_part_of_a_leads_weight_moves_in_game_forecasts_only():
+    head = GameStateHead()
+    tau, lead, zero = torch.tensor([1.0, 0.5]), torch.tensor([0.0, 1.0]), torch.zeros(2)
+    with torch.no_grad():
+        before = head(_full_game(2), tau, lead, zero)["win_logit"]
+        head.lead_flat.fill_(-0.3)
+        after = head(_full_game(2), tau, lead, zero)["win_logit"]
+    torch.testing.assert_close(after[0], before[0])  # tip-off: no lead, nothing changes
+    torch.testing.assert_close(after[1], before[1] - 0.3)
+    assert GameStateHead(lead_flat=False).lead_flat is None
+
+
 def test_a_model_config_stored_before_the_state_head_and_context_skip_loads_without_them():
     """Released versions store model_config; one written before these settings existed was trained
     without them and must rebuild the same module (its weights load strictly)."""
     old = ForecasterConfig(fusion=FusionConfig(context_skip=False, state_head=False)).to_dict()
-    for key in ("context_skip", "state_head"):
+    for key in ("context_skip", "state_head", "state_lead_flat"):
         del old["fusion"][key]
     model = NBAForecaster(ForecasterConfig.from_dict(old))
     assert not hasattr(model.fusion, "state_head") and not hasattr(model.fusion, "context_skip")
@@ -78,6 +90,18 @@ def test_the_state_head_changes_in_game_forecasts_and_their_gradients_reach_its_
     out = model(batch)
     loss = out["win_logit"].sum() + out["margin"].sum() + out["total"].sum()
     loss.backward()
-    for name, p in model.fusion.state_head.raw.items():
+    for name, p in model.fusion.state_head.named_parameters():
         assert p.grad is not None and float(p.grad.abs()) > 0, name
     assert model.predict(batch, NORM)["win_prob"].shape == (6,)
+
+
+def test_a_state_head_released_before_the_flat_lead_term_loads_strictly():
+    """Version-2 releases store ``state_head: true`` without ``state_lead_flat``: they rebuild the
+    head without the term and their weights load strictly."""
+    old = ForecasterConfig(fusion=FusionConfig(state_lead_flat=False)).to_dict()
+    del old["fusion"]["state_lead_flat"]
+    model = NBAForecaster(ForecasterConfig.from_dict(old))
+    assert model.fusion.state_head.lead_flat is None
+    model.load_state_dict(
+        NBAForecaster(ForecasterConfig(fusion=FusionConfig(state_lead_flat=False))).state_dict()
+    )
