@@ -24,7 +24,8 @@ time): fitted on validation games with the model's own pregame logit, a lead's w
 ``k / sqrt(tau + tau0)`` plus a part ``j`` that does not grow as the clock runs down (j < 0 there),
 and ``tau0`` is about one possession, not the minute of the pure random walk. Without ``j`` in the
 head, the towers had to undo the excess weight of a lead themselves, which cost Brier early in
-games (their full-game logit moved against the lead, correlation -0.75 at the end of Q1).
+games (their full-game logit moved against the lead: correlation -0.5 to -0.75 with it at the end
+of Q1 on validation games).
 Pregame (``tau = 1``, ``d = s = 0``) the forecast is the towers' alone. The margin follows from
 ``final = current + tau * full-game margin``; the total from ``final = points so far + tau *
 full-game total``, which in points above pace is ``s * 20 + tau * t``.
