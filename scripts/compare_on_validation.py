@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from nba_pipeline import settings
-from nba_pipeline.evaluate.report import fit_score_clock, model_pregame, state_at_cut
+from nba_pipeline.evaluate.report import fit_own_pregame_clock, model_pregame, state_at_cut
 from nba_pipeline.tables import render_table
 from nba_pipeline.training.config import RunConfig
 from nba_pipeline.training.fit import fit_forecaster, load_training_arrays
@@ -40,9 +40,7 @@ IN_GAME = CHECKPOINTS[1:5]
 def own_pregame_briers(out, arrays, preds) -> list[float]:
     """Brier at each in-game checkpoint of the judged games (``preds``) of score and clock fed the
     model's own pregame forecast, fitted on 8 random cuts of each selection game."""
-    win = (arrays.home_pts > arrays.away_pts).astype(float)
-    fit = model_pregame(out.model, out.norm, out.score_diff_std, arrays, out.select_games)
-    clock = fit_score_clock(arrays, out.select_games, fit, win)
+    clock = fit_own_pregame_clock(out.model, out.norm, out.score_diff_std, arrays, out.select_games)
     own = model_pregame(out.model, out.norm, out.score_diff_std, arrays, out.val_games)
     briers = []
     for cp in IN_GAME:

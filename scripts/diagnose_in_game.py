@@ -38,7 +38,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from nba_pipeline import settings
-from nba_pipeline.evaluate.report import fit_score_clock, model_pregame, state_at_cut
+from nba_pipeline.evaluate.report import fit_own_pregame_clock, model_pregame, state_at_cut
 from nba_pipeline.tables import render_table
 from nba_pipeline.training.calibration import logit_of
 from nba_pipeline.training.config import RunConfig
@@ -88,7 +88,7 @@ def cuts_frame(out, arrays, games: np.ndarray, stride: int) -> pd.DataFrame:
     f["l0"] = logit_of(by_game["p_home"].reindex(g).to_numpy())
     f["m0"] = f[pre].set_index("game_index")["margin"].reindex(g).to_numpy()
     st = state_at_cut(arrays, g, f["cut"].to_numpy())
-    f["d"], f["tau"] = st["diff"], np.clip(st["time_left"], 0.0, 1.0)
+    f["d"], f["points"], f["tau"] = st["diff"], st["total"], np.clip(st["time_left"], 0.0, 1.0)
     return f
 
 
@@ -129,7 +129,6 @@ def main() -> None:
                 torch.save(out.model.state_dict(), args.save)
                 args.save.with_suffix(".json").write_text(json.dumps({"win_temperature": temperature}))
     out.model.eval()
-    win = (arrays.home_pts > arrays.away_pts).astype(float)
     sel = cuts_frame(out, arrays, out.select_games, stride=3)
     jud = cuts_frame(out, arrays, out.val_games, stride=5)
     fit = sel[sel["checkpoint"] != "pregame"]
@@ -163,14 +162,12 @@ def main() -> None:
     )
     print(f"the model's learned head: {learned}")
 
-    own = model_pregame(out.model, out.norm, unit, arrays, out.select_games, temperature)
-    clock = fit_score_clock(arrays, out.select_games, own, win)
+    clock = fit_own_pregame_clock(out.model, out.norm, unit, arrays, out.select_games, temperature)
     own_j = model_pregame(out.model, out.norm, unit, arrays, out.val_games, temperature)
     g = jud["game_index"].to_numpy()
-    d, t = jud["d"].to_numpy(), jud["tau"].to_numpy()
-    jud["own pregame baseline"] = clock.predict(
-        d, 0 * d, t, own_j.p_home[g], own_j.margin[g], own_j.total[g]
-    ).p_home
+    state = (jud[c].to_numpy() for c in ("d", "points", "tau"))
+    own = clock.predict(*state, own_j.p_home[g], own_j.margin[g], own_j.total[g])
+    jud["own pregame baseline"] = own.p_home
     jud["model"] = _sigmoid(jud["z"].to_numpy() / temperature)
 
     sources = ["model", "own pregame baseline", "B", "B + model", "shape"]

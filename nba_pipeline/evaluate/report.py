@@ -135,6 +135,21 @@ def model_pregame(
     return out
 
 
+def fit_own_pregame_clock(
+    model: NBAForecaster,
+    norm: TargetNorm,
+    score_diff_std: float,
+    a: SeasonArrays,
+    games: np.ndarray,
+    temperature: float = 1.0,
+) -> ScoreClockBaseline:
+    """Score and clock fed the model's own pregame forecast, fitted on ``games`` of ``a`` (games
+    whose pregame forecast the weights were not fitted on, for an honest baseline)."""
+    win = (a.home_pts > a.away_pts).astype(float)
+    pregame = model_pregame(model, norm, score_diff_std, a, games, temperature)
+    return fit_score_clock(a, games, pregame, win)
+
+
 def evaluate_forecaster(
     model: NBAForecaster,
     norm: TargetNorm,
@@ -171,8 +186,7 @@ def evaluate_forecaster(
     own_games = (
         np.arange(train.n_games) if own_pregame_fit_games is None else np.asarray(own_pregame_fit_games)
     )
-    own_train = model_pregame(model, norm, score_diff_std, train, own_games, temperature)
-    clock_own = fit_score_clock(train, own_games, own_train, train_win)
+    clock_own = fit_own_pregame_clock(model, norm, score_diff_std, train, own_games, temperature)
     mkt_train, mkt_test = _market_by_game(market, train), _market_by_game(market, test)
     clock_mkt = None
     if mkt_train is not None and mkt_test is not None and _has_line(mkt_train).sum() >= 20:

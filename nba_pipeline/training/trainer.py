@@ -30,7 +30,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from nba_pipeline.models.batch import ModelBatch
 from nba_pipeline.models.forecaster import NBAForecaster
@@ -94,15 +93,14 @@ def _set_epoch(loader: Iterable, epoch: int) -> None:
 STATE_HEAD_LR_SCALE = 10.0
 
 
-def _param_groups(model: nn.Module, lr: float) -> list[dict[str, Any]]:
+def _param_groups(model: NBAForecaster, lr: float) -> list[dict[str, Any]]:
     """The optimizer's groups: the state head's scalars at ``STATE_HEAD_LR_SCALE * lr``, the rest
     at ``lr``."""
-    head = getattr(getattr(model, "fusion", None), "state_head", None)
-    head_ids = {id(p) for p in head.parameters()} if head is not None else set()
-    rest = [p for p in model.parameters() if id(p) not in head_ids]
-    groups: list[dict[str, Any]] = [{"params": rest}]
-    if head_ids:
-        groups.append({"params": list(head.parameters()), "lr": lr * STATE_HEAD_LR_SCALE})
+    head = list(model.fusion.state_head.parameters()) if model.cfg.fusion.state_head else []
+    head_ids = {id(p) for p in head}
+    groups: list[dict[str, Any]] = [{"params": [p for p in model.parameters() if id(p) not in head_ids]}]
+    if head:
+        groups.append({"params": head, "lr": lr * STATE_HEAD_LR_SCALE})
     return groups
 
 

@@ -40,9 +40,9 @@ def _loaders(train=TRAIN, val=VAL, batch_size=32):
     )
 
 
-def _run(tmp_path, name, cfg, on_epoch_end=None, resume=True, model_seed=None):
+def _run(tmp_path, name, cfg, on_epoch_end=None, resume=True, model_seed=None, model_cfg=None):
     seed_everything(cfg.seed if model_seed is None else model_seed)
-    model = NBAForecaster(tiny_config())
+    model = NBAForecaster(model_cfg or tiny_config())
     trainer = FusionTrainer(model, cfg, NORM, tmp_path / name, on_epoch_end=on_epoch_end)
     return trainer.fit(*_loaders(), resume=resume), model
 
@@ -103,9 +103,7 @@ def test_trained_model_turns_a_clear_home_favourite_into_an_underdog_when_sides_
     teams, so its model has no state head."""
     cfg = tiny_config()
     cfg.fusion.state_head = False
-    seed_everything(FAST.seed)
-    model = NBAForecaster(cfg)
-    FusionTrainer(model, FAST, NORM, tmp_path / "plain").fit(*_loaders())
+    _, model = _run(tmp_path, "plain", FAST, model_cfg=cfg)
     batch = collate(VAL)
     p = model.predict(batch, NORM)["win_prob"]
     p_swapped = model.predict(swap_sides(batch, synthetic_swap(), NORM), NORM)["win_prob"]
