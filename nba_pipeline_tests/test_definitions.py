@@ -11,7 +11,7 @@ import dagster as dg
 
 from nba_pipeline import settings
 
-INGEST = ["games", "plays", "shots", "players", "player_game_stats"]
+INGEST = ["games", "plays", "shots", "betting_lines", "players", "player_game_stats"]
 
 
 def test_definitions_load_with_every_ingest_asset_and_the_resources():

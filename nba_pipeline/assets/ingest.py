@@ -1,4 +1,5 @@
-"""Ingestion assets: raw season files -> games, plays, shots, players, player_game_stats.
+"""Ingestion assets: raw season files -> games, plays, shots, betting_lines, players,
+player_game_stats.
 
 Thin wrappers over ``nba_pipeline.ingest``: each says what one season's rows are;
 ``partitions.materialize_seasons`` stores them (``Database.replace_season``: one transaction per
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from nba_pipeline.assets.partitions import materialize_seasons, season_backfill, season_partitions
 from nba_pipeline.ingest import schema
 from nba_pipeline.ingest.games import build_games
+from nba_pipeline.ingest.lines import build_lines
 from nba_pipeline.ingest.player_game_stats import PGS_INPUT_COLUMNS, build_player_game_stats
 from nba_pipeline.ingest.players import build_players
 from nba_pipeline.ingest.plays import build_plays
@@ -123,6 +125,37 @@ def shots(context: dg.AssetExecutionContext, database: Database, raw: RawData) -
         }
 
     return materialize_seasons(context, database, schema.shots, build, raw)
+
+
+@dg.asset(
+    partitions_def=season_partitions,
+    backfill_policy=season_backfill,
+    group_name=GROUP,
+    kinds={"sql"},
+    code_version="1",
+    description="The betting market's pregame line per game of the season from odds.parquet: home win "
+    "probability (no vig), expected margin, over/under (ingest.lines); no rows without the file.",
+)
+def betting_lines(
+    context: dg.AssetExecutionContext, database: Database, raw: RawData
+) -> dg.MaterializeResult:
+    def build(season: str) -> tuple[pd.DataFrame, dict]:
+        df = read_raw(raw.dirs(), "odds")
+        if df is None:
+            context.log.warning(f"betting_lines {season}: no odds.parquet: the season gets no lines")
+            return _no_rows(schema.betting_lines), {"has_odds_file": False, "games": 0}
+        rows, rep = build_lines(df, season)
+        return rows, {
+            "has_odds_file": True,
+            "games": rep.rows,
+            "games_with_probability": int(rows["market_p_home"].notna().sum()),
+            "source_rows_without_game_id": rep.without_game_id,
+            "duplicates_dropped": rep.duplicates_dropped,
+            "suspect_totals_dropped": rep.suspect_totals,
+            "probabilities_outside_0_1": rep.bad_probabilities,
+        }
+
+    return materialize_seasons(context, database, schema.betting_lines, build, raw)
 
 
 @dg.asset(

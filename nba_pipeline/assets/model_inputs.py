@@ -31,7 +31,7 @@ GROUP = "model_inputs"
 PLAY_COLUMNS = list(
     dict.fromkeys([*REQUIRED_PLAY_COLUMNS, *STINT_PLAY_COLUMNS, *EVIDENCE_COLUMNS, "lineup_source"])
 )
-CODE_VERSION = "1"  # the three arrays come from one computation, so they share a version
+CODE_VERSION = "2"  # the three arrays come from one computation, so they share a version
 
 _specs = [
     dg.AssetSpec(
@@ -56,12 +56,13 @@ _specs = [
     ),
     dg.AssetSpec(
         "context_features",
-        deps=["team_game_features"],
+        deps=["team_game_features", "betting_lines"],
         partitions_def=season_partitions,
         group_name=GROUP,
         kinds={"numpy"},
         code_version=CODE_VERSION,
-        description="Per game: the 32-dim pregame context vector as of the game date (features.context).",
+        description="Per game: the pregame context vector as of the game date: the specification's 32 "
+        "features and the market's line where there is one (features.context).",
     ),
 ]
 
@@ -95,12 +96,14 @@ def _build_season(
         plays = complete_lineups(plays, games)
     player_features = database.read(aschema.player_features, [season])
     team_features = database.read(aschema.team_game_features, [season])
+    lines = database.read(ischema.betting_lines, [season])
     arrays: SeasonArrays = build_season_arrays(
         plays,
         games,
         player_features if not player_features.empty else None,
         team_features if not team_features.empty else None,
         season=season,
+        betting_lines=lines if not lines.empty else None,
     )
     paths = arrays.save_parts(storage.features())
     rep = arrays.report
@@ -125,6 +128,7 @@ def _build_season(
         "context_features": {
             **common,
             "path": dg.MetadataValue.path(str(paths["context"])),
+            "games_with_line": int(rep.get("games_with_line", 0)),
             "report": dg.MetadataValue.json({k: v for k, v in rep.items() if "context" in k or "team" in k}),
         },
     }

@@ -4,8 +4,9 @@ later than every training game, per checkpoint (DESIGN.md, correction 4).
 Rows per checkpoint (pregame, end of Q1, halftime, end of Q3, 5:00 left in Q4, all events):
 - ``model``: the trained forecaster;
 - ``home-win rate``: training home-win rate, mean margin and mean total;
-- ``context logistic``: logistic / ridge regression on the 32-dim context vector (pregame
-  information only, so its forecast is the same at every checkpoint);
+- ``context logistic``: logistic / ridge regression on the specification's 32 context features
+  (pregame information without the market's line, so its forecast is the same at every
+  checkpoint);
 - ``Elo`` (pregame): FiveThirtyEight-style Elo carried across seasons; it has no total, so its
   total is the training mean (stated in the table);
 - ``market`` (pregame): no-vig moneyline probability, spread and over/under, on the games that
@@ -19,7 +20,10 @@ Rows per checkpoint (pregame, end of Q1, halftime, end of Q3, 5:00 left in Q4, a
   pregame view, i.e. what the play-by-play and the lineups are worth;
 - ``score and clock + market`` (in-game, games with lines): fed the market's pregame probability,
   spread and total, fitted on cuts of the training games with lines; ``model (games with lines)``
-  is the model on the same cuts.
+  is the model on the same cuts;
+- ``model (lines withheld)`` (checkpoints, not all events): the model with the market's line
+  hidden from every test game, as it forecasts a game without one (tomorrow's games, a season
+  without an odds file).
 
 "All events" averages over every in-game cut of the test games (every ``all_events_stride``-th
 cut, to bound the cost; stride 1 is every event).
@@ -27,7 +31,7 @@ cut, to bound the cost; stride 1 is every event).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -40,6 +44,7 @@ from nba_pipeline.evaluate.baselines import (
     ScoreClockBaseline,
 )
 from nba_pipeline.evaluate.elo import elo_forecasts
+from nba_pipeline.features.context import LINE_DIMS, SPEC_CONTEXT_DIM
 from nba_pipeline.features.season_arrays import SeasonArrays
 from nba_pipeline.features.tokenizer import REGULATION_SECONDS
 from nba_pipeline.models.forecaster import NBAForecaster
@@ -174,12 +179,13 @@ def evaluate_forecaster(
     train_margin = (train.home_pts - train.away_pts).astype(float)
     train_total = (train.home_pts + train.away_pts).astype(float)
     home = HomeRateBaseline().fit(train_win, train_margin, train_total)
-    ctx = ContextLogisticBaseline().fit(train.context, train_win, train_margin, train_total)
+    spec = slice(0, SPEC_CONTEXT_DIM)  # the context logistic does without the line
+    ctx = ContextLogisticBaseline().fit(train.context[:, spec], train_win, train_margin, train_total)
 
     # Score-and-clock, fitted on random cuts of the training games.
     tg, tc = _random_cuts(train, per_game=8, seed=0)
     ts = state_at_cut(train, tg, tc)
-    pre_train = ctx.predict(train.context)
+    pre_train = ctx.predict(train.context[:, spec])
     clock = ScoreClockBaseline().fit(
         ts["diff"], ts["time_left"], pre_train.p_home[tg], pre_train.margin[tg], train_win[tg]
     )
@@ -205,8 +211,14 @@ def evaluate_forecaster(
         ],
         ignore_index=True,
     )
+    withheld = None
+    if test.context[:, LINE_DIMS].any():
+        hidden = test.context.copy()
+        hidden[:, LINE_DIMS] = 0.0
+        no_line_ds = NBADataset(replace(test, context=hidden), norm, score_diff_std, mode="eval")
+        withheld = predict_frame(model, no_line_ds, norm, temperature=temperature)
 
-    pre_test = ctx.predict(test.context)
+    pre_test = ctx.predict(test.context[:, spec])
     pg = preds[preds["checkpoint"] == "pregame"]
     own_test = Forecast(*(np.full(test.n_games, np.nan) for _ in range(3)))
     gi = pg["game_index"].to_numpy()
@@ -224,6 +236,12 @@ def evaluate_forecaster(
         win, margin, total = (part[c].to_numpy() for c in ("win", "margin_true", "total_true"))
         model_f = Forecast(part["p_home"].to_numpy(), part["margin"].to_numpy(), part["total"].to_numpy())
         rows.append(_score(checkpoint, "model", model_f, win, margin, total))
+        if withheld is not None and checkpoint != "all_events":
+            w = withheld[withheld["checkpoint"] == checkpoint]
+            if not np.array_equal(w["game_index"].to_numpy(), g):
+                raise AssertionError(f"{checkpoint}: the withheld-line forecasts are of other games")
+            wf = Forecast(*(w[c].to_numpy() for c in ("p_home", "margin", "total")))
+            rows.append(_score(checkpoint, "model (lines withheld)", wf, win, margin, total))
         rows.append(_score(checkpoint, "home-win rate", home.predict(len(g)), win, margin, total))
         ctx_f = Forecast(pre_test.p_home[g], pre_test.margin[g], pre_test.total[g])
         rows.append(_score(checkpoint, "context logistic (pregame info)", ctx_f, win, margin, total))

@@ -38,6 +38,7 @@ MEAN_HEADERS = ("Brier mean", "log loss mean", "accuracy mean", "margin MAE mean
 # Sources in the order the tables list them; any other source of the report follows.
 SOURCE_ORDER = [
     "model",
+    "model (lines withheld)",
     "home-win rate",
     "Elo (total: training mean)",
     "context logistic (pregame info)",

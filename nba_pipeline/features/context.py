@@ -1,7 +1,8 @@
-"""ContextFeatureBuilder: the 32-dim static context vector of a game (Tower A input).
+"""ContextFeatureBuilder: the static context vector of a game (Tower A input).
 
 Built from ``team_game_features`` (one row per game and team, computed from games strictly before
-the game date, so the vector is as-of the date by construction). Order (``FEATURE_NAMES``):
+the game date, so the vector is as-of the date by construction) and, where the game has one, the
+betting market's pregame line (``betting_lines``). Order (``FEATURE_NAMES``):
 
 ====== ===================================================================================
 dims   features
@@ -15,7 +16,18 @@ dims   features
 24-25  spacing: home_hull_kft2, away_hull_kft2
 26-31  differentials (home minus away): net_rating_diff ((ortg_z - drtg_z) home minus away),
        efg_diff, lineup_rapm_diff, lineup_orapm_diff, lineup_drapm_diff, rest_diff
+32-35  the market's line: market_logit (logit of the no-vig home win probability),
+       market_margin (expected home margin / 10), market_total (over/under above 220, / 20),
+       has_line (1 where the game has a line, else 0 and the three values are 0)
 ====== ===================================================================================
+
+Dims 0-31 are the specification's 32 features, unchanged; the line is appended after them
+(``SPEC_CONTEXT_DIM``), so a model trained before it reads the first 32 dims of today's vector
+(``models.forecaster``). Why the line: the market prices injuries, rest decisions and news that
+no box-score feature sees; before tip-off it is the best single forecast there is (Brier 0.1975 on
+2023-24 against 0.2105 for a logistic regression on dims 0-31). ``has_line`` lets the model
+forecast without one (a season or a game without an odds file, tomorrow's games); training drops
+the line of a random share of games (``DataConfig.line_dropout``) so that both ways are learned.
 
 Scaling (so every input is O(1)): rest days are clipped to [0, ``REST_CAP_DAYS``] (a long break
 is a long break), travel miles are divided by 1000, hull areas (sq ft) by 1000; the rest are used
@@ -72,6 +84,16 @@ DEFAULTS: dict[str, float] = {
 }
 
 
+# The line's scale: points of margin per unit, the over/under's centre and points per unit.
+LINE_MARGIN_SCALE = 10.0
+LINE_TOTAL_CENTER = 220.0
+LINE_TOTAL_SCALE = 20.0
+LINE_FEATURES = ("market_logit", "market_margin", "market_total", "has_line")
+LINE_COLUMNS = ("game_id", "market_p_home", "market_margin", "market_total")  # of betting_lines
+# Exchanging the teams negates these (a home favourite becomes an away favourite).
+_ANTISYMMETRIC = {"market_logit", "market_margin"}
+
+
 def _names() -> list[str]:
     n = [f"{s}_{r}" for s in ("home", "away") for r in RATINGS]
     n += [f"{s}_{f}" for s in ("home", "away") for f in FOUR_FACTORS]
@@ -87,12 +109,14 @@ def _names() -> list[str]:
         "lineup_drapm_diff",
         "rest_diff",
     ]
-    return n
+    return n + list(LINE_FEATURES)
 
 
 FEATURE_NAMES: list[str] = _names()
 CONTEXT_DIM = len(FEATURE_NAMES)
-assert CONTEXT_DIM == 32
+SPEC_CONTEXT_DIM = 32  # the specification's features, dims 0-31
+LINE_DIMS = slice(SPEC_CONTEXT_DIM, CONTEXT_DIM)
+assert SPEC_CONTEXT_DIM + len(LINE_FEATURES) == CONTEXT_DIM
 
 
 def _swap() -> tuple[np.ndarray, np.ndarray]:
@@ -103,7 +127,7 @@ def _swap() -> tuple[np.ndarray, np.ndarray]:
         if n.startswith("home_"):
             j = idx["away_" + n[5:]]
             perm[i], perm[j] = j, i
-        elif n.endswith("_diff"):
+        elif n.endswith("_diff") or n in _ANTISYMMETRIC:
             sign[i] = -1.0
     return perm, sign
 
@@ -113,9 +137,39 @@ CONTEXT_SWAP_PERM, CONTEXT_SWAP_SIGN = _swap()
 
 @dataclass
 class ContextResult:
-    values: np.ndarray  # float32 [G, 32]
+    values: np.ndarray  # float32 [G, CONTEXT_DIM]
     missing: dict[str, int] = field(default_factory=dict)  # source feature (home_x / away_x) -> count
     games_without_rows: int = 0  # games lacking the home or the away team_game_features row
+    games_with_line: int = 0  # games whose has_line is 1
+
+
+def line_features(game_ids: pd.Index, lines: pd.DataFrame | None) -> tuple[np.ndarray, dict[str, int]]:
+    """The four line dims [G, 4] of ``game_ids`` from ``betting_lines`` rows (module docstring),
+    and counts of what was missing: a game needs a probability in (0, 1) and a margin to have a
+    line; a line without a usable total keeps the rest and counts ``market_total``."""
+    out = np.zeros((len(game_ids), len(LINE_FEATURES)), dtype=np.float64)
+    if lines is None or lines.empty:
+        return out, {}
+    check_columns(lines, list(LINE_COLUMNS), "betting_lines")
+    dup = lines["game_id"].astype(str).duplicated()
+    if dup.any():
+        raise ValueError(f"betting_lines: more than one line for game {lines.loc[dup, 'game_id'].iloc[0]!r}")
+    rows = lines.set_index(lines["game_id"].astype(str)).reindex(game_ids)
+    p = rows["market_p_home"].astype("float64").to_numpy()
+    margin = rows["market_margin"].astype("float64").to_numpy()
+    total = rows["market_total"].astype("float64").to_numpy()
+    listed = game_ids.isin(lines["game_id"].astype(str))
+    has = np.isfinite(p) & (p > 0.0) & (p < 1.0) & np.isfinite(margin)
+    total_ok = has & np.isfinite(total)
+    safe_p = np.where(has, p, 0.5)
+    out[:, 0] = np.where(has, np.log(safe_p / (1.0 - safe_p)), 0.0)
+    out[:, 1] = np.where(has, margin / LINE_MARGIN_SCALE, 0.0)
+    out[:, 2] = np.where(
+        total_ok, (np.where(total_ok, total, 0.0) - LINE_TOTAL_CENTER) / LINE_TOTAL_SCALE, 0.0
+    )
+    out[:, 3] = has
+    missing = {"market_line": int((listed & ~has).sum()), "market_total": int((has & ~total_ok).sum())}
+    return out, {k: v for k, v in missing.items() if v}
 
 
 class ContextFeatureBuilder:
@@ -127,9 +181,13 @@ class ContextFeatureBuilder:
         self.defaults = {**DEFAULTS, **(defaults or {})}
 
     def build(
-        self, game_ids: pd.Series | np.ndarray | list[str], team_game_features: pd.DataFrame
+        self,
+        game_ids: pd.Series | np.ndarray | list[str],
+        team_game_features: pd.DataFrame,
+        lines: pd.DataFrame | None = None,
     ) -> ContextResult:
-        """One row per game id, in the given order, from the home and away rows of the game."""
+        """One row per game id, in the given order, from the home and away rows of the game and its
+        ``betting_lines`` row (none: every game without a line)."""
         check_columns(team_game_features, ["game_id", "is_home", *SOURCE_COLUMNS], "team_game_features")
         tgf = team_game_features
         dup = tgf.duplicated(["game_id", "is_home"])
@@ -176,10 +234,18 @@ class ContextFeatureBuilder:
             h["lineup_drapm"] - a["lineup_drapm"],
             rest(h["rest_days"]) - rest(a["rest_days"]),
         ]
+        line, line_missing = line_features(gids, lines)
+        missing.update(line_missing)
+        cols += list(line.T)
         values = np.column_stack(cols).astype(np.float32).reshape(len(gids), CONTEXT_DIM)
         if not np.isfinite(values).all():
             bad = int(np.argwhere(~np.isfinite(values))[0][1])
             raise ValueError(
                 f"context feature {FEATURE_NAMES[bad]!r} is not finite (inf in team_game_features?)"
             )
-        return ContextResult(values=values, missing=missing, games_without_rows=int(no_row.sum()))
+        return ContextResult(
+            values=values,
+            missing=missing,
+            games_without_rows=int(no_row.sum()),
+            games_with_line=int(line[:, 3].sum()),
+        )

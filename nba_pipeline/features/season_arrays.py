@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from nba_pipeline import settings
-from nba_pipeline.features.context import CONTEXT_DIM, ContextFeatureBuilder
+from nba_pipeline.features.context import CONTEXT_DIM, LINE_DIMS, ContextFeatureBuilder, line_features
 from nba_pipeline.features.graphs import (
     NODE_DIM,
     chemistry_minutes_asof,
@@ -59,7 +59,8 @@ from nba_pipeline.ingest.schema import ON_COURT
 log = logging.getLogger(__name__)
 # 3: every file of a season's set carries the set's build id (a kill between the three writes can
 # leave files of two builds side by side; load_parts refuses such a set instead of mixing them).
-FORMAT_VERSION = 3
+# 4: the context holds the market's line after the 32 features (features.context).
+FORMAT_VERSION = 4
 
 
 # The three model inputs, each stored in its own file per season (game_id goes in each).
@@ -316,6 +317,7 @@ def build_season_arrays(
     prior_pair_minutes: pd.DataFrame | None = None,
     node_defaults: dict[str, float] | None = None,
     context_defaults: dict[str, float] | None = None,
+    betting_lines: pd.DataFrame | None = None,
 ) -> SeasonArrays:
     """All model inputs of the games in ``plays`` (one season, or any set of games).
 
@@ -325,7 +327,8 @@ def build_season_arrays(
     built: every node then takes the documented defaults / every context value its default, and
     the report says so (``player_features_missing`` / ``team_game_features_missing``) with a
     logged warning. ``prior_pair_minutes`` (shared_minutes_by_game rows with game_date) adds
-    earlier seasons to the chemistry minutes.
+    earlier seasons to the chemistry minutes. ``betting_lines`` rows give the context's line dims
+    (None: no game has a line).
     """
     check_columns(games, ["game_id", "game_date", "home_pts", "away_pts"], "games")
     g_meta = (
@@ -427,11 +430,16 @@ def build_season_arrays(
         log.warning("season %s: no team_game_features; every context value takes its default", season)
         report["team_game_features_missing"] = True
         context = np.tile(_default_context(context_defaults), (G, 1))
+        line, line_missing = line_features(pd.Index(uniq), betting_lines)
+        context[:, LINE_DIMS] = line
+        report["context_missing"] = line_missing
+        report["games_with_line"] = int(line[:, -1].sum())
     else:
-        res = ContextFeatureBuilder(context_defaults).build(uniq, team_game_features)
+        res = ContextFeatureBuilder(context_defaults).build(uniq, team_game_features, betting_lines)
         context = res.values
         report["context_missing"] = res.missing
         report["games_without_team_features"] = res.games_without_rows
+        report["games_with_line"] = res.games_with_line
 
     label = season or (str(plays["season"].iloc[0]) if "season" in plays.columns and len(plays) else "")
     out = SeasonArrays(

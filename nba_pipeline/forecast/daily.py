@@ -169,8 +169,20 @@ def _read(
     return pd.concat(full, ignore_index=True) if full else parts[-1]
 
 
+def betting_lines_of(engine: sa.Engine, game_ids: list[str]) -> pd.DataFrame | None:
+    """The ``betting_lines`` rows of ``game_ids`` (None when the table is absent or has none of
+    them: the games are forecast without a line)."""
+    from nba_pipeline.ingest.schema import betting_lines
+
+    if not game_ids or not sa.inspect(engine).has_table(betting_lines.name):
+        return None
+    with engine.connect() as conn:
+        rows = pd.read_sql(sa.select(betting_lines).where(betting_lines.c.game_id.in_(game_ids)), conn)
+    return rows if len(rows) else None
+
+
 def scheduled_context(engine: sa.Engine, scheduled: pd.DataFrame) -> dict[str, np.ndarray]:
-    """game id -> the 32 context features of scheduled games that are not in the ``games`` table,
+    """game id -> the context features of scheduled games that are not in the ``games`` table,
     computed as the ``team_game_features`` asset does (``analytics.team_features`` and
     ``analytics.lineup_features``) over the played games of the season and the one before, with
     the scheduled games added with an empty box score: they count for rest and travel, and add
@@ -215,7 +227,8 @@ def scheduled_context(engine: sa.Engine, scheduled: pd.DataFrame) -> dict[str, n
         shots = _read(engine, "shots", shot_seasons, cols)
         tf = add_lineup_features(build_team_game_features(games), stints, games, rapm, shots)
         ids = new["game_id"].tolist()
-        ctx = ContextFeatureBuilder().build(ids, tf[tf["game_id"].isin(ids)]).values
+        lines = betting_lines_of(engine, ids)
+        ctx = ContextFeatureBuilder().build(ids, tf[tf["game_id"].isin(ids)], lines).values
         out.update({g: ctx[i].astype(np.float32) for i, g in enumerate(ids)})
     return out
 

@@ -134,6 +134,7 @@ class GameForecaster:
         from nba_pipeline.analytics.stints import complete_lineups
         from nba_pipeline.db import read_table
         from nba_pipeline.features.season_arrays import build_season_arrays
+        from nba_pipeline.forecast.daily import betting_lines_of
         from nba_pipeline.ingest.plays import build_plays
         from nba_pipeline.training.dataset import NBADataset
 
@@ -161,6 +162,7 @@ class GameForecaster:
             s["team_game_features"] if len(s["team_game_features"]) else None,
             season=season,
             prior_pair_minutes=s["pairs"][s["pairs"]["game_date"] < gdate],
+            betting_lines=betting_lines_of(self.engine, [game_id]),
         )
         ds = NBADataset(arrays, self.norm, self.score_diff_std, mode="all_events")
         n_events = 0 if pregame else int(arrays.n_events[0])

@@ -287,11 +287,13 @@ class AsOfLookup:
 
     def _context(self) -> np.ndarray:
         from nba_pipeline.features.context import ContextFeatureBuilder
+        from nba_pipeline.forecast.daily import betting_lines_of
 
         t = self._tables()["team_game_features"]
         with self.engine.connect() as conn:
             rows = pd.read_sql(sa.select(t).where(t.c.game_id == self.game_id), conn)
-        return ContextFeatureBuilder().build([self.game_id], rows).values[0].astype(np.float32)
+        lines = betting_lines_of(self.engine, [self.game_id])
+        return ContextFeatureBuilder().build([self.game_id], rows, lines).values[0].astype(np.float32)
 
     def expected_players(self, last_games: int = 3, per_team: int = 8) -> tuple[list[int], list[int]]:
         """(everyone who played for either team this season before the date, the rotation: each

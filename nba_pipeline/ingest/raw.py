@@ -138,12 +138,22 @@ PLAYER_COLUMNS: dict[str, str] = {
     "POSITION_SHOTS": "str",
 }
 
+ODDS_COLUMNS: dict[str, str] = {
+    "season": "str",
+    "game_id": "str",
+    "ml_home_implied_prob_novig": "float",
+    "home_spread": "float",
+    "total_line": "float",
+    "total_line_suspect": "bool",
+}
+
 SPECS: dict[str, dict[str, str]] = {
     "pbp": PBP_COLUMNS,
     "lineups": LINEUP_COLUMNS,
     "shots": SHOT_COLUMNS,
     "games": GAME_COLUMNS,
     "players": PLAYER_COLUMNS,
+    "odds": ODDS_COLUMNS,
 }
 SEASONAL = {"pbp", "lineups", "shots"}
 

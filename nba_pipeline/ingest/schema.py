@@ -109,6 +109,18 @@ shots = sa.Table(
     sa.Index("ix_shots_player_date", "player_id", "game_date"),
 )
 
+# The betting market's pregame line per game (ingest.lines); NULL where the source has none.
+betting_lines = sa.Table(
+    "betting_lines",
+    metadata,
+    sa.Column("game_id", GameId, primary_key=True),
+    sa.Column("season", Season, nullable=False),
+    sa.Column("market_p_home", sa.Float),  # home win probability, moneylines with the vig removed
+    sa.Column("market_margin", sa.Float),  # expected home minus away points (minus the home spread)
+    sa.Column("market_total", sa.Float),  # over/under
+    sa.Index("ix_betting_lines_season", "season"),
+)
+
 players = sa.Table(
     "players",
     metadata,

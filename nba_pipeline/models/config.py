@@ -51,7 +51,8 @@ class GNNConfig:
 
 @dataclass
 class FusionConfig:
-    context_dim: int = 32
+    # features.context.CONTEXT_DIM: the specification's 32 features and the market's line (4)
+    context_dim: int = 36
     seq_dim: int = 128
     graph_dim: int = 128
     tower_dim: int = 256

@@ -106,11 +106,22 @@ class NBAForecaster(nn.Module):
         )
 
     def encode_context(self, context: torch.Tensor) -> torch.Tensor:
-        """The fusion's encoding of each game's 32 pregame features: [n_sides * B, tower_dim (+ 3)]."""
+        """The fusion's encoding of each game's pregame features: [n_sides * B, tower_dim (+ 3)].
+
+        Context features are only ever appended (``features.context``), so a model trained on
+        fewer of them (the specification's 32, before the market's line) reads the first
+        ``context_dim`` of today's vector."""
+        d = self.cfg.fusion.context_dim
+        if context.shape[-1] < d:
+            raise ValueError(f"context has {context.shape[-1]} features, the model reads {d}")
+        context = context[..., :d]
         if self.n_sides == 2:
             sw = self._side_swap()
+            perm, sign = sw.context_perm[:d], sw.context_sign[:d]
+            if int(perm.max()) >= d:
+                raise ValueError(f"the first {d} context features are not closed under the home/away swap")
             dev = context.device
-            context = torch.cat([context, context[..., sw.context_perm.to(dev)] * sw.context_sign.to(dev)])
+            context = torch.cat([context, context[..., perm.to(dev)] * sign.to(dev)])
         return self.fusion.encode_context(context)
 
     def head(

@@ -14,7 +14,8 @@ from nba_pipeline_tests.services import dagster_dev
 pytestmark = pytest.mark.slow
 
 EXPECTED_ASSETS = {
-    "games", "plays", "shots", "players", "player_game_stats", "stints", "player_rapm", "lineup_spacing",
+    "games", "plays", "shots", "betting_lines", "players", "player_game_stats", "stints", "player_rapm",
+    "lineup_spacing",
     "player_features", "team_game_features", "season_stats", "tokenized_sequences", "lineup_graphs",
     "context_features", "trained_model", "promoted_model", "evaluation_report",
 }  # fmt: skip

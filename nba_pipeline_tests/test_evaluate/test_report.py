@@ -11,6 +11,7 @@ import pytest
 from nba_pipeline.evaluate.baselines import Forecast
 from nba_pipeline.evaluate.report import COLUMNS, _score, to_markdown
 from nba_pipeline.tables import metrics_table
+from nba_pipeline.training.metrics import prediction_metrics
 
 ROWS = [
     ("pregame", "model", 1230, 0.6504, 0.21999, 0.63, 11.204, 18.5),
@@ -109,3 +110,52 @@ def test_evaluation_of_synthetic_games_scores_every_source_with_the_shared_metri
     for _, row in t[t["source"] == "model"].iterrows():
         assert row[COLUMNS[2:]].to_dict() == pytest.approx(expected[row["checkpoint"]])
     assert ev.markdown == to_markdown(t, train, test)
+
+
+def test_a_test_season_with_lines_is_also_scored_with_the_lines_withheld():
+    """``model (lines withheld)`` at each checkpoint (not all events): the same model on the same
+    games with the line dims zeroed, i.e. as it forecasts a game without a line."""
+    from dataclasses import replace
+
+    import torch
+
+    from nba_pipeline.evaluate.report import evaluate_forecaster
+    from nba_pipeline.features.context import LINE_DIMS
+    from nba_pipeline.features.season_arrays import build_season_arrays
+    from nba_pipeline.models.forecaster import ForecasterConfig, NBAForecaster
+    from nba_pipeline.models.norm import TargetNorm
+    from nba_pipeline.training.dataset import NBADataset
+    from nba_pipeline.training.predict import predict_frame
+    from nba_pipeline_tests.test_features.synthetic import (
+        synthetic_games,
+        synthetic_player_features,
+        synthetic_plays,
+        synthetic_team_game_features,
+    )
+
+    plays = synthetic_plays(n_games=6, events_per_period=20)
+    games = synthetic_games(plays).assign(season="2022-23")
+    pf = synthetic_player_features([1, 2, 3, 4, 5, 101, 102, 103], "2022-10-01")
+    arrays = build_season_arrays(plays, games, pf, synthetic_team_game_features(games))
+    ctx = arrays.context.copy()
+    ctx[:, LINE_DIMS] = [1.5, 0.8, 0.1, 1.0]  # a strong home favourite in every game
+    arrays = replace(arrays, context=ctx)
+    torch.manual_seed(0)
+    model = NBAForecaster(ForecasterConfig())
+    with torch.no_grad():  # make the line matter to the untrained model
+        model.fusion.context_skip.weight[0, LINE_DIMS.start] = 1.0
+    norm = TargetNorm(margin_mean=0.0, margin_std=10.0, total_mean=30.0, total_std=10.0)
+    train, test = arrays.subset(np.arange(3)), arrays.subset(np.arange(3, 6))
+
+    t = evaluate_forecaster(model, norm, 5.0, train, test, games, None, all_events_stride=5).table
+
+    withheld = t[t["source"] == "model (lines withheld)"]
+    assert list(withheld["checkpoint"]) == ["pregame", "end_q1", "halftime", "end_q3", "q4_5min"]
+    hidden = test.context.copy()
+    hidden[:, LINE_DIMS] = 0.0
+    ds = NBADataset(replace(test, context=hidden), norm, 5.0, mode="eval")
+    pre = predict_frame(model, ds, norm).query("checkpoint == 'pregame'")
+    expected = prediction_metrics(pre)["pregame"]["brier"]
+    assert withheld.iloc[0]["brier"] == pytest.approx(expected)
+    model_pre = t[(t["source"] == "model") & (t["checkpoint"] == "pregame")].iloc[0]["brier"]
+    assert model_pre != pytest.approx(expected)  # the line changed the forecasts

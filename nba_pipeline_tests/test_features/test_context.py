@@ -1,4 +1,5 @@
-"""ContextFeatureBuilder: 32 dims in the documented order, defaults counted, never NaN, swap maps."""
+"""ContextFeatureBuilder: the spec's 32 dims then the market's line, in the documented order;
+defaults counted, never NaN, swap maps."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from nba_pipeline.features.context import (
     CONTEXT_SWAP_SIGN,
     DEFAULTS,
     FEATURE_NAMES,
+    LINE_DIMS,
+    SPEC_CONTEXT_DIM,
     ContextFeatureBuilder,
 )
 from nba_pipeline_tests.test_features.synthetic import (
@@ -25,19 +28,20 @@ def tgf() -> pd.DataFrame:
     return synthetic_team_game_features(synthetic_games(synthetic_plays(n_games=3, events_per_period=3)))
 
 
-def test_context_has_32_named_features_in_the_documented_category_order():
-    assert len(FEATURE_NAMES) == 32 == len(set(FEATURE_NAMES))
+def test_context_has_the_spec_32_features_then_the_line_in_the_documented_order():
+    assert len(FEATURE_NAMES) == 36 == len(set(FEATURE_NAMES)) and SPEC_CONTEXT_DIM == 32
     assert FEATURE_NAMES[:4] == ["home_ortg_z", "home_drtg_z", "away_ortg_z", "away_drtg_z"]
     assert FEATURE_NAMES[4] == "home_efg" and FEATURE_NAMES[11] == "away_ft_rate"
     assert FEATURE_NAMES[12:14] == ["home_rest_days", "away_rest_days"]
     assert FEATURE_NAMES[18] == "home_lineup_orapm" and FEATURE_NAMES[23] == "away_lineup_rapm"
     assert FEATURE_NAMES[24:26] == ["home_hull_kft2", "away_hull_kft2"]
-    assert all(n.endswith("_diff") for n in FEATURE_NAMES[26:])
+    assert all(n.endswith("_diff") for n in FEATURE_NAMES[26:32])
+    assert FEATURE_NAMES[32:] == ["market_logit", "market_margin", "market_total", "has_line"]
 
 
 def test_values_land_in_their_named_slots(tgf):
     res = ContextFeatureBuilder().build(tgf["game_id"].unique(), tgf)
-    assert res.values.shape == (3, 32) and res.values.dtype == np.float32
+    assert res.values.shape == (3, 36) and res.values.dtype == np.float32
     home = tgf[tgf["is_home"]].set_index("game_id")
     away = tgf[~tgf["is_home"]].set_index("game_id")
     gid = tgf["game_id"].unique()[1]
@@ -53,6 +57,36 @@ def test_values_land_in_their_named_slots(tgf):
     assert row["net_rating_diff"] == pytest.approx(net, rel=1e-5)
     assert row["rest_diff"] == pytest.approx(home.loc[gid, "rest_days"] - away.loc[gid, "rest_days"])
     assert res.missing == {} and res.games_without_rows == 0
+    assert (res.values[:, LINE_DIMS] == 0).all() and res.games_with_line == 0  # no lines given
+
+
+def _lines(gids, **over) -> pd.DataFrame:
+    base = {"game_id": list(gids), "market_p_home": 0.75, "market_margin": 6.5, "market_total": 230.0}
+    return pd.DataFrame({**base, **over})
+
+
+def test_a_line_gives_its_logit_margin_total_and_flag(tgf):
+    gids = tgf["game_id"].unique()
+    res = ContextFeatureBuilder().build(gids, tgf, _lines(gids[:2]))
+    v = {n: res.values[:, i] for i, n in enumerate(FEATURE_NAMES)}
+    assert v["market_logit"][0] == pytest.approx(np.log(3.0), rel=1e-5)
+    assert v["market_margin"][1] == pytest.approx(0.65) and v["market_total"][1] == pytest.approx(0.5)
+    assert list(v["has_line"]) == [1.0, 1.0, 0.0]  # the third game has no line: all four dims 0
+    assert (res.values[2, LINE_DIMS] == 0).all() and res.games_with_line == 2
+    assert res.missing == {}
+
+
+def test_unusable_lines_are_dropped_and_counted_never_nan(tgf):
+    gids = tgf["game_id"].unique()
+    lines = _lines(gids, market_p_home=[0.6, 1.0, 0.4], market_total=[np.nan, 220.0, 220.0])
+    res = ContextFeatureBuilder().build(gids, tgf, lines)
+    v = {n: res.values[:, i] for i, n in enumerate(FEATURE_NAMES)}
+    assert list(v["has_line"]) == [1.0, 0.0, 1.0]  # a probability of 1 is not a line
+    assert v["market_total"][0] == 0.0 and v["market_margin"][0] == pytest.approx(0.65)
+    assert res.missing == {"market_line": 1, "market_total": 1}
+    assert np.isfinite(res.values).all()
+    with pytest.raises(ValueError, match="more than one line for game"):
+        ContextFeatureBuilder().build(gids, tgf, pd.concat([lines, lines.iloc[:1]]))
 
 
 def test_missing_rows_and_values_take_defaults_and_are_counted(tgf):
@@ -90,11 +124,15 @@ def test_duplicate_side_rows_and_missing_columns_fail_clearly(tgf):
         ContextFeatureBuilder().build(tgf["game_id"].unique(), tgf.drop(columns=["hull_area"]))
 
 
-def test_swap_maps_home_to_away_and_negates_differentials(tgf):
-    res = ContextFeatureBuilder().build(tgf["game_id"].unique(), tgf)
+def test_swap_maps_home_to_away_and_negates_differentials_and_the_line(tgf):
+    gids = tgf["game_id"].unique()
+    res = ContextFeatureBuilder().build(gids, tgf, _lines(gids))
     swapped_tgf = tgf.assign(is_home=~tgf["is_home"])
-    res_swapped = ContextFeatureBuilder().build(tgf["game_id"].unique(), swapped_tgf)
+    # the away team's view of the same line: probability 1 - p, margin negated, same total
+    swapped_lines = _lines(gids, market_p_home=0.25, market_margin=-6.5)
+    res_swapped = ContextFeatureBuilder().build(gids, swapped_tgf, swapped_lines)
     np.testing.assert_allclose(
         res.values[:, CONTEXT_SWAP_PERM] * CONTEXT_SWAP_SIGN, res_swapped.values, atol=1e-6
     )
-    assert (CONTEXT_SWAP_PERM[CONTEXT_SWAP_PERM] == np.arange(32)).all()
+    assert (CONTEXT_SWAP_PERM[CONTEXT_SWAP_PERM] == np.arange(36)).all()
+    assert (CONTEXT_SWAP_PERM[:SPEC_CONTEXT_DIM] < SPEC_CONTEXT_DIM).all()  # a 32-dim model can still swap

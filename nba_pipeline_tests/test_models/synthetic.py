@@ -12,6 +12,7 @@ import torch
 from torch.utils.data import Dataset
 from torch_geometric.data import Batch, Data
 
+from nba_pipeline.features.context import CONTEXT_DIM
 from nba_pipeline.models.batch import CHECKPOINTS, ModelBatch
 from nba_pipeline.models.forecaster import ForecasterConfig
 from nba_pipeline.models.fusion import FusionConfig
@@ -30,10 +31,17 @@ def tiny_config() -> ForecasterConfig:
     return ForecasterConfig(
         transformer=TransformerConfig(vocab_size=VOCAB, d_model=16, n_heads=2, n_layers=1, ff_dim=16),
         gnn=GNNConfig(hidden_dim=16, out_dim=16, heads=2, edge_type_dim=4),
-        # The synthetic context is laid out in halves (home 0-15, away 16-31), not in the features
+        # The synthetic context is laid out in halves (home 0-15, away 16-31; no line), not in the features
         # package's order that the side-symmetric heads mirror with: the tiny model is plain.
+        # It reads the first 32 dims, as a model trained before the line does.
         fusion=FusionConfig(
-            seq_dim=16, graph_dim=16, tower_dim=32, fusion_hidden=32, fusion_out=16, side_symmetric=False
+            context_dim=32,
+            seq_dim=16,
+            graph_dim=16,
+            tower_dim=32,
+            fusion_hidden=32,
+            fusion_out=16,
+            side_symmetric=False,
         ),
     )
 
@@ -44,7 +52,9 @@ def synthetic_swap() -> SideSwap:
     for base in range(3, VOCAB, 3):
         token_perm[base + 1], token_perm[base + 2] = base + 2, base + 1
     lineup_perm = np.r_[5:10, 0:5, 15:20, 10:15]
-    return SideSwap.from_arrays(token_perm, lineup_perm, halves_swap(32), np.ones(32))
+    # dims 32-35 (the market's line in the features package) stay 0 here: a game without a line
+    context_perm = np.r_[halves_swap(32), 32:CONTEXT_DIM]
+    return SideSwap.from_arrays(token_perm, lineup_perm, context_perm, np.ones(CONTEXT_DIM))
 
 
 def lineup_graph(
@@ -99,7 +109,7 @@ def make_samples(n: int, seed: int = 0, noise: float = 0.3) -> list[dict]:
         time_left = torch.rand(L, generator=g) * mask
         score = torch.randn(L, generator=g) * mask
         lineup = (torch.rand(L, 20, generator=g) < 0.1).float() * mask[:, None]
-        context = torch.randn(32, generator=g)
+        context = torch.cat([torch.randn(32, generator=g), torch.zeros(CONTEXT_DIM - 32)])
         x = torch.randn(10, 16, generator=g)
         strength = (
             (context[0] - context[16])

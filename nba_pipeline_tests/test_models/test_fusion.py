@@ -13,7 +13,7 @@ from nba_pipeline_tests.test_models.synthetic import NORM, make_batch, synthetic
 def test_three_heads_have_batch_shape_with_mock_tower_inputs():
     torch.manual_seed(0)
     fusion = TwoTowerFusion(FusionConfig())
-    out = fusion(torch.randn(8, 32), torch.randn(8, 128), torch.randn(8, 128))
+    out = fusion(torch.randn(8, 36), torch.randn(8, 128), torch.randn(8, 128))
     assert set(out) == {"win_logit", "margin", "total"}
     for v in out.values():
         assert v.shape == (8,)
@@ -22,13 +22,13 @@ def test_three_heads_have_batch_shape_with_mock_tower_inputs():
 
 def test_fusion_layer_sizes_are_the_specified_ones():
     """32->256->256, 256->256->256, 512->256->128 and three 128->1 heads. The spec's table says
-    ~150K parameters; these sizes imply 370,435 (reported, not hidden), plus the two home-advantage
-    scalars of the side-symmetric heads, the context skip (32 -> 3, 99 parameters) and the five
-    scalars of the game-state head."""
+    ~150K parameters; these sizes imply 370,435 (reported, not hidden). On top: the market's line
+    (4 more context inputs: 4 x 256 weights), the two home-advantage scalars of the side-symmetric
+    heads, the context skip (36 -> 3, 111 parameters) and the five scalars of the game-state head."""
     fusion = TwoTowerFusion(FusionConfig())
     shapes = [tuple(m.weight.shape) for m in fusion.modules() if isinstance(m, torch.nn.Linear)]
     assert shapes == [
-        (256, 32),
+        (256, 36),
         (256, 256),
         (256, 256),
         (256, 256),
@@ -37,11 +37,11 @@ def test_fusion_layer_sizes_are_the_specified_ones():
         (1, 128),
         (1, 128),
         (1, 128),
-        (3, 32),
+        (3, 36),
     ]
     n = sum(p.numel() for p in fusion.parameters())
-    assert n == 370_435 + 2 + 99 + 5
-    plain = FusionConfig(side_symmetric=False, context_skip=False, state_head=False)
+    assert n == 370_435 + 4 * 256 + 2 + 111 + 5
+    plain = FusionConfig(context_dim=32, side_symmetric=False, context_skip=False, state_head=False)
     assert sum(p.numel() for p in TwoTowerFusion(plain).parameters()) == 370_435
 
 
@@ -140,3 +140,26 @@ def test_predict_divides_the_win_logit_by_the_released_temperature():
     p = model.predict(b, NORM, temperature=2.0)["win_prob"]
     assert torch.allclose(p, torch.sigmoid(logit / 2.0), atol=1e-6)
     assert torch.allclose(model.predict(b, NORM)["win_prob"], torch.sigmoid(logit), atol=1e-6)
+
+
+def test_a_model_trained_on_the_spec_32_features_reads_the_first_32_of_todays_context():
+    """Context features are only appended (features.context): a model stored before the market's
+    line forecasts exactly as before from today's longer vector, and a vector shorter than the
+    model's is refused."""
+    import pytest
+
+    torch.manual_seed(0)
+    old = NBAForecaster(ForecasterConfig(fusion=FusionConfig(context_dim=32))).eval()
+    b = make_batch(4)
+    with_line = b.context.clone()
+    with_line[:, 32:] = torch.tensor([0.8, 0.5, 0.2, 1.0])
+    short = make_batch(4)
+    short.context = b.context[:, :32]
+    with torch.no_grad():
+        a = old(b)["win_logit"]
+        b.context = with_line
+        assert torch.equal(old(b)["win_logit"], a)
+        assert torch.equal(old(short)["win_logit"], a)
+        new = NBAForecaster(ForecasterConfig()).eval()
+        with pytest.raises(ValueError, match="context has 32 features, the model reads 36"):
+            new(short)

@@ -45,7 +45,7 @@ def test_sample_has_the_contract_shapes_and_types(arrays):
     assert s.tokens.shape == (51,) and s.tokens.dtype == torch.int64
     assert s.time_left.shape == s.score_diff.shape == s.mask.shape == (51,)
     assert s.lineup.shape == (51, 20) and s.lineup.dtype == torch.float32
-    assert s.mask.dtype == torch.bool and s.context.shape == (32,)
+    assert s.mask.dtype == torch.bool and s.context.shape == (36,)
     assert s.graph.x.shape == (10, 16) and s.graph.side.shape == (10,)
     assert s.checkpoint == CHECKPOINT_CODE["halftime"] and s.game_index == 0
 
@@ -54,7 +54,7 @@ def test_collate_builds_a_valid_model_batch(arrays):
     ds = NBADataset(arrays, NORM, 12.0, mode="train")
     b = collate([ds[i] for i in range(len(ds))])
     assert isinstance(b, ModelBatch) and len(b) == 8
-    assert b.tokens.shape == (8, 51) and b.lineup.shape == (8, 51, 20) and b.context.shape == (8, 32)
+    assert b.tokens.shape == (8, 51) and b.lineup.shape == (8, 51, 20) and b.context.shape == (8, 36)
     assert b.graph.num_graphs == 8 and b.graph.x.shape == (80, 16)
     assert b.graph.batch.max() == 7 and b.graph.edge_index.max() < 80
     assert b.graph.edge_type.shape == b.graph.edge_weight.shape == (b.graph.edge_index.shape[1],)
@@ -226,3 +226,42 @@ def test_a_model_saved_with_another_input_format_is_refused():
         check_input_format({"input_format": 1}, "model v1.0.0")
     with pytest.raises(ValueError, match="retrain"):
         check_input_format({}, "model v0.1.0")
+
+
+def _with_lines(arrays, n_games: int = 40):
+    """``arrays`` repeated to ``n_games`` games, each with a market line in the context."""
+    from dataclasses import replace
+
+    from nba_pipeline.features.context import LINE_DIMS
+
+    ctx = np.tile(arrays.context[:1], (n_games, 1))
+    ctx[:, LINE_DIMS] = [0.5, 0.3, 0.1, 1.0]
+    big = replace(arrays, **{f: np.repeat(getattr(arrays, f)[:1], n_games) for f in ("home_pts", "away_pts")})
+    return replace(big, context=ctx, game_id=np.array([f"{i:010d}" for i in range(n_games)]))
+
+
+def test_line_dropout_hides_the_line_of_a_share_of_games_anew_each_epoch(arrays):
+    from nba_pipeline.features.context import LINE_DIMS
+
+    a = _with_lines(arrays)
+    games = np.arange(a.n_games)
+    ds = NBADataset(a, NORM, 12.0, mode="train", seed=3, line_dropout=0.5)
+    ds.set_epoch(0)
+    first = ds.context(games).numpy()
+    hidden = (first[:, LINE_DIMS] == 0).all(axis=1)
+    shown = (first[:, LINE_DIMS] == np.float32([0.5, 0.3, 0.1, 1.0])).all(axis=1)
+    assert (hidden | shown).all() and 8 < hidden.sum() < 32  # whole lines, about half of 40
+    np.testing.assert_array_equal(first[:, : LINE_DIMS.start], a.context[:, : LINE_DIMS.start])
+    np.testing.assert_array_equal(ds.context(games).numpy(), first)  # same epoch, same draw
+    ds.set_epoch(1)
+    assert not np.array_equal(ds.context(games).numpy(), first)
+    np.testing.assert_array_equal(a.context[:, LINE_DIMS][:, -1], 1.0)  # the arrays are untouched
+    plain = NBADataset(a, NORM, 12.0, mode="train", seed=3)
+    np.testing.assert_array_equal(plain.context(games).numpy(), a.context)
+
+
+def test_line_dropout_is_refused_outside_training_and_out_of_range(arrays):
+    with pytest.raises(ValueError, match="training samples only"):
+        NBADataset(arrays, NORM, 12.0, mode="eval", line_dropout=0.2)
+    with pytest.raises(ValueError, match=r"line_dropout must be in \[0, 1\)"):
+        NBADataset(arrays, NORM, 12.0, mode="train", line_dropout=1.0)

@@ -166,7 +166,7 @@ def test_resume_refuses_a_checkpoint_written_with_another_architecture(tmp_path)
 
 def test_nan_loss_stops_with_an_error_naming_epoch_and_batch(tmp_path):
     bad = make_samples(64, seed=4)
-    bad[40]["context"] = torch.full((32,), float("nan"))
+    bad[40]["context"] = torch.full((36,), float("nan"))
     seed_everything(0)
     trainer = FusionTrainer(NBAForecaster(tiny_config()), TrainConfig(device="cpu"), NORM, tmp_path / "nan")
     train = DataLoader(SampleList(bad), batch_size=16, shuffle=False, collate_fn=collate)
