@@ -68,17 +68,13 @@ def test_report_row_clips_baseline_probabilities_and_scores_in_points():
     assert list(row) == COLUMNS
 
 
-def test_evaluation_of_synthetic_games_scores_every_source_with_the_shared_metrics():
-    """evaluate_forecaster end to end on six synthetic games: every checkpoint has its rows, the
-    model rows equal the registry's prediction_metrics of the same predictions, and the Markdown is
-    the table rendered."""
+def _synthetic_season():
+    """Six synthetic games, their model inputs, an untrained full-size model and a norm."""
     import torch
 
-    from nba_pipeline.evaluate.report import ORDER, evaluate_forecaster
     from nba_pipeline.features.season_arrays import build_season_arrays
     from nba_pipeline.models.forecaster import ForecasterConfig, NBAForecaster
     from nba_pipeline.models.norm import TargetNorm
-    from nba_pipeline.training.metrics import prediction_metrics
     from nba_pipeline_tests.test_features.synthetic import (
         synthetic_games,
         synthetic_player_features,
@@ -93,6 +89,16 @@ def test_evaluation_of_synthetic_games_scores_every_source_with_the_shared_metri
     torch.manual_seed(0)
     model = NBAForecaster(ForecasterConfig())
     norm = TargetNorm(margin_mean=0.0, margin_std=10.0, total_mean=30.0, total_std=10.0)
+    return games, arrays, model, norm
+
+
+def test_evaluation_of_synthetic_games_scores_every_source_with_the_shared_metrics():
+    """evaluate_forecaster end to end on six synthetic games: every checkpoint has its rows, the
+    model rows equal the registry's prediction_metrics of the same predictions, and the Markdown is
+    the table rendered."""
+    from nba_pipeline.evaluate.report import ORDER, evaluate_forecaster
+
+    games, arrays, model, norm = _synthetic_season()
     train, test = arrays.subset(np.arange(3)), arrays.subset(np.arange(3, 6))
 
     ev = evaluate_forecaster(model, norm, 5.0, train, test, games, None, all_events_stride=5)
@@ -121,30 +127,15 @@ def test_a_test_season_with_lines_is_also_scored_with_the_lines_withheld():
 
     from nba_pipeline.evaluate.report import evaluate_forecaster
     from nba_pipeline.features.context import LINE_DIMS
-    from nba_pipeline.features.season_arrays import build_season_arrays
-    from nba_pipeline.models.forecaster import ForecasterConfig, NBAForecaster
-    from nba_pipeline.models.norm import TargetNorm
     from nba_pipeline.training.dataset import NBADataset
     from nba_pipeline.training.predict import predict_frame
-    from nba_pipeline_tests.test_features.synthetic import (
-        synthetic_games,
-        synthetic_player_features,
-        synthetic_plays,
-        synthetic_team_game_features,
-    )
 
-    plays = synthetic_plays(n_games=6, events_per_period=20)
-    games = synthetic_games(plays).assign(season="2022-23")
-    pf = synthetic_player_features([1, 2, 3, 4, 5, 101, 102, 103], "2022-10-01")
-    arrays = build_season_arrays(plays, games, pf, synthetic_team_game_features(games))
+    games, arrays, model, norm = _synthetic_season()
     ctx = arrays.context.copy()
     ctx[:, LINE_DIMS] = [1.5, 0.8, 0.1, 1.0]  # a strong home favourite in every game
     arrays = replace(arrays, context=ctx)
-    torch.manual_seed(0)
-    model = NBAForecaster(ForecasterConfig())
     with torch.no_grad():  # make the line matter to the untrained model
         model.fusion.context_skip.weight[0, LINE_DIMS.start] = 1.0
-    norm = TargetNorm(margin_mean=0.0, margin_std=10.0, total_mean=30.0, total_std=10.0)
     train, test = arrays.subset(np.arange(3)), arrays.subset(np.arange(3, 6))
 
     t = evaluate_forecaster(model, norm, 5.0, train, test, games, None, all_events_stride=5).table
