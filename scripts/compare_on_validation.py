@@ -10,7 +10,8 @@ config: the best epoch, the training seconds, and the Brier score of the home-wi
 each checkpoint on the JUDGED validation games (the later half, which chose nothing), with the
 pregame and all-checkpoints margin MAE ("all": the five checkpoints pooled). Below, at the in-game
 checkpoints of the same games, the model against score and clock fed the model's own pregame
-forecast (the walk-forward's in-game baseline, here fitted on the selection games).
+forecast (the walk-forward's in-game baseline, here fitted on the selection games). "no line":
+the same model and games with the market's line hidden (as for a game without one).
 
 To compare code rather than settings, run it in a checkout of each commit (``git worktree add``).
 """
@@ -21,14 +22,17 @@ import argparse
 import json
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from nba_pipeline import settings
 from nba_pipeline.evaluate.report import fit_own_pregame_clock, model_pregame, state_at_cut
+from nba_pipeline.features.context import without_lines
 from nba_pipeline.tables import render_table
 from nba_pipeline.training.config import RunConfig
+from nba_pipeline.training.dataset import NBADataset
 from nba_pipeline.training.fit import fit_forecaster, load_training_arrays
 from nba_pipeline.training.metrics import prediction_metrics
 from nba_pipeline.training.predict import predict_frame
@@ -52,6 +56,13 @@ def own_pregame_briers(out, arrays, preds) -> list[float]:
         )
         briers.append(float(np.mean((f.p_home - part["win"].to_numpy()) ** 2)))
     return briers
+
+
+def no_line_metrics(out, arrays) -> dict:
+    """The judged games' metrics with the line hidden from every game."""
+    hidden = replace(arrays, context=without_lines(arrays.context))
+    ds = NBADataset(hidden, out.norm, out.score_diff_std, mode="eval", games=out.val_games)
+    return prediction_metrics(predict_frame(out.model, ds, out.norm))
 
 
 def merge(base: dict, over: dict) -> dict:
@@ -83,6 +94,7 @@ def main() -> None:
         preds = predict_frame(out.model, out.val_dataset, out.norm)
         m = prediction_metrics(preds)
         own = own_pregame_briers(out, arrays, preds)
+        bare = no_line_metrics(out, arrays)
         in_game += [
             [text, "model", *(f"{m[c]['brier']:.4f}" for c in IN_GAME)],
             [text, "score and clock + own pregame", *(f"{b:.4f}" for b in own)],
@@ -91,10 +103,11 @@ def main() -> None:
             [text, out.result.best_epoch, f"{seconds:.0f}"]
             + [f"{m[c]['brier']:.4f}" for c in CHECKPOINTS]
             + [f"{m['pregame']['margin_mae']:.2f}", f"{m['all']['margin_mae']:.2f}"]
+            + [f"{bare['pregame']['brier']:.4f}", f"{bare['all']['brier']:.4f}"]
         )
         print(json.dumps({"config": text, "judged": m}), flush=True)
     headers = ["config", "best epoch", "train s"] + [f"Brier {c}" for c in CHECKPOINTS]
-    headers += ["margin MAE pregame", "margin MAE all"]
+    headers += ["margin MAE pregame", "margin MAE all", "no line: Brier pregame", "no line: Brier all"]
     print(render_table(headers, rows))
     print("\nin game, judged validation games:")
     print(render_table(["config", "source", *(f"Brier {c}" for c in IN_GAME)], in_game))

@@ -44,7 +44,7 @@ from nba_pipeline.evaluate.baselines import (
     ScoreClockBaseline,
 )
 from nba_pipeline.evaluate.elo import elo_forecasts
-from nba_pipeline.features.context import LINE_DIMS, SPEC_CONTEXT_DIM
+from nba_pipeline.features.context import LINE_DIMS, SPEC_CONTEXT_DIM, without_lines
 from nba_pipeline.features.season_arrays import SeasonArrays
 from nba_pipeline.features.tokenizer import REGULATION_SECONDS
 from nba_pipeline.models.forecaster import NBAForecaster
@@ -213,9 +213,8 @@ def evaluate_forecaster(
     )
     withheld = None
     if test.context[:, LINE_DIMS].any():
-        hidden = test.context.copy()
-        hidden[:, LINE_DIMS] = 0.0
-        no_line_ds = NBADataset(replace(test, context=hidden), norm, score_diff_std, mode="eval")
+        no_line = replace(test, context=without_lines(test.context))
+        no_line_ds = NBADataset(no_line, norm, score_diff_std, mode="eval")
         withheld = predict_frame(model, no_line_ds, norm, temperature=temperature)
 
     pre_test = ctx.predict(test.context[:, spec])

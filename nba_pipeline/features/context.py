@@ -26,8 +26,8 @@ Dims 0-31 are the specification's 32 features, unchanged; the line is appended a
 (``models.forecaster``). Why the line: the market prices injuries, rest decisions and news that
 no box-score feature sees; before tip-off it is the best single forecast there is (Brier 0.1975 on
 2023-24 against 0.2105 for a logistic regression on dims 0-31). ``has_line`` lets the model
-forecast without one (a season or a game without an odds file, tomorrow's games); training drops
-the line of a random share of games (``DataConfig.line_dropout``) so that both ways are learned.
+forecast without one (a season or a game without an odds file, tomorrow's games): the towers
+read dims 0-31 only and the line is blended into their forecast after them (``models.market_line``).
 
 Scaling (so every input is O(1)): rest days are clipped to [0, ``REST_CAP_DAYS``] (a long break
 is a long break), travel miles are divided by 1000, hull areas (sq ft) by 1000; the rest are used
@@ -133,6 +133,14 @@ def _swap() -> tuple[np.ndarray, np.ndarray]:
 
 
 CONTEXT_SWAP_PERM, CONTEXT_SWAP_SIGN = _swap()
+
+
+def without_lines(context: np.ndarray) -> np.ndarray:
+    """A copy of context vectors [..., CONTEXT_DIM] as for games without a line (the line dims 0):
+    how the model forecasts a game no line is known for."""
+    out = np.array(context, copy=True)
+    out[..., LINE_DIMS] = 0.0
+    return out
 
 
 @dataclass

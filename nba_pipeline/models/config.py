@@ -51,8 +51,7 @@ class GNNConfig:
 
 @dataclass
 class FusionConfig:
-    # features.context.CONTEXT_DIM: the specification's 32 features and the market's line (4)
-    context_dim: int = 36
+    context_dim: int = 32  # the towers' context features (the specification's 32)
     seq_dim: int = 128
     graph_dim: int = 128
     tower_dim: int = 256
@@ -68,11 +67,16 @@ class FusionConfig:
     state_head: bool = True
     # The state head's lead weight has a part that does not grow as time runs out (game_state.py).
     state_lead_flat: bool = True
+    # The market's line (the 4 context dims after context_dim) blended into the full-game outputs
+    # where a game has one (models.market_line).
+    market_line: bool = True
 
 
 # Settings added after models were released: a stored model_config without them was trained
 # without them (ForecasterConfig.from_dict fills these in, not the defaults).
-ABSENT_MEANS = {"fusion": {"context_skip": False, "state_head": False, "state_lead_flat": False}}
+ABSENT_MEANS = {
+    "fusion": {"context_skip": False, "state_head": False, "state_lead_flat": False, "market_line": False}
+}
 
 
 @dataclass

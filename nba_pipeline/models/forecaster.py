@@ -15,6 +15,7 @@ from nba_pipeline.models.batch import ModelBatch
 from nba_pipeline.models.config import ForecasterConfig
 from nba_pipeline.models.fusion import TwoTowerFusion
 from nba_pipeline.models.gnn import PlayerInteractionGNN
+from nba_pipeline.models.market_line import LINE_WIDTH
 from nba_pipeline.models.norm import TargetNorm
 from nba_pipeline.models.swap import SideSwap
 from nba_pipeline.models.transformer import GameFlowTransformer
@@ -44,7 +45,9 @@ class NBAForecaster(nn.Module):
         self.fusion = TwoTowerFusion(cfg.fusion)
         self._swap: SideSwap | None = None  # the features package's home/away maps, built on first use
 
-    def forward(self, batch: ModelBatch) -> dict[str, torch.Tensor]:
+    def forward(self, batch: ModelBatch, with_no_line: bool = False) -> dict[str, torch.Tensor]:
+        """``with_no_line``: also the outputs as if no game had a line (``<key>_no_line``), which the
+        trainer fits on the games with lines so the towers learn every game (models.market_line)."""
         g = batch.graph
         n_samples = len(batch)
         if g.num_graphs != n_samples:
@@ -53,7 +56,9 @@ class NBAForecaster(nn.Module):
             batch.tokens, batch.time_left, batch.score_diff, batch.score_total, batch.lineup, batch.mask
         )
         state = cut_state(batch.time_left, batch.score_diff, batch.score_total)
-        return self.head(self.encode_context(batch.context), seq, self.encode_graph(g, n_samples), state)
+        return self.head(
+            self.encode_context(batch.context), seq, self.encode_graph(g, n_samples), state, with_no_line
+        )
 
     # The forward pass in parts. With side_symmetric each part returns the batch's rows followed by
     # its home/away mirror's ([2B, ...], both sides in one pass of each module), and ``head`` combines
@@ -106,23 +111,28 @@ class NBAForecaster(nn.Module):
         )
 
     def encode_context(self, context: torch.Tensor) -> torch.Tensor:
-        """The fusion's encoding of each game's pregame features: [n_sides * B, tower_dim (+ 3)].
+        """The fusion's encoding of each game's pregame features: [n_sides * B, tower_dim (+ 3)],
+        followed by the game's market line (4 values) when the config has ``market_line``.
 
-        Context features are only ever appended (``features.context``), so a model trained on
-        fewer of them (the specification's 32, before the market's line) reads the first
-        ``context_dim`` of today's vector."""
+        The towers read the first ``context_dim`` features, the line is the four after them.
+        Context features are only ever appended (``features.context``), so a model stored before
+        the line reads exactly what it was trained on from today's longer vector."""
         d = self.cfg.fusion.context_dim
-        if context.shape[-1] < d:
-            raise ValueError(f"context has {context.shape[-1]} features, the model reads {d}")
-        context = context[..., :d]
+        width = d + (LINE_WIDTH if self.cfg.fusion.market_line else 0)
+        if context.shape[-1] < width:
+            raise ValueError(f"context has {context.shape[-1]} features, the model reads {width}")
+        context = context[..., :width]
         if self.n_sides == 2:
             sw = self._side_swap()
-            perm, sign = sw.context_perm[:d], sw.context_sign[:d]
-            if int(perm.max()) >= d:
-                raise ValueError(f"the first {d} context features are not closed under the home/away swap")
+            perm, sign = sw.context_perm[:width], sw.context_sign[:width]
+            if int(perm.max()) >= width:
+                raise ValueError(f"context features 0-{width - 1} are not closed under the home/away swap")
             dev = context.device
             context = torch.cat([context, context[..., perm.to(dev)] * sign.to(dev)])
-        return self.fusion.encode_context(context)
+        encoded = self.fusion.encode_context(context[..., :d])
+        if not self.cfg.fusion.market_line:
+            return encoded
+        return torch.cat([encoded, context[..., d:]], dim=-1)
 
     def head(
         self,
@@ -130,19 +140,39 @@ class NBAForecaster(nn.Module):
         seq_repr: torch.Tensor,
         graph_repr: torch.Tensor,
         state: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+        with_no_line: bool = False,
     ) -> dict[str, torch.Tensor]:
         """Fusion and heads on the three parts (rows aligned); both sides combined when symmetric;
-        then shaped by ``state`` (``cut_state`` of the batch's own side, [B] each) when the config
-        has the state head."""
+        the market's line blended in where there is one; then shaped by ``state`` (``cut_state``
+        of the batch's own side, [B] each) when the config has the state head. ``with_no_line``:
+        see :meth:`forward`."""
+        line = None
+        if self.cfg.fusion.market_line:
+            context_repr, line = context_repr[:, :-LINE_WIDTH], context_repr[:, -LINE_WIDTH:]
         out = self.fusion.from_context_repr(context_repr, seq_repr, graph_repr)
+        n = context_repr.shape[0] // self.n_sides
         if self.n_sides == 2:
-            n = context_repr.shape[0] // 2
             out = self.fusion.combine_sides(
                 {k: v[:n] for k, v in out.items()}, {k: v[n:] for k, v in out.items()}
             )
-        if not self.cfg.fusion.state_head:
-            return out
-        return self.fusion.state_head(out, *state)
+        towers = out
+        if line is not None:
+            out = self.fusion.market_line(out, line[:n])
+        final = self._shape(out, state)
+        if with_no_line:
+            final.update({f"{k}_no_line": v for k, v in self._shape(towers, state).items()})
+        return final
+
+    def _shape(
+        self, out: dict[str, torch.Tensor], state: tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+    ) -> dict[str, torch.Tensor]:
+        return self.fusion.state_head(out, *state) if self.cfg.fusion.state_head else out
+
+    def has_line(self, context: torch.Tensor) -> torch.Tensor:
+        """[B] bool: the games whose market line the model uses (none without ``market_line``)."""
+        if not self.cfg.fusion.market_line:
+            return torch.zeros(context.shape[0], dtype=torch.bool, device=context.device)
+        return context[:, self.cfg.fusion.context_dim + LINE_WIDTH - 1] > 0.5
 
     def _side_swap(self) -> SideSwap:
         if self._swap is None:

@@ -13,6 +13,7 @@ from torch import nn
 
 from nba_pipeline.models.config import FusionConfig
 from nba_pipeline.models.game_state import GameStateHead
+from nba_pipeline.models.market_line import MarketLineBlend
 
 
 def _mlp(sizes: list[int], dropout: float) -> nn.Sequential:
@@ -49,6 +50,9 @@ class TwoTowerFusion(nn.Module):
             # Applied by the forecaster after combine_sides, where the score and clock are known;
             # it lives here so that the fusion's weights file carries it.
             self.state_head = GameStateHead(lead_flat=cfg.state_lead_flat)
+        if cfg.market_line:
+            # Applied by the forecaster after combine_sides, before the state head (as state_head).
+            self.market_line = MarketLineBlend()
 
     def forward(
         self, context: torch.Tensor, seq_repr: torch.Tensor, graph_repr: torch.Tensor

@@ -74,9 +74,6 @@ class DataConfig:
     val_fraction: float = 0.2  # the last 20% of training DATES validate (temporal split)
     batch_games: int = 32  # games per training batch (two samples each: pregame + a random cut)
     num_workers: int = 0  # DataLoader worker processes for the training loader
-    # The share of training games whose market line is hidden each epoch (features.context), so the
-    # model also forecasts games without a line (tomorrow's, a season without an odds file).
-    line_dropout: float = 0.25
 
     def __post_init__(self) -> None:
         self.train_seasons = list(self.train_seasons)
@@ -86,8 +83,6 @@ class DataConfig:
             raise ValueError(f"window_seasons must be >= 1, got {self.window_seasons}")
         if not 0.0 < self.val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
-        if not 0.0 <= self.line_dropout < 1.0:
-            raise ValueError(f"line_dropout must be in [0, 1), got {self.line_dropout}")
         if self.batch_games < 1:
             raise ValueError(f"batch_games must be >= 1, got {self.batch_games}")
 

@@ -33,7 +33,6 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
-from nba_pipeline.features.context import LINE_DIMS
 from nba_pipeline.features.graphs import LineupGraphBuilder
 from nba_pipeline.features.season_arrays import SeasonArrays
 from nba_pipeline.features.tokenizer import REGULATION_SECONDS, EventArrays, EventTokenizer
@@ -43,7 +42,6 @@ from nba_pipeline.models.norm import TargetNorm
 Mode = Literal["train", "eval", "all_events"]
 EVAL_CHECKPOINTS = CHECKPOINTS[:5]  # pregame, end_q1, halftime, end_q3, q4_5min
 Q4_5MIN_GAME_SECONDS = 3 * 720 + 420  # 2580 s elapsed = 5:00 left in the 4th
-LINE_DROPOUT_STREAM = 7  # keys the epoch's line-dropout draw apart from its random cuts
 SEQUENCE_FIELDS = ("tokens", "time_left", "score_diff", "score_total", "lineup", "mask")
 
 
@@ -152,18 +150,9 @@ class NBADataset(Dataset):
         seed: int = 0,
         graph_builder: LineupGraphBuilder | None = None,
         max_events: int = 50,
-        line_dropout: float = 0.0,
     ) -> None:
         if mode not in ("train", "eval", "all_events"):
             raise ValueError(f"mode must be 'train', 'eval' or 'all_events', got {mode!r}")
-        if not 0.0 <= line_dropout < 1.0:
-            raise ValueError(f"line_dropout must be in [0, 1), got {line_dropout}")
-        if line_dropout and mode != "train":
-            raise ValueError("line_dropout is for training samples only")
-        # The share of games whose market line is hidden in an epoch (features.context): the model
-        # learns to forecast without a line as well as with one.
-        self.line_dropout = float(line_dropout)
-        self._dropped_epoch: tuple[int, np.ndarray] | None = None
         self.arrays = arrays
         self.norm = target_norm
         self.mode: Mode = mode
@@ -209,19 +198,6 @@ class NBADataset(Dataset):
     def set_epoch(self, epoch: int) -> None:
         """Select the epoch whose random in-game cuts ``train`` mode returns."""
         self.epoch = int(epoch)
-
-    def context(self, g: np.ndarray) -> torch.Tensor:
-        """The context vectors of games ``g``, with the line hidden (as in a game without one)
-        for the games this epoch drops (``line_dropout``)."""
-        ctx = self.arrays.context[g]
-        if not self.line_dropout:
-            return torch.from_numpy(ctx)
-        if self._dropped_epoch is None or self._dropped_epoch[0] != self.epoch:
-            rng = np.random.default_rng([self.seed, self.epoch, LINE_DROPOUT_STREAM])
-            self._dropped_epoch = (self.epoch, rng.random(self.arrays.n_games) < self.line_dropout)
-        ctx = ctx.copy()
-        ctx[self._dropped_epoch[1][g], LINE_DIMS] = 0.0
-        return torch.from_numpy(ctx)
 
     def random_cut(self, game: int) -> int:
         n = int(self.arrays.n_events[game])
@@ -278,7 +254,7 @@ class NBADataset(Dataset):
             lineup=torch.from_numpy(seq["lineup"]),
             mask=torch.from_numpy(seq["mask"]),
             graph=graph,
-            context=self.context(np.array([g]))[0],
+            context=torch.from_numpy(a.context[g]),
             win=float(self._win[g]),
             margin=float(self._margin_z[g]),
             total=float(self._total_z[g]),
@@ -320,7 +296,7 @@ class NBADataset(Dataset):
         return ModelBatch(
             **seq,
             graph=self.graph_batch(g, cut),
-            context=self.context(g),
+            context=torch.from_numpy(self.arrays.context[g]),
             win=torch.from_numpy(self._win[g]),
             margin=torch.from_numpy(self._margin_z[g]),
             total=torch.from_numpy(self._total_z[g]),

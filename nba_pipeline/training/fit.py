@@ -122,9 +122,7 @@ def fit_forecaster(
     norm = target_norm_from_arrays(arrays, train_idx)
     sd_std = score_diff_std_from_arrays(arrays, train_idx)
     seed = cfg.optim.seed
-    train_ds = NBADataset(
-        arrays, norm, sd_std, mode="train", games=train_idx, seed=seed, line_dropout=cfg.data.line_dropout
-    )
+    train_ds = NBADataset(arrays, norm, sd_std, mode="train", games=train_idx, seed=seed)
     val_ds = NBADataset(arrays, norm, sd_std, mode="eval", games=val_idx)
     select_ds = NBADataset(arrays, norm, sd_std, mode="eval", games=select_idx)
     seed_everything(seed)

@@ -7,6 +7,7 @@ standard deviations and a 60-point margin (~4 sd) only contributes linearly.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 import torch
@@ -38,4 +39,29 @@ def multitask_loss(
     total = F.huber_loss(outputs["total"], batch.total, delta=w.huber_delta)
     loss = w.win * win + w.margin * margin + w.total * total
     parts = {"win": win.detach(), "margin": margin.detach(), "total": total.detach()}
+    return loss, parts
+
+
+@dataclass
+class _Subset:
+    win: torch.Tensor
+    margin: torch.Tensor
+    total: torch.Tensor
+
+
+def with_no_line_loss(
+    outputs: dict[str, torch.Tensor],
+    batch: _Targets,
+    has_line: torch.Tensor,
+    weights: LossWeights | None = None,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """:func:`multitask_loss` of the forecasts, plus that of the no-line outputs (``<key>_no_line``)
+    on the samples that have a line (``has_line`` [B] bool): the towers then learn every game
+    without the line, and the line's blend learns the games with one (models.market_line)."""
+    loss, parts = multitask_loss(outputs, batch, weights)
+    if bool(has_line.any()):
+        sub = {k: outputs[f"{k}_no_line"][has_line] for k in ("win_logit", "margin", "total")}
+        target = _Subset(batch.win[has_line], batch.margin[has_line], batch.total[has_line])
+        extra, _ = multitask_loss(sub, target, weights)
+        loss = loss + extra * has_line.float().mean()
     return loss, parts

@@ -35,7 +35,7 @@ from nba_pipeline.models.batch import ModelBatch
 from nba_pipeline.models.forecaster import NBAForecaster
 from nba_pipeline.models.norm import TargetNorm
 from nba_pipeline.training.config import TrainConfig
-from nba_pipeline.training.loss import multitask_loss
+from nba_pipeline.training.loss import multitask_loss, with_no_line_loss
 from nba_pipeline.training.metrics import forecast_metrics
 
 log = logging.getLogger(__name__)
@@ -89,14 +89,16 @@ def _set_epoch(loader: Iterable, epoch: int) -> None:
 # The game-state head's few scalars (models.game_state) start from a random walk's values and must
 # travel to where real games put them; at the towers' learning rate they moved about 0.1 in ten
 # epochs and the towers compensated instead. Adam's step is about lr whatever the gradient, so
-# they get a larger one.
+# they get a larger one; so do the market line's blend scalars (models.market_line), which start at 0.
 STATE_HEAD_LR_SCALE = 10.0
 
 
 def _param_groups(model: NBAForecaster, lr: float) -> list[dict[str, Any]]:
-    """The optimizer's groups: the state head's scalars at ``STATE_HEAD_LR_SCALE * lr``, the rest
-    at ``lr``."""
-    head = list(model.fusion.state_head.parameters()) if model.cfg.fusion.state_head else []
+    """The optimizer's groups: the heads' scalars (game state, market line) at
+    ``STATE_HEAD_LR_SCALE * lr``, the rest at ``lr``."""
+    f = model.cfg.fusion
+    head = list(model.fusion.state_head.parameters()) if f.state_head else []
+    head += list(model.fusion.market_line.parameters()) if f.market_line else []
     head_ids = {id(p) for p in head}
     groups: list[dict[str, Any]] = [{"params": [p for p in model.parameters() if id(p) not in head_ids]}]
     if head:
@@ -150,8 +152,12 @@ class FusionTrainer:
         n_total = 0
         for i, batch in enumerate(loader):
             batch = batch.to(self.device)
-            out = self.model(batch)
-            loss, parts = multitask_loss(out, batch, w)
+            if self.model.cfg.fusion.market_line:
+                out = self.model(batch, with_no_line=True)
+                loss, parts = with_no_line_loss(out, batch, self.model.has_line(batch.context), w)
+            else:
+                out = self.model(batch)
+                loss, parts = multitask_loss(out, batch, w)
             if not torch.isfinite(loss):
                 detail = ", ".join(f"{k}={v.item():.4g}" for k, v in parts.items())
                 raise FloatingPointError(

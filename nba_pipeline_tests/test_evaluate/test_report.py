@@ -135,7 +135,7 @@ def test_a_test_season_with_lines_is_also_scored_with_the_lines_withheld():
     ctx[:, LINE_DIMS] = [1.5, 0.8, 0.1, 1.0]  # a strong home favourite in every game
     arrays = replace(arrays, context=ctx)
     with torch.no_grad():  # make the line matter to the untrained model
-        model.fusion.context_skip.weight[0, LINE_DIMS.start] = 1.0
+        model.fusion.market_line.w["win_line"].fill_(1.0)
     train, test = arrays.subset(np.arange(3)), arrays.subset(np.arange(3, 6))
 
     t = evaluate_forecaster(model, norm, 5.0, train, test, games, None, all_events_stride=5).table

@@ -136,3 +136,15 @@ def test_swap_maps_home_to_away_and_negates_differentials_and_the_line(tgf):
     )
     assert (CONTEXT_SWAP_PERM[CONTEXT_SWAP_PERM] == np.arange(36)).all()
     assert (CONTEXT_SWAP_PERM[:SPEC_CONTEXT_DIM] < SPEC_CONTEXT_DIM).all()  # a 32-dim model can still swap
+
+
+def test_without_lines_hides_only_the_line_and_leaves_the_input_alone(tgf):
+    from nba_pipeline.features.context import without_lines
+
+    gids = tgf["game_id"].unique()
+    values = ContextFeatureBuilder().build(gids, tgf, _lines(gids)).values
+    hidden = without_lines(values)
+    assert (hidden[:, LINE_DIMS] == 0).all()
+    np.testing.assert_array_equal(hidden[:, :SPEC_CONTEXT_DIM], values[:, :SPEC_CONTEXT_DIM])
+    assert (values[:, LINE_DIMS][:, -1] == 1).all()  # a copy: the input keeps its lines
+    np.testing.assert_array_equal(hidden, ContextFeatureBuilder().build(gids, tgf).values)

@@ -33,9 +33,7 @@ def tiny_config() -> ForecasterConfig:
         gnn=GNNConfig(hidden_dim=16, out_dim=16, heads=2, edge_type_dim=4),
         # The synthetic context is laid out in halves (home 0-15, away 16-31; no line), not in the features
         # package's order that the side-symmetric heads mirror with: the tiny model is plain.
-        # It reads the first 32 dims, as a model trained before the line does.
         fusion=FusionConfig(
-            context_dim=32,
             seq_dim=16,
             graph_dim=16,
             tower_dim=32,

@@ -13,7 +13,7 @@ from nba_pipeline_tests.test_models.synthetic import NORM, make_batch, synthetic
 def test_three_heads_have_batch_shape_with_mock_tower_inputs():
     torch.manual_seed(0)
     fusion = TwoTowerFusion(FusionConfig())
-    out = fusion(torch.randn(8, 36), torch.randn(8, 128), torch.randn(8, 128))
+    out = fusion(torch.randn(8, 32), torch.randn(8, 128), torch.randn(8, 128))
     assert set(out) == {"win_logit", "margin", "total"}
     for v in out.values():
         assert v.shape == (8,)
@@ -22,13 +22,13 @@ def test_three_heads_have_batch_shape_with_mock_tower_inputs():
 
 def test_fusion_layer_sizes_are_the_specified_ones():
     """32->256->256, 256->256->256, 512->256->128 and three 128->1 heads. The spec's table says
-    ~150K parameters; these sizes imply 370,435 (reported, not hidden). On top: the market's line
-    (4 more context inputs: 4 x 256 weights), the two home-advantage scalars of the side-symmetric
-    heads, the context skip (36 -> 3, 111 parameters) and the five scalars of the game-state head."""
+    ~150K parameters; these sizes imply 370,435 (reported, not hidden), plus the two home-advantage
+    scalars of the side-symmetric heads, the context skip (32 -> 3, 99 parameters), the five
+    scalars of the game-state head and the seven of the market line's blend."""
     fusion = TwoTowerFusion(FusionConfig())
     shapes = [tuple(m.weight.shape) for m in fusion.modules() if isinstance(m, torch.nn.Linear)]
     assert shapes == [
-        (256, 36),
+        (256, 32),
         (256, 256),
         (256, 256),
         (256, 256),
@@ -37,11 +37,11 @@ def test_fusion_layer_sizes_are_the_specified_ones():
         (1, 128),
         (1, 128),
         (1, 128),
-        (3, 36),
+        (3, 32),
     ]
     n = sum(p.numel() for p in fusion.parameters())
-    assert n == 370_435 + 4 * 256 + 2 + 111 + 5
-    plain = FusionConfig(context_dim=32, side_symmetric=False, context_skip=False, state_head=False)
+    assert n == 370_435 + 2 + 99 + 5 + 7
+    plain = FusionConfig(side_symmetric=False, context_skip=False, state_head=False, market_line=False)
     assert sum(p.numel() for p in TwoTowerFusion(plain).parameters()) == 370_435
 
 
@@ -102,8 +102,8 @@ def test_each_tower_input_alone_is_side_aware():
         seq_s = model.transformer(s.tokens, s.time_left, s.score_diff, s.lineup, s.mask)
         gr = model.gnn(b.graph.x, b.graph.edge_index, b.graph.side, b.graph.batch)
         gr_s = model.gnn(s.graph.x, s.graph.edge_index, s.graph.side, s.graph.batch)
-        ctx = model.fusion.context_tower(b.context)
-        ctx_s = model.fusion.context_tower(s.context)
+        ctx = model.fusion.context_tower(b.context[:, :32])
+        ctx_s = model.fusion.context_tower(s.context[:, :32])
     for name, a, c in (("sequence", seq, seq_s), ("graph", gr, gr_s), ("context", ctx, ctx_s)):
         assert ((a - c).abs().amax(dim=1) > 1e-4).all(), f"{name} representation ignores the swap"
 
@@ -149,7 +149,7 @@ def test_a_model_trained_on_the_spec_32_features_reads_the_first_32_of_todays_co
     import pytest
 
     torch.manual_seed(0)
-    old = NBAForecaster(ForecasterConfig(fusion=FusionConfig(context_dim=32))).eval()
+    old = NBAForecaster(ForecasterConfig(fusion=FusionConfig(market_line=False))).eval()
     b = make_batch(4)
     with_line = b.context.clone()
     with_line[:, 32:] = torch.tensor([0.8, 0.5, 0.2, 1.0])

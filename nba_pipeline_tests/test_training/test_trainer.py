@@ -242,12 +242,13 @@ def test_five_epochs_on_100_real_games_lower_the_loss_and_save_the_best_checkpoi
         assert 0 < m["all"]["margin_mae"] < 40 and 0 < m["all"]["total_mae"] < 60  # points, not z
 
 
-def test_the_state_heads_scalars_learn_at_a_larger_rate_than_the_rest(tmp_path):
+def test_the_heads_scalars_learn_at_a_larger_rate_than_the_rest(tmp_path):
     from nba_pipeline.training.trainer import STATE_HEAD_LR_SCALE
 
     model = NBAForecaster(tiny_config())
     trainer = FusionTrainer(model, TrainConfig(lr=1e-3, max_epochs=1), NORM, tmp_path)
     rest, head = trainer.optimizer.param_groups
-    assert {id(p) for p in head["params"]} == {id(p) for p in model.fusion.state_head.parameters()}
+    scalars = [*model.fusion.state_head.parameters(), *model.fusion.market_line.parameters()]
+    assert {id(p) for p in head["params"]} == {id(p) for p in scalars}
     assert head["lr"] == pytest.approx(STATE_HEAD_LR_SCALE * rest["lr"])
     assert len(rest["params"]) + len(head["params"]) == len(list(model.parameters()))
