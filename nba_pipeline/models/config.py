@@ -68,8 +68,9 @@ class FusionConfig:
     # The state head's lead weight has a part that does not grow as time runs out (game_state.py).
     state_lead_flat: bool = True
     # The market's line (the 4 context dims after context_dim) blended into the full-game outputs
-    # where a game has one (models.market_line).
-    market_line: bool = True
+    # where a game has one (models.market_line). Not the default yet: README "Walk-forward
+    # evaluation" says what it gains and why it is opt-in.
+    market_line: bool = False
 
 
 # Settings added after models were released: a stored model_config without them was trained

@@ -68,7 +68,7 @@ def test_report_row_clips_baseline_probabilities_and_scores_in_points():
     assert list(row) == COLUMNS
 
 
-def _synthetic_season():
+def _synthetic_season(market_line: bool = False):
     """Six synthetic games, their model inputs, an untrained full-size model and a norm."""
     import torch
 
@@ -87,7 +87,9 @@ def _synthetic_season():
     pf = synthetic_player_features([1, 2, 3, 4, 5, 101, 102, 103], "2022-10-01")
     arrays = build_season_arrays(plays, games, pf, synthetic_team_game_features(games))
     torch.manual_seed(0)
-    model = NBAForecaster(ForecasterConfig())
+    cfg = ForecasterConfig()
+    cfg.fusion.market_line = market_line
+    model = NBAForecaster(cfg)
     norm = TargetNorm(margin_mean=0.0, margin_std=10.0, total_mean=30.0, total_std=10.0)
     return games, arrays, model, norm
 
@@ -130,7 +132,7 @@ def test_a_test_season_with_lines_is_also_scored_with_the_lines_withheld():
     from nba_pipeline.training.dataset import NBADataset
     from nba_pipeline.training.predict import predict_frame
 
-    games, arrays, model, norm = _synthetic_season()
+    games, arrays, model, norm = _synthetic_season(market_line=True)
     ctx = arrays.context.copy()
     ctx[:, LINE_DIMS] = [1.5, 0.8, 0.1, 1.0]  # a strong home favourite in every game
     arrays = replace(arrays, context=ctx)

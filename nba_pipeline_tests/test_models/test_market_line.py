@@ -11,6 +11,13 @@ from nba_pipeline.models.market_line import MarketLineBlend
 from nba_pipeline.training.loss import multitask_loss, with_no_line_loss
 from nba_pipeline_tests.test_models.synthetic import make_batch, tiny_config
 
+
+def _line_config():
+    cfg = tiny_config()
+    cfg.fusion.market_line = True
+    return cfg
+
+
 LINE = torch.tensor([1.2, 0.6, -0.3, 1.0])  # market logit, margin / 10, total above 220 / 20, has_line
 
 
@@ -41,7 +48,7 @@ def test_the_blend_starts_as_the_towers_and_follows_its_formula_where_a_line_exi
 
 def test_the_line_changes_only_the_games_that_have_one_and_no_line_outputs_ignore_it():
     torch.manual_seed(0)
-    model = NBAForecaster(tiny_config()).eval()
+    model = NBAForecaster(_line_config()).eval()
     with torch.no_grad():
         model.fusion.market_line.w["win_line"].fill_(1.0)
     plain = make_batch(6)
@@ -58,7 +65,7 @@ def test_the_line_changes_only_the_games_that_have_one_and_no_line_outputs_ignor
 def test_the_line_never_trains_the_towers():
     """A loss on games that all have a line reaches the blend and the state head, not the towers."""
     torch.manual_seed(0)
-    model = NBAForecaster(tiny_config())
+    model = NBAForecaster(_line_config())
     batch = _with_line(make_batch(6), slice(None))
     loss, _ = multitask_loss(model(batch), batch)
     loss.backward()
@@ -69,7 +76,7 @@ def test_the_line_never_trains_the_towers():
 
 def test_training_loss_adds_the_no_line_loss_of_the_games_with_a_line():
     torch.manual_seed(0)
-    model = NBAForecaster(tiny_config())
+    model = NBAForecaster(_line_config())
     plain = make_batch(6)
     out = model(plain, with_no_line=True)
     none = model.has_line(plain.context)

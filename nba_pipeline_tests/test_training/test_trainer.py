@@ -245,7 +245,9 @@ def test_five_epochs_on_100_real_games_lower_the_loss_and_save_the_best_checkpoi
 def test_the_heads_scalars_learn_at_a_larger_rate_than_the_rest(tmp_path):
     from nba_pipeline.training.trainer import STATE_HEAD_LR_SCALE
 
-    model = NBAForecaster(tiny_config())
+    cfg = tiny_config()
+    cfg.fusion.market_line = True
+    model = NBAForecaster(cfg)
     trainer = FusionTrainer(model, TrainConfig(lr=1e-3, max_epochs=1), NORM, tmp_path)
     rest, head = trainer.optimizer.param_groups
     scalars = [*model.fusion.state_head.parameters(), *model.fusion.market_line.parameters()]
