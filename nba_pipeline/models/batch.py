@@ -40,7 +40,7 @@ class ModelBatch:
     lineup: torch.Tensor  # float32 [B, L, 20] per-event lineup participation (see features.tokenizer)
     mask: torch.Tensor  # bool [B, L]     True where the position is a real token (CLS always True)
     graph: object  # torch_geometric.data.Batch: x [N,16], edge_index, edge_type, edge_weight, side [N], batch
-    context: torch.Tensor  # float32 [B, 32]  static context vector (features.context order)
+    context: torch.Tensor  # float32 [B, 36]  static context: 32 features + the market line (features.context)
     win: torch.Tensor  # float32 [B]      1.0 if the home team won
     margin: torch.Tensor  # float32 [B]   final home margin, standardized (z) with the training norm stats
     total: torch.Tensor  # float32 [B]    final total points, standardized (z)

@@ -31,8 +31,8 @@ class SideSwap:
 
     token_perm: torch.Tensor  # int64 [vocab]
     lineup_perm: torch.Tensor  # int64 [20]
-    context_perm: torch.Tensor  # int64 [32]
-    context_sign: torch.Tensor  # float32 [32], -1 for home-minus-away differentials
+    context_perm: torch.Tensor  # int64 [context dims]
+    context_sign: torch.Tensor  # float32 [context dims], -1 for home-minus-away quantities
 
     def __post_init__(self) -> None:
         for name in ("token_perm", "lineup_perm", "context_perm"):

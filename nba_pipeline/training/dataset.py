@@ -112,7 +112,7 @@ class Sample:
     lineup: torch.Tensor  # float32 [L, 20]
     mask: torch.Tensor  # bool [L]
     graph: object  # torch_geometric.data.Data
-    context: torch.Tensor  # float32 [32]
+    context: torch.Tensor  # float32 [36] (features.context)
     win: float
     margin: float
     total: float
