@@ -11,7 +11,9 @@ each checkpoint on the JUDGED validation games (the later half, which chose noth
 pregame and all-checkpoints margin MAE ("all": the five checkpoints pooled). Below, at the in-game
 checkpoints of the same games, the model against score and clock fed the model's own pregame
 forecast (the walk-forward's in-game baseline, here fitted on the selection games). "no line":
-the same model and games with the market's line hidden (as for a game without one).
+the same model and games with the market's line hidden (as for a game without one). "checks":
+the release's blocking rules (``registry.rules.pregame_quality``) on the judged pregame forecasts,
+as ``trained_model``'s checks judge them (failed rules named).
 
 To compare code rather than settings, run it in a checkout of each commit (``git worktree add``).
 """
@@ -30,6 +32,7 @@ import numpy as np
 from nba_pipeline import settings
 from nba_pipeline.evaluate.report import fit_own_pregame_clock, model_pregame, state_at_cut
 from nba_pipeline.features.context import without_lines
+from nba_pipeline.registry.rules import pregame_quality
 from nba_pipeline.tables import render_table
 from nba_pipeline.training.config import RunConfig
 from nba_pipeline.training.dataset import NBADataset
@@ -95,6 +98,9 @@ def main() -> None:
         m = prediction_metrics(preds)
         own = own_pregame_briers(out, arrays, preds)
         bare = no_line_metrics(out, arrays)
+        pre = preds[preds["checkpoint"] == "pregame"]
+        verdicts = pregame_quality(pre["p_home"].to_numpy(), pre["win"].to_numpy())
+        failed = [rule for rule, (ok, _) in verdicts.items() if not ok]
         in_game += [
             [text, "model", *(f"{m[c]['brier']:.4f}" for c in IN_GAME)],
             [text, "score and clock + own pregame", *(f"{b:.4f}" for b in own)],
@@ -104,10 +110,12 @@ def main() -> None:
             + [f"{m[c]['brier']:.4f}" for c in CHECKPOINTS]
             + [f"{m['pregame']['margin_mae']:.2f}", f"{m['all']['margin_mae']:.2f}"]
             + [f"{bare['pregame']['brier']:.4f}", f"{bare['all']['brier']:.4f}"]
+            + ["pass" if not failed else "fail: " + ", ".join(failed)]
         )
         print(json.dumps({"config": text, "judged": m}), flush=True)
     headers = ["config", "best epoch", "train s"] + [f"Brier {c}" for c in CHECKPOINTS]
     headers += ["margin MAE pregame", "margin MAE all", "no line: Brier pregame", "no line: Brier all"]
+    headers += ["checks"]
     print(render_table(headers, rows))
     print("\nin game, judged validation games:")
     print(render_table(["config", "source", *(f"Brier {c}" for c in IN_GAME)], in_game))
