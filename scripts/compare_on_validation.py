@@ -24,18 +24,20 @@ import argparse
 import json
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from nba_pipeline import settings
-from nba_pipeline.evaluate.report import fit_own_pregame_clock, model_pregame, state_at_cut
-from nba_pipeline.features.context import without_lines
+from nba_pipeline.evaluate.report import (
+    fit_own_pregame_clock,
+    model_pregame,
+    predict_without_lines,
+    state_at_cut,
+)
 from nba_pipeline.registry.rules import pregame_quality
 from nba_pipeline.tables import render_table
 from nba_pipeline.training.config import RunConfig
-from nba_pipeline.training.dataset import NBADataset
 from nba_pipeline.training.fit import fit_forecaster, load_training_arrays
 from nba_pipeline.training.metrics import prediction_metrics
 from nba_pipeline.training.predict import predict_frame
@@ -63,9 +65,8 @@ def own_pregame_briers(out, arrays, preds) -> list[float]:
 
 def no_line_metrics(out, arrays) -> dict:
     """The judged games' metrics with the line hidden from every game."""
-    hidden = replace(arrays, context=without_lines(arrays.context))
-    ds = NBADataset(hidden, out.norm, out.score_diff_std, mode="eval", games=out.val_games)
-    return prediction_metrics(predict_frame(out.model, ds, out.norm))
+    preds = predict_without_lines(out.model, out.norm, out.score_diff_std, arrays, out.val_games)
+    return prediction_metrics(preds)
 
 
 def merge(base: dict, over: dict) -> dict:

@@ -21,9 +21,9 @@ Rows per checkpoint (pregame, end of Q1, halftime, end of Q3, 5:00 left in Q4, a
 - ``score and clock + market`` (in-game, games with lines): fed the market's pregame probability,
   spread and total, fitted on cuts of the training games with lines; ``model (games with lines)``
   is the model on the same cuts;
-- ``model (lines withheld)`` (checkpoints, not all events): the model with the market's line
-  hidden from every test game, as it forecasts a game without one (tomorrow's games, a season
-  without an odds file).
+- ``model (lines withheld)`` (checkpoints, not all events; a model that uses the line): the model
+  with the market's line hidden from every test game, as it forecasts a game without one
+  (tomorrow's games, a season without an odds file).
 
 "All events" averages over every in-game cut of the test games (every ``all_events_stride``-th
 cut, to bound the cost; stride 1 is every event).
@@ -140,6 +140,21 @@ def model_pregame(
     return out
 
 
+def predict_without_lines(
+    model: NBAForecaster,
+    norm: TargetNorm,
+    score_diff_std: float,
+    a: SeasonArrays,
+    games: np.ndarray | None = None,
+    temperature: float = 1.0,
+) -> pd.DataFrame:
+    """The model's checkpoint forecasts (``predict_frame``) of ``games`` of ``a`` (default all) with
+    every market line hidden: what it forecasts for a game without one."""
+    hidden = replace(a, context=without_lines(a.context))
+    ds = NBADataset(hidden, norm, score_diff_std, mode="eval", games=games)
+    return predict_frame(model, ds, norm, temperature=temperature)
+
+
 def fit_own_pregame_clock(
     model: NBAForecaster,
     norm: TargetNorm,
@@ -211,11 +226,9 @@ def evaluate_forecaster(
         ],
         ignore_index=True,
     )
-    withheld = None
-    if test.context[:, LINE_DIMS].any():
-        no_line = replace(test, context=without_lines(test.context))
-        no_line_ds = NBADataset(no_line, norm, score_diff_std, mode="eval")
-        withheld = predict_frame(model, no_line_ds, norm, temperature=temperature)
+    withheld = None  # a model without the line forecasts the same with it hidden: no second pass
+    if model.cfg.fusion.market_line and test.context[:, LINE_DIMS].any():
+        withheld = predict_without_lines(model, norm, score_diff_std, test, temperature=temperature)
 
     pre_test = ctx.predict(test.context[:, spec])
     pg = preds[preds["checkpoint"] == "pregame"]

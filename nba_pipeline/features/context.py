@@ -172,9 +172,7 @@ def line_features(game_ids: pd.Index, lines: pd.DataFrame | None) -> tuple[np.nd
     safe_p = np.where(has, p, 0.5)
     out[:, 0] = np.where(has, np.log(safe_p / (1.0 - safe_p)), 0.0)
     out[:, 1] = np.where(has, margin / LINE_MARGIN_SCALE, 0.0)
-    out[:, 2] = np.where(
-        total_ok, (np.where(total_ok, total, 0.0) - LINE_TOTAL_CENTER) / LINE_TOTAL_SCALE, 0.0
-    )
+    out[:, 2] = np.where(total_ok, (total - LINE_TOTAL_CENTER) / LINE_TOTAL_SCALE, 0.0)
     out[:, 3] = has
     missing = {"market_line": int((listed & ~has).sum()), "market_total": int((has & ~total_ok).sum())}
     return out, {k: v for k, v in missing.items() if v}

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from nba_pipeline import settings
-from nba_pipeline.features.context import CONTEXT_DIM, LINE_DIMS, ContextFeatureBuilder, line_features
+from nba_pipeline.features.context import CONTEXT_DIM, SOURCE_COLUMNS, ContextFeatureBuilder
 from nba_pipeline.features.graphs import (
     NODE_DIM,
     chemistry_minutes_asof,
@@ -429,17 +429,13 @@ def build_season_arrays(
     if team_game_features is None:
         log.warning("season %s: no team_game_features; every context value takes its default", season)
         report["team_game_features_missing"] = True
-        context = np.tile(_default_context(context_defaults), (G, 1))
-        line, line_missing = line_features(pd.Index(uniq), betting_lines)
-        context[:, LINE_DIMS] = line
-        report["context_missing"] = line_missing
-        report["games_with_line"] = int(line[:, -1].sum())
-    else:
-        res = ContextFeatureBuilder(context_defaults).build(uniq, team_game_features, betting_lines)
-        context = res.values
-        report["context_missing"] = res.missing
-        report["games_without_team_features"] = res.games_without_rows
-        report["games_with_line"] = res.games_with_line
+        # no rows at all: the builder gives every game the defaults (and counts them), and the line
+        team_game_features = pd.DataFrame(columns=["game_id", "is_home", *SOURCE_COLUMNS])
+    res = ContextFeatureBuilder(context_defaults).build(uniq, team_game_features, betting_lines)
+    context = res.values
+    report["context_missing"] = res.missing
+    report["games_without_team_features"] = res.games_without_rows
+    report["games_with_line"] = res.games_with_line
 
     label = season or (str(plays["season"].iloc[0]) if "season" in plays.columns and len(plays) else "")
     out = SeasonArrays(
@@ -469,15 +465,3 @@ def build_season_arrays(
     )
     out.validate()
     return out
-
-
-def _default_context(defaults: dict[str, float] | None) -> np.ndarray:
-    """The context vector of a game with no team_game_features rows at all."""
-    gid = "0000000000"
-    empty = pd.DataFrame({"game_id": [gid], "is_home": [True]})
-    for c in ("ortg_z", "drtg_z", "efg", "tov_pct", "orb_pct", "ft_rate", "rest_days", "back_to_back"):
-        empty[c] = np.nan
-    for c in ("travel_miles", "lineup_orapm", "lineup_drapm", "lineup_rapm", "hull_area"):
-        empty[c] = np.nan
-    empty["hull_area_missing"] = True
-    return ContextFeatureBuilder(defaults).build([gid], empty).values[0]

@@ -152,12 +152,9 @@ class FusionTrainer:
         n_total = 0
         for i, batch in enumerate(loader):
             batch = batch.to(self.device)
-            if self.model.cfg.fusion.market_line:
-                out = self.model(batch, with_no_line=True)
-                loss, parts = with_no_line_loss(out, batch, self.model.has_line(batch.context), w)
-            else:
-                out = self.model(batch)
-                loss, parts = multitask_loss(out, batch, w)
+            # without the market line no game has one, and this is multitask_loss of the outputs
+            out = self.model(batch, with_no_line=self.model.cfg.fusion.market_line)
+            loss, parts = with_no_line_loss(out, batch, self.model.has_line(batch.context), w)
             if not torch.isfinite(loss):
                 detail = ", ".join(f"{k}={v.item():.4g}" for k, v in parts.items())
                 raise FloatingPointError(
