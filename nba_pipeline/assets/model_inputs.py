@@ -31,7 +31,7 @@ GROUP = "model_inputs"
 PLAY_COLUMNS = list(
     dict.fromkeys([*REQUIRED_PLAY_COLUMNS, *STINT_PLAY_COLUMNS, *EVIDENCE_COLUMNS, "lineup_source"])
 )
-CODE_VERSION = "2"  # the three arrays come from one computation, so they share a version
+CODE_VERSION = "3"  # the three arrays come from one computation, so they share a version
 
 _specs = [
     dg.AssetSpec(
@@ -42,7 +42,8 @@ _specs = [
         kinds={"numpy"},
         code_version=CODE_VERSION,
         description="Per event: token (event type x acting side), time left, score difference, running "
-        "total, 20-dim lineup participation; per game: offsets and final scores (features.tokenizer).",
+        "total, 20-dim lineup participation, in-game state (possession, fouls before the penalty, "
+        "timeouts left); per game: offsets and final scores (features.tokenizer).",
     ),
     dg.AssetSpec(
         "lineup_graphs",

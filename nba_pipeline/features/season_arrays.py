@@ -15,7 +15,8 @@ Layout (G games, E events, P game-player rows):
   ``player_offsets [G+1]``, ``chem_offsets [G+1]``;
 - per event ``[E]`` in (game, seq) order: ``ev_token``, ``ev_time_left``, ``ev_score_diff`` (raw
   points, home minus away), ``ev_score_total`` (points of both teams), ``ev_lineup [E,20]``
-  (see ``features.tokenizer``), ``ev_period``,
+  (see ``features.tokenizer``), ``ev_state [E,6]`` (raw in-game state, ``features.in_game_state``),
+  ``ev_period``,
   ``ev_game_seconds``, ``ev_on_court [E,10]`` (local player index, -1 unknown);
 - per game player ``[P]`` (every player who was on court in the game, sorted by id within the
   game): ``player_id``, ``player_x [P,16]`` (node features as of the game date), ``player_found``;
@@ -48,6 +49,7 @@ from nba_pipeline.features.graphs import (
     lookup_node_features,
     shared_minutes_by_game,
 )
+from nba_pipeline.features.in_game_state import STATE_DIM
 from nba_pipeline.features.tokenizer import (
     LINEUP_DIM,
     EventTokenizer,
@@ -60,7 +62,8 @@ log = logging.getLogger(__name__)
 # 3: every file of a season's set carries the set's build id (a kill between the three writes can
 # leave files of two builds side by side; load_parts refuses such a set instead of mixing them).
 # 4: the context holds the market's line after the 32 features (features.context).
-FORMAT_VERSION = 4
+# 5: ev_state, the in-game state after each event (features.in_game_state).
+FORMAT_VERSION = 5
 
 
 # The three model inputs, each stored in its own file per season (game_id goes in each).
@@ -75,6 +78,7 @@ PARTS: dict[str, tuple[str, ...]] = {
         "ev_score_diff",
         "ev_score_total",
         "ev_lineup",
+        "ev_state",
         "ev_period",
         "ev_game_seconds",
     ),
@@ -118,6 +122,7 @@ class SeasonArrays:
     ev_score_diff: np.ndarray  # int16 [E]
     ev_score_total: np.ndarray  # int16 [E] home plus away points after the event
     ev_lineup: np.ndarray  # uint8 [E, 20]
+    ev_state: np.ndarray  # int8 [E, 6]
     ev_period: np.ndarray  # int8 [E]
     ev_game_seconds: np.ndarray  # float32 [E]
     ev_on_court: np.ndarray  # int16 [E, 10]
@@ -454,6 +459,7 @@ def build_season_arrays(
         ev_score_diff=ev.score_diff,
         ev_score_total=ev.score_total,
         ev_lineup=ev.lineup.reshape(E, LINEUP_DIM),
+        ev_state=ev.state.reshape(E, STATE_DIM),
         ev_period=plays["period"].to_numpy(dtype=np.int8),
         ev_game_seconds=plays["game_seconds"].to_numpy(dtype=np.float32),
         ev_on_court=ev_on_court,

@@ -35,6 +35,10 @@ Per-position values (the CLS position carries the state AT the cut):
 
   A slot whose player is unknown (NULL) is never marked. CLS and PAD positions are all zero.
   Swapping home and away maps dims 0-4 <-> 5-9 and 10-14 <-> 15-19 (``LINEUP_SWAP_PERM``).
+- ``state`` (6 dims): the in-game state after the event (``features.in_game_state``: who has the
+  ball, each side's fouls before the penalty and timeouts left), scaled to [0, 1]. CLS holds the
+  state at the cut (pregame: nobody has the ball, every foul and timeout left); PAD is all zero.
+  Arrays store the raw counts (``EventArrays.state``, int8).
 
 Sequences have length ``1 + max_events``: CLS, then the last ``max_events`` events before the cut
 in time order, then PAD (``mask`` True on CLS and the events). The pregame cut is CLS alone.
@@ -47,6 +51,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from nba_pipeline.features.in_game_state import PREGAME_STATE, STATE_DIM, STATE_SCALE, state_counts
 from nba_pipeline.ingest.schema import ON_COURT
 
 PAD, CLS, UNK = 0, 1, 2
@@ -102,6 +107,7 @@ class EventArrays:
     score_diff: np.ndarray  # int16 [E] raw home minus away points after the event
     score_total: np.ndarray  # [E] home plus away points after the event (raw, or relative to a pace)
     lineup: np.ndarray  # uint8 [E, 20]
+    state: np.ndarray  # int8 [E, 6] raw in-game state after the event (features.in_game_state)
     game_id: np.ndarray  # str [E]
     n_unknown: int  # events whose type was not a known code (tokenized as UNK)
     unknown_codes: dict[int, int]  # unknown code -> count
@@ -112,11 +118,13 @@ REQUIRED_PLAY_COLUMNS = (
     "seq",
     "period",
     "event_type",
+    "action_type",
     "side",
     "clock_seconds",
     "seconds_left_regulation",
     "home_score",
     "away_score",
+    "is_made",
     "player1_id",
     "player2_id",
     "player3_id",
@@ -210,6 +218,7 @@ class EventTokenizer:
             score_diff=score,
             score_total=total,
             lineup=self.lineup_vectors(plays),
+            state=state_counts(plays),
             game_id=gid,
             n_unknown=int(unknown.sum()),
             unknown_codes={int(c): int(n) for c, n in zip(codes, counts, strict=True)},
@@ -236,7 +245,7 @@ class EventTokenizer:
 
     def sequences(self, ev: EventArrays, starts: np.ndarray, cuts: np.ndarray) -> dict[str, np.ndarray]:
         """Vectorized :meth:`sequence` for B cuts: tokens int64 [B,L], time_left / score_diff float32
-        [B,L], lineup float32 [B,L,20], mask bool [B,L]."""
+        [B,L], lineup float32 [B,L,20], state float32 [B,L,6], mask bool [B,L]."""
         starts = np.asarray(starts, dtype=np.int64)
         cuts = np.asarray(cuts, dtype=np.int64)
         if (cuts < starts).any():
@@ -252,6 +261,7 @@ class EventTokenizer:
         score = np.zeros((B, L), dtype=np.float32)
         total = np.zeros((B, L), dtype=np.float32)
         lineup = np.zeros((B, L, LINEUP_DIM), dtype=np.float32)
+        state = np.zeros((B, L, STATE_DIM), dtype=np.float32)
         mask = np.zeros((B, L), dtype=bool)
         if len(ev.token):
             tokens[:, 1:] = np.where(valid, ev.token[idx], PAD)
@@ -259,6 +269,7 @@ class EventTokenizer:
             score[:, 1:] = np.where(valid, ev.score_diff[idx] / self.score_diff_std, 0.0)
             total[:, 1:] = np.where(valid, ev.score_total[idx] / SCORE_TOTAL_SCALE, 0.0)
             lineup[:, 1:] = np.where(valid[..., None], ev.lineup[idx], 0)
+            state[:, 1:] = np.where(valid[..., None], ev.state[idx] / STATE_SCALE, 0.0)
         mask[:, 1:] = valid
         tokens[:, 0] = CLS
         mask[:, 0] = True
@@ -267,11 +278,15 @@ class EventTokenizer:
         time_left[:, 0] = np.where(has, ev.time_left[last] if len(ev.token) else 1.0, 1.0)
         score[:, 0] = np.where(has, (ev.score_diff[last] if len(ev.token) else 0) / self.score_diff_std, 0.0)
         total[:, 0] = np.where(has, (ev.score_total[last] if len(ev.token) else 0) / SCORE_TOTAL_SCALE, 0.0)
+        state[:, 0] = PREGAME_STATE / STATE_SCALE
+        if len(ev.token):
+            state[has, 0] = ev.state[last[has]] / STATE_SCALE
         return {
             "tokens": tokens,
             "time_left": time_left,
             "score_diff": score,
             "score_total": total,
             "lineup": lineup,
+            "state": state,
             "mask": mask,
         }

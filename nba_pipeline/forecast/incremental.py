@@ -39,6 +39,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from nba_pipeline.features.graphs import NODE_DIM
+from nba_pipeline.features.in_game_state import STATE_DIM, state_counts
 from nba_pipeline.features.tokenizer import MAX_EVENTS
 from nba_pipeline.ingest.raw import RawDataError
 from nba_pipeline.ingest.schema import ON_COURT
@@ -573,6 +574,24 @@ class LiveGame:
             self._on_court = self.rebuilder.lineups(periods, evidence)
         return self._on_court
 
+    def state_frame(self) -> pd.DataFrame:
+        """The events so far as the ``plays`` columns ``features.in_game_state`` reads (a field goal
+        event is made or missed by its type, a free throw made when it scored)."""
+        et = np.array([p.event_type for p in self.plays], dtype=np.int64)
+        points = np.array([p.points for p in self.plays], dtype=np.int64)
+        made = np.where(et == 3, points > 0, et == 1)
+        return pd.DataFrame(
+            {
+                "game_id": self.game_id,
+                "period": np.array([p.period for p in self.plays], dtype=np.int64),
+                "event_type": et,
+                "action_type": np.array([p.action_type for p in self.plays], dtype=np.int64),
+                "side": np.array([p.side for p in self.plays], dtype=np.int64),
+                "is_made": made,
+                "clock_seconds": np.array([p.clock_seconds for p in self.plays], dtype=np.float64),
+            }
+        )
+
     def window(self, max_events: int = MAX_EVENTS) -> Any:
         """A one-game SeasonArrays holding the last ``max_events`` events and the players on court
         at the cut (the pregame cut: the starters): all that the cut's ModelBatch reads."""
@@ -613,6 +632,8 @@ class LiveGame:
         ev_on_court = np.full((m, 10), -1, dtype=np.int16)
         if m:
             ev_on_court[-1] = local
+        # Fouls and timeouts count from the period's / game's start: every event's state, then the window's.
+        state = state_counts(self.state_frame())[n - m :]
         return SeasonArrays(
             season=self.season,
             game_id=np.array([self.game_id], dtype="<U10"),
@@ -633,6 +654,7 @@ class LiveGame:
             ev_score_diff=(hs - as_).astype(np.int16),
             ev_score_total=(hs + as_).astype(np.int16),
             ev_lineup=np.concatenate([involved, actor], axis=1).astype(np.uint8).reshape(m, 20),
+            ev_state=state.reshape(m, STATE_DIM),
             ev_period=period.astype(np.int8),
             ev_game_seconds=np.array([p.game_seconds for p in w], dtype=np.float32),
             ev_on_court=ev_on_court,

@@ -38,6 +38,7 @@ class ModelBatch:
     score_diff: torch.Tensor  # float32 [B, L] home minus away score, divided by the season std
     score_total: torch.Tensor  # float32 [B, L] points of both teams above the training pace, / 20
     lineup: torch.Tensor  # float32 [B, L, 20] per-event lineup participation (see features.tokenizer)
+    state: torch.Tensor  # float32 [B, L, 6] in-game state after each event (features.in_game_state)
     mask: torch.Tensor  # bool [B, L]     True where the position is a real token (CLS always True)
     graph: object  # torch_geometric.data.Batch: x [N,16], edge_index, edge_type, edge_weight, side [N], batch
     context: torch.Tensor  # float32 [B, 36]  static context: 32 features + the market line (features.context)

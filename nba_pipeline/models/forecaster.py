@@ -53,7 +53,13 @@ class NBAForecaster(nn.Module):
         if g.num_graphs != n_samples:
             raise ValueError(f"batch has {n_samples} samples but {g.num_graphs} graphs")
         seq = self.encode_sequence(
-            batch.tokens, batch.time_left, batch.score_diff, batch.score_total, batch.lineup, batch.mask
+            batch.tokens,
+            batch.time_left,
+            batch.score_diff,
+            batch.score_total,
+            batch.lineup,
+            batch.mask,
+            batch.state,
         )
         state = cut_state(batch.time_left, batch.score_diff, batch.score_total)
         return self.head(
@@ -77,16 +83,22 @@ class NBAForecaster(nn.Module):
         score_total: torch.Tensor,
         lineup: torch.Tensor,
         mask: torch.Tensor,
+        state: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The Transformer's summary of each sample's events (``ModelBatch`` fields of the same
-        names): [n_sides * B, d_model]."""
+        names): [n_sides * B, d_model]. ``state`` is read only by a Transformer configured with
+        ``state_dim`` (older models were trained without it)."""
+        if not self.cfg.transformer.state_dim:
+            state = None
         if self.n_sides == 2:
             sw = self._side_swap()
             tokens = torch.cat([tokens, sw.token_perm.to(tokens.device)[tokens]])
             lineup = torch.cat([lineup, lineup[..., sw.lineup_perm.to(lineup.device)]])
+            if state is not None:
+                state = torch.cat([state, state[..., sw.state_perm.to(state.device)]])
             score_diff = torch.cat([score_diff, -score_diff])
             time_left, score_total, mask = (torch.cat([t, t]) for t in (time_left, score_total, mask))
-        return self.transformer(tokens, time_left, score_diff, lineup, mask, score_total)
+        return self.transformer(tokens, time_left, score_diff, lineup, mask, score_total, state)
 
     def encode_graph(self, g: object, num_graphs: int) -> torch.Tensor:
         """The GNN's summary of each lineup graph (a PyG Batch): [n_sides * num_graphs, out_dim]; the
@@ -141,11 +153,13 @@ class NBAForecaster(nn.Module):
         graph_repr: torch.Tensor,
         state: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
         with_no_line: bool = False,
+        shaped: bool = True,
     ) -> dict[str, torch.Tensor]:
         """Fusion and heads on the three parts (rows aligned); both sides combined when symmetric;
         the market's line blended in where there is one; then shaped by ``state`` (``cut_state``
         of the batch's own side, [B] each) when the config has the state head. ``with_no_line``:
-        see :meth:`forward`."""
+        see :meth:`forward`. ``shaped=False``: the full-game outputs the state head would read
+        (``training.state_head_refit`` fits the head's scalars on them)."""
         line = None
         if self.cfg.fusion.market_line:
             context_repr, line = context_repr[:, :-LINE_WIDTH], context_repr[:, -LINE_WIDTH:]
@@ -158,6 +172,8 @@ class NBAForecaster(nn.Module):
         towers = out
         if line is not None:
             out = self.fusion.market_line(out, line[:n])
+        if not shaped:
+            return out
         final = self._shape(out, state)
         if with_no_line:
             final.update({f"{k}_no_line": v for k, v in self._shape(towers, state).items()})

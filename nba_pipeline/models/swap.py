@@ -7,6 +7,7 @@ owned by the features package, so the permutations come from there:
 - tokens: ``features.tokenizer.SWAP_SIDES`` (home-side tokens <-> away-side tokens);
 - score differential: negated (home minus away);
 - lineup dims: ``features.tokenizer.LINEUP_SWAP_PERM``;
+- in-game state dims: ``features.in_game_state.STATE_SWAP_PERM``;
 - graph: node ``side`` 0 <-> 1 (edge types are unchanged: teammates stay teammates);
 - context: a permutation and a sign per dimension (home block <-> away block, differentials
   negated), from ``features.context`` (``CONTEXT_SWAP_PERM`` / ``CONTEXT_SWAP_SIGN``) when it
@@ -31,11 +32,12 @@ class SideSwap:
 
     token_perm: torch.Tensor  # int64 [vocab]
     lineup_perm: torch.Tensor  # int64 [20]
+    state_perm: torch.Tensor  # int64 [6]
     context_perm: torch.Tensor  # int64 [context dims]
     context_sign: torch.Tensor  # float32 [context dims], -1 for home-minus-away quantities
 
     def __post_init__(self) -> None:
-        for name in ("token_perm", "lineup_perm", "context_perm"):
+        for name in ("token_perm", "lineup_perm", "state_perm", "context_perm"):
             perm = getattr(self, name)
             if not torch.equal(torch.sort(perm).values, torch.arange(len(perm))):
                 raise ValueError(f"SideSwap.{name} is not a permutation of 0..{len(perm) - 1}")
@@ -49,12 +51,14 @@ class SideSwap:
         cls,
         token_perm: np.ndarray | torch.Tensor,
         lineup_perm: np.ndarray | torch.Tensor,
+        state_perm: np.ndarray | torch.Tensor,
         context_perm: np.ndarray | torch.Tensor,
         context_sign: np.ndarray | torch.Tensor,
     ) -> SideSwap:
         return cls(
             token_perm=torch.as_tensor(np.asarray(token_perm), dtype=torch.long),
             lineup_perm=torch.as_tensor(np.asarray(lineup_perm), dtype=torch.long),
+            state_perm=torch.as_tensor(np.asarray(state_perm), dtype=torch.long),
             context_perm=torch.as_tensor(np.asarray(context_perm), dtype=torch.long),
             context_sign=torch.as_tensor(np.asarray(context_sign), dtype=torch.float32),
         )
@@ -62,7 +66,7 @@ class SideSwap:
     @classmethod
     def from_features(cls) -> SideSwap:
         """The swap defined by the features package (tokenizer vocabulary and context order)."""
-        from nba_pipeline.features import context, tokenizer
+        from nba_pipeline.features import context, in_game_state, tokenizer
 
         missing = [n for n in ("CONTEXT_SWAP_PERM", "CONTEXT_SWAP_SIGN") if not hasattr(context, n)]
         if missing:
@@ -70,6 +74,7 @@ class SideSwap:
         return cls.from_arrays(
             tokenizer.SWAP_SIDES,
             tokenizer.LINEUP_SWAP_PERM,
+            in_game_state.STATE_SWAP_PERM,
             context.CONTEXT_SWAP_PERM,
             context.CONTEXT_SWAP_SIGN,
         )
@@ -95,6 +100,7 @@ def mirror_inputs(batch: ModelBatch, swap: SideSwap) -> ModelBatch:
         score_diff=-batch.score_diff,
         score_total=batch.score_total,
         lineup=batch.lineup[..., swap.lineup_perm.to(dev)],
+        state=batch.state[..., swap.state_perm.to(dev)],
         mask=batch.mask,
         graph=graph,
         context=batch.context[..., swap.context_perm.to(dev)] * swap.context_sign.to(dev),

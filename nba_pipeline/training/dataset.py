@@ -42,7 +42,7 @@ from nba_pipeline.models.norm import TargetNorm
 Mode = Literal["train", "eval", "all_events"]
 EVAL_CHECKPOINTS = CHECKPOINTS[:5]  # pregame, end_q1, halftime, end_q3, q4_5min
 Q4_5MIN_GAME_SECONDS = 3 * 720 + 420  # 2580 s elapsed = 5:00 left in the 4th
-SEQUENCE_FIELDS = ("tokens", "time_left", "score_diff", "score_total", "lineup", "mask")
+SEQUENCE_FIELDS = ("tokens", "time_left", "score_diff", "score_total", "lineup", "state", "mask")
 
 
 def _pooled(season_stats: pd.DataFrame, stat: str, seasons: Sequence[str]) -> tuple[float, float]:
@@ -110,6 +110,7 @@ class Sample:
     score_diff: torch.Tensor  # float32 [L]
     score_total: torch.Tensor  # float32 [L]
     lineup: torch.Tensor  # float32 [L, 20]
+    state: torch.Tensor  # float32 [L, 6]
     mask: torch.Tensor  # bool [L]
     graph: object  # torch_geometric.data.Data
     context: torch.Tensor  # float32 [36] (features.context)
@@ -169,6 +170,7 @@ class NBADataset(Dataset):
             score_diff=arrays.ev_score_diff,
             score_total=points_above_pace(arrays.ev_score_total, arrays.ev_game_seconds, target_norm),
             lineup=arrays.ev_lineup,
+            state=arrays.ev_state,
             game_id=np.empty(0),
             n_unknown=0,
             unknown_codes={},
@@ -252,6 +254,7 @@ class NBADataset(Dataset):
             score_diff=torch.from_numpy(seq["score_diff"]),
             score_total=torch.from_numpy(seq["score_total"]),
             lineup=torch.from_numpy(seq["lineup"]),
+            state=torch.from_numpy(seq["state"]),
             mask=torch.from_numpy(seq["mask"]),
             graph=graph,
             context=torch.from_numpy(a.context[g]),
@@ -368,6 +371,7 @@ def collate(samples: Sequence[Sample] | ModelBatch) -> ModelBatch:
         score_diff=torch.stack([s.score_diff for s in samples]),
         score_total=torch.stack([s.score_total for s in samples]),
         lineup=torch.stack([s.lineup for s in samples]),
+        state=torch.stack([s.state for s in samples]),
         mask=torch.stack([s.mask for s in samples]),
         graph=Batch.from_data_list([s.graph for s in samples]),
         context=torch.stack([s.context for s in samples]),

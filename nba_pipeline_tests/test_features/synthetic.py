@@ -53,6 +53,7 @@ def synthetic_plays(n_games: int = 3, events_per_period: int = 30, seed: int = 0
                         "seconds_left_regulation": max(2880 - gs, 0.0),
                         "side": side,
                         "points": pts,
+                        "is_made": True if et == 1 else False if et == 2 else None,
                         "home_score": hs,
                         "away_score": as_,
                         "player1_id": p1,

@@ -227,8 +227,10 @@ def test_real_team_features_land_in_the_context_vector(nba_raw_dir):
 
 def test_mirrored_game_matches_the_exported_swap_mappings(synth):
     """Exchanging home and away in the raw inputs gives exactly the tensors that SWAP_SIDES,
-    LINEUP_SWAP_PERM, CONTEXT_SWAP_PERM/SIGN and a negated score predict (what models.swap uses)."""
+    LINEUP_SWAP_PERM, STATE_SWAP_PERM, CONTEXT_SWAP_PERM/SIGN and a negated score predict (what
+    models.swap uses)."""
     from nba_pipeline.features.context import CONTEXT_SWAP_PERM, CONTEXT_SWAP_SIGN
+    from nba_pipeline.features.in_game_state import STATE_SWAP_PERM
     from nba_pipeline.features.tokenizer import LINEUP_SWAP_PERM, SWAP_SIDES
     from nba_pipeline.ingest.schema import ON_COURT
 
@@ -243,6 +245,7 @@ def test_mirrored_game_matches_the_exported_swap_mappings(synth):
     m = build_season_arrays(mirror, mgames, pf, mtgf)
     np.testing.assert_array_equal(m.ev_token, SWAP_SIDES[a.ev_token])
     np.testing.assert_array_equal(m.ev_lineup, a.ev_lineup[:, LINEUP_SWAP_PERM])
+    np.testing.assert_array_equal(m.ev_state, a.ev_state[:, STATE_SWAP_PERM])
     np.testing.assert_array_equal(m.ev_score_diff, -a.ev_score_diff)
     np.testing.assert_allclose(m.context, a.context[:, CONTEXT_SWAP_PERM] * CONTEXT_SWAP_SIGN, atol=1e-6)
     norm = target_norm_from_arrays(a)

@@ -184,3 +184,18 @@ def test_running_total_score_is_carried_per_event_and_at_cls():
     np.testing.assert_allclose(s["score_total"][1:41], expected[:40] / SCORE_TOTAL_SCALE)
     assert (s["score_total"][41:] == 0).all()
     assert tok.sequence(ev, 0, 0)["score_total"][0] == 0.0
+
+
+def test_in_game_state_is_carried_per_event_and_at_cls_and_is_full_before_tip_off():
+    from nba_pipeline.features.in_game_state import PREGAME_STATE, STATE_SCALE, state_counts
+
+    plays = synthetic_plays(n_games=1, events_per_period=30).assign(action_type=1)  # fouls count
+    tok = EventTokenizer(score_diff_std=10.0)
+    ev = tok.encode_events(plays)
+    expected = state_counts(plays) / STATE_SCALE
+    assert (ev.state[:, 2:4] < 5).any(), "the synthetic game should reach some team fouls"
+    s = tok.sequence(ev, 0, 40)
+    np.testing.assert_allclose(s["state"][0], expected[39])
+    np.testing.assert_allclose(s["state"][1:41], expected[:40])
+    assert (s["state"][41:] == 0).all()
+    np.testing.assert_allclose(tok.sequence(ev, 0, 0)["state"][0], PREGAME_STATE / STATE_SCALE)

@@ -128,6 +128,21 @@ def test_play_from_raw_agrees_with_build_plays_on_games_of_every_season(nba_raw_
             )
 
 
+def test_live_in_game_state_equals_the_season_arrays_state_at_every_event(forecaster, game_rows):
+    """Possession, fouls before the penalty and timeouts left of the live path (rows given as they
+    come, out of the ingest) equal what the season arrays hold for the same game."""
+    from nba_pipeline.features.in_game_state import state_counts
+    from nba_pipeline.ingest.plays import build_plays
+
+    live = forecaster.open_game(GAME, prefetch=False)
+    live.add_rows(game_rows)
+    plays, _ = build_plays(game_rows, None, SEASON)
+    expected = state_counts(plays.sort_values("seq", kind="stable").reset_index(drop=True))
+    got = state_counts(live.state_frame())
+    np.testing.assert_array_equal(got, expected)
+    assert (got[:, 2:4] == 0).any() and (got[:, 4:6] < 7).any()  # the game reaches a penalty and timeouts
+
+
 def test_live_game_reads_postgresql_as_sqlite(forecaster, game_rows, postgres_url):
     """The as-of reads (driver cursor, casts, the players' earlier games) agree on PostgreSQL."""
     import sqlalchemy as sa

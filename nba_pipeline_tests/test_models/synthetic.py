@@ -50,9 +50,10 @@ def synthetic_swap() -> SideSwap:
     for base in range(3, VOCAB, 3):
         token_perm[base + 1], token_perm[base + 2] = base + 2, base + 1
     lineup_perm = np.r_[5:10, 0:5, 15:20, 10:15]
+    state_perm = np.array([1, 0, 3, 2, 5, 4])
     # dims 32-35 (the market's line in the features package) stay 0 here: a game without a line
     context_perm = np.r_[halves_swap(32), 32:CONTEXT_DIM]
-    return SideSwap.from_arrays(token_perm, lineup_perm, context_perm, np.ones(CONTEXT_DIM))
+    return SideSwap.from_arrays(token_perm, lineup_perm, state_perm, context_perm, np.ones(CONTEXT_DIM))
 
 
 def lineup_graph(
@@ -96,6 +97,7 @@ def lineup_graph(
 def make_samples(n: int, seed: int = 0, noise: float = 0.3) -> list[dict]:
     """``n`` samples with random inputs and learnable, side-antisymmetric labels."""
     g = torch.Generator().manual_seed(seed)
+    g_state = torch.Generator().manual_seed(seed + 10_000)  # apart, so the other inputs keep their draws
     samples = []
     for i in range(n):
         n_events = int(torch.randint(0, 51, (1,), generator=g))
@@ -124,6 +126,7 @@ def make_samples(n: int, seed: int = 0, noise: float = 0.3) -> list[dict]:
                 "score_diff": score,
                 "score_total": 2.0 * (1.0 - time_left) * mask,  # points accumulate as time runs out
                 "lineup": lineup,
+                "state": torch.rand(L, 6, generator=g_state) * mask[:, None],
                 "mask": mask,
                 "graph": lineup_graph(5, 5, x),
                 "context": context,

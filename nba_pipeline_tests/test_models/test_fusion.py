@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from nba_pipeline.models.forecaster import ForecasterConfig, NBAForecaster, parameter_table
@@ -110,13 +111,16 @@ def test_each_tower_input_alone_is_side_aware():
         assert ((a - c).abs().amax(dim=1) > 1e-4).all(), f"{name} representation ignores the swap"
 
 
-def test_side_symmetric_forecast_is_exactly_equivariant_to_a_home_away_swap():
+@pytest.mark.parametrize("state_dim", [0, 6])
+def test_side_symmetric_forecast_is_exactly_equivariant_to_a_home_away_swap(state_dim):
     """Swapping the teams negates the team part of the win logit and margin (around the learned home
     advantage) and leaves the total unchanged: logit(x) + logit(swap x) = 2 * home advantage, which
     the game-state head scales by the time left (tau / sqrt(tau + tau0) for the logit, tau for the
     margin): home court is worth less with less of the game to play."""
     torch.manual_seed(0)
-    model = NBAForecaster(ForecasterConfig()).eval()
+    cfg = ForecasterConfig()
+    cfg.transformer.state_dim = state_dim  # 6: the in-game state is an input too
+    model = NBAForecaster(cfg).eval()
     with torch.no_grad():
         model.fusion.side_bias.copy_(torch.tensor([0.3, 0.2]))
     batch = make_batch(8, seed=5)
