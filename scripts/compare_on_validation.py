@@ -13,7 +13,8 @@ checkpoints of the same games, the model against score and clock fed the model's
 forecast (the walk-forward's in-game baseline, here fitted on the selection games). "no line":
 the same model and games with the market's line hidden (as for a game without one). "checks":
 the release's blocking rules (``registry.rules.pregame_quality``) on the judged pregame forecasts,
-as ``trained_model``'s checks judge them (failed rules named).
+as ``trained_model``'s checks judge them (failed rules named). Each config's JSON line also holds
+its temperature decision (``calibration``, ``training.calibration``).
 
 To compare code rather than settings, run it in a checkout of each commit (``git worktree add``).
 """
@@ -113,7 +114,8 @@ def main() -> None:
             + [f"{bare['pregame']['brier']:.4f}", f"{bare['all']['brier']:.4f}"]
             + ["pass" if not failed else "fail: " + ", ".join(failed)]
         )
-        print(json.dumps({"config": text, "judged": m}), flush=True)
+        calibration = {k: out.preprocessing[k] for k in ("calibration",) if k in out.preprocessing}
+        print(json.dumps({"config": text, "judged": m, **calibration}), flush=True)
     headers = ["config", "best epoch", "train s"] + [f"Brier {c}" for c in CHECKPOINTS]
     headers += ["margin MAE pregame", "margin MAE all", "no line: Brier pregame", "no line: Brier all"]
     headers += ["checks"]

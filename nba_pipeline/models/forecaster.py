@@ -153,13 +153,11 @@ class NBAForecaster(nn.Module):
         graph_repr: torch.Tensor,
         state: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
         with_no_line: bool = False,
-        shaped: bool = True,
     ) -> dict[str, torch.Tensor]:
         """Fusion and heads on the three parts (rows aligned); both sides combined when symmetric;
         the market's line blended in where there is one; then shaped by ``state`` (``cut_state``
         of the batch's own side, [B] each) when the config has the state head. ``with_no_line``:
-        see :meth:`forward`. ``shaped=False``: the full-game outputs the state head would read
-        (``training.state_head_refit`` fits the head's scalars on them)."""
+        see :meth:`forward`."""
         line = None
         if self.cfg.fusion.market_line:
             context_repr, line = context_repr[:, :-LINE_WIDTH], context_repr[:, -LINE_WIDTH:]
@@ -172,8 +170,6 @@ class NBAForecaster(nn.Module):
         towers = out
         if line is not None:
             out = self.fusion.market_line(out, line[:n])
-        if not shaped:
-            return out
         final = self._shape(out, state)
         if with_no_line:
             final.update({f"{k}_no_line": v for k, v in self._shape(towers, state).items()})

@@ -50,9 +50,6 @@ class TrainConfig:
     min_lr: float = 0.0
     seed: int = 0
     device: str = "auto"  # "auto": cuda when available, else cpu
-    # After training, refit the game-state head's win scalars on the selection games, kept when
-    # cross-fitting says so (training.state_head_refit).
-    refit_state_head: bool = False
     loss_weights: LossWeights = field(default_factory=LossWeights)
 
     def __post_init__(self) -> None:

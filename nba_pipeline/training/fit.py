@@ -34,7 +34,6 @@ from nba_pipeline.training.dataset import (
     target_norm_from_arrays,
 )
 from nba_pipeline.training.predict import predict_frame
-from nba_pipeline.training.state_head_refit import refit_state_head
 from nba_pipeline.training.trainer import FusionTrainer, TrainResult, seed_everything
 
 log = logging.getLogger(__name__)
@@ -160,9 +159,6 @@ def fit_forecaster(
     prep = preprocessing_bundle(norm, sd_std, seasons)
     # Temperature of the win logit, fitted and chosen on the selection games (training.calibration).
     prep["win_temperature"], prep["calibration"] = 1.0, {"kept": False, "note": "not trained"}
-    if result is not None and cfg.optim.refit_state_head:
-        prep["state_head_refit"] = refit_state_head(model, select_ds, seed)
-        log.info("state head refit on the selection games: %s", prep["state_head_refit"])
     if result is not None:
         sel = predict_frame(model, select_ds, norm)
         prep["win_temperature"], prep["calibration"] = choose_temperature(

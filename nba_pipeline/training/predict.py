@@ -32,11 +32,10 @@ def _by_side(rows: torch.Tensor, n_sides: int, inverse: np.ndarray) -> torch.Ten
 
 
 def forecast_outputs(
-    model: NBAForecaster, dataset: NBADataset, g: np.ndarray, cut: np.ndarray, shaped: bool = True
+    model: NBAForecaster, dataset: NBADataset, g: np.ndarray, cut: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Raw model outputs (``win_logit``, standardized ``margin`` and ``total``) of cuts ``(g, cut)``,
-    each part computed once per game / lineup / cut (module docstring). Eval mode, no autograd.
-    ``shaped=False``: the full-game outputs before the game-state head (``NBAForecaster.head``)."""
+    each part computed once per game / lineup / cut (module docstring). Eval mode, no autograd."""
     model.eval()
     dev = next(model.parameters()).device
     s = model.n_sides
@@ -61,7 +60,6 @@ def forecast_outputs(
                 model.encode_sequence(**seq),
                 _by_side(graphs, s, l_inv[sl]),
                 cut_state(seq["time_left"], seq["score_diff"], seq["score_total"]),
-                shaped=shaped,
             )
             for k in out:
                 out[k].append(res[k].float().cpu().numpy())
