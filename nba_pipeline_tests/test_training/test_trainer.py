@@ -254,3 +254,42 @@ def test_the_heads_scalars_learn_at_a_larger_rate_than_the_rest(tmp_path):
     assert {id(p) for p in head["params"]} == {id(p) for p in scalars}
     assert head["lr"] == pytest.approx(STATE_HEAD_LR_SCALE * rest["lr"])
     assert len(rest["params"]) + len(head["params"]) == len(list(model.parameters()))
+
+
+def test_with_a_weight_average_the_best_checkpoint_holds_the_average_and_training_resumes_exactly(tmp_path):
+    from nba_pipeline.training.weight_average import WeightAverage
+
+    cfg = TrainConfig(lr=3e-3, max_epochs=4, patience=4, device="cpu", seed=5, ema_decay=0.9)
+    full, model = _run(tmp_path, "full", cfg)
+    best = torch.load(full.best_checkpoint, weights_only=True)
+    last = torch.load(full.last_checkpoint, weights_only=True)
+    assert last["average"]["updates"] == 4 * math.ceil(len(TRAIN) / 32)
+    # what was evaluated (and selected) is the average: the best checkpoint's weights give the best
+    # epoch's validation loss, and the last epoch's trained weights do not give that epoch's
+    judge = FusionTrainer(model, TrainConfig(device="cpu"), NORM, tmp_path / "judge")
+    val_loader = _loaders()[1]
+    model.load_state_dict(best["model"])
+    assert judge.evaluate(val_loader)[0] == pytest.approx(full.history[full.best_epoch]["val_loss"], rel=1e-6)
+    model.load_state_dict(last["model"])
+    assert judge.evaluate(val_loader)[0] != pytest.approx(full.history[-1]["val_loss"], rel=1e-6)
+    # the validation loss of each epoch is the averaged model's: it differs from a run without it
+    plain, _ = _run(tmp_path, "plain", TrainConfig(lr=3e-3, max_epochs=4, patience=4, device="cpu", seed=5))
+    assert [e["train_loss"] for e in plain.history] == [e["train_loss"] for e in full.history]
+    assert [e["val_loss"] for e in plain.history] != [e["val_loss"] for e in full.history]
+
+    class Interrupted(Exception):
+        pass
+
+    def stop_after_epoch_1(entry):
+        if entry["epoch"] == 1:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        _run(tmp_path, "resumed", cfg, on_epoch_end=stop_after_epoch_1)
+    resumed, _ = _run(tmp_path, "resumed", cfg, model_seed=12345)
+    assert _comparable(resumed.history) == _comparable(full.history)
+
+    average = WeightAverage(torch.nn.Linear(2, 1), 0.99)
+    assert average.decay == 0.99
+    with pytest.raises(ValueError, match="decay"):
+        WeightAverage(torch.nn.Linear(2, 1), 1.0)
