@@ -50,8 +50,6 @@ class TrainConfig:
     min_lr: float = 0.0
     seed: int = 0
     device: str = "auto"  # "auto": cuda when available, else cpu
-    # > 0: evaluate, select and save a moving average of the weights (training.weight_average).
-    ema_decay: float = 0.0
     loss_weights: LossWeights = field(default_factory=LossWeights)
 
     def __post_init__(self) -> None:

@@ -24,7 +24,6 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,6 @@ from nba_pipeline.models.norm import TargetNorm
 from nba_pipeline.training.config import TrainConfig
 from nba_pipeline.training.loss import multitask_loss, with_no_line_loss
 from nba_pipeline.training.metrics import forecast_metrics
-from nba_pipeline.training.weight_average import WeightAverage
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +135,6 @@ class FusionTrainer:
         self.optimizer = torch.optim.AdamW(
             _param_groups(model, config.lr), lr=config.lr, weight_decay=config.weight_decay, fused=True
         )
-        self.average = WeightAverage(self.model, config.ema_decay) if config.ema_decay > 0 else None
         if config.scheduler == "cosine":
             self.scheduler: Any = torch.optim.lr_scheduler.CosineAnnealingLR(
                 self.optimizer, T_max=config.max_epochs, eta_min=config.min_lr
@@ -168,8 +165,6 @@ class FusionTrainer:
             loss.backward()
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
             self.optimizer.step()
-            if self.average is not None:
-                self.average.update(self.model)
             n = len(batch)
             n_total += n
             sums["loss"] += loss.item() * n
@@ -262,25 +257,6 @@ class FusionTrainer:
                 f"({', '.join(sorted(diff))}); use another checkpoint_dir or resume=False"
             )
 
-    def _evaluated_weights(self) -> AbstractContextManager[None]:
-        """The weights that are evaluated and saved as the best: the moving average when the config
-        has one (``ema_decay``), else the trained weights themselves."""
-        return nullcontext() if self.average is None else self.average.applied(self.model)
-
-    def _save_best(self, path: Path, epoch: int, val_loss: float, metrics: dict) -> None:
-        _atomic_save(
-            {
-                "model": self.model.state_dict(),
-                "model_config": self.model.cfg.to_dict(),
-                "train_config": self.config.to_dict(),
-                "norm": self.norm.to_dict(),
-                "epoch": epoch,
-                "val_loss": val_loss,
-                "metrics": metrics,
-            },
-            path,
-        )
-
     # ------------------------------------------------------------------ main loop
     def fit(
         self, train_loader: Iterable[ModelBatch], val_loader: Iterable[ModelBatch], resume: bool = True
@@ -298,8 +274,6 @@ class FusionTrainer:
             self.model.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
             self.scheduler.load_state_dict(state["scheduler"])
-            if self.average is not None:
-                self.average.load_state_dict(state["average"])
             history = state["history"]
             best_val, best_epoch, bad_epochs = state["best_val"], state["best_epoch"], state["bad_epochs"]
             best_metrics = state["best_metrics"]
@@ -318,18 +292,27 @@ class FusionTrainer:
             t0 = time.perf_counter()
             _set_epoch(train_loader, epoch)
             train = self._train_epoch(train_loader, epoch)
-            with self._evaluated_weights():
-                val_loss, metrics = self.evaluate(val_loader, epoch)
-                improved = val_loss < best_val
-                if improved:
-                    self._save_best(best_path, epoch, val_loss, metrics)
+            val_loss, metrics = self.evaluate(val_loader, epoch)
             lr = self.optimizer.param_groups[0]["lr"]
             if cfg.scheduler == "cosine":
                 self.scheduler.step()
             else:
                 self.scheduler.step(val_loss)
+            improved = val_loss < best_val
             if improved:
                 best_val, best_epoch, bad_epochs, best_metrics = val_loss, epoch, 0, metrics
+                _atomic_save(
+                    {
+                        "model": self.model.state_dict(),
+                        "model_config": self.model.cfg.to_dict(),
+                        "train_config": cfg.to_dict(),
+                        "norm": self.norm.to_dict(),
+                        "epoch": epoch,
+                        "val_loss": val_loss,
+                        "metrics": metrics,
+                    },
+                    best_path,
+                )
             else:
                 bad_epochs += 1
             stopped_early = bad_epochs >= cfg.patience
@@ -369,7 +352,6 @@ class FusionTrainer:
                     "best_metrics": best_metrics,
                     "bad_epochs": bad_epochs,
                     "stopped_early": stopped_early,
-                    "average": None if self.average is None else self.average.state_dict(),
                     "train_config": cfg.to_dict(),
                     "model_config": self.model.cfg.to_dict(),
                     "rng": self._rng_state(loaders),
