@@ -34,7 +34,7 @@ from nba_pipeline.evaluate.report import (
     fit_own_pregame_clock,
     model_pregame,
     predict_without_lines,
-    state_at_cut,
+    score_clock_at_cuts,
 )
 from nba_pipeline.registry.rules import pregame_quality
 from nba_pipeline.tables import render_table
@@ -55,11 +55,7 @@ def own_pregame_briers(out, arrays, preds) -> list[float]:
     briers = []
     for cp in IN_GAME:
         part = preds[preds["checkpoint"] == cp]
-        g = part["game_index"].to_numpy()
-        st = state_at_cut(arrays, g, part["cut"].to_numpy())
-        f = clock.predict(
-            st["diff"], st["total"], st["time_left"], own.p_home[g], own.margin[g], own.total[g]
-        )
+        f = score_clock_at_cuts(clock, arrays, part["game_index"].to_numpy(), part["cut"].to_numpy(), own)
         briers.append(float(np.mean((f.p_home - part["win"].to_numpy()) ** 2)))
     return briers
 

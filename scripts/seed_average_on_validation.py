@@ -19,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from nba_pipeline import settings
 from nba_pipeline.evaluate.baselines import Forecast
-from nba_pipeline.evaluate.report import fit_score_clock, model_pregame, state_at_cut
+from nba_pipeline.evaluate.report import fit_score_clock, model_pregame, score_clock_at_cuts
 from nba_pipeline.tables import render_table
 from nba_pipeline.training.calibration import logit_of
 from nba_pipeline.training.config import RunConfig
@@ -32,14 +33,10 @@ from nba_pipeline.training.predict import predict_frame
 CHECKPOINTS = ("pregame", "end_q1", "halftime", "end_q3", "q4_5min")
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
 def average_forecasts(forecasts: list[Forecast]) -> Forecast:
     """Win probabilities averaged as logits, margins and totals as points."""
     logit = np.mean([logit_of(np.nan_to_num(f.p_home, nan=0.5)) for f in forecasts], axis=0)
-    p = np.where(np.isnan(forecasts[0].p_home), np.nan, _sigmoid(logit))
+    p = np.where(np.isnan(forecasts[0].p_home), np.nan, expit(logit))
     return Forecast(
         p, np.mean([f.margin for f in forecasts], axis=0), np.mean([f.total for f in forecasts], axis=0)
     )
@@ -57,16 +54,8 @@ def briers(
         model.append(float(np.mean((part["p_home"].to_numpy() - part["win"].to_numpy()) ** 2)))
         if cp == "pregame":
             continue
-        g = part["game_index"].to_numpy()
-        st = state_at_cut(arrays, g, part["cut"].to_numpy())
-        f = clock.predict(
-            st["diff"],
-            st["total"],
-            st["time_left"],
-            pregame_judged.p_home[g],
-            pregame_judged.margin[g],
-            pregame_judged.total[g],
-        )
+        g, cut = part["game_index"].to_numpy(), part["cut"].to_numpy()
+        f = score_clock_at_cuts(clock, arrays, g, cut, pregame_judged)
         base.append(float(np.mean((f.p_home - part["win"].to_numpy()) ** 2)))
     return [f"{b:.4f}" for b in model] + [f"{b:.4f}" for b in base]
 
@@ -99,7 +88,7 @@ def main() -> None:
         print(json.dumps({"seed": seed, "row": rows[-1]}), flush=True)
     avg = preds[0].copy()
     logit = np.mean([logit_of(p["p_home"].to_numpy()) for p in preds], axis=0)
-    avg["p_home"] = _sigmoid(logit)
+    avg["p_home"] = expit(logit)
     ps, pj = average_forecasts(pre_sel), average_forecasts(pre_judged)
     rows.append([f"average of seeds {args.seeds}", *briers(arrays, avg, ps, pj, select)])
     headers = ["forecaster", *(f"Brier {c}" for c in CHECKPOINTS)]

@@ -111,6 +111,17 @@ def _has_line(f: Forecast) -> np.ndarray:
     return np.isfinite(f.p_home) & np.isfinite(f.margin) & np.isfinite(f.total)
 
 
+def score_clock_at_cuts(
+    clock: ScoreClockBaseline, a: SeasonArrays, g: np.ndarray, cut: np.ndarray, pregame: Forecast
+) -> Forecast:
+    """``clock``'s forecasts after ``cut`` events of games ``g`` of ``a``, fed ``pregame`` (one
+    forecast per game of ``a``)."""
+    st = state_at_cut(a, g, cut)
+    return clock.predict(
+        st["diff"], st["total"], st["time_left"], pregame.p_home[g], pregame.margin[g], pregame.total[g]
+    )
+
+
 def fit_score_clock(
     a: SeasonArrays, games: np.ndarray, pregame: Forecast, win: np.ndarray, seed: int = 0
 ) -> ScoreClockBaseline:

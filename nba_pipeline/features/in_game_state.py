@@ -34,15 +34,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from nba_pipeline.analytics.stints import FINAL_FT
+
 STATE_DIM = 6
-STATE_NAMES: tuple[str, ...] = (
-    "home_has_ball",
-    "away_has_ball",
-    "home_fouls_to_penalty",
-    "away_fouls_to_penalty",
-    "home_timeouts_left",
-    "away_timeouts_left",
-)
 # New state = state[..., STATE_SWAP_PERM] when home and away are exchanged.
 STATE_SWAP_PERM: np.ndarray = np.array([1, 0, 3, 2, 5, 4])
 
@@ -54,9 +48,9 @@ STATE_PLAY_COLUMNS = ("game_id", "period", "event_type", "action_type", "side", 
 TEAM_FOUL_ACTIONS = (1, 2, 3, 5, 6, 8, 9, 14, 15, 27, 28, 29, 31)
 # Fouls that do not move the ball: technicals (and their kin) and double personal fouls.
 NO_POSSESSION_FOULS = (10, 11, 12, 13, 16, 17, 18, 19, 25, 30)
-# Free throws: the last of a regular trip (a make hands the ball over, a miss is live), those of
-# trips after which the shooting team keeps the ball, and technical free throws (nothing changes).
-LAST_FREE_THROW = (10, 12, 15)
+# Free throws besides the last of a regular trip (``FINAL_FT``: a make hands the ball over, a miss
+# is live): those of trips after which the shooting team keeps the ball, and technical free throws
+# (nothing changes).
 KEEP_BALL_FREE_THROW = (18, 19, 20, 25, 26, 27, 28, 29)
 TECHNICAL_FREE_THROW = (16, 21, 22)
 COUNTED_TIMEOUTS = (1, 2)  # regular, short
@@ -88,7 +82,7 @@ def possession_after(plays: pd.DataFrame) -> np.ndarray:
     pos[et == 1] = _other(side[et == 1])
     pos[et == 2] = 0
     ft = et == 3
-    last = ft & np.isin(at, LAST_FREE_THROW)
+    last = ft & np.isin(at, FINAL_FT)
     pos[ft & ~np.isin(at, TECHNICAL_FREE_THROW)] = side[ft & ~np.isin(at, TECHNICAL_FREE_THROW)]
     pos[last] = np.where(made[last], _other(side[last]), 0)
     pos[ft & np.isin(at, KEEP_BALL_FREE_THROW)] = side[ft & np.isin(at, KEEP_BALL_FREE_THROW)]
