@@ -3,11 +3,13 @@ figures: the all-events evaluation of a season and training epochs.
 
     python scripts/bench_model.py eval --season 2023-24 [--games 100] [--plain]
     python scripts/bench_model.py train --seasons 2020-21 2021-22 2022-23 [--epochs 2] [--games 600]
+        [--device cuda|cpu|auto] [--threads 2]
 
 ``eval`` predicts every cut of the first ``--games`` games (all by default) with a randomly
 initialised spec-size model (speed does not depend on the weights) and extrapolates to the whole
 season; ``--plain`` uses the per-batch forward pass instead of the reusing one. ``train`` runs
-``fit_forecaster`` for ``--epochs`` epochs and prints each epoch's seconds (train + validation).
+``fit_forecaster`` for ``--epochs`` epochs and prints each epoch's seconds (train + validation) and the device it ran on; ``--threads`` sets
+torch's CPU threads (2: the CI machine's cores, for a CPU figure on a bigger machine).
 On a shared machine the figures move with the load: the load average is printed beside them.
 """
 
@@ -52,13 +54,18 @@ def _train(args: argparse.Namespace) -> None:
     from nba_pipeline import settings
     from nba_pipeline.training.config import RunConfig
     from nba_pipeline.training.fit import fit_forecaster, load_training_arrays
+    from nba_pipeline.training.trainer import resolve_device
 
     arrays = load_training_arrays(settings.features_dir(), args.seasons)
     if args.games:
         arrays = arrays.subset(np.arange(min(args.games, arrays.n_games)))
         arrays.season = "+".join(args.seasons)
     cfg = RunConfig.from_dict(
-        {"data": {"train_seasons": list(args.seasons)}, "optim": {"max_epochs": args.epochs}}
+        {
+            "data": {"train_seasons": list(args.seasons)},
+            "optim": {"max_epochs": args.epochs, "device": args.device},
+            "torch_threads": args.threads,
+        }
     )
     with tempfile.TemporaryDirectory() as work:
         t = time.perf_counter()
@@ -68,7 +75,7 @@ def _train(args: argparse.Namespace) -> None:
     secs = [round(h["seconds"], 1) for h in out.result.history]
     print(
         f"train: {len(out.train_games)} training games, {len(out.val_games)} validation games, "
-        f"epoch seconds {secs}, run {total:.1f} s; load average {os.getloadavg()[0]:.1f} "
+        f"device {resolve_device(args.device)}, epoch seconds {secs}, run {total:.1f} s; load average {os.getloadavg()[0]:.1f} "
         f"on {os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}"
     )
 
@@ -84,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--seasons", nargs="+", default=["2020-21", "2021-22", "2022-23"])
     t.add_argument("--epochs", type=int, default=2)
     t.add_argument("--games", type=int, default=0, help="only the first N games (0: all)")
+    t.add_argument("--device", default="auto", help="auto (cuda when present), cuda or cpu")
+    t.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     args = ap.parse_args(argv)
     (_eval if args.what == "eval" else _train)(args)
     return 0
