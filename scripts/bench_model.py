@@ -8,8 +8,8 @@ figures: the all-events evaluation of a season and training epochs.
 ``eval`` predicts every cut of the first ``--games`` games (all by default) with a randomly
 initialised spec-size model (speed does not depend on the weights) and extrapolates to the whole
 season; ``--plain`` uses the per-batch forward pass instead of the reusing one. ``train`` runs
-``fit_forecaster`` for ``--epochs`` epochs and prints each epoch's seconds (train + validation) and the device it ran on; ``--threads`` sets
-torch's CPU threads (2: the CI machine's cores, for a CPU figure on a bigger machine).
+``fit_forecaster`` for ``--epochs`` epochs and prints each epoch's seconds (train + validation)
+and the device it ran on; ``--threads`` sets torch's CPU threads (2: the CI machine's cores).
 On a shared machine the figures move with the load: the load average is printed beside them.
 """
 
@@ -75,8 +75,8 @@ def _train(args: argparse.Namespace) -> None:
     secs = [round(h["seconds"], 1) for h in out.result.history]
     print(
         f"train: {len(out.train_games)} training games, {len(out.val_games)} validation games, "
-        f"device {resolve_device(args.device)}, epoch seconds {secs}, run {total:.1f} s; load average {os.getloadavg()[0]:.1f} "
-        f"on {os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}"
+        f"device {resolve_device(args.device)}, epoch seconds {secs}, run {total:.1f} s; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}"
     )
 
 
