@@ -76,7 +76,8 @@ def _train(args: argparse.Namespace) -> None:
     print(
         f"train: {len(out.train_games)} training games, {len(out.val_games)} validation games, "
         f"device {resolve_device(args.device)}, epoch seconds {secs}, run {total:.1f} s; "
-        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}"
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs, "
+        f"torch threads {torch.get_num_threads()}"
     )
 
 
