@@ -72,8 +72,7 @@ class DataConfig:
     train_seasons: list[str] = field(default_factory=list)
     window_seasons: int = 3
     val_fraction: float = 0.2  # the last 20% of training DATES validate (temporal split)
-    batch_games: int = 32  # games per training batch (each: its pregame sample + in_game_cuts cuts)
-    in_game_cuts: int = 1  # random in-game cuts per training game and epoch
+    batch_games: int = 32  # games per training batch (two samples each: pregame + a random cut)
     num_workers: int = 0  # DataLoader worker processes for the training loader
 
     def __post_init__(self) -> None:
@@ -86,8 +85,6 @@ class DataConfig:
             raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
         if self.batch_games < 1:
             raise ValueError(f"batch_games must be >= 1, got {self.batch_games}")
-        if self.in_game_cuts < 1:
-            raise ValueError(f"in_game_cuts must be >= 1, got {self.in_game_cuts}")
 
 
 @dataclass

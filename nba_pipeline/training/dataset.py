@@ -151,12 +151,9 @@ class NBADataset(Dataset):
         seed: int = 0,
         graph_builder: LineupGraphBuilder | None = None,
         max_events: int = 50,
-        in_game_cuts: int = 1,
     ) -> None:
         if mode not in ("train", "eval", "all_events"):
             raise ValueError(f"mode must be 'train', 'eval' or 'all_events', got {mode!r}")
-        if in_game_cuts < 1:
-            raise ValueError(f"in_game_cuts must be >= 1, got {in_game_cuts}")
         self.arrays = arrays
         self.norm = target_norm
         self.mode: Mode = mode
@@ -191,14 +188,9 @@ class NBADataset(Dataset):
             self._cut = np.arange(counts.sum()) - starts
             self._code = np.where(self._cut == 0, CHECKPOINT_CODE["pregame"], CHECKPOINT_CODE["random"])
         else:
-            # Per game: the pregame sample, then ``in_game_cuts`` random cuts drawn per epoch
-            # (``_draw`` numbers them, the key of each draw).
-            self._game = np.repeat(self.games, 1 + in_game_cuts)
-            self._cut = np.zeros(len(self._game), dtype=np.int64)
-            self._draw = np.tile(np.arange(-1, in_game_cuts), len(self.games))
-            self._code = np.tile(
-                [CHECKPOINT_CODE["pregame"]] + [CHECKPOINT_CODE["random"]] * in_game_cuts, len(self.games)
-            )
+            self._game = np.repeat(self.games, 2)
+            self._cut = np.zeros(len(self._game), dtype=np.int64)  # odd entries drawn per epoch
+            self._code = np.tile([CHECKPOINT_CODE["pregame"], CHECKPOINT_CODE["random"]], len(self.games))
         margin = (arrays.home_pts - arrays.away_pts).astype(np.float64)
         total = (arrays.home_pts + arrays.away_pts).astype(np.float64)
         self._win = (margin > 0).astype(np.float32)
@@ -209,13 +201,11 @@ class NBADataset(Dataset):
         """Select the epoch whose random in-game cuts ``train`` mode returns."""
         self.epoch = int(epoch)
 
-    def random_cut(self, game: int, draw: int = 0) -> int:
-        """The ``draw``-th random in-game cut of ``game`` this epoch (1..n events, uniform)."""
+    def random_cut(self, game: int) -> int:
         n = int(self.arrays.n_events[game])
         if n == 0:
             return 0
-        key = [self.seed, self.epoch, int(game)] + ([int(draw)] if draw else [])
-        rng = np.random.default_rng(key)
+        rng = np.random.default_rng([self.seed, self.epoch, int(game)])
         return int(rng.integers(1, n + 1))
 
     def __len__(self) -> int:
@@ -225,7 +215,7 @@ class NBADataset(Dataset):
         """(game index, cut, checkpoint code) of sample ``i``."""
         g, code = int(self._game[i]), int(self._code[i])
         if self.mode == "train" and code == CHECKPOINT_CODE["random"]:
-            return g, self.random_cut(g, int(self._draw[i])), code
+            return g, self.random_cut(g), code
         return g, int(self._cut[i]), code
 
     def cuts_of(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -238,8 +228,7 @@ class NBADataset(Dataset):
         if self.mode == "train":
             rand = code == CHECKPOINT_CODE["random"]
             cut = cut.copy()
-            draws = self._draw[idx][rand]
-            cut[rand] = [self.random_cut(int(gi), int(d)) for gi, d in zip(g[rand], draws, strict=True)]
+            cut[rand] = [self.random_cut(int(gi)) for gi in g[rand]]
         return g.astype(np.int64), cut, code
 
     def lineup_slots(self, g: np.ndarray, cut: np.ndarray) -> np.ndarray:

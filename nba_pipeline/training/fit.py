@@ -122,9 +122,7 @@ def fit_forecaster(
     norm = target_norm_from_arrays(arrays, train_idx)
     sd_std = score_diff_std_from_arrays(arrays, train_idx)
     seed = cfg.optim.seed
-    train_ds = NBADataset(
-        arrays, norm, sd_std, mode="train", games=train_idx, seed=seed, in_game_cuts=cfg.data.in_game_cuts
-    )
+    train_ds = NBADataset(arrays, norm, sd_std, mode="train", games=train_idx, seed=seed)
     val_ds = NBADataset(arrays, norm, sd_std, mode="eval", games=val_idx)
     select_ds = NBADataset(arrays, norm, sd_std, mode="eval", games=select_idx)
     seed_everything(seed)
@@ -136,7 +134,7 @@ def fit_forecaster(
         gen = torch.Generator().manual_seed(seed)
         train_loader = DataLoader(
             train_ds,
-            batch_size=(1 + cfg.data.in_game_cuts) * cfg.data.batch_games,
+            batch_size=2 * cfg.data.batch_games,
             shuffle=True,
             generator=gen,
             collate_fn=collate,

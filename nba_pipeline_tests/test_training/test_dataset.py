@@ -98,24 +98,6 @@ def test_train_cuts_are_fresh_per_epoch_and_reproducible_per_seed(arrays):
     assert tuple(other.cut_of(i)[1] for i in range(1, n, 2)) != cuts[3]
 
 
-def test_several_in_game_cuts_per_game_are_distinct_draws_and_keep_the_first_draw(arrays):
-    one = NBADataset(arrays, NORM, 12.0, mode="train", seed=7)
-    three = NBADataset(arrays, NORM, 12.0, mode="train", seed=7, in_game_cuts=3)
-    assert len(three) == 4 * arrays.n_games
-    g, cut, code = three.cuts_of(np.arange(len(three)))
-    assert np.array_equal(g, np.repeat(np.arange(arrays.n_games), 4))
-    assert np.all(cut[0::4] == 0) and np.all(code[0::4] == CHECKPOINT_CODE["pregame"])
-    assert np.all(code.reshape(-1, 4)[:, 1:] == CHECKPOINT_CODE["random"])
-    per_game = cut.reshape(-1, 4)[:, 1:]
-    assert np.all(per_game >= 1) and np.all(per_game <= arrays.n_events[:, None])
-    assert any(len(set(row)) > 1 for row in per_game.tolist())  # the draws are not one cut repeated
-    # The first draw is the cut a one-cut dataset draws, so in_game_cuts=1 reproduces earlier runs.
-    assert np.array_equal(per_game[:, 0], one.cuts_of(np.arange(1, len(one), 2))[1])
-    assert [three.cut_of(i)[1] for i in range(len(three))] == cut.tolist()
-    with pytest.raises(ValueError, match="in_game_cuts"):
-        NBADataset(arrays, NORM, 12.0, mode="train", in_game_cuts=0)
-
-
 def test_eval_checkpoints_cut_at_the_last_event_before_each_game_time(arrays):
     cuts = checkpoint_cuts(arrays)
     for g in range(arrays.n_games):
