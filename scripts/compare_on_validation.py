@@ -6,15 +6,16 @@ season is never read), so settings are chosen without looking at test games.
 
 Each config (a partial ``RunConfig`` as JSON, over the defaults and ``--base``) trains on the
 seasons; the earlier half of the validation dates chooses the epoch, as in every run. Printed per
-config: the best epoch, the training seconds, and the Brier score of the home-win probability at
-each checkpoint on the JUDGED validation games (the later half, which chose nothing), with the
-pregame and all-checkpoints margin MAE ("all": the five checkpoints pooled). Below, at the in-game
-checkpoints of the same games, the model against score and clock fed the model's own pregame
-forecast (the walk-forward's in-game baseline, here fitted on the selection games). "no line":
-the same model and games with the market's line hidden (as for a game without one). "checks":
-the release's blocking rules (``registry.rules.pregame_quality``) on the judged pregame forecasts,
-as ``trained_model``'s checks judge them (failed rules named). Each config's JSON line also holds
-its temperature decision (``calibration``, ``training.calibration``).
+config: the best epoch, its loss on the selection games (what chose it), the training seconds, and
+the Brier score of the home-win probability at each checkpoint on the JUDGED validation games (the
+later half, which chose nothing), with the pregame and all-checkpoints margin MAE ("all": the five
+checkpoints pooled). Below, at the in-game checkpoints of the same games, the model against score
+and clock fed the model's own pregame forecast (the walk-forward's in-game baseline, here fitted
+on the selection games). "no line": the same model and games with the market's line hidden (as
+for a game without one). "checks": the release's blocking rules (``registry.rules.pregame_quality``)
+on the judged pregame forecasts, as ``trained_model``'s checks judge them (failed rules named).
+Each config's JSON line also holds its temperature decision (``calibration``,
+``training.calibration``).
 
 To compare code rather than settings, run it in a checkout of each commit (``git worktree add``).
 """
@@ -104,7 +105,7 @@ def main() -> None:
             [text, "score and clock + own pregame", *(f"{b:.4f}" for b in own)],
         ]
         rows.append(
-            [text, out.result.best_epoch, f"{seconds:.0f}"]
+            [text, out.result.best_epoch, f"{out.result.best_val_loss:.4f}", f"{seconds:.0f}"]
             + [f"{m[c]['brier']:.4f}" for c in CHECKPOINTS]
             + [f"{m['pregame']['margin_mae']:.2f}", f"{m['all']['margin_mae']:.2f}"]
             + [f"{bare['pregame']['brier']:.4f}", f"{bare['all']['brier']:.4f}"]
@@ -112,7 +113,7 @@ def main() -> None:
         )
         calibration = {k: out.preprocessing[k] for k in ("calibration",) if k in out.preprocessing}
         print(json.dumps({"config": text, "judged": m, **calibration}), flush=True)
-    headers = ["config", "best epoch", "train s"] + [f"Brier {c}" for c in CHECKPOINTS]
+    headers = ["config", "best epoch", "selection loss", "train s"] + [f"Brier {c}" for c in CHECKPOINTS]
     headers += ["margin MAE pregame", "margin MAE all", "no line: Brier pregame", "no line: Brier all"]
     headers += ["checks"]
     print(render_table(headers, rows))
