@@ -30,14 +30,15 @@ def real_arrays(nba_raw_dir):
     return build_season_arrays(plays, games, None, tgf, season="2023-24")
 
 
-@pytest.mark.parametrize("symmetric", [True, False])
+@pytest.mark.parametrize(("symmetric", "possession"), [(True, False), (False, False), (True, True)])
 def test_reusing_path_equals_the_plain_forward_pass_on_every_cut_of_real_games(
-    real_arrays, symmetric, monkeypatch
+    real_arrays, symmetric, possession, monkeypatch
 ):
     a = real_arrays
     norm, sd = target_norm_from_arrays(a), score_diff_std_from_arrays(a)
     torch.manual_seed(1)
-    model = NBAForecaster(ForecasterConfig(fusion=FusionConfig(side_symmetric=symmetric))).eval()
+    fusion = FusionConfig(side_symmetric=symmetric, state_possession=possession)
+    model = NBAForecaster(ForecasterConfig(fusion=fusion)).eval()
     ds = NBADataset(a, norm, sd, mode="all_events", games=np.arange(90, 96))
     # small chunks, so that lineups and games straddle batch boundaries
     monkeypatch.setattr(predict, "SEQ_BATCH", 97)
