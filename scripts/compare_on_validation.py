@@ -11,11 +11,12 @@ the Brier score of the home-win probability at each checkpoint on the JUDGED val
 later half, which chose nothing), with the pregame and all-checkpoints margin MAE ("all": the five
 checkpoints pooled). Below, at the in-game checkpoints of the same games, the model against score
 and clock fed the model's own pregame forecast (the walk-forward's in-game baseline, here fitted
-on the selection games). "no line": the same model and games with the market's line hidden (as
-for a game without one). "checks": the release's blocking rules (``registry.rules.pregame_quality``)
-on the judged pregame forecasts, as ``trained_model``'s checks judge them (failed rules named).
-Each config's JSON line also holds its temperature decision (``calibration``,
-``training.calibration``).
+on the selection games), with ``--all-events-stride K`` also over every K-th in-game cut of those
+games (the walk-forward's "all events"). "no line": the same model and games with the market's
+line hidden (as for a game without one). "checks": the release's blocking rules
+(``registry.rules.pregame_quality``) on the judged pregame forecasts, as ``trained_model``'s checks
+judge them (failed rules named). Each config's JSON line also holds its temperature decision
+(``calibration``, ``training.calibration``).
 
 To compare code rather than settings, run it in a checkout of each commit (``git worktree add``).
 """
@@ -40,6 +41,7 @@ from nba_pipeline.evaluate.report import (
 from nba_pipeline.registry.rules import pregame_quality
 from nba_pipeline.tables import render_table
 from nba_pipeline.training.config import RunConfig
+from nba_pipeline.training.dataset import NBADataset
 from nba_pipeline.training.fit import fit_forecaster, load_training_arrays
 from nba_pipeline.training.metrics import prediction_metrics
 from nba_pipeline.training.predict import predict_frame
@@ -48,17 +50,25 @@ CHECKPOINTS = ("pregame", "end_q1", "halftime", "end_q3", "q4_5min", "all")
 IN_GAME = CHECKPOINTS[1:5]
 
 
-def own_pregame_briers(out, arrays, preds) -> list[float]:
-    """Brier at each in-game checkpoint of the judged games (``preds``) of score and clock fed the
-    model's own pregame forecast, fitted on 8 random cuts of each selection game."""
+def in_game_briers(out, arrays, preds, all_events_stride: int) -> tuple[list[float], list[float]]:
+    """Brier of the model and of score and clock fed the model's own pregame forecast (fitted on 8
+    random cuts of each selection game) at each in-game checkpoint of the judged games (``preds``),
+    then, with ``all_events_stride``, over every that-many-th in-game cut of those games."""
     clock = fit_own_pregame_clock(out.model, out.norm, out.score_diff_std, arrays, out.select_games)
     own = model_pregame(out.model, out.norm, out.score_diff_std, arrays, out.val_games)
-    briers = []
-    for cp in IN_GAME:
-        part = preds[preds["checkpoint"] == cp]
+    parts = [preds[preds["checkpoint"] == cp] for cp in IN_GAME]
+    if all_events_stride:
+        ds = NBADataset(arrays, out.norm, out.score_diff_std, mode="all_events", games=out.val_games)
+        counts = arrays.n_events[out.val_games] + 1  # cuts 0..n of each game, pregame first
+        in_game = np.setdiff1d(np.arange(len(ds)), np.cumsum(counts) - counts)[::all_events_stride]
+        parts.append(predict_frame(out.model, ds, out.norm, indices=in_game))
+    model, baseline = [], []
+    for part in parts:
+        win = part["win"].to_numpy()
         f = score_clock_at_cuts(clock, arrays, part["game_index"].to_numpy(), part["cut"].to_numpy(), own)
-        briers.append(float(np.mean((f.p_home - part["win"].to_numpy()) ** 2)))
-    return briers
+        model.append(float(np.mean((part["p_home"].to_numpy() - win) ** 2)))
+        baseline.append(float(np.mean((f.p_home - win) ** 2)))
+    return model, baseline
 
 
 def no_line_metrics(out, arrays) -> dict:
@@ -79,6 +89,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seasons", nargs="+", required=True, help="training seasons")
     ap.add_argument("--configs", nargs="+", default=["{}"], help="partial run configs as JSON")
+    ap.add_argument(
+        "--all-events-stride",
+        type=int,
+        default=0,
+        help="also every K-th in-game cut (0: the checkpoints only)",
+    )
     ap.add_argument("--base", default='{"optim": {"max_epochs": 10, "patience": 4}}', help="JSON under each")
     args = ap.parse_args()
     arrays = load_training_arrays(settings.features_dir(), args.seasons)
@@ -95,13 +111,13 @@ def main() -> None:
         seconds = time.perf_counter() - t0
         preds = predict_frame(out.model, out.val_dataset, out.norm)
         m = prediction_metrics(preds)
-        own = own_pregame_briers(out, arrays, preds)
+        model_in_game, own = in_game_briers(out, arrays, preds, args.all_events_stride)
         bare = no_line_metrics(out, arrays)
         pre = preds[preds["checkpoint"] == "pregame"]
         verdicts = pregame_quality(pre["p_home"].to_numpy(), pre["win"].to_numpy())
         failed = [rule for rule, (ok, _) in verdicts.items() if not ok]
         in_game += [
-            [text, "model", *(f"{m[c]['brier']:.4f}" for c in IN_GAME)],
+            [text, "model", *(f"{b:.4f}" for b in model_in_game)],
             [text, "score and clock + own pregame", *(f"{b:.4f}" for b in own)],
         ]
         rows.append(
@@ -118,7 +134,8 @@ def main() -> None:
     headers += ["checks"]
     print(render_table(headers, rows))
     print("\nin game, judged validation games:")
-    print(render_table(["config", "source", *(f"Brier {c}" for c in IN_GAME)], in_game))
+    columns = [*IN_GAME, *(["all_events"] if args.all_events_stride else [])]
+    print(render_table(["config", "source", *(f"Brier {c}" for c in columns)], in_game))
 
 
 if __name__ == "__main__":
