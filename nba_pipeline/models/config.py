@@ -73,9 +73,6 @@ class FusionConfig:
     state_head: bool = True
     # The state head's lead weight has a part that does not grow as time runs out (game_state.py).
     state_lead_flat: bool = True
-    # The state head's lead counts who has the ball after the last event (game_state.py). Opt-in
-    # while it is judged on validation games.
-    state_possession: bool = False
     # The market's line (the 4 context dims after context_dim) blended into the full-game outputs
     # where a game has one (models.market_line). Not the default yet: README "Walk-forward
     # evaluation" says what it gains and why it is opt-in.
@@ -86,13 +83,7 @@ class FusionConfig:
 # without them (ForecasterConfig.from_dict fills these in, not the defaults).
 ABSENT_MEANS = {
     "transformer": {"state_dim": 0},
-    "fusion": {
-        "context_skip": False,
-        "state_head": False,
-        "state_lead_flat": False,
-        "state_possession": False,
-        "market_line": False,
-    },
+    "fusion": {"context_skip": False, "state_head": False, "state_lead_flat": False, "market_line": False},
 }
 
 

@@ -49,7 +49,7 @@ class TwoTowerFusion(nn.Module):
         if cfg.state_head:
             # Applied by the forecaster after combine_sides, where the score and clock are known;
             # it lives here so that the fusion's weights file carries it.
-            self.state_head = GameStateHead(lead_flat=cfg.state_lead_flat, possession=cfg.state_possession)
+            self.state_head = GameStateHead(lead_flat=cfg.state_lead_flat)
         if cfg.market_line:
             # Applied by the forecaster after combine_sides, before the state head (as state_head).
             self.market_line = MarketLineBlend()

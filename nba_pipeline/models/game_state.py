@@ -30,15 +30,8 @@ Pregame (``tau = 1``, ``d = s = 0``) the forecast is the towers' alone. The marg
 ``final = current + tau * full-game margin``; the total from ``final = points so far + tau *
 full-game total``, which in points above pace is ``s * 20 + tau * t``.
 
-With ``possession`` (``FusionConfig.state_possession``) the lead is the score's plus what holding
-the ball is worth: ``d = score_diff + p * h``, ``h`` = +1 when the home side has the ball after the
-last event seen, -1 when the away side has it, 0 when nobody does (a loose ball, a period's end;
-``features.in_game_state``), ``p`` a learned scalar starting at half a point. The score and clock
-alone cannot know this, and a tower's full-game logit, weighted by ``tau / sqrt(tau + tau0)``, can
-hardly carry a one-point edge late in a game: in the head it enters where a lead does.
-
-Every term keeps the forecast side-equivariant: ``d`` and ``h`` flip sign with the teams, ``tau``
-and ``s`` do not, and ``l, m`` are the already side-combined outputs.
+Every term keeps the forecast side-equivariant: ``d`` flips sign with the teams, ``tau`` and ``s``
+do not, and ``l, m`` are the already side-combined outputs.
 """
 
 from __future__ import annotations
@@ -55,8 +48,6 @@ from torch.nn.functional import softplus
 # logit of about 1.5 / sqrt(0.5), as the random walk with a full-game spread of ~12 points says;
 # tau0 = 0.005 is about 15 seconds, a possession. ``lead_flat`` (either sign) starts at 0.
 INIT = {"win_k": 1.5, "tau0": 0.005, "margin_a": 10.5 / 14.0, "total_a": 20.0 / 19.5}
-# Holding the ball, in score_diff units: about half a point (a possession is worth ~1.1 points).
-POSSESSION_INIT = 0.5 / 10.5
 
 
 def _inverse_softplus(y: float) -> float:
@@ -66,7 +57,7 @@ def _inverse_softplus(y: float) -> float:
 class GameStateHead(nn.Module):
     """(side-combined head outputs, CLS time left, score diff, score total) -> final outputs."""
 
-    def __init__(self, lead_flat: bool = True, possession: bool = False) -> None:
+    def __init__(self, lead_flat: bool = True) -> None:
         super().__init__()
         # Softplus keeps each scalar positive (a lead never lowers the win probability).
         self.raw = nn.ParameterDict(
@@ -74,8 +65,6 @@ class GameStateHead(nn.Module):
         )
         # FusionConfig.state_lead_flat; heads released before it have no such term
         self.lead_flat = nn.Parameter(torch.zeros(())) if lead_flat else None
-        # FusionConfig.state_possession: what the ball is worth, in the lead's units (either sign)
-        self.possession = nn.Parameter(torch.tensor(POSSESSION_INIT)) if possession else None
 
     def scalars(self) -> dict[str, torch.Tensor]:
         return {k: softplus(v) for k, v in self.raw.items()}
@@ -86,16 +75,10 @@ class GameStateHead(nn.Module):
         time_left: torch.Tensor,
         score_diff: torch.Tensor,
         score_total: torch.Tensor,
-        ball: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
-        """``out``: win_logit / margin / total [B] for a full game; the state [B] at each cut
-        (``ball``: +1 home, -1 away, 0 nobody has it; read only by a head with ``possession``)."""
+        """``out``: win_logit / margin / total [B] for a full game; the state [B] at each cut."""
         c = self.scalars()
         tau = time_left.clamp(0.0, 1.0)
-        if self.possession is not None:
-            if ball is None:
-                raise ValueError("this state head reads who has the ball: pass ball ([B])")
-            score_diff = score_diff + self.possession * ball
         win = (c["win_k"] * score_diff + tau * out["win_logit"]) / torch.sqrt(tau + c["tau0"])
         if self.lead_flat is not None:
             win = win + self.lead_flat * score_diff

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 import torch
 
 from nba_pipeline.models.config import ForecasterConfig, FusionConfig
 from nba_pipeline.models.forecaster import NBAForecaster
-from nba_pipeline.models.game_state import INIT, POSSESSION_INIT, GameStateHead
+from nba_pipeline.models.game_state import INIT, GameStateHead
 from nba_pipeline_tests.test_models.synthetic import NORM, make_batch
 
 
@@ -72,27 +71,11 @@ def test_the_flat_part_of_a_leads_weight_moves_in_game_forecasts_only():
     assert GameStateHead(lead_flat=False).lead_flat is None
 
 
-def test_the_ball_counts_as_part_of_the_lead_for_the_side_that_holds_it():
-    head = GameStateHead(possession=True)
-    tau, lead, zero = torch.tensor([0.1, 0.1, 0.1]), torch.zeros(3), torch.zeros(3)
-    ball = torch.tensor([1.0, 0.0, -1.0])  # home has it, nobody, away has it
-    with torch.no_grad():
-        out = head(_full_game(3), tau, lead, zero, ball)
-        as_lead = head(_full_game(3), tau, ball * POSSESSION_INIT, zero, torch.zeros(3))
-    assert out["win_logit"][0] > out["win_logit"][1] > out["win_logit"][2]
-    torch.testing.assert_close(out["win_logit"], as_lead["win_logit"])
-    torch.testing.assert_close(out["margin"], as_lead["margin"])
-    torch.testing.assert_close(out["total"], head(_full_game(3), tau, lead, zero, zero)["total"])
-    with pytest.raises(ValueError, match="who has the ball"):
-        head(_full_game(3), tau, lead, zero)
-    assert GameStateHead().possession is None  # off by default: heads released before it load strictly
-
-
 def test_a_model_config_stored_before_the_state_head_and_context_skip_loads_without_them():
     """Released versions store model_config; one written before these settings existed was trained
     without them and must rebuild the same module (its weights load strictly)."""
     old = ForecasterConfig(fusion=FusionConfig(context_skip=False, state_head=False)).to_dict()
-    for key in ("context_skip", "state_head", "state_lead_flat", "state_possession"):
+    for key in ("context_skip", "state_head", "state_lead_flat"):
         del old["fusion"][key]
     model = NBAForecaster(ForecasterConfig.from_dict(old))
     assert not hasattr(model.fusion, "state_head") and not hasattr(model.fusion, "context_skip")
