@@ -59,8 +59,7 @@ def in_game_briers(out, arrays, preds, all_events_stride: int) -> tuple[list[flo
     parts = [preds[preds["checkpoint"] == cp] for cp in IN_GAME]
     if all_events_stride:
         ds = NBADataset(arrays, out.norm, out.score_diff_std, mode="all_events", games=out.val_games)
-        counts = arrays.n_events[out.val_games] + 1  # cuts 0..n of each game, pregame first
-        in_game = np.setdiff1d(np.arange(len(ds)), np.cumsum(counts) - counts)[::all_events_stride]
+        in_game = ds.in_game_samples()[::all_events_stride]
         parts.append(predict_frame(out.model, ds, out.norm, indices=in_game))
     model, baseline = [], []
     for part in parts:

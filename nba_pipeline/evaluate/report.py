@@ -226,8 +226,7 @@ def evaluate_forecaster(
 
     eval_ds = NBADataset(test, norm, score_diff_std, mode="eval")
     all_ds = NBADataset(test, norm, score_diff_std, mode="all_events")
-    counts = test.n_events + 1  # all_events mode: cuts 0..n of each game, in game order
-    in_game = np.setdiff1d(np.arange(len(all_ds)), np.cumsum(counts) - counts)
+    in_game = all_ds.in_game_samples()
     preds = pd.concat(
         [
             predict_frame(model, eval_ds, norm, temperature=temperature),

@@ -218,6 +218,13 @@ class NBADataset(Dataset):
             return g, self.random_cut(g), code
         return g, int(self._cut[i]), code
 
+    def in_game_samples(self) -> np.ndarray:
+        """``all_events`` mode: the indices of every in-game cut (each game's pregame cut left out),
+        in game order: what the evaluation's "all events" averages over."""
+        if self.mode != "all_events":
+            raise ValueError(f"in_game_samples needs mode 'all_events', this dataset is {self.mode!r}")
+        return np.flatnonzero(self._cut > 0)
+
     def cuts_of(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Vectorized :meth:`cut_of`: int64 arrays (game index, cut, checkpoint code) of the samples."""
         idx = np.asarray(indices, dtype=np.int64)

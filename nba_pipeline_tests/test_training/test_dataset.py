@@ -123,6 +123,11 @@ def test_all_events_mode_covers_every_cut_once(arrays):
     assert code[0] == CHECKPOINT_CODE["pregame"] and set(code[1 : arrays.n_events[1] + 1]) == {
         CHECKPOINT_CODE["random"]
     }
+    in_game = ds.in_game_samples()
+    assert in_game.tolist() == [i for i in range(len(ds)) if cut[i] > 0]
+    assert len(in_game) == int(arrays.n_events[1] + arrays.n_events[3])
+    with pytest.raises(ValueError, match="all_events"):
+        NBADataset(arrays, NORM, 12.0, mode="eval").in_game_samples()
 
 
 def test_graph_at_a_cut_holds_the_players_on_court_after_the_last_seen_event(arrays):
