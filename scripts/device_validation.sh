@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# One call on a machine with a GPU: what training costs there, and a settings comparison on
-# validation games that the 2-core machine would need an hour for.
+# One call on a machine with a GPU: what training costs there, and settings comparisons on
+# validation games run side by side (each takes about 6 minutes on the 2-core machine).
 #
 #   OUT=/tmp/out bash scripts/device_validation.sh '{"model": {"transformer": {"state_dim": 6}}}'
 #   BASE='{"torch_threads": 3}' WINDOWS='2015-16 2016-17 2017-18;2016-17 2017-18 2018-19' SEEDS=0 \
@@ -10,8 +10,8 @@
 #    2020-21..2022-23): the GPU's epoch seconds, to set against the same command on the CPU.
 # 2. scripts/compare_on_validation.py, BASE alone against BASE + the config given, on each window of
 #    WINDOWS (default 2018-19..2020-21 and 2017-18..2019-20: validation before every test season)
-#    and each seed of SEEDS (default 0 1), all at once, 3 CPU threads each. BASE defaults to the
-#    walk-forward's settings with the market line.
+#    and each seed of SEEDS (default 0 1), all at once, each with BASE's torch_threads. BASE
+#    defaults to the walk-forward's settings with the market line and 3 threads.
 #
 # It reads $NBA_DATA_DIR/features (sequences/graphs/context of the windows' seasons) and writes its
 # logs to $OUT. Runs with the machine's own python3 (torch, torch_geometric, pandas, scikit-learn,
