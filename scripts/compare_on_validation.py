@@ -16,8 +16,7 @@ games (the walk-forward's "all events"). "no line": the same model and games wit
 line hidden (as for a game without one). "checks": the release's blocking rules
 (``registry.rules.pregame_quality``) on the judged pregame forecasts, as ``trained_model``'s checks
 judge them (failed rules named). Each config's JSON line also holds its temperature decision
-(``calibration``) and, with ``optim.refit_home_edge``, its home-edge decision (``home_edge_refit``;
-both ``training.calibration``).
+(``calibration``, ``training.calibration``).
 
 To compare code rather than settings, run it in a checkout of each commit (``git worktree add``).
 """
@@ -127,7 +126,7 @@ def main() -> None:
             + [f"{bare['pregame']['brier']:.4f}", f"{bare['all']['brier']:.4f}"]
             + ["pass" if not failed else "fail: " + ", ".join(failed)]
         )
-        calibration = {k: out.preprocessing[k] for k in ("calibration", "home_edge_refit") if k in out.preprocessing}
+        calibration = {k: out.preprocessing[k] for k in ("calibration",) if k in out.preprocessing}
         print(json.dumps({"config": text, "judged": m, **calibration}), flush=True)
     headers = ["config", "best epoch", "selection loss", "train s"] + [f"Brier {c}" for c in CHECKPOINTS]
     headers += ["margin MAE pregame", "margin MAE all", "no line: Brier pregame", "no line: Brier all"]

@@ -50,9 +50,6 @@ class TrainConfig:
     min_lr: float = 0.0
     seed: int = 0
     device: str = "auto"  # "auto": cuda when available, else cpu
-    # After training: shift the learned home advantage to what the selection games call for, kept
-    # only when cross-fitting on them says it helps (training.calibration.choose_shift).
-    refit_home_edge: bool = False
     loss_weights: LossWeights = field(default_factory=LossWeights)
 
     def __post_init__(self) -> None:

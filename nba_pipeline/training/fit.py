@@ -25,7 +25,7 @@ from nba_pipeline.features.tokenizer import MAX_EVENTS, VOCAB
 from nba_pipeline.models.batch import INPUT_FORMAT
 from nba_pipeline.models.forecaster import NBAForecaster
 from nba_pipeline.models.norm import TargetNorm
-from nba_pipeline.training.calibration import choose_shift, choose_temperature, logit_of
+from nba_pipeline.training.calibration import choose_temperature, logit_of
 from nba_pipeline.training.config import RunConfig
 from nba_pipeline.training.dataset import (
     NBADataset,
@@ -33,7 +33,7 @@ from nba_pipeline.training.dataset import (
     score_diff_std_from_arrays,
     target_norm_from_arrays,
 )
-from nba_pipeline.training.predict import forecast_outputs, predict_frame
+from nba_pipeline.training.predict import predict_frame
 from nba_pipeline.training.trainer import FusionTrainer, TrainResult, seed_everything
 
 log = logging.getLogger(__name__)
@@ -99,31 +99,6 @@ def preprocessing_bundle(norm: TargetNorm, score_diff_std: float, seasons: list[
     }
 
 
-def refit_home_edge(model: NBAForecaster, select_ds: NBADataset) -> dict[str, Any]:
-    """Shift the model's learned home advantage (``fusion.side_bias[0]``, the win logit of two equal
-    teams) by the amount the selection games call for, when cross-fitting on them says it helps
-    (``training.calibration.choose_shift``). The win logit is linear in that parameter whatever the
-    heads do with it afterwards, so two forward passes give each forecast's sensitivity exactly."""
-    if not model.cfg.fusion.side_symmetric:
-        return {"kept": False, "note": "the model has no separate home advantage (fusion.side_symmetric off)"}
-    g, cut, _ = select_ds.cuts_of(np.arange(len(select_ds)))
-    bias = model.fusion.side_bias
-    learned = float(bias[0].detach())
-    before = forecast_outputs(model, select_ds, g, cut)["win_logit"].astype(np.float64)
-    with torch.no_grad():
-        bias[0] += 1.0
-    try:
-        sens = forecast_outputs(model, select_ds, g, cut)["win_logit"].astype(np.float64) - before
-    finally:
-        with torch.no_grad():
-            bias[0] -= 1.0
-    win = (select_ds.arrays.home_pts[g] > select_ds.arrays.away_pts[g]).astype(np.float64)
-    delta, info = choose_shift(before, sens, win, g)
-    with torch.no_grad():
-        bias[0] += delta
-    return {**info, "shift": delta, "home_win_logit_learned": learned}
-
-
 def fit_forecaster(
     arrays: SeasonArrays,
     cfg: RunConfig,
@@ -185,8 +160,6 @@ def fit_forecaster(
     # Temperature of the win logit, fitted and chosen on the selection games (training.calibration).
     prep["win_temperature"], prep["calibration"] = 1.0, {"kept": False, "note": "not trained"}
     if result is not None:
-        if cfg.optim.refit_home_edge:
-            prep["home_edge_refit"] = refit_home_edge(model, select_ds)
         sel = predict_frame(model, select_ds, norm)
         prep["win_temperature"], prep["calibration"] = choose_temperature(
             logit_of(sel["p_home"].to_numpy()), sel["win"].to_numpy(), sel["game_index"].to_numpy()
