@@ -100,6 +100,21 @@ class GameFlowTransformer(nn.Module):
         bias = self.time_emb.bias + self.score_emb.bias + self.total_emb.bias + self.lineup_emb.bias
         h = self.token_emb(tokens) + nn.functional.linear(feats, weight, bias) + self.positions[:length]
         h = self.input_dropout(h)
+        # A cut with no event yet (every pregame sample: half of a training batch) has nothing but
+        # its CLS token to attend to, so its summary needs position 0 alone: those rows go through
+        # the encoder with length 1 (the same arithmetic without the padded positions' work).
+        cls_alone = ~mask[:, 1:].any(dim=1)
+        if not bool(cls_alone.any()):
+            return self._encode(h, mask)
+        if bool(cls_alone.all()):
+            return self._encode(h[:, :1], mask[:, :1])
+        out = h.new_empty(bsz, h.shape[-1])
+        out[cls_alone] = self._encode(h[cls_alone, :1], mask[cls_alone, :1])
+        out[~cls_alone] = self._encode(h[~cls_alone], mask[~cls_alone])
+        return out
+
+    def _encode(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The encoder layers and the final norm on embedded inputs [B, L, d]: the CLS summary [B, d]."""
         attend = mask[:, None, None, :]  # [B, 1, 1, L]: keys that queries may attend to
         layers = self.encoder.layers
         for layer in layers[:-1]:

@@ -81,6 +81,23 @@ def test_padded_sequence_equals_the_same_sequence_without_padding():
         torch.testing.assert_close(short[0], full[i], rtol=1e-5, atol=1e-5)
 
 
+def test_a_batch_mixing_pregame_and_in_game_cuts_equals_the_built_in_encoder():
+    """Pregame rows (CLS only) take a length-1 shortcut through the encoder; every row must still
+    equal ``nn.TransformerEncoder``'s own forward with the padding mask on the same embeddings."""
+    torch.manual_seed(0)
+    model = GameFlowTransformer(TransformerConfig()).eval()
+    b = make_batch(6, seed=5)
+    mask = b.mask.clone()
+    mask[::2, 1:] = False  # rows 0, 2, 4: pregame cuts
+    assert (mask[1::2, 1:].any(dim=1)).all()
+    embedded = []
+    hook = model.input_dropout.register_forward_hook(lambda m, i, o: embedded.append(o))
+    out = model(b.tokens, b.time_left, b.score_diff, b.lineup, mask)
+    hook.remove()
+    reference = model.out_norm(model.encoder(embedded[0], src_key_padding_mask=~mask)[:, 0])
+    torch.testing.assert_close(out, reference, rtol=1e-5, atol=1e-5)
+
+
 def test_changing_a_real_event_does_change_the_output():
     """Counterpart of the mask test: the output does depend on unmasked positions."""
     torch.manual_seed(0)

@@ -108,10 +108,12 @@ def test_trained_model_turns_a_clear_home_favourite_into_an_underdog_when_sides_
     p = model.predict(batch, NORM)["win_prob"]
     p_swapped = model.predict(swap_sides(batch, synthetic_swap(), NORM), NORM)["win_prob"]
     favourites = p > 0.7
-    assert favourites.sum() >= 10
-    flipped = (p_swapped[favourites] < 0.5).float().mean().item()
-    print(f"{int(favourites.sum())} favourites, {flipped:.0%} become underdogs after the swap")
-    assert flipped >= 0.9
+    n = int(favourites.sum())
+    assert n >= 10
+    # counted in integers: a float32 mean of 36 / 40 is 0.89999998, below a float64 0.9
+    flipped = int((p_swapped[favourites] < 0.5).sum())
+    print(f"{n} favourites, {flipped} ({flipped / n:.0%}) become underdogs after the swap")
+    assert flipped >= 0.9 * n
 
 
 def test_same_seed_gives_the_same_metrics_and_another_seed_does_not(tmp_path):
