@@ -25,7 +25,7 @@ time): fitted on validation games with the model's own pregame logit, a lead's w
 and ``tau0`` is about one possession, not the minute of the pure random walk. Without ``j`` in the
 head the towers could only undo the excess weight of a lead themselves, and in one validation
 window they did, at a cost in Brier early in games (their full-game logit moved against the lead:
-std 0.66, correlation -0.75 with it at the end of Q1; ``scripts/diagnose_in_game.py``).
+std 0.66, correlation -0.75 with it at the end of Q1).
 Pregame (``tau = 1``, ``d = s = 0``) the forecast is the towers' alone. The margin follows from
 ``final = current + tau * full-game margin``; the total from ``final = points so far + tau *
 full-game total``, which in points above pace is ``s * 20 + tau * t``.
