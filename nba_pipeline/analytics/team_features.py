@@ -1,8 +1,8 @@
 """Team features of a game as-of its date: ratings, four factors, rest and travel.
 
-Every value for a game on day D is computed from the team's games strictly before D (DESIGN.md,
-"No leakage"). Early in a season a team has few games, so each rate is shrunk toward a prior
-built from the previous season:
+Every value for a game on day D is computed from the team's games strictly before D, so no
+feature sees the game's own result or a later one. Early in a season a team has few games, so each
+rate is shrunk toward a prior built from the previous season:
 
     prior      = league_prev + CARRY * (team_prev - league_prev)
     value_D    = (num_before_D + PRIOR_GAMES * den_per_game_prev * prior)

@@ -2,8 +2,8 @@
 
 Win probability from the two moneylines with the vig removed, margin from the spread, total from
 the over/under, converted as the ``betting_lines`` table is (``ingest.lines``). Lines differ in
-timing by season (opening lines up to 2021-22, closing-like lines from 2023-24): see the data
-README.
+timing by season (opening lines up to 2021-22, closing-like lines from 2023-24), so the
+baseline is not equally strong in every season.
 """
 
 from __future__ import annotations

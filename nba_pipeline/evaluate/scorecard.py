@@ -1,6 +1,6 @@
 """The ledger scorecard: the pregame forecasts the product actually issued, scored once the games
 are played, beside Elo and (where lines exist) the betting market. It is the honest measure of the
-product (DESIGN.md, "Forward-looking"): forecasts written before tip-off, never touched after.
+product: forecasts written before tip-off, never touched after, so none was fitted to its result.
 
     from nba_pipeline.evaluate.scorecard import score_ledger
     card = score_ledger(engine, raw_dir)          # the live ledger (sources other than backtest/replay)

@@ -5,7 +5,7 @@ probability from the two moneylines with the vig removed, the expected home marg
 a home favourite by 5 has spread -5) and the over/under. A total flagged ``total_line_suspect`` in
 the source (parse errors such as 1.5 or 1111) is dropped rather than trusted; a probability outside
 (0, 1) or a non-finite value becomes NULL and is counted. Lines differ in timing by season (opening
-lines up to 2021-22, closing-like lines from 2023-24: see the data README), which the table does
+lines up to 2021-22, closing-like lines from 2023-24), which the table does
 not hide: ``season`` is kept so a consumer can tell them apart.
 """
 

@@ -1,4 +1,4 @@
-"""``players.parquet`` -> rows of the ``players`` table, with the fallbacks of the data README:
+"""``players.parquet`` -> rows of the ``players`` table, with fallbacks where the file has gaps:
 height/weight as merged in the file (bio, else latest player-season row), position from the
 player's most frequent shots position, else mapped from the bio's Guard/Forward/Center."""
 

@@ -1,6 +1,6 @@
 """Play-by-play (PlayByPlayV2) -> rows of the ``plays`` table.
 
-Why each step exists (see ../shared/data/nba/README.md for the quirks):
+Why each step exists (each is a quirk of the real source files):
 - exact duplicate rows exist in the source: dropped and counted;
 - EVENTNUM order is not always time order: ``seq`` sorts by period, clock descending, EVENTNUM;
 - SCORE is only on scoring rows and not always in time order: the running score is the cumulative

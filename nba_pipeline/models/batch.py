@@ -26,7 +26,8 @@ def check_input_format(preprocessing: dict, where: str) -> None:
         )
 
 
-# Evaluation checkpoints (DESIGN.md "Samples"); RANDOM marks a training cut drawn anywhere in the game.
+# Evaluation checkpoints: fixed moments of every game, so that models and baselines are scored on the
+# same cuts; RANDOM marks a training cut drawn anywhere in the game.
 CHECKPOINTS = ("pregame", "end_q1", "halftime", "end_q3", "q4_5min", "random")
 CHECKPOINT_CODE = {name: i for i, name in enumerate(CHECKPOINTS)}
 

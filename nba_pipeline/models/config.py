@@ -13,13 +13,13 @@ from typing import Any
 
 @dataclass
 class TransformerConfig:
-    """Sizes of the sequence encoder (spec Task 4.1). ``vocab_size`` comes from the tokenizer."""
+    """Sizes of the sequence encoder. ``vocab_size`` comes from the tokenizer."""
 
     vocab_size: int = 45  # features.tokenizer.VOCAB_SIZE (checked by a test)
     d_model: int = 128
     n_heads: int = 4
     n_layers: int = 2
-    # Feed-forward width 1x d_model keeps the encoder near the spec's ~200K parameters; the
+    # Feed-forward width 1x d_model keeps the encoder near its ~200K parameters (SPEC_PARAMETERS); the
     # PyTorch default (2048) would make it ~1.1M.
     ff_dim: int = 128
     max_events: int = 50
@@ -41,7 +41,7 @@ class TransformerConfig:
 
 @dataclass
 class GNNConfig:
-    """Sizes of the graph encoder (spec Task 4.2). Hidden/output widths are totals over heads."""
+    """Sizes of the graph encoder. Hidden/output widths are totals over heads."""
 
     node_dim: int = 16
     hidden_dim: int = 64

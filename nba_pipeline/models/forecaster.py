@@ -20,7 +20,7 @@ from nba_pipeline.models.norm import TargetNorm
 from nba_pipeline.models.swap import SideSwap
 from nba_pipeline.models.transformer import GameFlowTransformer
 
-# The specification's table of approximate parameter counts (phase4-model-training.md).
+# Approximate parameter counts the architecture was sized to (the original specification's table).
 SPEC_PARAMETERS = {"transformer": 200_000, "gnn": 100_000, "fusion": 150_000, "total": 450_000}
 
 

@@ -1,6 +1,6 @@
 """TwoTowerFusion: static context tower + dynamic (sequence, graph) tower -> three forecasts.
 
-Spec Task 4.3: context tower 32 -> 256 -> 256, dynamic tower 256 -> 256 -> 256, fusion
+Shapes: context tower 32 -> 256 -> 256, dynamic tower 256 -> 256 -> 256, fusion
 512 -> 256 -> 128, then linear heads. Heads return the win *logit* (the sigmoid is applied in
 the loss and in ``NBAForecaster.predict``, which is numerically safer) and margin/total in
 standardized units (z-scores with the training normalization statistics).
@@ -98,7 +98,7 @@ class TwoTowerFusion(nn.Module):
         the same batch with home and away exchanged. The team part of the win logit and of the
         margin is antisymmetric (swapping the teams negates it), the total is symmetric, and a
         learned home advantage is added; so a favourite whose edge exceeds home court becomes an
-        underdog when the teams exchange places (DESIGN.md, correction 1)."""
+        underdog when the teams exchange places."""
         return {
             "win_logit": (out["win_logit"] - mirrored["win_logit"]) / 2 + self.side_bias[0],
             "margin": (out["margin"] - mirrored["margin"]) / 2 + self.side_bias[1],

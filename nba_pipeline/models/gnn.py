@@ -1,7 +1,7 @@
 """PlayerInteractionGNN: two GATv2 layers over the on-court players, side-aware readout.
 
 Why side-aware: a mean or max over all ten nodes is symmetric in the two teams, so the graph
-vector could not say which side is stronger (DESIGN.md, correction 1). Home and away nodes are
+vector could not say which side is stronger. Home and away nodes are
 pooled separately (mean and max per side), the per-side node counts are appended (partial
 lineups and an empty side stay distinguishable from zero features), and an MLP projects to 128.
 

@@ -1,6 +1,7 @@
 """Normalization statistics of the regression targets (margin, total).
 
-Targets are standardized for the loss and reported in points (DESIGN.md, correction 2). The
+Targets are standardized for the loss (so margin and total weigh alike whatever their scale) and
+reported in points. The
 same statistics must travel with a trained model, so they live in one small, torch-free value.
 """
 

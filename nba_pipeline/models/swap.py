@@ -1,6 +1,7 @@
 """Home/away swap of a ModelBatch: the same game seen with the two teams exchanged.
 
-Used to check that the model is not blind to sides (DESIGN.md, correction 1): a swapped batch
+Used to check that the model is not blind to sides (a model that cannot tell which team acted
+cannot tell who is winning): a swapped batch
 must move the win probability the other way. What "exchanging the teams" means for each input is
 owned by the features package, so the permutations come from there:
 

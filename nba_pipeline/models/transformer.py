@@ -49,7 +49,7 @@ class GameFlowTransformer(nn.Module):
             batch_first=True,
         )
         # enable_nested_tensor=False: the nested-tensor fast path in eval mode would make eval and
-        # train numerics differ for padded batches (stack.md).
+        # train numerics differ for padded batches.
         self.encoder = nn.TransformerEncoder(layer, num_layers=cfg.n_layers, enable_nested_tensor=False)
         self.out_norm = nn.LayerNorm(cfg.d_model)
 

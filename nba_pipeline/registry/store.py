@@ -1,7 +1,7 @@
 """Versioned model storage: ``<root>/vX.Y.Z/{<module>.pt, preprocessing.json, metadata.json,
 artifacts/<name>.{parquet,json,npz}}``.
 
-Why it is built this way (DESIGN.md "Registry"):
+Why it is built this way:
 
 - A version is written into a temporary directory inside the root, every file fsynced, then the
   directory is renamed into place, so a version either exists whole or not at all. A save that is

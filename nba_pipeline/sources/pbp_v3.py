@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-# The raw contract's pbp columns and dtypes, exactly as in ../shared/data/nba/pbp_<season>.parquet.
+# The raw contract's pbp columns and dtypes, exactly as in the shipped pbp_<season>.parquet files.
 V2_DTYPES: dict[str, str] = {
     "GAME_ID": "str",
     "EVENTNUM": "int32",

@@ -1,7 +1,8 @@
 """NBADataset: (game, cut) samples sliced from precomputed season arrays, and the collate function.
 
-A sample is one game seen at one cut (DESIGN.md "Samples"): ``cut = k`` means the first ``k``
-events of the game (time order) are known, nothing after; ``k = 0`` is the pregame cut.
+A sample is one game seen at one cut, so one game teaches every moment of play: ``cut = k`` means
+the first ``k`` events of the game (time order) are known, nothing after; ``k = 0`` is the pregame
+cut.
 
 Modes:
 

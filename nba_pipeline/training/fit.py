@@ -1,6 +1,7 @@
 """One training run, from season arrays to a trained forecaster and everything that must travel
 with it: the temporal split, the normalization fitted on training games only, the loaders, the
-trainer, and the preprocessing bundle saved in the registry (DESIGN.md, correction 3).
+trainer, and the preprocessing bundle saved in the registry (so that a loaded model featurizes new
+games exactly as in training).
 
 The Dagster asset ``trained_model`` and ``scripts/`` call :func:`fit_forecaster` with one
 :class:`~nba_pipeline.training.config.RunConfig`; it knows nothing about Dagster.

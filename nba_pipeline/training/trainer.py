@@ -1,4 +1,4 @@
-"""FusionTrainer: trains an NBAForecaster on ModelBatch loaders (spec Task 4.4).
+"""FusionTrainer: trains an NBAForecaster on ModelBatch loaders.
 
 AdamW, cosine (per epoch) or reduce-on-plateau schedule, gradient clipping, early stopping on
 validation loss, best checkpoint by validation loss, per-epoch log with validation metrics per

@@ -1,4 +1,5 @@
-"""The rolling training window and the data fingerprint (DESIGN.md, "Forward-looking").
+"""The rolling training window and the data fingerprint: train on the newest data, and not again
+when nothing is new.
 
 By default a training run uses the newest data: the last ``window_seasons`` complete seasons plus
 the games already played of the current season (the season of today's date, when its model inputs
