@@ -1,11 +1,16 @@
-"""The main job: materialize every asset of the project, in process.
+"""The main job: materialize what the data on disk supports, in process.
 
 ``nba-pipeline run`` (or ``python -m nba_pipeline.run``) walks the asset graph in dependency
-order and materializes every asset: season-partitioned ones once per season found in the raw
-directories, unpartitioned ones once. Assets added to ``nba_pipeline/assets/`` later are picked up
-automatically, since the order comes from ``nba_pipeline.definitions``. Options narrow a run:
+order: every season asset once per season found in the raw directories (the shipped files and
+the seasons already pulled), then training, promotion, evaluation and the forecasts. Assets added
+to ``nba_pipeline/assets/`` later are picked up automatically, since the order comes from
+``nba_pipeline.definitions``. Options narrow a run:
 
     nba-pipeline run --partition 2023-24 --select games plays
+
+It never talks to stats.nba.com: many machines cannot reach it, and the data on disk is enough
+for every other asset. Pulling a newer season is explicit (``nba-pipeline pull``, the job
+``pull_new_games`` and its schedule, or ``--select pulled_season --partition SEASON`` here).
 """
 
 from __future__ import annotations
@@ -16,17 +21,36 @@ import time
 
 from nba_pipeline.dagster_home import ensure_dagster_home
 
+# Assets that need stats.nba.com: run only when named in --select.
+NETWORK_GROUPS = frozenset({"sources"})
+# Groups that start a run of their own after the assets they depend on. Dagster skips every step
+# downstream of a step that produced nothing in the same run, and a run that trains nothing (no new
+# data since the stored version) must still forecast with the model promoted before.
+OWN_RUN_GROUPS = frozenset({"forecasts"})
+
 
 def _stages(defs, selected: set | None) -> list[tuple[object, list]]:
     """Groups of assets to run together, in dependency order.
 
     An asset's stage is the latest stage of its parents, plus one when the parent has another
-    partitions definition (unpartitioned vs per season), and the outputs of one multi-asset share a
-    stage; assets of one stage and one partitions definition run in one Dagster run (per
-    partition), which orders them itself.
+    partitions definition (unpartitioned vs per season) or the asset's group runs on its own
+    (``OWN_RUN_GROUPS``), and the outputs of one multi-asset share a stage; assets of one stage and
+    one partitions definition run in one Dagster run (per partition), which orders them itself.
+    Assets of ``NETWORK_GROUPS`` are left out unless ``selected`` names them.
     """
     graph = defs.resolve_asset_graph()
-    keys = [k for k in graph.toposorted_asset_keys if graph.get(k).is_materializable]
+    keys = [
+        k
+        for k in graph.toposorted_asset_keys
+        if graph.get(k).is_materializable
+        and (graph.get(k).group_name not in NETWORK_GROUPS or (selected is not None and k in selected))
+    ]
+
+    def boundary(parent, child) -> bool:
+        return parent.partitions_def != child.partitions_def or (
+            child.group_name in OWN_RUN_GROUPS and parent.group_name != child.group_name
+        )
+
     # Keys of one multi-asset execute together, so they share the latest of their stages: iterate
     # to a fixed point (stages only grow and are bounded by the number of keys).
     stage: dict = dict.fromkeys(keys, 0)
@@ -37,11 +61,7 @@ def _stages(defs, selected: set | None) -> list[tuple[object, list]]:
             node = graph.get(k)
             s = max(
                 [stage[k]]
-                + [
-                    stage[p] + (0 if graph.get(p).partitions_def == node.partitions_def else 1)
-                    for p in node.parent_keys
-                    if p in stage
-                ]
+                + [stage[p] + int(boundary(graph.get(p), node)) for p in node.parent_keys if p in stage]
                 + [stage[m] for m in node.execution_set_asset_keys if m in stage]
             )
             if s != stage[k]:
@@ -60,10 +80,20 @@ def _stages(defs, selected: set | None) -> list[tuple[object, list]]:
     return [groups[g] for g in sorted(groups)]
 
 
+def _outcome(res) -> tuple[list[str], list[str], list[str]]:
+    """The assets a run materialized, the steps it skipped and its failures (step: message)."""
+    done = sorted({e.asset_key.to_user_string() for e in res.get_asset_materialization_events()})
+    skipped = sorted({e.step_key for e in res.all_events if e.event_type_value == "STEP_SKIPPED"})
+    failed = [
+        f"{e.step_key}: {e.event_specific_data.error.message.strip()}" for e in res.get_step_failure_events()
+    ]
+    return done, skipped, failed
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--partition", action="append", help="season partition(s) to run (default: all)")
-    ap.add_argument("--select", nargs="*", help="asset names to run (default: all)")
+    ap.add_argument("--select", nargs="*", help="asset names to run (default: all but pulled_season)")
     args = ap.parse_args(argv)
 
     home = ensure_dagster_home()
@@ -78,6 +108,23 @@ def main(argv: list[str] | None = None) -> int:
     if not stages:
         print("nothing to materialize", flush=True)
         return 1
+    keys_of = {
+        id(pdef): list(pdef.get_partition_keys(dynamic_partitions_store=instance))
+        for pdef, _ in stages
+        if pdef is not None
+    }
+    known = sorted(set().union(*keys_of.values()))
+    unknown = sorted(set(args.partition or []) - set(known))
+    if unknown:
+        from nba_pipeline.resources import RawData
+
+        dirs = ", ".join(str(d) for d in RawData().dirs())
+        print(
+            f"no data for season(s) {unknown}: the seasons with a play-by-play file in {dirs} are {known} "
+            "(pull a newer season first: nba-pipeline pull --season SEASON)",
+            file=sys.stderr,
+        )
+        return 2
     t_all = time.perf_counter()
     n_runs = 0
     for i, (pdef, keys) in enumerate(stages):
@@ -86,16 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         job = dg.define_asset_job(job_name, selection=dg.AssetSelection.assets(*keys))
         stage_defs = dg.Definitions.merge(defs, dg.Definitions(jobs=[job]))
         job_def = stage_defs.resolve_job_def(job_name)
-        if pdef is None:
-            parts: list[str | None] = [None]
-        else:
-            parts = list(pdef.get_partition_keys(dynamic_partitions_store=instance))
-            if args.partition:
-                unknown = sorted(set(args.partition) - set(parts))
-                if unknown:
-                    print(f"unknown partition(s) {unknown}; known: {parts}", file=sys.stderr)
-                    return 2
-                parts = [p for p in parts if p in args.partition]
+        parts: list[str | None] = [None] if pdef is None else keys_of[id(pdef)]
+        if pdef is not None and args.partition:
+            parts = [p for p in parts if p in args.partition]
         for part in parts:
             t0 = time.perf_counter()
             label = f"[{names}]" + (f" partition {part}" if part else "")
@@ -103,10 +143,15 @@ def main(argv: list[str] | None = None) -> int:
             res = job_def.execute_in_process(instance=instance, partition_key=part, raise_on_error=False)
             n_runs += 1
             dt = time.perf_counter() - t0
+            _, skipped, failed = _outcome(res)
             if not res.success:
                 print(f"FAILED {label} after {dt:.1f}s (run {res.run_id})", file=sys.stderr, flush=True)
+                for line in failed:
+                    print(f"  {line}", file=sys.stderr, flush=True)
                 return 1
             print(f"done {label} in {dt:.1f}s", flush=True)
+            if skipped:
+                print(f"  skipped (an upstream step produced nothing): {', '.join(skipped)}", flush=True)
     print(f"all {n_runs} runs succeeded in {time.perf_counter() - t_all:.1f}s", flush=True)
     return 0
 

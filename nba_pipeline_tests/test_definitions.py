@@ -43,6 +43,20 @@ def test_main_job_runs_plays_and_games_before_player_game_stats():
     assert order.index("games") < order.index("player_game_stats")
 
 
+def test_main_job_leaves_out_the_pull_and_forecasts_in_a_run_after_promotion():
+    """The main command never needs stats.nba.com, and its forecasts run after (not beside) the
+    promotion, in a run of their own: a run that trains nothing still forecasts."""
+    from nba_pipeline.definitions import defs
+    from nba_pipeline.run import _stages
+
+    stage_of = {k.to_user_string(): i for i, (_pdef, keys) in enumerate(_stages(defs, None)) for k in keys}
+    assert "pulled_season" not in stage_of
+    assert stage_of["trained_model"] == stage_of["promoted_model"]
+    assert stage_of["daily_forecasts"] > stage_of["promoted_model"]
+    named = _stages(defs, {dg.AssetKey("pulled_season")})
+    assert [[k.to_user_string() for k in keys] for _pdef, keys in named] == [["pulled_season"]]
+
+
 def test_dg_check_defs_passes():
     dg_bin = Path(sys.executable).parent / "dg"
     env = {**os.environ, "DAGSTER_HOME": os.environ["DAGSTER_HOME"]}

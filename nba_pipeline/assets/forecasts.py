@@ -49,9 +49,10 @@ def _as_of(text: str) -> dt.date:
 
 
 @dg.asset(
-    # Not on promoted_model: a night that trains nothing (no new data) must still forecast, with
-    # the model promoted before (a skipped upstream step would skip this one).
-    deps=["games", "stints", "player_features", "team_game_features"],
+    # Forecasts need a promoted model: a first run trains, promotes, then forecasts. The job
+    # forecast_day (and the main command, in a run of its own) forecasts with the model promoted
+    # before when a night trains nothing.
+    deps=["promoted_model", "games", "stints", "player_features", "team_game_features"],
     group_name=GROUP,
     kinds={"pytorch", "sql"},
     description="Pregame forecasts of every game of the next days (run config: as_of_date, default "
@@ -85,6 +86,13 @@ def daily_forecasts(
     )
     for gid, why in res.skipped.items():
         context.log.warning(f"game {gid} not forecast: {why}")
+    last_day = as_of + dt.timedelta(days=config.days_ahead - 1)
+    days = str(as_of) if config.days_ahead == 1 else f"{as_of} to {last_day}"
+    if res.games.empty:
+        context.log.info(
+            f"no games on {days} in the games table or a pulled schedule: nothing to forecast "
+            "(pull the current season first, or set as_of_date)"
+        )
     t = res.table()
     rows = [
         [r.game_date, r.game_id, r.home_team_id, r.away_team_id, r.p_home_win, r.margin, r.total]
@@ -97,12 +105,15 @@ def daily_forecasts(
             "as_of_date": str(as_of),
             "days_ahead": config.days_ahead,
             "version": loaded.version,
+            "days": days,
             "games": len(res.games),
             "forecasts_written": res.written,
             "already_in_ledger": len(res.already),
             "skipped": dg.MetadataValue.json(res.skipped),
             "forecasts": dg.MetadataValue.md(
-                render_table(headers, rows, "markdown", formats) if rows else "No new forecast."
+                render_table(headers, rows, "markdown", formats)
+                if rows
+                else (f"No games on {days}." if res.games.empty else "No new forecast.")
             ),
         }
     )

@@ -101,7 +101,7 @@ def test_daily_forecasts_without_a_promoted_model_fails_saying_so(env, tmp_path)
     assert "train and promote" in str(fail.event_specific_data.error.message) + str(fail.event_specific_data)
 
 
-def test_forecast_day_job_runs_both_assets_and_the_scorecard_does_not_wait_for_a_model():
+def test_forecast_day_job_runs_both_assets_and_forecasts_depend_on_the_promoted_model():
     from nba_pipeline.definitions import defs
 
     job = defs.resolve_job_def("forecast_day")
@@ -109,7 +109,7 @@ def test_forecast_day_job_runs_both_assets_and_the_scorecard_does_not_wait_for_a
     assert keys == {"daily_forecasts", "forecast_scorecard"}
     graph = defs.resolve_asset_graph()
     assert dg.AssetKey("daily_forecasts") not in graph.get(dg.AssetKey("forecast_scorecard")).parent_keys
-    assert dg.AssetKey("promoted_model") not in graph.get(dg.AssetKey("daily_forecasts")).parent_keys
+    assert dg.AssetKey("promoted_model") in graph.get(dg.AssetKey("daily_forecasts")).parent_keys
 
 
 def test_morning_schedule_forecasts_from_its_own_day_in_eastern_time():
