@@ -16,6 +16,7 @@ for every other asset. Pulling a newer season is explicit (``nba-pipeline pull``
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import time
 
@@ -152,7 +153,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"done {label} in {dt:.1f}s", flush=True)
             if skipped:
                 print(f"  skipped (an upstream step produced nothing): {', '.join(skipped)}", flush=True)
-    print(f"all {n_runs} runs succeeded in {time.perf_counter() - t_all:.1f}s", flush=True)
+    peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # Linux: KiB
+    print(
+        f"all {n_runs} runs succeeded in {time.perf_counter() - t_all:.1f}s, peak memory {peak_gib:.1f} GiB",
+        flush=True,
+    )
     return 0
 
 
