@@ -7,31 +7,26 @@ asks only for the games finished since the last pull. The pulled ``pbp_<season>.
 season partition of every season asset from the next definitions load on (``assets.partitions``),
 nothing downstream changes.
 
-Its own partitions: every season after the last shipped one up to the current one (the season
-that starts in October of this year, or of last year before October), plus seasons already
-pulled; a season with a shipped file is never pulled over. ``pool="stats_nba_com"`` (limit 1,
-``nba_pipeline.dagster_home``) lets one run at a time talk to stats.nba.com.
+Its own partitions: every season after the last shipped one up to the current one
+(``ingest.raw.season_of`` today), plus seasons already pulled; a season with a shipped file is
+never pulled over. ``pool="stats_nba_com"`` (limit 1, ``nba_pipeline.dagster_home``) lets one
+run at a time talk to stats.nba.com.
 """
 
 import datetime as dt
 
 import dagster as dg
 
-from nba_pipeline.ingest.raw import seasons_in
+from nba_pipeline.ingest.raw import season_label, season_of, seasons_in
 from nba_pipeline.resources import RawData, StatsApi
 
 GROUP = "sources"
 POOL = "stats_nba_com"
 
 
-def season_label(start_year: int) -> str:
-    return f"{start_year}-{(start_year + 1) % 100:02d}"
-
-
 def current_season(today: dt.date | None = None) -> str:
-    """The NBA season under way (or about to start) on ``today``: it starts in October."""
-    today = today or dt.date.today()
-    return season_label(today.year if today.month >= 10 else today.year - 1)
+    """The NBA season under way (or the next one, off-season) on ``today``."""
+    return season_of(today or dt.date.today())
 
 
 def pullable_seasons(raw: RawData, today: dt.date | None = None) -> list[str]:

@@ -33,6 +33,8 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from nba_pipeline.ingest.raw import season_of
+
 DEFAULT_INTERVAL_S = 5.0
 EASTERN = ZoneInfo("America/New_York")
 _ISO_CLOCK = re.compile(r"^PT(\d+)M(\d+(?:\.\d+)?)S$")
@@ -197,12 +199,6 @@ def replay_polls(
         if j > i:  # a poll with nothing new is not worth converting
             i = j
             yield {**response, "game": {**game, "actions": actions[:i]}}
-
-
-def season_of(date: dt.date) -> str:
-    """The season label of a date: seasons start in the autumn (2023-01-02 -> '2022-23')."""
-    y = date.year if date.month >= 8 else date.year - 1
-    return f"{y}-{(y + 1) % 100:02d}"
 
 
 def game_from_response(response: dict, game_id: str, game_date: dt.date) -> pd.Series | None:

@@ -12,6 +12,7 @@ first dir holding a file wins, seasons are the union, and ``games`` is ``games.p
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import re
@@ -175,13 +176,28 @@ def raw_path(raw_dir: RawDirs, kind: str, season: str | None = None) -> Path:
     return dirs[0] / name
 
 
+# The NBA's league year starts on July 1: June's Finals close a season, July's free agency opens
+# the next one, so an off-season date already belongs to the season about to be played.
+SEASON_START_MONTH = 7
+
+
+def season_label(start_year: int) -> str:
+    """The label of the season that starts in ``start_year`` (2025 -> '2025-26')."""
+    return f"{start_year}-{(start_year + 1) % 100:02d}"
+
+
+def season_of(day: dt.date) -> str:
+    """The season a date belongs to (2026-06-10 -> '2025-26', 2026-09-15 and 2026-10-01 -> '2026-27'):
+    the one rule for the current season of the rolling window, the pull and live games."""
+    return season_label(day.year if day.month >= SEASON_START_MONTH else day.year - 1)
+
+
 def previous_season(season: str) -> str:
     """The season before ``season`` ('2023-24' -> '2022-23'): the one place that knows how season
     labels follow each other (priors, shot windows and as-of features look one season back)."""
     if not SEASON_RE.match(season):
         raise ValueError(f"season label 'YYYY-YY' required, got {season!r}")
-    start = int(season[:4]) - 1
-    return f"{start}-{str(start + 1)[2:]}"
+    return season_label(int(season[:4]) - 1)
 
 
 def seasons_in(raw_dir: RawDirs) -> list[str]:

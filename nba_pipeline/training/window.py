@@ -23,17 +23,11 @@ from typing import Any
 
 import numpy as np
 
+from nba_pipeline.ingest.raw import season_of
 from nba_pipeline.training.config import DataConfig
 
 _PART = re.compile(r"^(sequences|graphs|context)_(\d{4}-\d{2})\.npz$")
 PARTS = ("sequences", "graphs", "context")
-
-
-def season_of(day: dt.date) -> str:
-    """The NBA season a date falls in: a season starts in October, so 2026-11-24 is '2026-27' and
-    2026-06-10 is '2025-26'."""
-    start = day.year if day.month >= 10 else day.year - 1
-    return f"{start}-{str(start + 1)[2:]}"
 
 
 def available_seasons(features_dir: Path) -> list[str]:

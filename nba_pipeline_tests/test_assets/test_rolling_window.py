@@ -13,7 +13,6 @@ import pytest
 from nba_pipeline.training.config import DataConfig
 from nba_pipeline.training.window import (
     data_fingerprint,
-    season_of,
     training_seasons,
     window_seasons,
 )
@@ -21,12 +20,6 @@ from nba_pipeline_tests.services import make_raw_slice
 
 SEASON = "2022-23"
 ALL = ["2019-20", "2020-21", "2021-22", "2022-23", "2023-24", "2024-25", "2025-26"]
-
-
-def test_season_of_a_date_starts_in_october():
-    assert season_of(dt.date(2026, 11, 24)) == "2026-27"
-    assert season_of(dt.date(2026, 6, 10)) == "2025-26"
-    assert season_of(dt.date(2025, 10, 1)) == "2025-26"
 
 
 def test_window_is_the_last_complete_seasons_plus_the_current_one():
