@@ -96,10 +96,6 @@ class LiveSession:
 
         return convert_pbp_v3(response)
 
-    def ingest_response(self, response: dict) -> list[Update]:
-        """One PlayByPlayV3 response (the whole game so far)."""
-        return self.ingest(self.rows_of(response))
-
     @property
     def final(self) -> bool:
         """The last event ends the 4th period or an overtime with the scores apart."""

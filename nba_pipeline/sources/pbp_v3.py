@@ -720,10 +720,3 @@ def swap_home_away(pbp: pd.DataFrame, game_ids: list[str] | set[str]) -> pd.Data
     num = pd.to_numeric(mg, errors="coerce")
     out.loc[m, "SCOREMARGIN"] = (-num).astype("Int64").astype(str).where(num.notna(), mg)
     return to_v2_dtypes(out)
-
-
-def pbp_home_team(response: dict) -> int | None:
-    """The team the play-by-play calls home (``location == 'h'``), or None without such rows."""
-    acts = response.get("game", {}).get("actions", []) or []
-    teams = [x.get("teamId") for x in acts if x.get("location") == "h" and x.get("teamId")]
-    return int(pd.Series(teams).mode().iloc[0]) if teams else None

@@ -19,10 +19,6 @@ from nba_pipeline.models.config import ForecasterConfig
 
 T = TypeVar("T")
 
-# The specification's training seasons; the test season (2023-24) comes after all of them. Not the
-# default any more (the rolling window is): give them as data.train_seasons to reproduce the spec.
-DEFAULT_TRAIN_SEASONS = ("2020-21", "2021-22", "2022-23")
-
 
 @dataclass
 class LossWeights:

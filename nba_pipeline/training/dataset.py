@@ -67,11 +67,6 @@ def target_norm_from_season_stats(season_stats: pd.DataFrame, seasons: Sequence[
     return TargetNorm(margin_mean=mm, margin_std=ms, total_mean=tm, total_std=ts)
 
 
-def score_diff_std_from_season_stats(season_stats: pd.DataFrame, seasons: Sequence[str]) -> float:
-    """Pooled std of the in-game score differential (stat ``score_diff``) of the training seasons."""
-    return _pooled(season_stats, "score_diff", seasons)[1]
-
-
 def target_norm_from_arrays(arrays: SeasonArrays, games: np.ndarray | None = None) -> TargetNorm:
     """The same statistics from the final scores of (training) games, when season_stats is absent."""
     idx = np.arange(arrays.n_games) if games is None else np.asarray(games)
