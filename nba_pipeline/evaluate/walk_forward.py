@@ -3,11 +3,12 @@ validation split: the earlier half of the validation dates selects the epoch, th
 judged), test on the season, and score the model and every baseline of the report on it.
 
     python -m nba_pipeline.evaluate.walk_forward [--test-seasons 2021-22 2022-23 2023-24] [--k 3]
-        [--out reports/walk_forward.md] [--quick]
+        [--out docs/results.md] [--quick]
 
 Prints one table per checkpoint (pregame, end_q1, halftime, end_q3, q4_5min, all_events): a row
 per source, the Brier score of each test season and their mean, then the mean log loss, accuracy
-and margin MAE; the same tables go to a Markdown file. Model inputs come from
+and margin MAE; the same tables go to a Markdown file, headed by the command and the commit that
+wrote it (``docs/results.md`` is this file for the default settings). Model inputs come from
 ``$NBA_DATA_DIR/features/``, the games table from ``$NBA_DATABASE_URL``, the lines from the raw
 ``odds.parquet``. Nothing is tuned here: every setting is the run config's default unless given.
 ``--quick`` (tests, smoke runs): the first ``--games`` games of each season, one epoch, every 10th
@@ -172,10 +173,32 @@ def checkpoint_tables(results: list[SeasonResult], fmt: str = "markdown") -> dic
     return out
 
 
-def to_markdown(results: list[SeasonResult]) -> str:
+def provenance(argv: list[str]) -> list[str]:
+    """Markdown lines naming the command and the code that wrote a results file, so a reader can
+    rerun it; the commit is marked ``+ uncommitted changes`` when the tree differs from it."""
+    import subprocess
+
+    from nba_pipeline.settings import REPO_ROOT
+
+    def git(*args: str) -> str:
+        try:
+            out = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+        return out.stdout.strip() if out.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown (not a git checkout)"
+    if git("status", "--porcelain", "--untracked-files=no", "--", "nba_pipeline"):
+        commit += " + uncommitted changes under nba_pipeline/"
+    command = " ".join(["python -m nba_pipeline.evaluate.walk_forward", *argv])
+    return [f"Written by `{command}` at commit {commit}.", ""]
+
+
+def to_markdown(results: list[SeasonResult], header: list[str] | None = None) -> str:
     lines = [
         "# Walk-forward evaluation",
         "",
+        *(header or []),
         "Each test season: trained on the seasons before it (temporal validation split, the earlier half "
         "of the validation dates selects the epoch), tested on every game of the season. Brier of the "
         "home-win probability per season and the mean over seasons; margin MAE in points. 'all_events' "
@@ -206,7 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--games", type=int, default=0, help="only the first N games of each season (0: all)")
     ap.add_argument("--quick", action="store_true", help="smoke run: --games 60, 1 epoch, stride 10")
     ap.add_argument("--log", action="store_true", help="log every training epoch")
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = ap.parse_args(argv)
+    header = provenance(argv)
     if args.log:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     config = json.loads(args.config)
@@ -231,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{season}: {json.dumps(r.info)}", flush=True)
         results.append(r)
         # written after every season, so a long run leaves what it has finished
-        path.write_text(to_markdown(results) + "\n", encoding="utf-8")
+        path.write_text(to_markdown(results, header) + "\n", encoding="utf-8")
         long = pd.concat([x.table.assign(season=x.test_season) for x in results])
         long.to_csv(path.with_suffix(".csv"), index=False)
     for cp, table in checkpoint_tables(results, fmt="text").items():
