@@ -10,7 +10,8 @@ probability, the final margin and the total, in points:
   on the 32-dim pregame context vector;
 - :class:`ScoreClockBaseline`: the classic in-game model: logistic regression on the score
   differential, the time left and the pregame probability; margin and total extrapolated from the
-  current score and the pregame expectation over the time that is left.
+  current score and the pregame expectation over the time that is left; with ``possession``, who
+  has the ball too.
 
 Elo (``evaluate.elo``) and the betting market (``evaluate.market``) are pregame baselines computed
 from the games table and odds file.
@@ -77,22 +78,39 @@ class ContextLogisticBaseline:
 
 
 def _score_clock_features(
-    score_diff: np.ndarray, time_left: np.ndarray, pregame_p: np.ndarray, pregame_margin: np.ndarray
+    score_diff: np.ndarray,
+    time_left: np.ndarray,
+    pregame_p: np.ndarray,
+    pregame_margin: np.ndarray,
+    possession: np.ndarray | None = None,
 ) -> np.ndarray:
     """Score differential matters more as time runs out: the diff scaled by 1/sqrt(time left) is the
-    standard win-probability feature (a random walk's z-score); the pregame edge fades with time."""
+    standard win-probability feature (a random walk's z-score); the pregame edge fades with time.
+    Who has the ball (+1 home, -1 away, 0 loose) is worth about a point of lead, so it enters the
+    same way: on its own and scaled by 1/sqrt(time left)."""
     t = np.clip(time_left, 0.0, 1.0)
     logit = np.log(np.clip(pregame_p, 1e-4, 1 - 1e-4) / np.clip(1 - pregame_p, 1e-4, 1))
-    return np.column_stack(
-        [score_diff, score_diff / np.sqrt(t + 1.0 / 48.0), logit, logit * t, pregame_margin * t, t]
-    )
+    scale = 1.0 / np.sqrt(t + 1.0 / 48.0)
+    cols = [score_diff, score_diff * scale, logit, logit * t, pregame_margin * t, t]
+    if possession is not None:
+        cols += [possession, possession * scale]
+    return np.column_stack(cols)
 
 
 class ScoreClockBaseline:
-    """In-game: P(home win | score diff, time left, pregame probability)."""
+    """In-game: P(home win | score diff, time left, pregame probability), and with
+    ``possession=True`` also who has the ball: what a careful simple model uses late in a game."""
 
-    def __init__(self) -> None:
+    def __init__(self, possession: bool = False) -> None:
+        self.possession = possession
         self.win = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
+
+    def _features(self, score_diff, time_left, pregame_p, pregame_margin, possession) -> np.ndarray:
+        if self.possession and possession is None:
+            raise ValueError("this score-and-clock baseline reads possession: pass it")
+        return _score_clock_features(
+            score_diff, time_left, pregame_p, pregame_margin, possession if self.possession else None
+        )
 
     def fit(
         self,
@@ -101,9 +119,11 @@ class ScoreClockBaseline:
         pregame_p: np.ndarray,
         pregame_margin: np.ndarray,
         win: np.ndarray,
+        possession: np.ndarray | None = None,
     ) -> ScoreClockBaseline:
         """Fit on cuts of training games (the pregame inputs from a pregame baseline)."""
-        self.win.fit(_score_clock_features(score_diff, time_left, pregame_p, pregame_margin), win.astype(int))
+        x = self._features(score_diff, time_left, pregame_p, pregame_margin, possession)
+        self.win.fit(x, win.astype(int))
         return self
 
     def predict(
@@ -114,9 +134,11 @@ class ScoreClockBaseline:
         pregame_p: np.ndarray,
         pregame_margin: np.ndarray,
         pregame_total: np.ndarray,
+        possession: np.ndarray | None = None,
     ) -> Forecast:
         """Margin: current diff plus the pregame margin for the share of the game left; total: current
         points plus the pregame total for the share left (overtime counts as no time left)."""
         t = np.clip(time_left, 0.0, 1.0)
-        p = self.win.predict_proba(_score_clock_features(score_diff, t, pregame_p, pregame_margin))[:, 1]
+        x = self._features(score_diff, t, pregame_p, pregame_margin, possession)
+        p = self.win.predict_proba(x)[:, 1]
         return Forecast(p, score_diff + pregame_margin * t, score_total + pregame_total * t)

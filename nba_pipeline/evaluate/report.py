@@ -2,7 +2,8 @@
 later than every training game, per checkpoint. Fixed floors (accuracy > 0.55, Brier < 0.25) say
 little: a constant home-win rate nearly meets them (Brier about 0.245).
 
-Rows per checkpoint (pregame, end of Q1, halftime, end of Q3, 5:00 left in Q4, all events):
+Rows per checkpoint (pregame, end of Q1, halftime, end of Q3, 5:00 / 2:00 / 1:00 / 0:30 left in
+Q4, the end of regulation, the final buzzer, all events):
 - ``model``: the trained forecaster;
 - ``home-win rate``: training home-win rate, mean margin and mean total;
 - ``context logistic``: logistic / ridge regression on the specification's 32 context features
@@ -19,6 +20,9 @@ Rows per checkpoint (pregame, end of Q1, halftime, end of Q3, 5:00 left in Q4, a
   the training games; the walk-forward passes the validation games, which the weights never saw)
   with the model's pregame forecasts of those games: what the model adds in game beyond its own
   pregame view, i.e. what the play-by-play and the lineups are worth;
+- ``score and clock + own pregame + possession`` (in-game): the same, also told who has the ball
+  after the last event (``features.in_game_state``): in the last minutes a careful simple model
+  knows that a possession is worth about a point;
 - ``score and clock + market`` (in-game, games with lines): fed the market's pregame probability,
   spread and total, fitted on cuts of the training games with lines; ``model (games with lines)``
   is the model on the same cuts;
@@ -55,7 +59,23 @@ from nba_pipeline.training.dataset import NBADataset
 from nba_pipeline.training.metrics import score
 from nba_pipeline.training.predict import predict_frame
 
-ORDER = ["pregame", "end_q1", "halftime", "end_q3", "q4_5min", "all_events"]
+ORDER = [
+    "pregame",
+    "end_q1",
+    "halftime",
+    "end_q3",
+    "q4_5min",
+    "q4_2min",
+    "q4_1min",
+    "q4_30s",
+    "end_reg",
+    "final",
+    "all_events",
+]
+# The last minutes, where a live forecast is watched most: seconds left in the 4th quarter at each
+# cut (the last event at or before it), then the end of regulation (tied games go on to overtime)
+# and the final buzzer (the last event: the forecast there should be the result).
+LATE_Q4_SECONDS = {"q4_2min": 120.0, "q4_1min": 60.0, "q4_30s": 30.0}
 COLUMNS = ["checkpoint", "source", "n", "accuracy", "brier", "log_loss", "margin_mae", "total_mae"]
 
 
@@ -77,15 +97,36 @@ def _score(
 
 
 def state_at_cut(a: SeasonArrays, game: np.ndarray, cut: np.ndarray) -> dict[str, np.ndarray]:
-    """Score and time left after the first ``cut`` events (cut 0: tip-off)."""
+    """Score, time left and who has the ball (+1 home, -1 away, 0 nobody) after the first ``cut``
+    events (cut 0: tip-off)."""
     pos = a.event_offsets[game] + cut - 1
     live = cut > 0
     safe = np.where(live, pos, 0)
+    ball = a.ev_state[safe, 0].astype(float) - a.ev_state[safe, 1].astype(float)
     return {
         "diff": np.where(live, a.ev_score_diff[safe], 0).astype(float),
         "total": np.where(live, a.ev_score_total[safe], 0).astype(float),
         "time_left": np.where(live, a.ev_time_left[safe], 1.0).astype(float),
+        "possession": np.where(live, ball, 0.0),
     }
+
+
+def late_checkpoint_cuts(a: SeasonArrays) -> dict[str, np.ndarray]:
+    """int64 [G] per late checkpoint: the events known at 2:00, 1:00 and 0:30 left in the 4th
+    quarter, at the end of regulation, and at the final buzzer (every event)."""
+    period = a.ev_period.astype(np.int64)
+    conds = {
+        name: (period <= 4) & (a.ev_game_seconds <= REGULATION_SECONDS - left)
+        for name, left in LATE_Q4_SECONDS.items()
+    }
+    conds["end_reg"] = period <= 4
+    off = a.event_offsets
+    out = {}
+    for name, c in conds.items():
+        cs = np.concatenate([[0], np.cumsum(c)])
+        out[name] = cs[off[1:]] - cs[off[:-1]]
+    out["final"] = a.n_events.astype(np.int64)
+    return out
 
 
 def _random_cuts(
@@ -124,13 +165,20 @@ def score_clock_at_cuts(
 
 
 def fit_score_clock(
-    a: SeasonArrays, games: np.ndarray, pregame: Forecast, win: np.ndarray, seed: int = 0
+    a: SeasonArrays,
+    games: np.ndarray,
+    pregame: Forecast,
+    win: np.ndarray,
+    seed: int = 0,
+    possession: bool = False,
 ) -> ScoreClockBaseline:
     """Score-and-clock fitted on 8 random cuts of each of ``games`` of ``a``, fed ``pregame`` (one
-    forecast per game of ``a``)."""
+    forecast per game of ``a``), and who has the ball with ``possession``."""
     g, c = _random_cuts(a, per_game=8, seed=seed, games=games)
     st = state_at_cut(a, g, c)
-    return ScoreClockBaseline().fit(st["diff"], st["time_left"], pregame.p_home[g], pregame.margin[g], win[g])
+    return ScoreClockBaseline(possession).fit(
+        st["diff"], st["time_left"], pregame.p_home[g], pregame.margin[g], win[g], st["possession"]
+    )
 
 
 def model_pregame(
@@ -174,12 +222,13 @@ def fit_own_pregame_clock(
     a: SeasonArrays,
     games: np.ndarray,
     temperature: float = 1.0,
+    possession: bool = False,
 ) -> ScoreClockBaseline:
     """Score and clock fed the model's own pregame forecast, fitted on ``games`` of ``a`` (games
     whose pregame forecast the weights were not fitted on, for an honest baseline)."""
     win = (a.home_pts > a.away_pts).astype(float)
     pregame = model_pregame(model, norm, score_diff_std, a, games, temperature)
-    return fit_score_clock(a, games, pregame, win)
+    return fit_score_clock(a, games, pregame, win, possession=possession)
 
 
 def evaluate_forecaster(
@@ -220,6 +269,9 @@ def evaluate_forecaster(
         np.arange(train.n_games) if own_pregame_fit_games is None else np.asarray(own_pregame_fit_games)
     )
     clock_own = fit_own_pregame_clock(model, norm, score_diff_std, train, own_games, temperature)
+    clock_ball = fit_own_pregame_clock(
+        model, norm, score_diff_std, train, own_games, temperature, possession=True
+    )
     mkt_train, mkt_test = _market_by_game(market, train), _market_by_game(market, test)
     clock_mkt = None
     if mkt_train is not None and mkt_test is not None and _has_line(mkt_train).sum() >= 20:
@@ -228,9 +280,17 @@ def evaluate_forecaster(
     eval_ds = NBADataset(test, norm, score_diff_std, mode="eval")
     all_ds = NBADataset(test, norm, score_diff_std, mode="all_events")
     in_game = all_ds.in_game_samples()
+    every_game = np.arange(test.n_games)
+    late = [
+        predict_frame(
+            model, all_ds, norm, indices=all_ds.sample_index(every_game, cuts), temperature=temperature
+        ).assign(checkpoint=name)
+        for name, cuts in late_checkpoint_cuts(test).items()
+    ]
     preds = pd.concat(
         [
             predict_frame(model, eval_ds, norm, temperature=temperature),
+            *late,
             predict_frame(
                 model, all_ds, norm, indices=in_game[:: max(1, all_events_stride)], temperature=temperature
             ).assign(checkpoint="all_events"),
@@ -259,7 +319,7 @@ def evaluate_forecaster(
         win, margin, total = (part[c].to_numpy() for c in ("win", "margin_true", "total_true"))
         model_f = Forecast(part["p_home"].to_numpy(), part["margin"].to_numpy(), part["total"].to_numpy())
         rows.append(_score(checkpoint, "model", model_f, win, margin, total))
-        if withheld is not None and checkpoint != "all_events":
+        if withheld is not None and checkpoint in set(withheld["checkpoint"]):
             w = withheld[withheld["checkpoint"] == checkpoint]
             if not np.array_equal(w["game_index"].to_numpy(), g):
                 raise AssertionError(f"{checkpoint}: the withheld-line forecasts are of other games")
@@ -301,6 +361,12 @@ def evaluate_forecaster(
             args = (st["diff"], st["total"], st["time_left"])
             own_f = clock_own.predict(*args, own_test.p_home[g], own_test.margin[g], own_test.total[g])
             rows.append(_score(checkpoint, "score and clock + own pregame", own_f, win, margin, total))
+            ball_f = clock_ball.predict(
+                *args, own_test.p_home[g], own_test.margin[g], own_test.total[g], st["possession"]
+            )
+            rows.append(
+                _score(checkpoint, "score and clock + own pregame + possession", ball_f, win, margin, total)
+            )
             if clock_mkt is not None and mkt_test is not None:
                 ok = _has_line(mkt_test)[g]
                 if ok.any():
@@ -326,7 +392,8 @@ def to_markdown(table: pd.DataFrame, train: SeasonArrays, test: SeasonArrays) ->
         "",
         "Accuracy, Brier and log loss of the home-win probability; MAE of margin and total in points.",
         f"Regulation is {int(REGULATION_SECONDS)} s; checkpoints are cuts after the last event at or before",
-        "the end of Q1, halftime, end of Q3 and 5:00 left in Q4; 'all_events' averages over in-game cuts.",
+        "the end of Q1, halftime, end of Q3, 5:00, 2:00, 1:00 and 0:30 left in Q4 and the end of regulation;",
+        "'final' is the last event (the buzzer); 'all_events' averages over in-game cuts.",
         "",
     ]
     out = head

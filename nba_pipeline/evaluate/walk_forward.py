@@ -5,7 +5,8 @@ judged), test on the season, and score the model and every baseline of the repor
     python -m nba_pipeline.evaluate.walk_forward [--test-seasons 2021-22 2022-23 2023-24] [--k 3]
         [--out docs/results.md] [--quick]
 
-Prints one table per checkpoint (pregame, end_q1, halftime, end_q3, q4_5min, all_events): a row
+Prints one table per checkpoint (pregame, end_q1, halftime, end_q3, q4_5min, q4_2min, q4_1min,
+q4_30s, end_reg, final, all_events): a row
 per source, the Brier score of each test season and their mean, then the mean log loss, accuracy
 and margin MAE; the same tables go to a Markdown file, headed by the command and the commit that
 wrote it (``docs/results.md`` is this file for the default settings). Model inputs come from
@@ -30,9 +31,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nba_pipeline.evaluate.report import ORDER as CHECKPOINT_ORDER
 from nba_pipeline.tables import render_table
 
-CHECKPOINT_ORDER = ["pregame", "end_q1", "halftime", "end_q3", "q4_5min", "all_events"]
 DEFAULT_TEST_SEASONS = ("2021-22", "2022-23", "2023-24")
 MEAN_COLUMNS = ("brier", "log_loss", "accuracy", "margin_mae")
 MEAN_HEADERS = ("Brier mean", "log loss mean", "accuracy mean", "margin MAE mean")
@@ -45,6 +46,7 @@ SOURCE_ORDER = [
     "context logistic (pregame info)",
     "score and clock",
     "score and clock + own pregame",
+    "score and clock + own pregame + possession",
     "score and clock + market",
     "model (games with lines)",
     "market",

@@ -221,6 +221,20 @@ class NBADataset(Dataset):
             raise ValueError(f"in_game_samples needs mode 'all_events', this dataset is {self.mode!r}")
         return np.flatnonzero(self._cut > 0)
 
+    def sample_index(self, game: np.ndarray, cut: np.ndarray) -> np.ndarray:
+        """``all_events`` mode: the index of the sample after ``cut`` events of game ``game`` (an
+        index into the arrays, one of this dataset's games): any moment of a game, e.g. the late
+        checkpoints the evaluation scores."""
+        if self.mode != "all_events":
+            raise ValueError(f"sample_index needs mode 'all_events', this dataset is {self.mode!r}")
+        counts = self.arrays.n_events[self.games] + 1
+        start = np.full(self.arrays.n_games, -1, dtype=np.int64)
+        start[self.games] = np.cumsum(counts) - counts
+        game, cut = np.asarray(game, dtype=np.int64), np.asarray(cut, dtype=np.int64)
+        if (start[game] < 0).any() or (cut < 0).any() or (cut > self.arrays.n_events[game]).any():
+            raise IndexError("sample_index: a game not in this dataset, or a cut outside its events")
+        return start[game] + cut
+
     def cuts_of(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Vectorized :meth:`cut_of`: int64 arrays (game index, cut, checkpoint code) of the samples."""
         idx = np.asarray(indices, dtype=np.int64)

@@ -37,6 +37,37 @@ def test_score_clock_baseline_trusts_a_late_lead_more_than_an_early_one():
     assert np.allclose(f.total, [100 + 220 * 0.9, 200 + 220 * 0.05])
 
 
+def test_score_clock_with_possession_learns_what_the_ball_is_worth_late():
+    """Late in a one-point game the side with the ball is the likelier winner; the baseline told who
+    has it says so, and asks for it when it is missing."""
+    rng = np.random.default_rng(3)
+    n = 6000
+    t = rng.uniform(0, 0.05, n)  # the last 2.4 minutes
+    diff = rng.integers(-4, 5, n).astype(float)
+    ball = rng.choice([-1.0, 1.0], n)
+    final = diff + 1.0 * ball + rng.normal(0, 12 * np.sqrt(t + 0.002), n)
+    pre_p, pre_m = np.full(n, 0.55), np.full(n, 2.0)
+    win = (final > 0).astype(float)
+    b = ScoreClockBaseline(possession=True).fit(diff, t, pre_p, pre_m, win, ball)
+    one = np.full(2, 1.0)
+    f = b.predict(
+        -one,
+        np.full(2, 200.0),
+        np.full(2, 0.01),
+        pre_p[:2],
+        pre_m[:2],
+        np.full(2, 220.0),
+        np.array([1.0, -1.0]),
+    )
+    assert f.p_home[0] > f.p_home[1] + 0.1
+    plain = ScoreClockBaseline().fit(diff, t, pre_p, pre_m, win)
+    assert plain.win[-1].coef_.shape[1] == b.win[-1].coef_.shape[1] - 2
+    import pytest
+
+    with pytest.raises(ValueError, match="possession"):
+        b.predict(-one, np.full(2, 200.0), np.full(2, 0.01), pre_p[:2], pre_m[:2], np.full(2, 220.0))
+
+
 def test_plots_render_png_bytes():
     rng = np.random.default_rng(2)
     p = rng.uniform(0, 1, 300)

@@ -24,7 +24,8 @@ EXPECTED = """\
 
 Accuracy, Brier and log loss of the home-win probability; MAE of margin and total in points.
 Regulation is 2880 s; checkpoints are cuts after the last event at or before
-the end of Q1, halftime, end of Q3 and 5:00 left in Q4; 'all_events' averages over in-game cuts.
+the end of Q1, halftime, end of Q3, 5:00, 2:00, 1:00 and 0:30 left in Q4 and the end of regulation;
+'final' is the last event (the buzzer); 'all_events' averages over in-game cuts.
 
 ## pregame
 
@@ -114,6 +115,10 @@ def test_evaluation_of_synthetic_games_scores_every_source_with_the_shared_metri
         "Elo (total: training mean)",
     }
     assert (t.loc[t["checkpoint"] == "halftime", "source"] == "score and clock").sum() == 1
+    assert "score and clock + own pregame + possession" in set(t.loc[t["checkpoint"] == "q4_30s", "source"])
+    final = ev.predictions[ev.predictions["checkpoint"] == "final"]
+    assert sorted(final["game_index"]) == list(range(test.n_games))
+    assert (final["cut"].to_numpy() == test.n_events).all()
     expected = prediction_metrics(ev.predictions)
     for _, row in t[t["source"] == "model"].iterrows():
         assert row[COLUMNS[2:]].to_dict() == pytest.approx(expected[row["checkpoint"]])
@@ -152,3 +157,29 @@ def test_a_test_season_with_lines_is_also_scored_with_the_lines_withheld():
     assert withheld.iloc[0]["brier"] == pytest.approx(expected)
     model_pre = t[(t["source"] == "model") & (t["checkpoint"] == "pregame")].iloc[0]["brier"]
     assert model_pre != pytest.approx(expected)  # the line changed the forecasts
+
+
+def test_late_checkpoints_are_the_last_events_before_each_mark_of_a_real_season(nba_raw_dir):
+    """On a real season: 2:00, 1:00 and 0:30 left in Q4 come in that order, before the end of
+    regulation and the buzzer; the cut at each is the last event at or before its mark; games tied
+    at the end of regulation are exactly those with an overtime."""
+    from nba_pipeline.evaluate.report import late_checkpoint_cuts
+    from nba_pipeline.features.season_arrays import build_season_arrays
+    from nba_pipeline_tests.test_features.real import real_inputs
+
+    plays, games, tgf = real_inputs(nba_raw_dir, "2023-24", 400)
+    a = build_season_arrays(plays, games, None, tgf, season="2023-24")
+    cuts = late_checkpoint_cuts(a)
+    assert list(cuts) == ["q4_2min", "q4_1min", "q4_30s", "end_reg", "final"]
+    order = np.column_stack(list(cuts.values()))
+    assert (np.diff(order, axis=1) >= 0).all() and (cuts["final"] == a.n_events).all()
+    g = np.arange(a.n_games)
+    last = a.event_offsets[g] + cuts["q4_1min"] - 1
+    assert (a.ev_game_seconds[last] <= 2880 - 60).all() and (a.ev_period[last] <= 4).all()
+    after = a.event_offsets[g] + cuts["q4_1min"]
+    inside = cuts["q4_1min"] < a.n_events
+    assert (a.ev_game_seconds[after[inside]] > 2880 - 60).all()
+    end_reg = a.event_offsets[g] + cuts["end_reg"] - 1
+    went_to_ot = a.n_events > cuts["end_reg"]
+    np.testing.assert_array_equal(a.ev_score_diff[end_reg] == 0, went_to_ot)
+    assert 0.02 < went_to_ot.mean() < 0.12

@@ -55,6 +55,9 @@ def test_quick_walk_forward_trains_before_and_tests_on_the_season(slice_env, mon
     assert {"score and clock", "score and clock + own pregame", "score and clock + market"} <= set(half.index)
     assert np.isfinite(table["brier"]).all() and (table["brier"] < 0.3).all()
     assert "trained on 2021-22" in md and "| model |" in md
+    assert "Written by `python -m nba_pipeline.evaluate.walk_forward --quick --test-seasons 2022-23" in md
+    late = table[table["checkpoint"] == "q4_1min"].set_index("source")
+    assert "score and clock + own pregame + possession" in late.index
 
 
 def test_a_test_season_without_k_earlier_seasons_is_refused(slice_env, monkeypatch):

@@ -186,6 +186,19 @@ def test_real_games_give_valid_batches_without_nan(nba_raw_dir):
     assert s.tokens[last].item() == 3 + 3 * 12  # "13:neutral" (end of period)
 
 
+def test_sample_index_finds_any_moment_of_an_all_events_dataset(arrays):
+    ds = NBADataset(arrays, NORM, 12.0, mode="all_events", games=[0, 2])
+    n = arrays.n_events
+    game, cut = np.array([2, 0, 2, 0]), np.array([0, int(n[0]), int(n[2]), 3])
+    g, c, _ = ds.cuts_of(ds.sample_index(game, cut))
+    np.testing.assert_array_equal(g, game)
+    np.testing.assert_array_equal(c, cut)
+    with pytest.raises(IndexError, match="not in this dataset"):
+        ds.sample_index(np.array([1]), np.array([0]))
+    with pytest.raises(IndexError):
+        ds.sample_index(np.array([0]), np.array([int(n[0]) + 1]))
+
+
 def test_fast_get_batch_equals_collate_of_the_same_samples(arrays):
     ds = NBADataset(arrays, NORM, 12.0, mode="all_events", games=[0, 2])
     idx = [0, 5, 88, 89, 90, 150, len(ds) - 1]
