@@ -2,7 +2,8 @@
 
 Plain Python (no Dagster): ``pbp_v3`` converts PlayByPlayV3 responses to PlayByPlayV2 rows,
 ``client`` is the polite, retrying, caching HTTP layer, ``season`` pulls a season into the
-writable pulled dir, ``cli`` is ``python -m nba_pipeline.sources``.
+writable pulled dir, ``cli`` is ``python -m nba_pipeline.sources``; ``odds`` reads the live CDN's odds
+feed (tonight's lines) and ``lines`` keeps every line fetched or imported, with its time.
 """
 
 from nba_pipeline.sources.pbp_v3 import convert_pbp_v3

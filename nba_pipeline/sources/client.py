@@ -120,6 +120,10 @@ class StatsClient:
     cache_hits: int = 0
     retries_made: int = 0
     offline: bool = False  # cache only: a missing response raises instead of being requested
+    # nba_api's HTTP class (None: NBAStatsHTTP); the live CDN feeds take NBALiveHTTP, and ``host``
+    # names the server in the messages, so an unreachable feed is reported as itself.
+    http: Callable[[], Any] | None = None
+    host: str = "stats.nba.com"
     _last_request: float | None = None
 
     def __post_init__(self) -> None:
@@ -194,7 +198,7 @@ class StatsClient:
             self._wait_turn()
             self.requests_made += 1
             try:
-                resp = NBAStatsHTTP().send_api_request(
+                resp = (self.http or NBAStatsHTTP)().send_api_request(
                     endpoint=endpoint,
                     parameters=dict(parameters),
                     proxy=s.proxy,
@@ -216,7 +220,7 @@ class StatsClient:
                 if status == 429 or status >= 500:
                     continue
                 raise SourceError(
-                    f"stats.nba.com {what}: HTTP {status} (not retried): {str(resp.get_response())[:200]}"
+                    f"{self.host} {what}: HTTP {status} (not retried): {str(resp.get_response())[:200]}"
                 )
             try:
                 body = resp.get_dict()
@@ -230,10 +234,10 @@ class StatsClient:
             return body
         if empty:
             raise EmptyResponse(
-                f"stats.nba.com {what}: {last_problem} after {s.retries + 1} attempts; nothing stored"
+                f"{self.host} {what}: {last_problem} after {s.retries + 1} attempts; nothing stored"
             )
         raise SourceUnavailable(
-            f"stats.nba.com unreachable for {what}: {last_problem} after {s.retries + 1} attempts "
+            f"{self.host} unreachable for {what}: {last_problem} after {s.retries + 1} attempts "
             f"(proxy={'set' if s.proxy else 'none'}); responses already cached are kept. "
             "If the machine is blocked, set a proxy, other headers or a longer delay (see README)."
         )
