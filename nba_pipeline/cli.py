@@ -4,6 +4,7 @@
     nba-pipeline backfill [--url http://127.0.0.1:3000]             # every season, via Dagster's daemon
     nba-pipeline pull --season 2025-26                              # new games from stats.nba.com
     nba-pipeline live GAME_ID                                       # forecast a game as it is played
+    nba-pipeline lines FILE.json | --fetch | --import FILE.csv      # the market's lines of games to come
     nba-pipeline registry list                                      # the model registry
     nba-pipeline evaluate --test-season 2023-24                     # the promoted model vs baselines
     nba-pipeline bench --season 2023-24                             # time and memory per stage
@@ -38,6 +39,9 @@ COMMANDS: dict[str, Command] = {
         "nba_pipeline.sources.cli", "pull a season's new games from stats.nba.com", prefix=("pull",)
     ),
     "live": Command("nba_pipeline.forecast.live", "forecast a game live from the stats.nba.com feed"),
+    "lines": Command(
+        "nba_pipeline.sources.lines", "the market's lines of games to come: print, fetch, import a CSV"
+    ),
     "registry": Command("nba_pipeline.registry.cli", "list, show, compare and promote model versions"),
     "evaluate": Command("nba_pipeline.evaluate.run", "evaluate a model on a test season against baselines"),
     "bench": Command("nba_pipeline.bench", "time and peak memory of every stage for one season"),

@@ -169,16 +169,33 @@ def _read(
     return pd.concat(full, ignore_index=True) if full else parts[-1]
 
 
-def betting_lines_of(engine: sa.Engine, game_ids: list[str]) -> pd.DataFrame | None:
-    """The ``betting_lines`` rows of ``game_ids`` (None when the table is absent or has none of
-    them: the games are forecast without a line)."""
+def betting_lines_of(
+    engine: sa.Engine,
+    game_ids: list[str],
+    before: dt.datetime | Mapping[str, dt.datetime] | None = None,
+) -> pd.DataFrame | None:
+    """The line of each of ``game_ids``: its ``betting_lines`` row (the historical odds), else the
+    last line fetched or imported for it before ``before`` (``sources.lines.latest_lines``: its
+    ``source`` and ``fetched_at`` say which); None when no game has one: the games are forecast
+    without a line. Tonight's games are in no ``betting_lines`` season, so they take the feed's."""
     from nba_pipeline.ingest.schema import betting_lines
+    from nba_pipeline.sources.lines import latest_lines
 
-    if not game_ids or not sa.inspect(engine).has_table(betting_lines.name):
+    if not game_ids:
         return None
-    with engine.connect() as conn:
-        rows = pd.read_sql(sa.select(betting_lines).where(betting_lines.c.game_id.in_(game_ids)), conn)
-    return rows if len(rows) else None
+    parts = []
+    if sa.inspect(engine).has_table(betting_lines.name):
+        with engine.connect() as conn:
+            q = sa.select(betting_lines).where(betting_lines.c.game_id.in_(game_ids))
+            parts.append(pd.read_sql(q, conn))
+    have = set(parts[0]["game_id"].astype(str)) if parts else set()
+    rest = [str(g) for g in game_ids if str(g) not in have]
+    if rest:
+        parts.append(latest_lines(engine, rest, before))
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
 def scheduled_context(engine: sa.Engine, scheduled: pd.DataFrame) -> dict[str, np.ndarray]:

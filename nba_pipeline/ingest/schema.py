@@ -121,6 +121,23 @@ betting_lines = sa.Table(
     sa.Index("ix_betting_lines_season", "season"),
 )
 
+# Lines of games to come, every answer kept with its time (sources.lines): append-only, never
+# replaced by season (no season column), so a season rebuild of betting_lines leaves them alone.
+# The line a game uses is its betting_lines row, else the last row here fetched before tip-off.
+fetched_lines = sa.Table(
+    "fetched_lines",
+    metadata,
+    sa.Column("game_id", GameId, primary_key=True),
+    sa.Column("source", sa.String(20), primary_key=True),  # 'nba_api_odds', 'csv', ...
+    sa.Column("fetched_at", sa.DateTime, primary_key=True),  # UTC (stored without a zone)
+    sa.Column("home_team_id", sa.BigInteger),
+    sa.Column("away_team_id", sa.BigInteger),
+    sa.Column("market_p_home", sa.Float),  # no-vig home win probability, median over books
+    sa.Column("home_spread", sa.Float),  # negative: home favoured; median over books
+    sa.Column("market_total", sa.Float),  # over/under; NULL where no book quotes one
+    sa.Column("books", sa.Integer),  # books quoted (NULL for an import that does not say)
+)
+
 players = sa.Table(
     "players",
     metadata,
