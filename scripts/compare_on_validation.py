@@ -9,11 +9,13 @@ seasons; the earlier half of the validation dates chooses the epoch, as in every
 config: the best epoch, its loss on the selection games (what chose it), the training seconds, and
 the Brier score of the home-win probability at each checkpoint on the JUDGED validation games (the
 later half, which chose nothing), with the pregame and all-checkpoints margin MAE ("all": the five
-checkpoints pooled). Below, at the in-game checkpoints of the same games, the model against score
-and clock fed the model's own pregame forecast (the walk-forward's in-game baseline, here fitted
-on the selection games), with ``--all-events-stride K`` also over every K-th in-game cut of those
-games (the walk-forward's "all events"). "no line": the same model and games with the market's
-line hidden (as for a game without one). "checks": the release's blocking rules
+checkpoints pooled). Below, at the in-game checkpoints of the same games (also 2:00, 1:00 and 0:30
+left in Q4, the end of regulation and the final buzzer), Brier and margin MAE of the model against
+score and clock fed the model's own pregame forecast, and the same told who has the ball (the
+walk-forward's in-game baselines, here fitted on the selection games), with
+``--all-events-stride K`` also over every K-th in-game cut of those games (the walk-forward's
+"all events"). "no line": the same model and games with the market's line hidden (as for a game
+without one). "checks": the release's blocking rules
 (``registry.rules.pregame_quality``) on the judged pregame forecasts, as ``trained_model``'s checks
 judge them (failed rules named). Each config's JSON line also holds its temperature decision
 (``calibration``, ``training.calibration``).
@@ -34,9 +36,10 @@ import numpy as np
 from nba_pipeline import settings
 from nba_pipeline.evaluate.report import (
     fit_own_pregame_clock,
+    late_checkpoint_cuts,
     model_pregame,
     predict_without_lines,
-    score_clock_at_cuts,
+    state_at_cut,
 )
 from nba_pipeline.registry.rules import pregame_quality
 from nba_pipeline.tables import render_table
@@ -47,27 +50,44 @@ from nba_pipeline.training.metrics import prediction_metrics
 from nba_pipeline.training.predict import predict_frame
 
 CHECKPOINTS = ("pregame", "end_q1", "halftime", "end_q3", "q4_5min", "all")
-IN_GAME = CHECKPOINTS[1:5]
+LATE = ("q4_2min", "q4_1min", "q4_30s", "end_reg", "final")
+IN_GAME = (*CHECKPOINTS[1:5], *LATE)
+SOURCES = ("model", "score and clock + own pregame", "+ possession")
 
 
-def in_game_briers(out, arrays, preds, all_events_stride: int) -> tuple[list[float], list[float]]:
-    """Brier of the model and of score and clock fed the model's own pregame forecast (fitted on 8
-    random cuts of each selection game) at each in-game checkpoint of the judged games (``preds``),
-    then, with ``all_events_stride``, over every that-many-th in-game cut of those games."""
-    clock = fit_own_pregame_clock(out.model, out.norm, out.score_diff_std, arrays, out.select_games)
+def in_game_scores(out, arrays, preds, all_events_stride: int) -> dict[str, list[tuple[float, float]]]:
+    """(Brier, margin MAE) at each in-game checkpoint of the judged games (``preds``; the late ones
+    at every judged game's cut there), then, with ``all_events_stride``, over every that-many-th
+    in-game cut of those games: of the model, of score and clock fed the model's own pregame
+    forecast, and of the same also told who has the ball (both fitted on 8 random cuts of each
+    selection game)."""
+    args = (out.model, out.norm, out.score_diff_std, arrays, out.select_games)
+    clock, ball = fit_own_pregame_clock(*args), fit_own_pregame_clock(*args, possession=True)
     own = model_pregame(out.model, out.norm, out.score_diff_std, arrays, out.val_games)
-    parts = [preds[preds["checkpoint"] == cp] for cp in IN_GAME]
+    parts = [preds[preds["checkpoint"] == cp] for cp in IN_GAME[:4]]
+    ds = NBADataset(arrays, out.norm, out.score_diff_std, mode="all_events", games=out.val_games)
+    late = late_checkpoint_cuts(arrays)
+    for name in LATE:
+        at = ds.sample_index(out.val_games, late[name][out.val_games])
+        parts.append(predict_frame(out.model, ds, out.norm, indices=at))
     if all_events_stride:
-        ds = NBADataset(arrays, out.norm, out.score_diff_std, mode="all_events", games=out.val_games)
-        in_game = ds.in_game_samples()[::all_events_stride]
-        parts.append(predict_frame(out.model, ds, out.norm, indices=in_game))
-    model, baseline = [], []
+        every = ds.in_game_samples()[::all_events_stride]
+        parts.append(predict_frame(out.model, ds, out.norm, indices=every))
+    scores: dict[str, list[tuple[float, float]]] = {s: [] for s in SOURCES}
     for part in parts:
-        win = part["win"].to_numpy()
-        f = score_clock_at_cuts(clock, arrays, part["game_index"].to_numpy(), part["cut"].to_numpy(), own)
-        model.append(float(np.mean((part["p_home"].to_numpy() - win) ** 2)))
-        baseline.append(float(np.mean((f.p_home - win) ** 2)))
-    return model, baseline
+        win, margin = part["win"].to_numpy(), part["margin_true"].to_numpy()
+        g = part["game_index"].to_numpy()
+        st = state_at_cut(arrays, g, part["cut"].to_numpy())
+        now = (st["diff"], st["total"], st["time_left"], own.p_home[g], own.margin[g], own.total[g])
+        base, with_ball = clock.predict(*now), ball.predict(*now, st["possession"])
+        forecasts = {
+            "model": (part["p_home"].to_numpy(), part["margin"].to_numpy()),
+            SOURCES[1]: (base.p_home, base.margin),
+            SOURCES[2]: (with_ball.p_home, with_ball.margin),
+        }
+        for source, (p, m) in forecasts.items():
+            scores[source].append((float(np.mean((p - win) ** 2)), float(np.mean(np.abs(m - margin)))))
+    return scores
 
 
 def no_line_metrics(out, arrays) -> dict:
@@ -110,15 +130,12 @@ def main() -> None:
         seconds = time.perf_counter() - t0
         preds = predict_frame(out.model, out.val_dataset, out.norm)
         m = prediction_metrics(preds)
-        model_in_game, own = in_game_briers(out, arrays, preds, args.all_events_stride)
+        scores = in_game_scores(out, arrays, preds, args.all_events_stride)
         bare = no_line_metrics(out, arrays)
         pre = preds[preds["checkpoint"] == "pregame"]
         verdicts = pregame_quality(pre["p_home"].to_numpy(), pre["win"].to_numpy())
         failed = [rule for rule, (ok, _) in verdicts.items() if not ok]
-        in_game += [
-            [text, "model", *(f"{b:.4f}" for b in model_in_game)],
-            [text, "score and clock + own pregame", *(f"{b:.4f}" for b in own)],
-        ]
+        in_game += [[text, source, *(f"{b:.4f} / {m:.2f}" for b, m in s)] for source, s in scores.items()]
         rows.append(
             [text, out.result.best_epoch, f"{out.result.best_val_loss:.4f}", f"{seconds:.0f}"]
             + [f"{m[c]['brier']:.4f}" for c in CHECKPOINTS]
@@ -132,9 +149,9 @@ def main() -> None:
     headers += ["margin MAE pregame", "margin MAE all", "no line: Brier pregame", "no line: Brier all"]
     headers += ["checks"]
     print(render_table(headers, rows))
-    print("\nin game, judged validation games:")
+    print("\nin game, judged validation games (Brier / margin MAE):")
     columns = [*IN_GAME, *(["all_events"] if args.all_events_stride else [])]
-    print(render_table(["config", "source", *(f"Brier {c}" for c in columns)], in_game))
+    print(render_table(["config", "source", *columns], in_game))
 
 
 if __name__ == "__main__":
