@@ -4,7 +4,7 @@
   games (the later half of the validation dates; the earlier half chose the epoch) at every
   checkpoint, scores the current ``latest`` on the same games (when there is one), and saves the
   candidate in the registry NOT promoted, with both prediction tables as artifacts.
-- :func:`judge` applies the blocking rules of ``evaluate.checks`` to the stored pregame
+- :func:`judge` applies the blocking rules of ``registry.rules`` to the stored pregame
   validation predictions; :func:`compare_with_incumbent` is the non-blocking comparison.
 - :func:`promote_if_passing` re-applies the rules itself before moving ``latest``, so a version can
   never be promoted around its checks (e.g. by materializing ``promoted_model`` alone).
@@ -160,7 +160,8 @@ def compare_with_incumbent(registry: ModelRegistry, version: str) -> tuple[bool,
 
 def promote_if_passing(registry: ModelRegistry, version: str) -> str:
     results = judge(registry, version)
-    failed = {k: v[1] for k, v in results.items() if not v[0]}
+    # the verdicts, without the calibration check's reported (non-blocking) decile table
+    failed = {k: {d: x for d, x in v[1].items() if d != "deciles"} for k, v in results.items() if not v[0]}
     if failed:
         raise ValueError(f"{version} fails the promotion rules {sorted(failed)}: {failed}")
     return registry.promote(version)
