@@ -45,6 +45,11 @@ class NBAForecaster(nn.Module):
         self.fusion = TwoTowerFusion(cfg.fusion)
         self._swap: SideSwap | None = None  # the features package's home/away maps, built on first use
 
+    def set_scales(self, score_diff_std: float, norm: TargetNorm) -> None:
+        """The training data's units, which the game-state head needs to end on the score."""
+        if self.cfg.fusion.state_head:
+            self.fusion.state_head.set_scales(score_diff_std, norm)
+
     def forward(self, batch: ModelBatch, with_no_line: bool = False) -> dict[str, torch.Tensor]:
         """``with_no_line``: also the outputs as if no game had a line (``<key>_no_line``), which the
         trainer fits on the games with lines so the towers learn every game (models.market_line)."""

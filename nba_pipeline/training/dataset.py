@@ -36,7 +36,7 @@ from torch.utils.data import Dataset
 
 from nba_pipeline.features.graphs import LineupGraphBuilder
 from nba_pipeline.features.season_arrays import SeasonArrays
-from nba_pipeline.features.tokenizer import REGULATION_SECONDS, EventArrays, EventTokenizer
+from nba_pipeline.features.tokenizer import EventArrays, EventTokenizer
 from nba_pipeline.models.batch import CHECKPOINT_CODE, CHECKPOINTS, ModelBatch
 from nba_pipeline.models.norm import TargetNorm
 
@@ -91,12 +91,14 @@ def score_diff_std_from_arrays(arrays: SeasonArrays, games: np.ndarray | None = 
     return float(arrays.ev_score_diff[sel].astype(float).std())
 
 
-def points_above_pace(score_total: np.ndarray, game_seconds: np.ndarray, norm: TargetNorm) -> np.ndarray:
-    """Points scored so far minus the training games' average pace for the time played
-    (``total_mean`` per 48 minutes; overtime continues at the same pace): what the running total
-    tells about the final total, on a scale the model can use directly."""
-    pace = norm.total_mean / REGULATION_SECONDS
-    return (score_total.astype(np.float32) - pace * game_seconds.astype(np.float32)).astype(np.float32)
+def points_above_pace(score_total: np.ndarray, time_left: np.ndarray, norm: TargetNorm) -> np.ndarray:
+    """Points scored so far minus the training games' average pace for the share of the game the
+    clock has run (``total_mean x (1 - time_left)``): what the running total tells about the final
+    total, on a scale the model can use directly. In overtime the clock restarts, and so does the
+    pace: points so far are then ``above + total_mean x (1 - time_left)`` in every period, which
+    lets the game-state head end on the exact total (``models.game_state``)."""
+    pace = norm.total_mean * (1.0 - np.clip(time_left.astype(np.float32), 0.0, 1.0))
+    return (score_total.astype(np.float32) - pace).astype(np.float32)
 
 
 @dataclass
@@ -164,7 +166,7 @@ class NBADataset(Dataset):
             token=arrays.ev_token,
             time_left=arrays.ev_time_left,
             score_diff=arrays.ev_score_diff,
-            score_total=points_above_pace(arrays.ev_score_total, arrays.ev_game_seconds, target_norm),
+            score_total=points_above_pace(arrays.ev_score_total, arrays.ev_time_left, target_norm),
             lineup=arrays.ev_lineup,
             state=arrays.ev_state,
             game_id=np.empty(0),

@@ -128,6 +128,7 @@ def fit_forecaster(
     select_ds = NBADataset(arrays, norm, sd_std, mode="eval", games=select_idx)
     seed_everything(seed)
     model = NBAForecaster(cfg.model)
+    model.set_scales(sd_std, norm)
     dates = arrays.game_date
     date_range = {"start": str(dates[train_idx].min()), "end": str(dates[val_idx].max())}
     result = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
+from scipy.special import expit
 
 from nba_pipeline.models.batch import CHECKPOINTS
 from nba_pipeline.models.forecaster import NBAForecaster, cut_state
@@ -113,7 +114,7 @@ def predict_frame(
             "game_id": a.game_id[gi].astype(str),
             "game_index": gi,
             "checkpoint": np.asarray(CHECKPOINTS, dtype=object)[code],
-            "p_home": 1.0 / (1.0 + np.exp(-raw["win_logit"].astype(np.float64) / temperature)),
+            "p_home": expit(raw["win_logit"].astype(np.float64) / temperature),
             "margin": norm.to_points("margin", raw["margin"]),
             "total": norm.to_points("total", raw["total"]),
             "cut": cut,

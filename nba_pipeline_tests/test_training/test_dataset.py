@@ -228,10 +228,13 @@ def test_running_total_is_fed_as_points_above_the_training_pace():
     from nba_pipeline.training.dataset import points_above_pace
 
     norm = TargetNorm(margin_mean=0.0, margin_std=12.0, total_mean=230.0, total_std=20.0)
-    on_pace = points_above_pace(np.array([0, 115, 230]), np.array([0.0, 1440.0, 2880.0]), norm)
+    on_pace = points_above_pace(np.array([0, 115, 230]), np.array([1.0, 0.5, 0.0]), norm)
     np.testing.assert_allclose(on_pace, [0.0, 0.0, 0.0], atol=1e-4)
-    hot = points_above_pace(np.array([135]), np.array([1440.0]), norm)
+    hot = points_above_pace(np.array([135]), np.array([0.5]), norm)
     np.testing.assert_allclose(hot, [20.0], atol=1e-4)
+    # overtime: the clock (time_left 300 / 2880 at its start) and the pace restart
+    start_of_ot = points_above_pace(np.array([230]), np.array([300 / 2880]), norm)
+    np.testing.assert_allclose(start_of_ot, [230 * 300 / 2880], atol=1e-3)
 
 
 def test_a_model_saved_with_another_input_format_is_refused():
