@@ -66,7 +66,7 @@ class NBAForecaster(nn.Module):
             batch.mask,
             batch.state,
         )
-        state = cut_state(batch.time_left, batch.score_diff, batch.score_total)
+        state = cut_state(batch.time_left, batch.score_diff, batch.score_total, batch.state)
         return self.head(
             self.encode_context(batch.context), seq, self.encode_graph(g, n_samples), state, with_no_line
         )
@@ -156,7 +156,7 @@ class NBAForecaster(nn.Module):
         context_repr: torch.Tensor,
         seq_repr: torch.Tensor,
         graph_repr: torch.Tensor,
-        state: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+        state: tuple[torch.Tensor, ...],
         with_no_line: bool = False,
     ) -> dict[str, torch.Tensor]:
         """Fusion and heads on the three parts (rows aligned); both sides combined when symmetric;
@@ -181,7 +181,7 @@ class NBAForecaster(nn.Module):
         return final
 
     def _shape(
-        self, out: dict[str, torch.Tensor], state: tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+        self, out: dict[str, torch.Tensor], state: tuple[torch.Tensor, ...]
     ) -> dict[str, torch.Tensor]:
         return self.fusion.state_head(out, *state) if self.cfg.fusion.state_head else out
 
@@ -226,11 +226,13 @@ class NBAForecaster(nn.Module):
 
 
 def cut_state(
-    time_left: torch.Tensor, score_diff: torch.Tensor, score_total: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The game's state at each cut, [B] each: the CLS position of the sequence inputs ([B, L])
-    holds time left, score differential and points above pace after the last event seen."""
-    return time_left[:, 0], score_diff[:, 0], score_total[:, 0]
+    time_left: torch.Tensor, score_diff: torch.Tensor, score_total: torch.Tensor, state: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The game's state at each cut, [B] each: the CLS position of the sequence inputs ([B, L],
+    ``state`` [B, L, 6]) holds time left, score differential, points above pace and the in-game
+    state after the last event seen; who has the ball is +1 home, -1 away, 0 nobody."""
+    ball = state[:, 0, 0] - state[:, 0, 1]
+    return time_left[:, 0], score_diff[:, 0], score_total[:, 0], ball
 
 
 def parameter_table(model: NBAForecaster) -> str:

@@ -11,7 +11,7 @@ deep model used to trail a logistic regression on exactly this feature late in g
 writes the shape into the heads, and the towers only supply what the score and clock cannot know
 (the edge ``mu``, in-game adjustments). In points:
 
-    win_logit = (k * d + tau * l) / sqrt(tau + tau0) + j * d
+    win_logit = (k * (d + w * ball) + tau * l) / sqrt(tau + tau0) + j * d
     margin    = lead * (1 + b_m * tau) + tau * full-game margin
     total     = points so far + b_t * tau * (points above pace) + tau * full-game total
 
@@ -23,6 +23,12 @@ garbage time): a lead's weight is ``k / sqrt(tau + tau0)`` plus a part ``j`` tha
 the clock runs down, and ``tau0`` is about one possession, not the minute of the pure random walk;
 ``b_m`` and ``b_t`` let a lead or a fast start fade or hold, by a share that vanishes with the
 time left.
+
+``ball`` is who has the ball after the last event seen (+1 home, -1 away, 0 nobody:
+``features.in_game_state``) and ``w`` what holding it is worth, in points (learned, starting at half
+a point). It enters where a lead does, so it counts most in the last minutes, where it decides close
+games: on validation games (two windows) it lowered the Brier at 2:00, 1:00 and 0:30 left in Q4 by
+0.0010-0.0019 in the mean, where earlier tries had judged it at 5:00 left and found nothing.
 
 As the time left goes to zero every head converges to the score: the margin to the lead, the total
 to the points scored, with no constant offset (the training means enter only through the share of
@@ -51,6 +57,7 @@ from torch.nn.functional import softplus
 # tau0 = 0.005 is about 15 seconds, a possession. The signed scalars start at 0.
 INIT = {"win_k": 1.5, "tau0": 0.005}
 SIGNED = ("margin_fade", "total_fade")
+BALL_INIT = 0.5  # points: what holding the ball is worth (a possession yields ~1.1 points)
 # The scales a head uses before ``set_scales`` (a model built and not yet trained): typical values.
 DEFAULT_SCALES = {
     "score_diff_std": 10.5,
@@ -80,6 +87,7 @@ class GameStateHead(nn.Module):
             {k: nn.Parameter(torch.tensor(_inverse_softplus(v))) for k, v in INIT.items()}
         )
         self.signed = nn.ParameterDict({k: nn.Parameter(torch.zeros(())) for k in SIGNED})
+        self.ball_worth = nn.Parameter(torch.tensor(BALL_INIT))
         # FusionConfig.state_lead_flat; heads released before it have no such term
         self.lead_flat = nn.Parameter(torch.zeros(())) if lead_flat else None
         for name, value in DEFAULT_SCALES.items():
@@ -101,14 +109,17 @@ class GameStateHead(nn.Module):
         time_left: torch.Tensor,
         score_diff: torch.Tensor,
         score_total: torch.Tensor,
+        ball: torch.Tensor,
     ) -> dict[str, torch.Tensor]:
-        """``out``: win_logit / margin / total [B] for a full game; the state [B] at each cut."""
+        """``out``: win_logit / margin / total [B] for a full game; the state [B] at each cut
+        (``ball``: +1 home, -1 away, 0 when nobody has it)."""
         c = self.scalars()
         tau = time_left.clamp(0.0, 1.0)
         over = (tau <= 0.0) & (score_diff != 0)
         # A tie at zero time left goes on to overtime: five more minutes of the random walk.
         left = torch.where((tau <= 0.0) & (score_diff == 0), torch.full_like(tau, OVERTIME), tau)
-        win = (c["win_k"] * score_diff + left * out["win_logit"]) / torch.sqrt(left + c["tau0"])
+        edge = score_diff + self.ball_worth * ball / self.score_diff_std  # the ball, as a lead
+        win = (c["win_k"] * edge + left * out["win_logit"]) / torch.sqrt(left + c["tau0"])
         if self.lead_flat is not None:
             win = win + self.lead_flat * score_diff
         win = torch.where(over, torch.sign(score_diff) * FINAL_LOGIT, win)

@@ -60,7 +60,7 @@ def forecast_outputs(
                 _by_side(ctx, s, g_inv[sl]),
                 model.encode_sequence(**seq),
                 _by_side(graphs, s, l_inv[sl]),
-                cut_state(seq["time_left"], seq["score_diff"], seq["score_total"]),
+                cut_state(seq["time_left"], seq["score_diff"], seq["score_total"], seq["state"]),
             )
             for k in out:
                 out[k].append(res[k].float().cpu().numpy())

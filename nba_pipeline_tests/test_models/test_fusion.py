@@ -24,7 +24,7 @@ def test_three_heads_have_batch_shape_with_mock_tower_inputs():
 def test_fusion_layer_sizes_are_the_specified_ones():
     """32->256->256, 256->256->256, 512->256->128 and three 128->1 heads. The spec's table says
     ~150K parameters; these sizes imply 370,435 (reported, not hidden), plus the two home-advantage
-    scalars of the side-symmetric heads, the context skip (32 -> 3, 99 parameters), the five
+    scalars of the side-symmetric heads, the context skip (32 -> 3, 99 parameters), the six
     scalars of the game-state head; the market line's blend (opt-in) adds seven."""
     fusion = TwoTowerFusion(FusionConfig())
     shapes = [tuple(m.weight.shape) for m in fusion.modules() if isinstance(m, torch.nn.Linear)]
@@ -41,7 +41,7 @@ def test_fusion_layer_sizes_are_the_specified_ones():
         (3, 32),
     ]
     n = sum(p.numel() for p in fusion.parameters())
-    assert n == 370_435 + 2 + 99 + 5
+    assert n == 370_435 + 2 + 99 + 6
     blend = TwoTowerFusion(FusionConfig(market_line=True))
     assert sum(p.numel() for p in blend.parameters()) == n + 7
     plain = FusionConfig(side_symmetric=False, context_skip=False, state_head=False, market_line=False)

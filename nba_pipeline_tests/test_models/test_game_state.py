@@ -31,7 +31,7 @@ def test_pregame_forecast_is_the_towers_own():
     head = GameStateHead()
     one, zero = torch.ones(3), torch.zeros(3)
     with torch.no_grad():
-        out = head(_full_game(3), one, zero, zero)
+        out = head(_full_game(3), one, zero, zero, zero)
         tau0 = head.scalars()["tau0"]
     torch.testing.assert_close(out["margin"], torch.full((3,), 0.3))
     torch.testing.assert_close(out["total"], torch.full((3,), -0.2))
@@ -43,7 +43,9 @@ def test_a_lead_counts_more_as_time_runs_out_and_a_bigger_lead_more():
     tau = torch.tensor([0.75, 0.5, 0.25, 0.05, 0.5, 0.5])
     lead = torch.tensor([1.0, 1.0, 1.0, 1.0, 0.5, 2.0])  # in-game score std units
     with torch.no_grad():
-        p = torch.sigmoid(head(_full_game(6, logit=0.0), tau, lead, torch.zeros(6))["win_logit"])
+        p = torch.sigmoid(
+            head(_full_game(6, logit=0.0), tau, lead, torch.zeros(6), torch.zeros(6))["win_logit"]
+        )
     assert bool((p[:4].diff() > 0).all()), p  # the same lead, less time: more likely to hold
     assert p[4] < p[1] < p[5]  # half time: the bigger the lead, the likelier the win
     assert float(p[3]) > 0.95  # a one-std lead (~10 points) with 2.4 minutes left
@@ -66,7 +68,7 @@ def test_margin_is_the_current_lead_plus_the_share_of_the_full_game_margin_left(
     tau, lead = torch.tensor([0.5, 0.25]), torch.tensor([10.0, -5.5])  # points
     above = torch.tensor([12.0, -3.0])  # points above the pace
     with torch.no_grad():
-        out = head(_full_game(2), tau, lead / 11.0, above / 20.0)
+        out = head(_full_game(2), tau, lead / 11.0, above / 20.0, torch.zeros(2))
     margin, total = _points(head, out)
     full_margin, full_total = 0.3 * 14.6 + 2.4, -0.2 * 20.1 + 229.0
     torch.testing.assert_close(margin, lead + tau * full_margin)
@@ -84,7 +86,11 @@ def test_at_the_buzzer_the_forecast_is_the_result_whatever_the_towers_say():
     zero = torch.zeros(3)
     with torch.no_grad():
         out = head(
-            _full_game(3, logit=-4.0, margin=-3.0, total=2.0), zero, lead / 11.0, (points - 229.0) / 20.0
+            _full_game(3, logit=-4.0, margin=-3.0, total=2.0),
+            zero,
+            lead / 11.0,
+            (points - 229.0) / 20.0,
+            torch.tensor([-1.0, 1.0, 0.0]),  # the ball with the loser: the game is still over
         )
     p = torch.sigmoid(out["win_logit"] / 1.3)
     assert p.tolist() == [1.0, 0.0, 1.0]
@@ -100,7 +106,7 @@ def test_a_tie_at_zero_time_left_goes_on_to_overtime():
     head = GameStateHead()
     zero = torch.zeros(2)
     with torch.no_grad():
-        out = head(_full_game(2, logit=1.2), zero, zero, zero)
+        out = head(_full_game(2, logit=1.2), zero, zero, zero, zero)
         tau0 = head.scalars()["tau0"]
     torch.testing.assert_close(out["win_logit"], (OVERTIME * 1.2 / torch.sqrt(OVERTIME + tau0)).expand(2))
     assert float(torch.sigmoid(out["win_logit"][0])) > 0.55  # a 77% favourite: 59% in overtime
@@ -128,11 +134,31 @@ def test_margin_and_total_converge_to_the_score_as_time_runs_out_with_trained_fa
         for t in (0.1, 0.01, 0.001, 0.0):
             tau = torch.full((2,), t)
             margin, total = _points(
-                head, head(_full_game(2, margin=1.0, total=1.0), tau, lead / 11.0, above / 20.0)
+                head,
+                head(_full_game(2, margin=1.0, total=1.0), tau, lead / 11.0, above / 20.0, torch.ones(2)),
             )
             so_far = above + 229.0 * (1 - tau)
             gaps.append(float(torch.cat([margin - lead, total - so_far]).abs().max()))
     assert gaps[0] > gaps[1] > gaps[2] > gaps[3] and gaps[3] < 2e-3, gaps
+
+
+def test_the_ball_counts_as_part_of_a_lead_and_more_as_time_runs_out():
+    """Holding the ball is worth ``ball_worth`` points of lead in the win logit (starting at half a
+    point); its effect grows as the clock runs down, and it leaves the margin and total alone."""
+    head = GameStateHead()
+    head.set_scales(11.0, NORM_2023)
+    tau = torch.tensor([0.5, 0.5, 0.02, 0.02])
+    ball = torch.tensor([1.0, -1.0, 1.0, -1.0])
+    zero = torch.zeros(4)
+    with torch.no_grad():
+        out = head(_full_game(4, logit=0.0), tau, zero, zero, ball)
+        k, tau0 = head.scalars()["win_k"], head.scalars()["tau0"]
+        nobody = head(_full_game(4, logit=0.0), tau, zero, zero, zero)
+    expected = k * ball * 0.5 / 11.0 / torch.sqrt(tau + tau0)
+    torch.testing.assert_close(out["win_logit"], expected)
+    assert float(out["win_logit"][2] - out["win_logit"][0]) > 0  # worth more late
+    torch.testing.assert_close(out["margin"], nobody["margin"])
+    torch.testing.assert_close(out["total"], nobody["total"])
 
 
 def test_the_scales_are_saved_with_the_weights():
@@ -149,9 +175,9 @@ def test_the_flat_part_of_a_leads_weight_moves_in_game_forecasts_only():
     head = GameStateHead()
     tau, lead, zero = torch.tensor([1.0, 0.5]), torch.tensor([0.0, 1.0]), torch.zeros(2)
     with torch.no_grad():
-        before = head(_full_game(2), tau, lead, zero)["win_logit"]
+        before = head(_full_game(2), tau, lead, zero, zero)["win_logit"]
         head.lead_flat.fill_(-0.3)
-        after = head(_full_game(2), tau, lead, zero)["win_logit"]
+        after = head(_full_game(2), tau, lead, zero, zero)["win_logit"]
     torch.testing.assert_close(after[0], before[0])  # tip-off: no lead, nothing changes
     torch.testing.assert_close(after[1], before[1] - 0.3)
     assert GameStateHead(lead_flat=False).lead_flat is None
