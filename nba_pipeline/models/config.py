@@ -24,12 +24,6 @@ class TransformerConfig:
     ff_dim: int = 128
     max_events: int = 50
     lineup_dim: int = 20
-    # The in-game state after each event (features.in_game_state: possession, fouls before the
-    # penalty, timeouts left) as one more input projection; 0 = not read. Off: on the judged
-    # validation games of 2018-19..2020-21 and 2017-18..2019-20 (10 epochs, market line, seeds 0
-    # and 1) it moved the Brier over the five checkpoints by +0.0000, +0.0003, +0.0002, -0.0011
-    # and at 5:00 left in Q4 by 0 to +0.0002 (scripts/compare_on_validation.py, 2026-11-25).
-    state_dim: int = 0
     dropout: float = 0.1
     pad_id: int = 0
 
@@ -82,7 +76,6 @@ class FusionConfig:
 # Settings added after models were released: a stored model_config without them was trained
 # without them (ForecasterConfig.from_dict fills these in, not the defaults).
 ABSENT_MEANS = {
-    "transformer": {"state_dim": 0},
     "fusion": {"context_skip": False, "state_head": False, "state_lead_flat": False, "market_line": False},
 }
 
@@ -98,8 +91,13 @@ class ForecasterConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, dict[str, Any]]) -> ForecasterConfig:
+        transformer = dict(data["transformer"])
+        # Removed setting: a stored 0 (the in-game state not read) is what this code does; any
+        # other value was trained on an input this code no longer has, and is refused below.
+        if transformer.get("state_dim") == 0:
+            del transformer["state_dim"]
         return cls(
-            transformer=TransformerConfig(**{**ABSENT_MEANS["transformer"], **data["transformer"]}),
+            transformer=TransformerConfig(**transformer),
             gnn=GNNConfig(**data["gnn"]),
             fusion=FusionConfig(**{**ABSENT_MEANS["fusion"], **data["fusion"]}),
         )

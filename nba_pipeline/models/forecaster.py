@@ -64,7 +64,6 @@ class NBAForecaster(nn.Module):
             batch.score_total,
             batch.lineup,
             batch.mask,
-            batch.state,
         )
         state = cut_state(batch.time_left, batch.score_diff, batch.score_total, batch.state)
         return self.head(
@@ -88,22 +87,16 @@ class NBAForecaster(nn.Module):
         score_total: torch.Tensor,
         lineup: torch.Tensor,
         mask: torch.Tensor,
-        state: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The Transformer's summary of each sample's events (``ModelBatch`` fields of the same
-        names): [n_sides * B, d_model]. ``state`` is read only by a Transformer configured with
-        ``state_dim`` (older models were trained without it)."""
-        if not self.cfg.transformer.state_dim:
-            state = None
+        names): [n_sides * B, d_model]."""
         if self.n_sides == 2:
             sw = self._side_swap()
             tokens = torch.cat([tokens, sw.token_perm.to(tokens.device)[tokens]])
             lineup = torch.cat([lineup, lineup[..., sw.lineup_perm.to(lineup.device)]])
-            if state is not None:
-                state = torch.cat([state, state[..., sw.state_perm.to(state.device)]])
             score_diff = torch.cat([score_diff, -score_diff])
             time_left, score_total, mask = (torch.cat([t, t]) for t in (time_left, score_total, mask))
-        return self.transformer(tokens, time_left, score_diff, lineup, mask, score_total, state)
+        return self.transformer(tokens, time_left, score_diff, lineup, mask, score_total)
 
     def encode_graph(self, g: object, num_graphs: int) -> torch.Tensor:
         """The GNN's summary of each lineup graph (a PyG Batch): [n_sides * num_graphs, out_dim]; the

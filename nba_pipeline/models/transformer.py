@@ -1,9 +1,8 @@
 """GameFlowTransformer: encodes the last <= 50 events before a cut into one 128-dim vector.
 
 Each position sums learned projections (event token, time left, score differential, running total,
-20-dim lineup participation and, when ``state_dim`` is set, the in-game state: possession, fouls
-before the penalty, timeouts left) and a fixed sinusoidal position code; a 2-layer Transformer encoder reads
-the sequence and the CLS position (index 0) is the summary. Padded positions are neutralised
+20-dim lineup participation) and a fixed sinusoidal position code; a 2-layer Transformer encoder
+reads the sequence and the CLS position (index 0) is the summary. Padded positions are neutralised
 before the encoder (so garbage, even NaN, in them cannot leak) and excluded as attention keys.
 """
 
@@ -38,7 +37,6 @@ class GameFlowTransformer(nn.Module):
         self.score_emb = nn.Linear(1, cfg.d_model)
         self.total_emb = nn.Linear(1, cfg.d_model)
         self.lineup_emb = nn.Linear(cfg.lineup_dim, cfg.d_model)
-        self.state_emb = nn.Linear(cfg.state_dim, cfg.d_model, bias=False) if cfg.state_dim else None
         self.register_buffer("positions", sinusoidal_positions(cfg.max_len, cfg.d_model), persistent=False)
         self.input_dropout = nn.Dropout(cfg.dropout)
         layer = nn.TransformerEncoderLayer(
@@ -61,11 +59,9 @@ class GameFlowTransformer(nn.Module):
         lineup: torch.Tensor,
         mask: torch.Tensor,
         score_total: torch.Tensor | None = None,
-        state: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """tokens int64 [B, L], time_left/score_diff [B, L], lineup [B, L, 20], mask bool [B, L];
-        score_total [B, L] (running points above pace / 20) is optional: zeros when absent; state
-        [B, L, state_dim] is required when the config has ``state_dim`` and ignored otherwise."""
+        score_total [B, L] (running points above pace / 20) is optional: zeros when absent."""
         bsz, length = tokens.shape
         if length > self.cfg.max_len:
             raise ValueError(
@@ -75,9 +71,6 @@ class GameFlowTransformer(nn.Module):
             raise ValueError(
                 f"lineup has shape {tuple(lineup.shape)}, expected {(bsz, length, self.cfg.lineup_dim)}"
             )
-        if self.state_emb is not None and (state is None or state.shape != (bsz, length, self.cfg.state_dim)):
-            got = None if state is None else tuple(state.shape)
-            raise ValueError(f"state has shape {got}, expected {(bsz, length, self.cfg.state_dim)}")
         if mask.dtype != torch.bool:
             raise TypeError(f"mask must be bool (True = real token), got {mask.dtype}")
         if bsz and not bool(mask[:, 0].all()):
@@ -92,9 +85,6 @@ class GameFlowTransformer(nn.Module):
         # projections, one pass over the batch instead of one per input).
         parts = [time_left[..., None], score_diff[..., None], score_total[..., None], lineup]
         embs = [self.time_emb, self.score_emb, self.total_emb, self.lineup_emb]
-        if self.state_emb is not None:
-            parts.append(state)
-            embs.append(self.state_emb)
         feats = torch.cat(parts, dim=-1).masked_fill(pad[..., None], 0.0)
         weight = torch.cat([e.weight for e in embs], dim=1)
         bias = self.time_emb.bias + self.score_emb.bias + self.total_emb.bias + self.lineup_emb.bias

@@ -56,11 +56,12 @@ def forecast_outputs(
         for lo in range(0, len(g), SEQ_BATCH):
             sl = slice(lo, lo + SEQ_BATCH)
             seq = {k: v.to(dev) for k, v in dataset.sequence_tensors(g[sl], cut[sl]).items()}
+            in_game = seq.pop("state")  # the head reads it at the cut; the Transformer does not
             res = model.head(
                 _by_side(ctx, s, g_inv[sl]),
                 model.encode_sequence(**seq),
                 _by_side(graphs, s, l_inv[sl]),
-                cut_state(seq["time_left"], seq["score_diff"], seq["score_total"], seq["state"]),
+                cut_state(seq["time_left"], seq["score_diff"], seq["score_total"], in_game),
             )
             for k in out:
                 out[k].append(res[k].float().cpu().numpy())

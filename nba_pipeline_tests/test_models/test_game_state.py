@@ -217,3 +217,16 @@ def test_a_state_head_released_before_the_flat_lead_term_loads_strictly():
     model.load_state_dict(
         NBAForecaster(ForecasterConfig(fusion=FusionConfig(state_lead_flat=False))).state_dict()
     )
+
+
+def test_a_model_config_stored_with_the_removed_state_input_off_still_loads():
+    """Versions released while ``transformer.state_dim`` existed store it as 0 (off): the same model
+    as today's; one that read the state is refused, naming the setting."""
+    import pytest
+
+    stored = ForecasterConfig().to_dict()
+    stored["transformer"]["state_dim"] = 0
+    assert ForecasterConfig.from_dict(stored) == ForecasterConfig()
+    stored["transformer"]["state_dim"] = 6
+    with pytest.raises(TypeError, match="state_dim"):
+        ForecasterConfig.from_dict(stored)

@@ -150,23 +150,3 @@ def test_missing_cls_and_too_long_sequences_raise_clear_errors():
             torch.zeros(2, 52, 20),
             long,
         )
-
-
-def test_the_in_game_state_is_read_only_when_configured_and_then_required():
-    from dataclasses import replace
-
-    torch.manual_seed(0)
-    b = make_batch(4, seed=1)
-    plain = GameFlowTransformer(TransformerConfig()).eval()
-    with torch.no_grad():
-        base = plain(b.tokens, b.time_left, b.score_diff, b.lineup, b.mask, b.score_total, b.state)
-        torch.testing.assert_close(
-            base, plain(b.tokens, b.time_left, b.score_diff, b.lineup, b.mask, b.score_total, 1 - b.state)
-        )
-    model = GameFlowTransformer(replace(TransformerConfig(), state_dim=6)).eval()
-    with torch.no_grad():
-        out = model(b.tokens, b.time_left, b.score_diff, b.lineup, b.mask, b.score_total, b.state)
-        other = model(b.tokens, b.time_left, b.score_diff, b.lineup, b.mask, b.score_total, 1 - b.state)
-    assert ((out - other).abs().amax(dim=1) > 1e-4).all()
-    with pytest.raises(ValueError, match="state has shape None"):
-        model(b.tokens, b.time_left, b.score_diff, b.lineup, b.mask, b.score_total)
