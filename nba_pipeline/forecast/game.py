@@ -16,6 +16,7 @@ after each new event without featurizing the game again.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,11 @@ class Forecast:
     clock_seconds: float = 720.0
     home_score: int = 0
     away_score: int = 0
+    # The market line the forecast used (GameForecaster.line_used): its source ('odds.parquet',
+    # 'nba_api_odds', 'csv', ...) and when it was had (naive UTC; None for the historical file);
+    # both None when the forecast used no line.
+    line_source: str | None = None
+    line_fetched_at: dt.datetime | None = None
 
 
 class GameForecaster:

@@ -13,7 +13,13 @@ after, so the table is append-only:
   (:class:`PregameAfterTipoff`): it would be scored as a forecast nobody could have used.
   The tip-off is, in order: the time the caller gives (e.g. the scoreboard's ``gameTimeUTC``),
   the first in-game forecast of the game already in the ledger, or noon US/Eastern of the game
-  date (no NBA game starts earlier; the ``games`` table has dates, not times).
+  date (no NBA game starts earlier; the ``games`` table has dates, not times);
+- each row says which market line the forecast used (``line_source``: 'odds.parquet' for the
+  historical ``betting_lines``, else the ``fetched_lines`` source such as 'nba_api_odds' or 'csv';
+  ``line_fetched_at``: when a fetched line was had), both NULL when it used none, so a forecast
+  can be judged knowing what the market had told it. A table created before these columns gains
+  them (:func:`ensure_ledger`: ``ALTER TABLE ... ADD COLUMN``, nullable, old rows NULL; the
+  triggers refuse only UPDATE and DELETE, so they stay as they are).
 
 Usage (the daily asset, the live command, the scorecard):
 
@@ -53,11 +59,17 @@ forecast_ledger = sa.Table(
     sa.Column("margin", sa.Float, nullable=False),  # final home margin, points
     sa.Column("total", sa.Float, nullable=False),  # final total points
     sa.Column("source", sa.String(20), nullable=False),  # 'live', 'replay', 'daily', ...
+    # The market line the forecast used: 'odds.parquet' or a fetched_lines source; NULL: none.
+    sa.Column("line_source", sa.String(20), nullable=True),
+    sa.Column("line_fetched_at", sa.DateTime, nullable=True),  # UTC; NULL for the historical file
     sa.UniqueConstraint(*KEY, name="uq_forecast_ledger_forecast"),
     sa.CheckConstraint("state IN ('pregame', 'after_event')", name="ck_forecast_ledger_state"),
     sa.CheckConstraint("event_index >= 0", name="ck_forecast_ledger_event_index"),
     sa.Index("ix_forecast_ledger_game", "game_id"),
 )
+
+# Columns added after the table was first released: nullable, added to an older table in place.
+ADDED_COLUMNS = ("line_source", "line_fetched_at")
 
 # The database refuses to change a row, whoever asks.
 _SQLITE_TRIGGERS = [
@@ -95,10 +107,13 @@ class LedgerEntry:
     total: float
     source: str
     made_at: dt.datetime | None = None
+    line_source: str | None = None  # the market line used (None: none)
+    line_fetched_at: dt.datetime | None = None  # when that line was had (None: the historical file)
 
 
 def entry_from_forecast(forecast: Any, source: str, made_at: dt.datetime | None = None) -> LedgerEntry:
-    """A ledger entry of a :class:`~nba_pipeline.forecast.game.Forecast` (state from events seen)."""
+    """A ledger entry of a :class:`~nba_pipeline.forecast.game.Forecast` (state from events seen),
+    with the line the forecast says it used."""
     n = int(forecast.events_seen)
     return LedgerEntry(
         game_id=str(forecast.game_id),
@@ -110,12 +125,34 @@ def entry_from_forecast(forecast: Any, source: str, made_at: dt.datetime | None 
         total=float(forecast.total),
         source=source,
         made_at=made_at,
+        line_source=forecast.line_source,
+        line_fetched_at=forecast.line_fetched_at,
     )
 
 
 def ensure_ledger(engine: sa.Engine) -> None:
-    """Create the table (and its append-only triggers) if it does not exist."""
+    """Create the table (and its append-only triggers) if it does not exist, and give a table
+    created by an older release the columns added since (``ADDED_COLUMNS``)."""
     forecast_ledger.create(engine, checkfirst=True)
+    _add_missing_columns(engine)
+
+
+def _add_missing_columns(engine: sa.Engine) -> None:
+    """``ALTER TABLE forecast_ledger ADD COLUMN`` for each nullable column the table lacks: old rows
+    read NULL (no line recorded), no row is rewritten, and the triggers (UPDATE, DELETE) stay. A
+    process that added the column first is not an error."""
+    have = {c["name"] for c in sa.inspect(engine).get_columns(forecast_ledger.name)}
+    for name in ADDED_COLUMNS:
+        if name in have:
+            continue
+        col = forecast_ledger.c[name]
+        ddl = f"ALTER TABLE {forecast_ledger.name} ADD COLUMN {name} {col.type.compile(engine.dialect)}"
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text(ddl))
+        except sa.exc.DBAPIError:
+            if name not in {c["name"] for c in sa.inspect(engine).get_columns(forecast_ledger.name)}:
+                raise
 
 
 def _utc(t: dt.datetime) -> dt.datetime:
@@ -173,6 +210,8 @@ def append_forecasts(
             )
         row = asdict(e)
         row["made_at"] = _utc(e.made_at) if e.made_at is not None else now
+        if e.line_fetched_at is not None:
+            row["line_fetched_at"] = _utc(e.line_fetched_at)
         rows.append(row)
     if not rows:
         return 0
@@ -219,7 +258,7 @@ def read_ledger(
     engine: sa.Engine, game_ids: Iterable[str] | None = None, source: str | None = None
 ) -> pd.DataFrame:
     """Ledger rows (all, or of some games / one source) in the order they were added; ``made_at``
-    as UTC timestamps."""
+    and ``line_fetched_at`` as UTC timestamps (NaT: no fetched line)."""
     ensure_ledger(engine)
     t = forecast_ledger
     q = sa.select(t).order_by(t.c.forecast_id)
@@ -229,5 +268,6 @@ def read_ledger(
         q = q.where(t.c.source == source)
     with engine.connect() as conn:
         df = pd.read_sql(q, conn)
-    df["made_at"] = pd.to_datetime(df["made_at"]).dt.tz_localize("UTC")
+    for c in ("made_at", "line_fetched_at"):
+        df[c] = pd.to_datetime(df[c]).dt.tz_localize("UTC")
     return df
