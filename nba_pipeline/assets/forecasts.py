@@ -146,6 +146,7 @@ def forecast_scorecard(
         "sources": dg.MetadataValue.json(card.sources),
         "games_scored": len(card.games),
         "pending": card.pending,
+        "lines_used": dg.MetadataValue.json(card.lines_used),  # line source (or 'none') -> forecasts
         "path": dg.MetadataValue.path(str(path)),
         "scorecard": dg.MetadataValue.md(card.markdown),
     }

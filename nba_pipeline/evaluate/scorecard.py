@@ -14,12 +14,14 @@ product: forecasts written before tip-off, never touched after, so none was fitt
   total, so its total is the mean total of the games before the date (stated in the row name).
 - Sources: ``backtest`` rows (past games forecast after the fact, see ``forecast.daily``) and
   ``replay`` rows never enter the live scorecard unless asked for (``sources=["backtest"]``).
+- Lines: how many scored forecasts used a market line, and whose (the ledger's ``line_source``),
+  so a score is read knowing how much of it the market told the model.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ MODEL, ELO, MARKET, MODEL_LINES = (
     "model (games with lines)",
 )
 DEFAULT_WINDOW = 50  # games in the rolling Brier
+NO_LINE = "none"  # lines_used key of the forecasts made without a line
 
 
 @dataclass
@@ -51,6 +54,15 @@ class Scorecard:
     pending: int  # games forecast but not played yet
     sources: list[str]
     markdown: str
+    lines_used: dict[str, int] = field(default_factory=dict)  # line source (or NO_LINE) -> forecasts
+
+
+def count_lines_used(forecasts: pd.DataFrame) -> dict[str, int]:
+    """Forecasts per market line source they used (the ledger's ``line_source``), most first, and
+    ``NO_LINE``: those that used none (all of them for a ledger written before the column)."""
+    src = forecasts["line_source"] if "line_source" in forecasts else pd.Series(None, index=forecasts.index)
+    counts = src.astype(object).where(src.notna(), NO_LINE).value_counts()
+    return {str(k): int(v) for k, v in counts.items()}
 
 
 def last_pregame(ledger: pd.DataFrame) -> pd.DataFrame:
@@ -115,7 +127,7 @@ def build_scorecard(
     done = done.sort_values(["game_date", "game_id"]).reset_index(drop=True)
     overall = _rows(done)
     weekly = [(f"{week} {name}", m) for week, part in done.groupby("week") for name, m in _rows(part).items()]
-    card = Scorecard(done, overall, weekly, pending, chosen, "")
+    card = Scorecard(done, overall, weekly, pending, chosen, "", count_lines_used(done))
     card.markdown = to_markdown(card)
     return card
 
@@ -151,9 +163,12 @@ def to_markdown(card: Scorecard) -> str:
     ]
     if card.games.empty:
         return "\n".join([*head, "No forecast of a played game yet."])
+    used = ", ".join(f"{n} {src}" for src, n in card.lines_used.items())
     return "\n".join(
         [
             *head,
+            f"Market line the scored forecasts used: {used}.",
+            "",
             "## Overall",
             "",
             metrics_table(card.overall, label="forecaster"),

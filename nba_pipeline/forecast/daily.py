@@ -22,6 +22,10 @@ Why it works this way:
   day adds nothing; games already in the ledger for this model and source are not even recomputed.
   A game whose tip-off has passed (noon US/Eastern of its date when no time is known) is skipped:
   the ledger would refuse its pregame forecast anyway.
+- The market line: a game's ``betting_lines`` row, else its last fetched line
+  (:func:`betting_lines_of`, whose rows say which line they are); each ledger row names the line
+  its forecast used (``line_source``, ``line_fetched_at``), or none when the game had none or the
+  model does not read the line (``GameForecaster.line_used``).
 - :func:`backtest_forecasts` writes the same pregame forecasts of past games with ``made_at`` the
   day before each game under source ``backtest`` (kept apart from the live scorecard), to check the
   scorecard against the evaluation report on the same games.
@@ -50,6 +54,8 @@ from nba_pipeline.forecast.ledger import (
 log = logging.getLogger(__name__)
 
 Starters = tuple[list[int], list[int]]
+# The ledger's ``line_source`` of a game's ``betting_lines`` row: the shipped historical odds file.
+HISTORICAL_LINE_SOURCE = "odds.parquet"
 GAME_COLUMNS = ["game_id", "game_date", "season", "home_team_id", "away_team_id", "origin"]
 
 
@@ -174,10 +180,13 @@ def betting_lines_of(
     game_ids: list[str],
     before: dt.datetime | Mapping[str, dt.datetime] | None = None,
 ) -> pd.DataFrame | None:
-    """The line of each of ``game_ids``: its ``betting_lines`` row (the historical odds), else the
-    last line fetched or imported for it before ``before`` (``sources.lines.latest_lines``: its
-    ``source`` and ``fetched_at`` say which); None when no game has one: the games are forecast
-    without a line. Tonight's games are in no ``betting_lines`` season, so they take the feed's."""
+    """The line of each of ``game_ids``: its ``betting_lines`` row (the historical odds, ``source``
+    ``HISTORICAL_LINE_SOURCE``, ``fetched_at`` NaT), else the last line fetched or imported for it
+    before ``before`` (``sources.lines.latest_lines``, with its own ``source`` and ``fetched_at``);
+    None when no game has one: the games are forecast without a line. Tonight's games are in no
+    ``betting_lines`` season, so they take the feed's. Every row says which line it is, so the
+    rows a context is built from also tell the ledger which line a forecast used
+    (:func:`line_of`)."""
     from nba_pipeline.ingest.schema import betting_lines
     from nba_pipeline.sources.lines import latest_lines
 
@@ -187,7 +196,10 @@ def betting_lines_of(
     if sa.inspect(engine).has_table(betting_lines.name):
         with engine.connect() as conn:
             q = sa.select(betting_lines).where(betting_lines.c.game_id.in_(game_ids))
-            parts.append(pd.read_sql(q, conn))
+            hist = pd.read_sql(q, conn)
+        hist["source"] = HISTORICAL_LINE_SOURCE
+        hist["fetched_at"] = pd.Series(pd.NaT, index=hist.index, dtype="datetime64[us]")
+        parts.append(hist)
     have = set(parts[0]["game_id"].astype(str)) if parts else set()
     rest = [str(g) for g in game_ids if str(g) not in have]
     if rest:
@@ -198,18 +210,43 @@ def betting_lines_of(
     return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
-def scheduled_context(engine: sa.Engine, scheduled: pd.DataFrame) -> dict[str, np.ndarray]:
-    """game id -> the context features of scheduled games that are not in the ``games`` table,
-    computed as the ``team_game_features`` asset does (``analytics.team_features`` and
+def line_of(lines: pd.DataFrame | None, game_id: str) -> tuple[str | None, dt.datetime | None]:
+    """(source, fetched_at) of ``game_id``'s row in ``lines`` (:func:`betting_lines_of`), (None,
+    None) when it has none; ``fetched_at`` None for the historical file, naive UTC otherwise."""
+    if lines is None or lines.empty:
+        return None, None
+    rows = lines[lines["game_id"].astype(str) == str(game_id)]
+    if rows.empty:
+        return None, None
+    r = rows.iloc[0]
+    fetched = r.get("fetched_at")
+    when = None if fetched is None or pd.isna(fetched) else pd.Timestamp(fetched).to_pydatetime()
+    return str(r["source"]), when
+
+
+@dataclass
+class ScheduledContext:
+    """The context vectors of scheduled games and the lines they were built from (the rows of
+    :func:`betting_lines_of`, None: no game had one), which say which line each vector holds."""
+
+    values: dict[str, np.ndarray]  # game id -> float32 [CONTEXT_DIM]
+    lines: pd.DataFrame | None = None
+
+
+def scheduled_context(engine: sa.Engine, scheduled: pd.DataFrame) -> ScheduledContext:
+    """The context features of scheduled games that are not in the ``games`` table, computed as
+    the ``team_game_features`` asset does (``analytics.team_features`` and
     ``analytics.lineup_features``) over the played games of the season and the one before, with
     the scheduled games added with an empty box score: they count for rest and travel, and add
-    nothing to any rate, so every value of a game on day D comes from the games played before D."""
+    nothing to any rate, so every value of a game on day D comes from the games played before D.
+    The line dims come from :func:`betting_lines_of`, whose rows are returned beside them."""
     from nba_pipeline.analytics.lineup_features import add_lineup_features
     from nba_pipeline.analytics.team_features import build_team_game_features
     from nba_pipeline.features.context import ContextFeatureBuilder
     from nba_pipeline.ingest.raw import previous_season
 
     out: dict[str, np.ndarray] = {}
+    used: list[pd.DataFrame] = []
     for season, sched in scheduled.groupby("season"):
         seasons = [previous_season(str(season)), str(season)]
         shot_seasons = [str(season)]
@@ -247,7 +284,9 @@ def scheduled_context(engine: sa.Engine, scheduled: pd.DataFrame) -> dict[str, n
         lines = betting_lines_of(engine, ids)
         ctx = ContextFeatureBuilder().build(ids, tf[tf["game_id"].isin(ids)], lines).values
         out.update({g: ctx[i].astype(np.float32) for i, g in enumerate(ids)})
-    return out
+        if lines is not None:
+            used.append(lines)
+    return ScheduledContext(out, pd.concat(used, ignore_index=True) if used else None)
 
 
 def _utcnow() -> dt.datetime:
@@ -297,7 +336,7 @@ def run_daily(
         else:
             todo.append(gid)
     sched = games[games["game_id"].isin(todo) & (games["origin"] == "schedule")]
-    contexts = scheduled_context(engine, sched) if len(sched) else {}
+    contexts = scheduled_context(engine, sched) if len(sched) else ScheduledContext({})
     for g in games[games["game_id"].isin(todo)].itertuples(index=False):
         gid = str(g.game_id)
         if g.origin == "games":
@@ -313,7 +352,7 @@ def run_daily(
                 }
             )
             live = forecaster.open_game(gid, starters=fives.get(gid) or None, game=row)
-            live.lookup.context = contexts[gid]
+            live.lookup.use_context(contexts.values[gid], contexts.lines)
             fc = live.forecast()
         res.forecasts.append(fc)
         entries.append(entry_from_forecast(fc, source=source, made_at=now))

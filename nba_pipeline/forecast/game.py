@@ -98,6 +98,19 @@ class GameForecaster:
             }
         return self._season_cache[season]
 
+    def line_used(
+        self, context: Any, lines: pd.DataFrame | None, game_id: str
+    ) -> tuple[str | None, dt.datetime | None]:
+        """(source, fetched_at) of the market line a one-game forecast used: its row in ``lines``
+        (``forecast.daily.betting_lines_of``, the rows its ``context`` [1, CONTEXT_DIM] was built
+        from) when the model reads the line and the context has one (``NBAForecaster.has_line``);
+        (None, None) otherwise, as for a model without the line's blend, which ignores it."""
+        from nba_pipeline.forecast.daily import line_of
+
+        if lines is None or not bool(self.loaded.model.has_line(context)[0]):
+            return None, None
+        return line_of(lines, game_id)
+
     def game_row(self, game_id: str) -> pd.Series:
         """The game's row of the ``games`` table (date, season, teams); a clear error when absent."""
         from nba_pipeline.db import read_table
@@ -161,6 +174,7 @@ class GameForecaster:
         game = game.assign(home_pts=0, away_pts=0)  # labels are not used for a forecast
         s = self._season(season)
         gdate = pd.to_datetime(game["game_date"].iloc[0])
+        lines = betting_lines_of(self.engine, [game_id])
         arrays = build_season_arrays(
             plays,
             game,
@@ -168,12 +182,13 @@ class GameForecaster:
             s["team_game_features"] if len(s["team_game_features"]) else None,
             season=season,
             prior_pair_minutes=s["pairs"][s["pairs"]["game_date"] < gdate],
-            betting_lines=betting_lines_of(self.engine, [game_id]),
+            betting_lines=lines,
         )
         ds = NBADataset(arrays, self.norm, self.score_diff_std, mode="all_events")
         n_events = 0 if pregame else int(arrays.n_events[0])
         batch = ds.get_batch([n_events])
         out = self.loaded.model.predict(batch, self.norm, self.temperature)
+        line_source, line_fetched_at = self.line_used(batch.context, lines, game_id)
         last = plays.sort_values("seq").iloc[-1]
         return Forecast(
             game_id=game_id,
@@ -186,6 +201,8 @@ class GameForecaster:
             clock_seconds=float(last["clock_seconds"]),
             home_score=int(last["home_score"]),
             away_score=int(last["away_score"]),
+            line_source=line_source,
+            line_fetched_at=line_fetched_at,
         )
 
 

@@ -278,6 +278,9 @@ class AsOfLookup:
         self._covered: set[int] = set()
         self._games_read: set[str] = set()
         self._pairs: list[pd.DataFrame] = []
+        # The rows of forecast.daily.betting_lines_of the context's line dims come from: they say
+        # which line a forecast used (GameForecaster.line_used).
+        self.lines: pd.DataFrame | None = None
         self.context = self._context()
 
     def _tables(self) -> dict[str, sa.Table]:
@@ -293,8 +296,15 @@ class AsOfLookup:
         t = self._tables()["team_game_features"]
         with self.engine.connect() as conn:
             rows = pd.read_sql(sa.select(t).where(t.c.game_id == self.game_id), conn)
-        lines = betting_lines_of(self.engine, [self.game_id])
-        return ContextFeatureBuilder().build([self.game_id], rows, lines).values[0].astype(np.float32)
+        self.lines = betting_lines_of(self.engine, [self.game_id])
+        return ContextFeatureBuilder().build([self.game_id], rows, self.lines).values[0].astype(np.float32)
+
+    def use_context(self, context: np.ndarray, lines: pd.DataFrame | None) -> None:
+        """Take a context computed elsewhere (``forecast.daily.scheduled_context``: a game not in
+        ``team_game_features`` yet) with the line rows it was built from, so the forecast reports
+        the line its context holds."""
+        self.context = np.asarray(context, dtype=np.float32)
+        self.lines = lines
 
     def expected_players(self, last_games: int = 3, per_team: int = 8) -> tuple[list[int], list[int]]:
         """(everyone who played for either team this season before the date, the rotation: each
@@ -678,7 +688,9 @@ class LiveGame:
         from nba_pipeline.forecast.game import Forecast
 
         f = self.forecaster
-        out = f.loaded.model.predict(self.batch(), f.norm, f.temperature)
+        batch = self.batch()
+        out = f.loaded.model.predict(batch, f.norm, f.temperature)
+        line_source, line_fetched_at = f.line_used(batch.context, self.lookup.lines, self.game_id)
         c = self.cut()
         return Forecast(
             game_id=self.game_id,
@@ -691,4 +703,6 @@ class LiveGame:
             clock_seconds=c.clock_seconds,
             home_score=c.home_score,
             away_score=c.away_score,
+            line_source=line_source,
+            line_fetched_at=line_fetched_at,
         )

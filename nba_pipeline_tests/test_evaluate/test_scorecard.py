@@ -18,6 +18,7 @@ from nba_pipeline.evaluate.scorecard import (
     MARKET,
     MODEL,
     MODEL_LINES,
+    NO_LINE,
     build_scorecard,
     rolling_brier,
     rolling_brier_png,
@@ -119,6 +120,24 @@ def test_market_rows_only_on_games_with_lines():
     assert card.overall[MODEL]["n"] == len(games)
     no_lines = build_scorecard(led, games, None)
     assert MARKET not in no_lines.overall
+
+
+def test_the_card_counts_the_scored_forecasts_by_the_line_they_used():
+    games = _games()
+    led = _ledger(games)
+    n = len(led)
+    led["line_source"] = [
+        ("odds.parquet" if i % 3 == 0 else "nba_api_odds" if i % 3 == 1 else None) for i in range(n)
+    ]
+    future = led.iloc[[0]].assign(forecast_id=1000, game_id="0022399999")  # pending: not counted
+    card = build_scorecard(pd.concat([led, future]), games)
+    want = {k: int(v) for k, v in led["line_source"].fillna(NO_LINE).value_counts().items()}
+    assert card.lines_used == want and sum(want.values()) == len(card.games)
+    assert (
+        f"{want['odds.parquet']} odds.parquet" in card.markdown and f"{want[NO_LINE]} none" in card.markdown
+    )
+    # a ledger read before the column existed: every forecast without a line
+    assert build_scorecard(_ledger(games), games).lines_used == {NO_LINE: n}
 
 
 def test_weeks_split_the_games_monday_to_sunday():

@@ -1,6 +1,7 @@
 """Daily pregame forecasts on a real slice of 2022-23 (the forecast conftest's slice and random
 model): every game of the window forecast once with its expected starters, before tip-off only,
-starters from earlier games only, and a rerun adds nothing to the ledger."""
+starters from earlier games only, a rerun adds nothing to the ledger, and each ledger row names
+the market line the forecast used (historical, fetched) or none."""
 
 from __future__ import annotations
 
@@ -33,6 +34,38 @@ def fc(forecaster, db):
     from nba_pipeline.forecast.game import GameForecaster
 
     return GameForecaster(forecaster.loaded, db)
+
+
+def _line_model(fc, engine: sa.Engine):
+    """A forecaster over ``engine`` whose model reads the market line (``fusion.market_line``, the
+    blend's weights set so the line moves the forecast), randomly initialised like the session's."""
+    import dataclasses
+
+    import torch
+
+    from nba_pipeline.forecast.game import GameForecaster
+    from nba_pipeline.models.config import ForecasterConfig
+    from nba_pipeline.models.forecaster import NBAForecaster
+
+    cfg = ForecasterConfig.from_dict(fc.loaded.model.cfg.to_dict())
+    cfg.fusion.market_line = True
+    torch.manual_seed(0)
+    model = NBAForecaster(cfg).eval()
+    model.set_scales(fc.score_diff_std, fc.norm)
+    with torch.no_grad():
+        model.fusion.market_line.w["win_line"].fill_(1.0)
+    loaded = dataclasses.replace(fc.loaded, model=model, version=f"{fc.loaded.version}-line")
+    return GameForecaster(loaded, engine)
+
+
+def _historical_line(db: sa.Engine, game_id: str) -> None:
+    """A ``betting_lines`` row (as built from odds.parquet) for ``game_id``."""
+    from nba_pipeline.db import create_tables, replace_rows
+    from nba_pipeline.ingest.schema import betting_lines
+
+    create_tables(db, [betting_lines])
+    row = {"game_id": game_id, "season": "2022-23", "market_p_home": 0.7, "market_margin": 5.5}
+    replace_rows(db, betting_lines, pd.DataFrame([{**row, "market_total": 224.5}]), {"season": "2022-23"})
 
 
 def _day(db: sa.Engine) -> dt.date:
@@ -158,8 +191,9 @@ def test_a_scheduled_game_not_in_the_games_table_is_forecast_as_if_it_were(fc, d
     assert set(games["origin"]) == {"schedule"} and set(games["game_id"]) == set(ref.index)  # not day + 5
     ctx = scheduled_context(db2, games)
     want = ContextFeatureBuilder().build(list(ref.index), tgf).values
+    assert ctx.lines is None  # the slice has no lines
     for i, gid in enumerate(ref.index):
-        np.testing.assert_allclose(ctx[gid], want[i], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(ctx.values[gid], want[i], rtol=1e-5, atol=1e-5)
     fc2 = GameForecaster(fc.loaded, db2)
     res = run_daily(fc2, db2, pulled, day, days=1, now=_evening_before(day))
     got = res.table().set_index("game_id")
@@ -198,3 +232,83 @@ def test_the_commands_print_the_day_and_score_backtest_rows(slice_env, db, monke
     out = capsys.readouterr().out
     assert f"{n} games scored" in out and "## By week" in out
     assert (tmp_path / "b.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_forecast_with_a_historical_line_names_it_in_the_ledger(fc, db, game_rows):
+    """The game's betting_lines row reaches the context, and its ledger row says 'odds.parquet'
+    with no fetch time; the day's other games, without a line, have both NULL; the live path says
+    the same after events; a model that does not read the line records none."""
+    day = _day(db)
+    _historical_line(db, GAME)
+    line_fc = _line_model(fc, db)
+    res = run_daily(line_fc, db, None, day, days=1, now=_evening_before(day))
+    by_game = {f.game_id: f for f in res.forecasts}
+    assert (by_game[GAME].line_source, by_game[GAME].line_fetched_at) == ("odds.parquet", None)
+    led = read_ledger(db, source="daily").set_index("game_id")
+    assert len(led) == len(res.forecasts) > 1
+    assert led.loc[GAME, "line_source"] == "odds.parquet" and pd.isna(led.loc[GAME, "line_fetched_at"])
+    others = led.drop(index=GAME)
+    assert others["line_source"].isna().all() and others["line_fetched_at"].isna().all()
+    # The line is in the forecast: without it the same model says something else.
+    g = res.games.set_index("game_id").loc[GAME]
+    fives = (list(g["home_starters"]), list(g["away_starters"]))
+    with_line = line_fc.forecast(GAME, starters=fives)
+    assert with_line.p_home_win == pytest.approx(by_game[GAME].p_home_win, abs=1e-9)
+    with db.begin() as conn:
+        conn.execute(sa.text("DELETE FROM betting_lines"))
+    bare = line_fc.forecast(GAME, starters=fives)
+    assert bare.line_source is None and bare.p_home_win != pytest.approx(with_line.p_home_win, abs=1e-6)
+    _historical_line(db, GAME)
+    live = line_fc.open_game(GAME, prefetch=False)
+    live.add_rows(game_rows.head(40))
+    now = live.forecast()
+    assert now.events_seen > 0 and (now.line_source, now.line_fetched_at) == ("odds.parquet", None)
+    # The session's model has no line blend: it ignores the line, and its row says it used none.
+    plain = run_daily(fc, db, None, day, days=1, now=_evening_before(day), source="plain")
+    assert plain.written == len(res.forecasts)
+    assert read_ledger(db, source="plain")["line_source"].isna().all()
+
+
+def test_a_scheduled_game_with_a_fetched_line_names_the_feed_and_its_time(fc, db, tmp_path):
+    """Tonight's games (only in a pulled schedule), one with a line stored by the lines module: its
+    forecast uses it and its ledger row names the feed and when the line was fetched; the others
+    record no line."""
+    from nba_pipeline.sources.lines import append_lines
+    from nba_pipeline.sources.odds import LINE_FIELDS
+
+    day = _day(db)
+    with db.connect() as conn:
+        sched = pd.read_sql(
+            sa.text("SELECT game_id, game_date, home_team_id, away_team_id FROM games WHERE game_date = :d"),
+            conn,
+            params={"d": day},
+        )
+    shutil.copy(Path(str(db.url.database)), tmp_path / "tonight.db")
+    db2 = sa.create_engine(f"sqlite:///{tmp_path / 'tonight.db'}")
+    with db2.begin() as conn:
+        for table in ("games", "team_game_features"):
+            conn.execute(sa.text(f"DELETE FROM {table} WHERE game_date >= :d"), {"d": day})
+    pulled = tmp_path / "pulled"
+    pulled.mkdir()
+    sched.assign(game_date=day, status="scheduled").to_parquet(pulled / "schedule_2022-23.parquet")
+    fetched = _evening_before(day) - dt.timedelta(hours=3)
+    row = sched.set_index("game_id").loc[GAME]
+    line = {
+        "game_id": GAME,
+        "source": "nba_api_odds",
+        "fetched_at": fetched,
+        "home_team_id": int(row["home_team_id"]),
+        "away_team_id": int(row["away_team_id"]),
+        "market_p_home": 0.62,
+        "home_spread": -4.5,
+        "market_total": 221.5,
+        "books": 6,
+    }
+    assert append_lines(db2, pd.DataFrame([line])[LINE_FIELDS]) == 1
+    res = run_daily(_line_model(fc, db2), db2, pulled, day, days=1, now=_evening_before(day))
+    assert set(res.games["origin"]) == {"schedule"} and res.written == len(sched) > 1
+    led = read_ledger(db2, source="daily").set_index("game_id")
+    assert led.loc[GAME, "line_source"] == "nba_api_odds"
+    assert led.loc[GAME, "line_fetched_at"] == pd.Timestamp(fetched, tz="UTC")
+    others = led.drop(index=GAME)
+    assert others["line_source"].isna().all() and others["line_fetched_at"].isna().all()

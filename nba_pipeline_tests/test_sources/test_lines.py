@@ -108,11 +108,13 @@ def test_the_forecasts_read_the_historical_line_first_then_the_fetched_one(respo
     replace_rows(engine, betting_lines, hist, {"season": "2023-24"})
     got = betting_lines_of(engine, ["0022300001", GAME, "0022400999"]).set_index("game_id")
     assert got.index.tolist() == ["0022300001", GAME]
-    assert got.loc["0022300001", "market_margin"] == 3.5 and pd.isna(got.loc["0022300001", "source"])
+    assert got.loc["0022300001", "market_margin"] == 3.5 and got.loc["0022300001", "source"] == "odds.parquet"
+    assert pd.isna(got.loc["0022300001", "fetched_at"])
     assert got.loc[GAME, "market_margin"] == 7.0 and got.loc[GAME, "source"] == "nba_api_odds"
-    # a game with only its historical line reads exactly the betting_lines row, as before
+    assert got.loc[GAME, "fetched_at"] == pd.Timestamp(T0)
+    # a game with only its historical line reads the betting_lines row, saying which line it is
     only = betting_lines_of(engine, ["0022300001"])
-    assert list(only.columns) == [c.name for c in betting_lines.columns]
+    assert list(only.columns) == [c.name for c in betting_lines.columns] + ["source", "fetched_at"]
     # the feed's line for a game that also has a historical one is not used
     dup = parse_odds(response, T0).assign(game_id="0022300001")
     append_lines(engine, dup)
