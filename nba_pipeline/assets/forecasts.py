@@ -86,13 +86,9 @@ def daily_forecasts(
     )
     for gid, why in res.skipped.items():
         context.log.warning(f"game {gid} not forecast: {why}")
-    last_day = as_of + dt.timedelta(days=config.days_ahead - 1)
-    days = str(as_of) if config.days_ahead == 1 else f"{as_of} to {last_day}"
-    if res.games.empty:
-        context.log.info(
-            f"no games on {days} in the games table or a pulled schedule: nothing to forecast "
-            "(pull the current season first, or set as_of_date)"
-        )
+    days = res.span()
+    if res.no_games():
+        context.log.info(f"{res.no_games()} (pull the current season first, or set as_of_date)")
     t = res.table()
     rows = [
         [r.game_date, r.game_id, r.home_team_id, r.away_team_id, r.p_home_win, r.margin, r.total]

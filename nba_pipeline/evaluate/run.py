@@ -44,7 +44,12 @@ def run_evaluation(
     check_input_format(prep, f"model {loaded.version}")
     train_seasons = list(prep["train_seasons"])
     if test_season in train_seasons:
-        raise ValueError(f"test season {test_season} is one of the training seasons {train_seasons}")
+        raise ValueError(
+            f"test season {test_season} is one of the training seasons {train_seasons} of "
+            f"{loaded.version}: a model trained on the rolling window includes the newest season; test "
+            "one trained on data.train_seasons before the test season, or compare models out of "
+            "sample with python -m nba_pipeline.evaluate.walk_forward"
+        )
     train = load_training_arrays(features_dir, train_seasons)
     test = SeasonArrays.load_parts(features_dir, test_season)
     if test.game_date.min() <= train.game_date.max():
@@ -85,16 +90,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--version", default="latest")
     ap.add_argument("--all-events-stride", type=int, default=1)
     args = ap.parse_args(argv)
-    run = run_evaluation(
-        registry_root=settings.models_dir(),
-        features_dir=settings.features_dir(),
-        engine=make_engine(settings.database_url()),
-        raw_dir=settings.raw_dir(),
-        reports_dir=settings.reports_dir(),
-        test_season=args.test_season,
-        all_events_stride=args.all_events_stride,
-        version=args.version,
-    )
+    try:
+        run = run_evaluation(
+            registry_root=settings.models_dir(),
+            features_dir=settings.features_dir(),
+            engine=make_engine(settings.database_url()),
+            raw_dir=settings.raw_dir(),
+            reports_dir=settings.reports_dir(),
+            test_season=args.test_season,
+            all_events_stride=args.all_events_stride,
+            version=args.version,
+        )
+    except ValueError as exc:  # a test season the model trained on, or inputs it cannot read
+        print(f"cannot evaluate: {exc}", file=sys.stderr)
+        return 2
     print(run.path.read_text(encoding="utf-8"))
     return 0
 

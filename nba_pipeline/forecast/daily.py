@@ -71,6 +71,17 @@ class DailyResult:
     already: list[str] = field(default_factory=list)  # games already in the ledger (this model, source)
     skipped: dict[str, str] = field(default_factory=dict)  # game id -> why it was not forecast
 
+    def span(self) -> str:
+        """The days forecast, as people read them: '2026-12-06' or '2026-12-06 to 2026-12-07'."""
+        last = self.as_of + dt.timedelta(days=self.days - 1)
+        return str(self.as_of) if self.days == 1 else f"{self.as_of} to {last}"
+
+    def no_games(self) -> str | None:
+        """Why nothing was forecast when there was no game to forecast, else None."""
+        if len(self.games):
+            return None
+        return f"no games on {self.span()} in the games table or a pulled schedule: nothing to forecast"
+
     def table(self) -> pd.DataFrame:
         """One row per forecast: game, date, teams, expected starters, probability, margin, total."""
         fc = pd.DataFrame(
@@ -482,6 +493,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     for gid, why in res.skipped.items():
         print(f"  {gid}: not forecast: {why}")
+    if res.no_games():
+        print(f"{res.no_games()} (pull the current season first: nba-pipeline pull, or pass --as-of)")
     return 0
 
 

@@ -225,6 +225,8 @@ def test_the_commands_print_the_day_and_score_backtest_rows(slice_env, db, monke
     assert daily.main(["--as-of", str(day), "--days", "1"]) == 0
     out = capsys.readouterr().out
     assert "0 forecasts written" in out and f"{GAME}: not forecast: tipped off" in out  # the day is past
+    assert daily.main(["--as-of", "2031-01-02", "--days", "2"]) == 0  # a day without games says so
+    assert "no games on 2031-01-02 to 2031-01-03" in capsys.readouterr().out
     assert daily.main(["--backtest", str(day), str(day)]) == 0
     n = len(read_ledger(db, source="backtest"))
     assert n > 0 and f"{n} new ledger rows" in capsys.readouterr().out
