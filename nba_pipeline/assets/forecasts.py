@@ -2,7 +2,8 @@
 next days' games with the promoted model, appended to the forecast ledger before tip-off) and
 ``forecast_scorecard`` (the ledger scored once the results are in, beside Elo and the market, with
 the rolling Brier as a plot). Thin wrappers over ``nba_pipeline.forecast.daily`` and
-``nba_pipeline.evaluate.scorecard``; torch is imported inside the bodies only.
+``nba_pipeline.evaluate.scorecard``; torch is imported inside the bodies only. The morning run
+fetches tonight's market lines first (``fetch_lines``).
 
 Neither asset ever changes a ledger row: the ledger is append-only (``forecast.ledger``), so a rerun
 of a day adds nothing. The job ``forecast_day`` runs both (the scorecard scores the games whose
@@ -30,6 +31,9 @@ class DailyForecastConfig(dg.Config):
     as_of_date: str = ""  # YYYY-MM-DD, the first day forecast; empty: today (US/Eastern)
     days_ahead: int = 2  # days forecast from as_of_date (2: today and tomorrow)
     model_version: str = "latest"  # the promoted model by default
+    # Fetch tonight's lines from the live odds feed first (the morning schedule does; the main job
+    # never calls the network). An unreachable feed is a warning: the forecasts use the lines stored.
+    fetch_lines: bool = False
 
 
 class ScorecardConfig(dg.Config):
@@ -46,6 +50,21 @@ def _as_of(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError as exc:
         raise dg.Failure(f"as_of_date must be YYYY-MM-DD, got {text!r}") from exc
+
+
+def _fetch_lines(context: dg.AssetExecutionContext, database: Database, raw: RawData) -> dict:
+    """Tonight's lines into ``fetched_lines`` before the forecasts read them; metadata saying what
+    came back, or why nothing did."""
+    from nba_pipeline.sources.client import SourceError
+    from nba_pipeline.sources.lines import fetch_and_store
+
+    try:
+        lines, new, at = fetch_and_store(database.engine(), raw.pulled_dir())
+    except (SourceError, ValueError) as exc:
+        context.log.warning(f"tonight's lines not fetched, forecasting with the lines stored: {exc}")
+        return {"lines_fetched": 0, "line_feed_error": str(exc)}
+    context.log.info(f"odds feed at {at:%Y-%m-%d %H:%M} UTC: {len(lines)} games, {new} new lines")
+    return {"lines_fetched": len(lines), "lines_new": new, "lines_fetched_at": f"{at:%Y-%m-%d %H:%M:%S} UTC"}
 
 
 @dg.asset(
@@ -71,6 +90,9 @@ def daily_forecasts(
     from nba_pipeline.registry.store import ModelRegistry, RegistryError
 
     as_of = _as_of(config.as_of_date)
+    fetched: dict = {}
+    if config.fetch_lines:
+        fetched = _fetch_lines(context, database, raw)
     try:
         loaded = ModelRegistry(storage.models()).load_model(config.model_version)
     except RegistryError as exc:
@@ -100,6 +122,7 @@ def daily_forecasts(
         metadata={
             "as_of_date": str(as_of),
             "days_ahead": config.days_ahead,
+            **fetched,
             "version": loaded.version,
             "days": days,
             "games": len(res.games),
@@ -172,7 +195,7 @@ def morning_forecasts(context: dg.ScheduleEvaluationContext):
     day = context.scheduled_execution_time.astimezone(EASTERN).date().isoformat()
     return dg.RunRequest(
         run_key=f"forecast:{day}",
-        run_config={"ops": {"daily_forecasts": {"config": {"as_of_date": day}}}},
+        run_config={"ops": {"daily_forecasts": {"config": {"as_of_date": day, "fetch_lines": True}}}},
     )
 
 

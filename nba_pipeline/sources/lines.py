@@ -415,21 +415,29 @@ def _print_response(path: Path) -> int:
     return 0
 
 
-def _fetch(engine: sa.Engine, pulled_dir: Path) -> int:
-    from nba_pipeline.sources.client import ApiSettings, SourceError, SourceUnavailable
+def fetch_and_store(engine: sa.Engine, pulled_dir: Path) -> tuple[pd.DataFrame, int, dt.datetime]:
+    """Ask the live odds feed now, keep its answer (``pulled_dir/cdn``) and its lines
+    (``fetched_lines``): the lines, how many were new, and when they were fetched. Raises
+    ``SourceUnavailable`` naming the endpoint when the feed cannot be reached."""
+    from nba_pipeline.sources.client import ApiSettings
     from nba_pipeline.sources.odds import fetch_odds, odds_client
 
+    body, fetched_at = fetch_odds(odds_client(Path(pulled_dir) / "cdn", ApiSettings.from_env()))
+    lines = parse_odds(body, fetched_at)
+    return lines, append_lines(engine, lines), fetched_at
+
+
+def _fetch(engine: sa.Engine, pulled_dir: Path) -> int:
+    from nba_pipeline.sources.client import SourceError, SourceUnavailable
+
     try:
-        client = odds_client(pulled_dir / "cdn", ApiSettings.from_env())
-        body, fetched_at = fetch_odds(client)
+        lines, n, fetched_at = fetch_and_store(engine, pulled_dir)
     except SourceUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
     except (SourceError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    lines = parse_odds(body, fetched_at)
-    n = append_lines(engine, lines)
     print(f"odds feed at {fetched_at:%Y-%m-%d %H:%M:%S} UTC: {len(lines)} games, {n} new lines stored")
     print(render(lines))
     return 0
