@@ -1,5 +1,6 @@
-"""Database access shared by every package: one SQLAlchemy MetaData, an engine factory, and the
-season-replacement write that makes re-materializing a partition idempotent and atomic.
+"""Database access shared by every package: one SQLAlchemy MetaData, an engine factory, the
+season-replacement write that makes re-materializing a partition idempotent and atomic, and the
+append that skips rows already stored (the append-only tables).
 
 Table definitions live next to the code that fills them (``ingest/schema.py``,
 ``analytics/schema.py``) and register themselves on :data:`metadata`.
@@ -7,8 +8,10 @@ Table definitions live next to the code that fills them (``ingest/schema.py``,
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -118,6 +121,38 @@ def _bulk_insert(
             conn.execute(
                 table.insert(), [dict(zip(cols, r, strict=True)) for r in rows[start : start + chunk]]
             )
+
+
+def naive_utc(t: dt.datetime) -> dt.datetime:
+    """A time as the tables store it: naive UTC (a naive input is taken as UTC already)."""
+    return t.astimezone(dt.UTC).replace(tzinfo=None) if t.tzinfo else t
+
+
+def insert_new(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], key: Sequence[str]) -> int:
+    """Insert the rows whose ``key`` is not in ``table`` yet (nor earlier in ``rows``), inside the
+    caller's transaction; returns how many were new. The key's first column (a game id) narrows the
+    look-up of stored keys where the dialect has no ``ON CONFLICT DO NOTHING``."""
+    unique: dict[tuple, dict[str, Any]] = {}
+    for r in rows:
+        unique.setdefault(tuple(r[k] for k in key), r)
+    rows = list(unique.values())
+    name = conn.dialect.name
+    if name in ("sqlite", "postgresql"):
+        if name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        stmt = insert(table).on_conflict_do_nothing(index_elements=list(key))
+        return sum(conn.execute(stmt, [r]).rowcount for r in rows)
+    first = table.c[key[0]]
+    stored = conn.execute(
+        sa.select(*(table.c[k] for k in key)).where(first.in_(sorted({r[key[0]] for r in rows})))
+    )
+    have = {tuple(x) for x in stored}
+    new = [r for r in rows if tuple(r[k] for k in key) not in have]
+    if new:
+        conn.execute(table.insert(), new)
+    return len(new)
 
 
 def read_order(table: sa.Table) -> list[sa.ColumnElement]:

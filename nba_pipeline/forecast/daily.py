@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from nba_pipeline.db import naive_utc
 from nba_pipeline.forecast.ledger import (
     append_forecasts,
     default_tipoff,
@@ -339,7 +340,7 @@ def run_daily(
     for g in games.itertuples(index=False):
         gid = str(g.game_id)
         tip = tipoffs.get(gid) or default_tipoff(g.game_date)
-        tip = tip.astimezone(dt.UTC).replace(tzinfo=None) if tip.tzinfo else tip
+        tip = naive_utc(tip)
         if now >= tip:
             res.skipped[gid] = f"tipped off at {tip:%Y-%m-%d %H:%M} UTC (now {now:%Y-%m-%d %H:%M} UTC)"
         elif gid in have:

@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import sqlalchemy as sa
 
-from nba_pipeline.db import metadata
+from nba_pipeline.db import insert_new, metadata, naive_utc
 
 STATES = ("pregame", "after_event")
 KEY = ("game_id", "model_version", "state", "event_index", "source")
@@ -155,20 +155,15 @@ def _add_missing_columns(engine: sa.Engine) -> None:
                 raise
 
 
-def _utc(t: dt.datetime) -> dt.datetime:
-    """Naive UTC (how the table stores times); a naive input is taken as UTC already."""
-    return t.astimezone(dt.UTC).replace(tzinfo=None) if t.tzinfo else t
-
-
 def default_tipoff(game_date: dt.date) -> dt.datetime:
     """Noon US/Eastern of the game date, in UTC: no NBA game tips off earlier."""
-    return _utc(dt.datetime.combine(game_date, EARLIEST_TIPOFF_ET, tzinfo=EASTERN))
+    return naive_utc(dt.datetime.combine(game_date, EARLIEST_TIPOFF_ET, tzinfo=EASTERN))
 
 
 def _tipoffs(
     conn: sa.Connection, game_ids: list[str], given: Mapping[str, dt.datetime]
 ) -> dict[str, dt.datetime]:
-    out = {g: _utc(t) for g, t in given.items() if g in game_ids}
+    out = {g: naive_utc(t) for g, t in given.items() if g in game_ids}
     rest = [g for g in game_ids if g not in out]
     if rest:
         t = forecast_ledger
@@ -198,7 +193,7 @@ def append_forecasts(
     game's tip-off (see the module docstring for where the tip-off comes from; ``tipoffs``: game id
     -> tip-off time, timezone-aware or naive UTC), and ValueError for an unknown state or a pregame
     entry with events."""
-    now = _utc(dt.datetime.now(dt.UTC))
+    now = naive_utc(dt.datetime.now(dt.UTC))
     rows = []
     for e in entries:
         if e.state not in STATES:
@@ -209,9 +204,9 @@ def append_forecasts(
                 f"(game {e.game_id}, state {e.state}, event_index {e.event_index})"
             )
         row = asdict(e)
-        row["made_at"] = _utc(e.made_at) if e.made_at is not None else now
+        row["made_at"] = naive_utc(e.made_at) if e.made_at is not None else now
         if e.line_fetched_at is not None:
-            row["line_fetched_at"] = _utc(e.line_fetched_at)
+            row["line_fetched_at"] = naive_utc(e.line_fetched_at)
         rows.append(row)
     if not rows:
         return 0
@@ -228,30 +223,7 @@ def append_forecasts(
                         f"{r['made_at']:%Y-%m-%d %H:%M:%S} UTC, at or after its tip-off "
                         f"{tip:%Y-%m-%d %H:%M:%S} UTC: refused"
                     )
-        return _insert_new(conn, rows)
-
-
-def _insert_new(conn: sa.Connection, rows: list[dict[str, Any]]) -> int:
-    """Insert the rows whose key is not in the table yet (nor earlier in ``rows``)."""
-    unique: dict[tuple, dict[str, Any]] = {}
-    for r in rows:
-        unique.setdefault(tuple(r[k] for k in KEY), r)
-    rows = list(unique.values())
-    name = conn.dialect.name
-    if name in ("sqlite", "postgresql"):
-        if name == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
-        stmt = insert(forecast_ledger).on_conflict_do_nothing(index_elements=list(KEY))
-        return sum(conn.execute(stmt, [r]).rowcount for r in rows)
-    t = forecast_ledger
-    games = sorted({r["game_id"] for r in rows})
-    have = {tuple(x) for x in conn.execute(sa.select(*(t.c[k] for k in KEY)).where(t.c.game_id.in_(games)))}
-    new = [r for r in rows if tuple(r[k] for k in KEY) not in have]
-    if new:
-        conn.execute(t.insert(), new)
-    return len(new)
+        return insert_new(conn, forecast_ledger, rows, KEY)
 
 
 def read_ledger(

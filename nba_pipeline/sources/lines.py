@@ -34,10 +34,12 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from nba_pipeline.db import insert_new, naive_utc
 from nba_pipeline.ingest.schema import fetched_lines
-from nba_pipeline.sources.odds import LINE_FIELDS, parse_odds, utcnow
+from nba_pipeline.sources.odds import LINE_FIELDS, american_probability, parse_odds, utcnow
 
 CSV_SOURCE = "csv"
+KEY = [c.name for c in fetched_lines.primary_key]  # game, source, time: one answer
 CSV_COLUMNS = (
     "game_id",
     "date",
@@ -83,28 +85,7 @@ def append_lines(engine: sa.Engine, rows: pd.DataFrame) -> int:
         cols[k] = [None if v is None else int(v) for v in cols[k]]
     records = [dict(zip(cols, vals, strict=True)) for vals in zip(*cols.values(), strict=True)]
     with engine.begin() as conn:
-        return _insert_new(conn, records)
-
-
-def _insert_new(conn: sa.Connection, records: list[dict]) -> int:
-    key = [c.name for c in fetched_lines.primary_key.columns]
-    name = conn.dialect.name
-    if name in ("sqlite", "postgresql"):
-        if name == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
-        stmt = insert(fetched_lines).on_conflict_do_nothing(index_elements=key)
-        return sum(conn.execute(stmt, [r]).rowcount for r in records)
-    t = fetched_lines
-    ids = sorted({r["game_id"] for r in records})
-    have = {tuple(x) for x in conn.execute(sa.select(*(t.c[k] for k in key)).where(t.c.game_id.in_(ids)))}
-    new = list(
-        {tuple(r[k] for k in key): r for r in records if tuple(r[k] for k in key) not in have}.values()
-    )
-    if new:
-        conn.execute(t.insert(), new)
-    return len(new)
+        return insert_new(conn, fetched_lines, records, KEY)
 
 
 def read_fetched(engine: sa.Engine, game_ids: list[str] | None = None) -> pd.DataFrame:
@@ -133,15 +114,11 @@ def latest_lines(
     hist = read_fetched(engine, [str(g) for g in game_ids])
     if before is not None and len(hist):
         cut = before if isinstance(before, Mapping) else dict.fromkeys(hist["game_id"], before)
-        limit = hist["game_id"].map({str(g): pd.Timestamp(_naive_utc(t)) for g, t in cut.items()})
+        limit = hist["game_id"].map({str(g): pd.Timestamp(naive_utc(t)) for g, t in cut.items()})
         hist = hist[limit.isna() | (hist["fetched_at"] < limit)]
     last = hist.sort_values(["fetched_at", "source"]).drop_duplicates("game_id", keep="last")
     out = last.assign(market_margin=-last["home_spread"].astype("float64"))
     return out[SELECTED].sort_values("game_id").reset_index(drop=True)
-
-
-def _naive_utc(t: dt.datetime) -> dt.datetime:
-    return t.astimezone(dt.UTC).replace(tzinfo=None) if t.tzinfo else t
 
 
 # ---- a CSV of lines ----------------------------------------------------------------------------
@@ -318,7 +295,7 @@ def _probabilities(raw: pd.DataFrame, ck: _Checks) -> pd.Series:
     implied = {}
     for c, x in ml.items():
         ck.flag(x.abs() < 100, c, "is not American odds (e.g. -150 or +130)")
-        implied[c] = np.where(x > 0, 100.0 / (x + 100.0), -x / (-x + 100.0))
+        implied[c] = american_probability(x)
     from_ml = pd.Series(implied["home_ml"] / (implied["home_ml"] + implied["away_ml"]), index=raw.index)
     no_p = _blank(raw, "p_home")
     if "home_ml" in raw:

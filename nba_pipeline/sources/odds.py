@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nba_pipeline.db import naive_utc
 from nba_pipeline.sources.client import ApiSettings, SourceError, StatsClient
 
 SOURCE = "nba_api_odds"
@@ -58,6 +59,13 @@ class OddsFormatError(SourceError):
     """The odds response does not have the feed's shape (no ``games`` list)."""
 
 
+def american_probability(x: np.ndarray | pd.Series) -> np.ndarray:
+    """The implied probability of American odds: ``+a`` -> 100 / (a + 100), ``-a`` -> a / (a + 100)."""
+    x = np.asarray(x, dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(x > 0, 100.0 / (x + 100.0), -x / (-x + 100.0))
+
+
 def implied_probability(odds: pd.Series) -> np.ndarray:
     """The implied probability of each quote, as the feed gives it: decimal (``"1.370"``, above 1)
     or American (signed, or at least 100 in size: ``"-150"``, ``"+130"``); NaN for anything else,
@@ -68,8 +76,7 @@ def implied_probability(odds: pd.Series) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         american = np.abs(x) >= 100  # no American quote lies strictly between -100 and +100
         decimal = ~signed & (x > 1.0) & (x < 100)
-        p_american = np.where(x > 0, 100.0 / (x + 100.0), -x / (-x + 100.0))
-        return np.where(american, p_american, np.where(decimal, 1.0 / x, np.nan))
+        return np.where(american, american_probability(x), np.where(decimal, 1.0 / x, np.nan))
 
 
 def _game_rows(response: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -146,7 +153,7 @@ def parse_odds(response: Mapping[str, Any], fetched_at: dt.datetime, source: str
     out["home_spread"] = gid.map(spread_med).astype("float64")
     out["market_total"] = gid.map(total_med).astype("float64")
     out["books"] = gid.map(n_books).fillna(0).astype("int64")
-    out["fetched_at"] = pd.Timestamp(_naive_utc(fetched_at))
+    out["fetched_at"] = pd.Timestamp(naive_utc(fetched_at))
     out["source"] = source
     return out[LINE_FIELDS].reset_index(drop=True)
 
@@ -156,10 +163,6 @@ def _team(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-def _naive_utc(t: dt.datetime) -> dt.datetime:
-    return t.astimezone(dt.UTC).replace(tzinfo=None) if t.tzinfo else t
 
 
 def utcnow() -> dt.datetime:
@@ -190,7 +193,7 @@ def fetch_odds(
     client's cache under that time (``<cache>/odds/odds_todaysgames.json/<time>.json``), never
     over an earlier one. Raises ``SourceUnavailable`` (naming the endpoint) when the CDN stays
     unreachable."""
-    fetched_at = _naive_utc(now())
+    fetched_at = naive_utc(now())
     key = f"{fetched_at:%Y%m%dT%H%M%SZ}"
     body = client.get(ENDPOINT, {}, key=key, validate=_usable, use_cache=False)
     return body, fetched_at
