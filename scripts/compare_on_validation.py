@@ -39,7 +39,7 @@ from nba_pipeline.evaluate.report import (
     late_checkpoint_cuts,
     model_pregame,
     predict_without_lines,
-    state_at_cut,
+    score_clock_at_cuts,
 )
 from nba_pipeline.registry.rules import pregame_quality
 from nba_pipeline.tables import render_table
@@ -76,10 +76,8 @@ def in_game_scores(out, arrays, preds, all_events_stride: int) -> dict[str, list
     scores: dict[str, list[tuple[float, float]]] = {s: [] for s in SOURCES}
     for part in parts:
         win, margin = part["win"].to_numpy(), part["margin_true"].to_numpy()
-        g = part["game_index"].to_numpy()
-        st = state_at_cut(arrays, g, part["cut"].to_numpy())
-        now = (st["diff"], st["total"], st["time_left"], own.p_home[g], own.margin[g], own.total[g])
-        base, with_ball = clock.predict(*now), ball.predict(*now, st["possession"])
+        g, cut = part["game_index"].to_numpy(), part["cut"].to_numpy()
+        base, with_ball = (score_clock_at_cuts(c, arrays, g, cut, own) for c in (clock, ball))
         forecasts = {
             "model": (part["p_home"].to_numpy(), part["margin"].to_numpy()),
             SOURCES[1]: (base.p_home, base.margin),

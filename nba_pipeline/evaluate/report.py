@@ -55,7 +55,7 @@ from nba_pipeline.features.tokenizer import REGULATION_SECONDS
 from nba_pipeline.models.forecaster import NBAForecaster
 from nba_pipeline.models.norm import TargetNorm
 from nba_pipeline.tables import metrics_table
-from nba_pipeline.training.dataset import NBADataset
+from nba_pipeline.training.dataset import NBADataset, events_per_game
 from nba_pipeline.training.metrics import score
 from nba_pipeline.training.predict import predict_frame
 
@@ -120,11 +120,7 @@ def late_checkpoint_cuts(a: SeasonArrays) -> dict[str, np.ndarray]:
         for name, left in LATE_Q4_SECONDS.items()
     }
     conds["end_reg"] = period <= 4
-    off = a.event_offsets
-    out = {}
-    for name, c in conds.items():
-        cs = np.concatenate([[0], np.cumsum(c)])
-        out[name] = cs[off[1:]] - cs[off[:-1]]
+    out = {name: events_per_game(a, c) for name, c in conds.items()}
     out["final"] = a.n_events.astype(np.int64)
     return out
 
@@ -157,10 +153,11 @@ def score_clock_at_cuts(
     clock: ScoreClockBaseline, a: SeasonArrays, g: np.ndarray, cut: np.ndarray, pregame: Forecast
 ) -> Forecast:
     """``clock``'s forecasts after ``cut`` events of games ``g`` of ``a``, fed ``pregame`` (one
-    forecast per game of ``a``)."""
+    forecast per game of ``a``) and, when it reads it, who has the ball."""
     st = state_at_cut(a, g, cut)
+    ball = st["possession"] if clock.possession else None
     return clock.predict(
-        st["diff"], st["total"], st["time_left"], pregame.p_home[g], pregame.margin[g], pregame.total[g]
+        st["diff"], st["total"], st["time_left"], pregame.p_home[g], pregame.margin[g], pregame.total[g], ball
     )
 
 

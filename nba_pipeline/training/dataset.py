@@ -119,6 +119,14 @@ class Sample:
     game_index: int
 
 
+def events_per_game(arrays: SeasonArrays, known: np.ndarray) -> np.ndarray:
+    """int64 [G]: how many events of each game satisfy ``known`` (bool [E]); for a condition that
+    holds up to a moment of the game and not after (events are in time order), the cut there."""
+    cs = np.concatenate([[0], np.cumsum(known)])
+    off = arrays.event_offsets
+    return (cs[off[1:]] - cs[off[:-1]]).astype(np.int64)
+
+
 def checkpoint_cuts(arrays: SeasonArrays) -> np.ndarray:
     """int64 [G, 5]: the cut (number of events known) of every game at each eval checkpoint."""
     period = arrays.ev_period.astype(np.int64)
@@ -128,11 +136,9 @@ def checkpoint_cuts(arrays: SeasonArrays) -> np.ndarray:
         period <= 3,
         (period <= 4) & (arrays.ev_game_seconds <= Q4_5MIN_GAME_SECONDS),
     ]
-    off = arrays.event_offsets
     out = np.zeros((arrays.n_games, len(EVAL_CHECKPOINTS)), dtype=np.int64)
     for j, c in enumerate(conds, start=1):
-        cs = np.concatenate([[0], np.cumsum(c)])
-        out[:, j] = cs[off[1:]] - cs[off[:-1]]
+        out[:, j] = events_per_game(arrays, c)
     return out
 
 
