@@ -9,6 +9,7 @@ pipeline, a PostgreSQL instance) sets them with ``monkeypatch``.
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import shutil
 import sys
@@ -57,6 +58,59 @@ def nba_raw_dir() -> Path:
     if not (path / "games.parquet").exists():
         pytest.skip(f"real NBA data not found at {path} (set NBA_RAW_DIR to the folder with games.parquet)")
     return path
+
+
+# --- The live odds feed: a recorded answer, replayed through nba_api's own CDN client ------------
+
+ODDS_GAME = "0022400913"  # the game of the recorded odds_todaysGames.json answer
+
+
+@pytest.fixture(scope="session")
+def odds_path(nba_raw_dir: Path) -> Path:
+    """The recorded odds feed answer (../shared/data/nba_api/responses); skips when absent."""
+    path = nba_raw_dir.parent / "nba_api" / "responses" / f"odds_todaysgames_{ODDS_GAME}.json"
+    if not path.exists():
+        pytest.skip(f"saved odds response not found at {path} (the nba_api recordings of ../shared)")
+    return path
+
+
+@pytest.fixture()
+def odds_response(odds_path: Path) -> dict:
+    """A fresh copy of the recorded answer (tests may change it)."""
+    return json.loads(odds_path.read_text(encoding="utf-8"))
+
+
+class LiveFeedSession:
+    """Stands in for nba_api's HTTP session of the live CDN: answers its GETs with the given bodies
+    in turn (the last one again and again); an exception instance is raised instead. ``urls`` keeps
+    (url, Host header) of every request."""
+
+    def __init__(self, *answers: object) -> None:
+        self.answers, self.urls = list(answers), []
+
+    def get(self, url, params, headers=None, proxies=None, timeout=None):
+        import requests
+
+        self.urls.append((url, dict(headers or {}).get("Host")))
+        a = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(a, Exception):
+            raise a
+        r = requests.Response()
+        r.url, r.status_code, r._content = url, 200, json.dumps(a).encode()
+        return r
+
+
+@pytest.fixture()
+def live_feed(monkeypatch):
+    """``live_feed(*answers)`` installs a :class:`LiveFeedSession` under nba_api's live client."""
+    from nba_api.live.nba.library.http import NBALiveHTTP
+
+    def install(*answers: object) -> LiveFeedSession:
+        session = LiveFeedSession(*answers)
+        monkeypatch.setattr(NBALiveHTTP, "get_session", classmethod(lambda cls: session))
+        return session
+
+    return install
 
 
 # --- PostgreSQL: a real server started by the suite (Debian's postgresql package) -------------

@@ -125,34 +125,16 @@ def test_morning_schedule_forecasts_from_its_own_day_in_eastern_time():
 
 
 def test_the_morning_fetch_stores_tonights_lines_and_a_feed_that_is_down_only_warns(
-    env, nba_raw_dir, monkeypatch
+    env, odds_response, live_feed, monkeypatch
 ):
     """With ``fetch_lines`` the asset asks the odds feed first (a recorded answer, replayed through
     nba_api's own client) and stores its lines; when the feed cannot be reached the day is still
     forecast, and the materialization says why no line came."""
-    import json
-
     import requests
-    from nba_api.live.nba.library.http import NBALiveHTTP
 
     from nba_pipeline.sources.lines import read_fetched
 
-    recorded = nba_raw_dir.parent / "nba_api" / "responses" / "odds_todaysgames_0022400913.json"
-    if not recorded.exists():
-        pytest.skip(f"recorded odds response {recorded} not found")
-
-    class Feed:
-        answer: object = json.loads(recorded.read_text())
-
-        def get(self, url, params, headers=None, proxies=None, timeout=None):
-            if isinstance(self.answer, Exception):
-                raise self.answer
-            r = requests.Response()
-            r.url, r.status_code, r._content = url, 200, json.dumps(self.answer).encode()
-            return r
-
-    feed = Feed()
-    monkeypatch.setattr(NBALiveHTTP, "get_session", classmethod(lambda cls: feed))
+    feed = live_feed(odds_response)
     monkeypatch.setenv("NBA_API_DELAY_S", "0")
     monkeypatch.setenv("NBA_API_RETRIES", "1")
     got = _meta(_run(env, ["daily_forecasts"], {"fetch_lines": True}), "daily_forecasts")
@@ -160,7 +142,7 @@ def test_the_morning_fetch_stores_tonights_lines_and_a_feed_that_is_down_only_wa
     assert read_fetched(env["engine"])["game_id"].tolist() == ["0022400913"]
     assert got["forecasts_written"] == env["n"]
 
-    feed.answer = requests.ConnectionError("no route to host")
+    feed.answers = [requests.ConnectionError("no route to host")]
     down = _meta(_run(env, ["daily_forecasts"], {"fetch_lines": True}), "daily_forecasts")
     assert down["lines_fetched"] == 0 and "cdn.nba.com unreachable" in down["line_feed_error"]
     assert down["already_in_ledger"] == env["n"]  # the day was forecast all the same

@@ -148,6 +148,19 @@ def test_expected_starters_use_only_games_before_the_date(db):
     assert all(len(h) == 5 and len(a) == 5 for h, a in before.values())
 
 
+def _without_games_from(db: sa.Engine, day: dt.date, tmp_path: Path) -> tuple[sa.Engine, Path]:
+    """A copy of the slice database as it was before ``day``'s games were ingested (games and
+    team features from ``day`` on taken out), and an empty pulled dir for their schedule."""
+    shutil.copy(Path(str(db.url.database)), tmp_path / "before.db")
+    db2 = sa.create_engine(f"sqlite:///{tmp_path / 'before.db'}")
+    with db2.begin() as conn:
+        for table in ("games", "team_game_features"):
+            conn.execute(sa.text(f"DELETE FROM {table} WHERE game_date >= :d"), {"d": day})
+    pulled = tmp_path / "pulled"
+    pulled.mkdir()
+    return db2, pulled
+
+
 def test_a_scheduled_game_not_in_the_games_table_is_forecast_as_if_it_were(fc, db, tmp_path):
     """The day's games taken out of the games and team_game_features tables and given by a pulled
     schedule file instead (tonight's games of a pulled season): their context is computed from the
@@ -162,13 +175,7 @@ def test_a_scheduled_game_not_in_the_games_table_is_forecast_as_if_it_were(fc, d
         tgf = pd.read_sql(
             sa.text("SELECT * FROM team_game_features WHERE game_date = :d"), conn, params={"d": day}
         )
-    shutil.copy(Path(str(db.url.database)), tmp_path / "later.db")
-    db2 = sa.create_engine(f"sqlite:///{tmp_path / 'later.db'}")
-    with db2.begin() as conn:
-        for table in ("games", "team_game_features"):
-            conn.execute(sa.text(f"DELETE FROM {table} WHERE game_date >= :d"), {"d": day})
-    pulled = tmp_path / "pulled"
-    pulled.mkdir()
+    db2, pulled = _without_games_from(db, day, tmp_path)
     sched = ref.reset_index()[["game_id", "game_date", "home_team_id", "away_team_id"]].assign(
         status="scheduled"
     )
@@ -285,13 +292,7 @@ def test_a_scheduled_game_with_a_fetched_line_names_the_feed_and_its_time(fc, db
             conn,
             params={"d": day},
         )
-    shutil.copy(Path(str(db.url.database)), tmp_path / "tonight.db")
-    db2 = sa.create_engine(f"sqlite:///{tmp_path / 'tonight.db'}")
-    with db2.begin() as conn:
-        for table in ("games", "team_game_features"):
-            conn.execute(sa.text(f"DELETE FROM {table} WHERE game_date >= :d"), {"d": day})
-    pulled = tmp_path / "pulled"
-    pulled.mkdir()
+    db2, pulled = _without_games_from(db, day, tmp_path)
     sched.assign(game_date=day, status="scheduled").to_parquet(pulled / "schedule_2022-23.parquet")
     fetched = _evening_before(day) - dt.timedelta(hours=3)
     row = sched.set_index("game_id").loc[GAME]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -32,19 +31,6 @@ T0 = dt.datetime(2025, 3, 1, 15, 0, 0)
 TIP = dt.datetime(2025, 3, 2, 1, 0, 0)  # 8 pm US/Eastern
 
 
-@pytest.fixture(scope="module")
-def odds_path(nba_raw_dir: Path) -> Path:
-    path = nba_raw_dir.parent / "nba_api" / "responses" / f"odds_todaysgames_{GAME}.json"
-    if not path.exists():
-        pytest.skip(f"saved odds response not found at {path} (the nba_api recordings of ../shared)")
-    return path
-
-
-@pytest.fixture()
-def response(odds_path: Path) -> dict:
-    return json.loads(odds_path.read_text(encoding="utf-8"))
-
-
 @pytest.fixture()
 def engine(tmp_path: Path) -> sa.Engine:
     return make_engine(f"sqlite:///{tmp_path / 'nba.db'}")
@@ -61,10 +47,10 @@ def _moved(response: dict, spread: str) -> dict:
     return r
 
 
-def test_every_answer_is_kept_and_the_last_before_tipoff_is_used(response, engine):
-    morning = parse_odds(response, T0)
-    evening = parse_odds(_moved(response, "-8.5"), TIP - dt.timedelta(minutes=30))
-    late = parse_odds(_moved(response, "-2.5"), TIP + dt.timedelta(minutes=5))  # in-game: not pregame
+def test_every_answer_is_kept_and_the_last_before_tipoff_is_used(odds_response, engine):
+    morning = parse_odds(odds_response, T0)
+    evening = parse_odds(_moved(odds_response, "-8.5"), TIP - dt.timedelta(minutes=30))
+    late = parse_odds(_moved(odds_response, "-2.5"), TIP + dt.timedelta(minutes=5))  # in-game: not pregame
     assert append_lines(engine, morning) == 1
     assert append_lines(engine, evening) == 1
     assert append_lines(engine, late) == 1
@@ -90,11 +76,11 @@ def test_every_answer_is_kept_and_the_last_before_tipoff_is_used(response, engin
     assert latest_lines(engine, ["0022400999"]).empty
 
 
-def test_the_forecasts_read_the_historical_line_first_then_the_fetched_one(response, engine):
+def test_the_forecasts_read_the_historical_line_first_then_the_fetched_one(odds_response, engine):
     from nba_pipeline.forecast.daily import betting_lines_of
 
     assert betting_lines_of(engine, [GAME]) is None  # no table at all: no line
-    append_lines(engine, parse_odds(response, T0))
+    append_lines(engine, parse_odds(odds_response, T0))
     create_tables(engine, [betting_lines])
     hist = pd.DataFrame(
         {
@@ -116,7 +102,7 @@ def test_the_forecasts_read_the_historical_line_first_then_the_fetched_one(respo
     only = betting_lines_of(engine, ["0022300001"])
     assert list(only.columns) == [c.name for c in betting_lines.columns] + ["source", "fetched_at"]
     # the feed's line for a game that also has a historical one is not used
-    dup = parse_odds(response, T0).assign(game_id="0022300001")
+    dup = parse_odds(odds_response, T0).assign(game_id="0022300001")
     append_lines(engine, dup)
     assert betting_lines_of(engine, ["0022300001"])["market_margin"].tolist() == [3.5]
 
@@ -243,28 +229,17 @@ def test_a_csv_without_the_needed_columns_says_which(configured, tmp_path):
     ]
 
 
-def test_fetch_stores_the_answer_and_an_unreachable_feed_exits_3(response, configured, monkeypatch, capsys):
-    from nba_api.live.nba.library.http import NBALiveHTTP
-
-    class Session:
-        answer: object = response
-
-        def get(self, url, params, headers=None, proxies=None, timeout=None):
-            if isinstance(self.answer, Exception):
-                raise self.answer
-            r = requests.Response()
-            r.url, r.status_code, r._content = url, 200, json.dumps(self.answer).encode()
-            return r
-
-    s = Session()
-    monkeypatch.setattr(NBALiveHTTP, "get_session", classmethod(lambda cls: s))
+def test_fetch_stores_the_answer_and_an_unreachable_feed_exits_3(
+    odds_response, configured, live_feed, capsys
+):
+    s = live_feed(odds_response)
     assert main(["--fetch"]) == 0
     assert "1 games, 1 new lines stored" in capsys.readouterr().out
     stored = read_fetched(configured["engine"])
     assert stored["game_id"].tolist() == [GAME] and stored["books"].tolist() == [8]
     assert [p.name for p in (configured["pulled"] / "cdn").rglob("*Z.json")]  # the raw answer, kept
 
-    s.answer = requests.ConnectionError("no route to host")
+    s.answers = [requests.ConnectionError("no route to host")]
     assert main(["--fetch"]) == 3
     err = capsys.readouterr().err
     assert "cdn.nba.com unreachable for odds/odds_todaysGames.json" in err

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 from pathlib import Path
 from statistics import median
 
@@ -31,20 +30,7 @@ GAME = "0022400913"
 T0 = dt.datetime(2025, 3, 1, 15, 0, 0)
 
 
-@pytest.fixture(scope="module")
-def odds_path(nba_raw_dir: Path) -> Path:
-    path = nba_raw_dir.parent / "nba_api" / "responses" / f"odds_todaysgames_{GAME}.json"
-    if not path.exists():
-        pytest.skip(f"saved odds response not found at {path} (the nba_api recordings of ../shared)")
-    return path
-
-
-@pytest.fixture()
-def response(odds_path: Path) -> dict:
-    return json.loads(odds_path.read_text(encoding="utf-8"))
-
-
-def test_the_saved_game_matches_a_hand_computation_from_the_file(response):
+def test_the_saved_game_matches_a_hand_computation_from_the_file(odds_response):
     # 2way, decimal odds (home, away); Novibet is listed twice (GR, CY) with the same quotes: once.
     ml = {
         "Sportsbet": (1.370, 3.220),
@@ -61,7 +47,7 @@ def test_the_saved_game_matches_a_hand_computation_from_the_file(response):
     spread = median([-6.5, -7.5, -6.5, -7.0, -6.5, -17.5, -7.5])
     assert spread == -7.0
 
-    row = parse_odds(response, T0).iloc[0]
+    row = parse_odds(odds_response, T0).iloc[0]
     assert row["game_id"] == GAME
     assert (row["home_team_id"], row["away_team_id"]) == (1610612745, 1610612740)
     assert row["market_p_home"] == pytest.approx(p, abs=1e-12)
@@ -73,12 +59,12 @@ def test_the_saved_game_matches_a_hand_computation_from_the_file(response):
     assert row["source"] == SOURCE
 
 
-def test_a_book_listed_twice_counts_once(response):
+def test_a_book_listed_twice_counts_once(odds_response):
     """Counted twice, Novibet's -6.5 would move the spread's median to -6.75."""
-    assert parse_odds(response, T0)["home_spread"].iloc[0] == -7.0
+    assert parse_odds(odds_response, T0)["home_spread"].iloc[0] == -7.0
     spreads = [
         float(o["spread"])
-        for m in response["games"][0]["markets"]
+        for m in odds_response["games"][0]["markets"]
         if m["name"] == "spread"
         for b in m["books"]
         for o in b["outcomes"]
@@ -87,12 +73,12 @@ def test_a_book_listed_twice_counts_once(response):
     assert len(spreads) == 8 and median(spreads) == -6.75
 
 
-def test_one_row_per_game_with_the_table_columns_and_an_aware_time_stored_as_utc(response):
-    second = copy.deepcopy(response["games"][0])
+def test_one_row_per_game_with_the_table_columns_and_an_aware_time_stored_as_utc(odds_response):
+    second = copy.deepcopy(odds_response["games"][0])
     second["gameId"] = "0022400914"
-    response["games"].append(second)
+    odds_response["games"].append(second)
     aware = dt.datetime(2025, 3, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
-    out = parse_odds(response, aware)
+    out = parse_odds(odds_response, aware)
     assert list(out.columns) == LINE_FIELDS
     assert out["game_id"].tolist() == [GAME, "0022400914"]
     assert (out["fetched_at"] == pd.Timestamp(T0)).all()
@@ -182,58 +168,27 @@ def test_an_answer_without_games_is_a_format_error_and_no_games_is_no_rows():
 # ---- the fetch, through nba_api's CDN client with the saved body as the answer -----------------
 
 
-class _Answer:
-    def __init__(self, url: str, status: int, text: str) -> None:
-        self.url, self.status_code, self.text = url, status, text
-
-
-class _Session:
-    """Answers nba_api's GETs with the given bodies in turn; an exception instance is raised."""
-
-    def __init__(self, *answers: object) -> None:
-        self.answers, self.urls = list(answers), []
-
-    def get(self, url, params, headers=None, proxies=None, timeout=None):
-        self.urls.append((url, dict(headers or {}).get("Host")))
-        a = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
-        if isinstance(a, Exception):
-            raise a
-        return _Answer(url, 200, json.dumps(a))
-
-
-@pytest.fixture()
-def live_session(monkeypatch):
-    from nba_api.live.nba.library.http import NBALiveHTTP
-
-    def install(*answers: object) -> _Session:
-        s = _Session(*answers)
-        monkeypatch.setattr(NBALiveHTTP, "get_session", classmethod(lambda cls: s))
-        return s
-
-    return install
-
-
 def _client(tmp_path: Path):
     return odds_client(tmp_path / "cdn", ApiSettings(delay_s=0, retries=1, backoff_s=0), sleep=lambda s: None)
 
 
-def test_each_fetch_is_kept_under_its_time(response, live_session, tmp_path):
-    later = copy.deepcopy(response)
+def test_each_fetch_is_kept_under_its_time(odds_response, live_feed, tmp_path):
+    later = copy.deepcopy(odds_response)
     later["games"][0]["markets"][1]["books"][0]["outcomes"][0]["spread"] = "-8.5"
-    session = live_session(response, later)
+    session = live_feed(odds_response, later)
     client = _client(tmp_path)
     body1, t1 = fetch_odds(client, now=lambda: T0)
     body2, t2 = fetch_odds(client, now=lambda: T0 + dt.timedelta(hours=2))
     assert (t1, t2) == (T0, T0 + dt.timedelta(hours=2))
-    assert body1 == response and body2 == later
+    assert body1 == odds_response and body2 == later
     url, host = session.urls[0]
     assert url == f"https://cdn.nba.com/static/json/liveData/{ENDPOINT}" and host == "cdn.nba.com"
     kept = sorted(p.name for p in (tmp_path / "cdn").rglob("*.json") if p.is_file())
     assert kept == ["20250301T150000Z.json", "20250301T170000Z.json"]
 
 
-def test_an_unreachable_feed_names_the_cdn_and_the_endpoint_and_stores_nothing(live_session, tmp_path):
-    live_session(requests.ConnectionError("no route to host"))
+def test_an_unreachable_feed_names_the_cdn_and_the_endpoint_and_stores_nothing(live_feed, tmp_path):
+    live_feed(requests.ConnectionError("no route to host"))
     with pytest.raises(SourceUnavailable, match=r"cdn\.nba\.com unreachable for odds/odds_todaysGames\.json"):
         fetch_odds(_client(tmp_path), now=lambda: T0)
     assert not [p for p in (tmp_path / "cdn").rglob("*") if p.is_file()]
