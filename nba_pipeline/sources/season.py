@@ -34,12 +34,8 @@ from typing import Any
 import pandas as pd
 
 from nba_pipeline.sources.client import EmptyResponse, SourceError, SourceUnavailable, StatsClient
-from nba_pipeline.sources.pbp_v3 import (
-    actions_frame,
-    convert_actions,
-    empty_v2,
-    swap_home_away,
-)
+from nba_pipeline.sources.pbp_v2 import empty_v2, swap_home_away
+from nba_pipeline.sources.pbp_v3 import actions_frame, convert_actions, rosters_frame
 from nba_pipeline.sources.shots_v3 import shots_from_actions
 
 log = logging.getLogger(__name__)
@@ -306,28 +302,6 @@ def scoreboard_frame(body: dict) -> pd.DataFrame:
     )
     df["game_date"] = pd.to_datetime(df["game_date"]).dt.date
     return df
-
-
-def rosters_frame(boxes: list[dict]) -> pd.DataFrame:
-    """BoxScoreTraditionalV3 responses -> ``gameId, teamId, personId, familyName, nameI, points``."""
-    rows = []
-    for b in boxes:
-        bs = b["boxScoreTraditional"]
-        gid = str(bs["gameId"]).zfill(10)
-        for side in ("homeTeam", "awayTeam"):
-            team = bs[side]
-            for p in team.get("players", []):
-                rows.append(
-                    {
-                        "gameId": gid,
-                        "teamId": int(team["teamId"]),
-                        "personId": int(p["personId"]),
-                        "familyName": p.get("familyName", ""),
-                        "nameI": p.get("nameI", ""),
-                        "points": int((p.get("statistics") or {}).get("points") or 0),
-                    }
-                )
-    return pd.DataFrame(rows, columns=["gameId", "teamId", "personId", "familyName", "nameI", "points"])
 
 
 def period_points(pbp: pd.DataFrame) -> pd.DataFrame:
