@@ -34,7 +34,8 @@ from nba_pipeline.ingest.games import build_games
 from nba_pipeline.ingest.plays import build_plays
 from nba_pipeline.ingest.raw import read_raw
 from nba_pipeline.sources.client import ApiSettings, StatsClient, atomic_write_json
-from nba_pipeline.sources.season import games_from_gamelog, pull_season, season_cache_dir
+from nba_pipeline.sources.games import games_from_gamelog
+from nba_pipeline.sources.season import pull_season, season_cache_dir
 
 SEASON = "2025-26"
 GAME = "0022200552"

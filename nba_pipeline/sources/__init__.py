@@ -1,9 +1,11 @@
 """stats.nba.com (V3 endpoints, through the ``nba_api`` package) -> the raw contract files.
 
-Plain Python (no Dagster): ``pbp_v3`` converts PlayByPlayV3 responses to PlayByPlayV2 rows,
-``client`` is the polite, retrying, caching HTTP layer, ``season`` pulls a season into the
-writable pulled dir, ``cli`` is ``python -m nba_pipeline.sources``; ``odds`` reads the live CDN's odds
-feed (tonight's lines) and ``lines`` keeps every line fetched or imported, with its time.
+Plain Python (no Dagster): ``client`` is the polite, retrying, caching HTTP layer and ``endpoints``
+its requests; ``pbp_v3`` converts PlayByPlayV3 responses to PlayByPlayV2 rows (``pbp_v2``: those
+rows' columns), ``shots_v3`` their field goals to shots rows, ``games`` the league-wide responses
+to games and schedule rows; ``season`` pulls a season into the writable pulled dir, ``cli`` is
+``python -m nba_pipeline.sources``; ``odds`` reads the live CDN's odds feed (tonight's lines) and
+``lines`` keeps every line fetched or imported, with its time.
 """
 
 from nba_pipeline.sources.pbp_v3 import convert_pbp_v3

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-HOOP_Y = 5.25
+from nba_pipeline.ingest.shots import HOOP_Y
 
 SHOT_DTYPES: dict[str, str] = {
     "GAME_ID": "str",

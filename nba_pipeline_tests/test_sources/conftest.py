@@ -44,7 +44,7 @@ def replay(nba_api_dir: Path):
 def gamelog(replay, tmp_path_factory) -> dict:
     """The recorded LeagueGameLog 2025-26 (team rows), replayed through nba_api's client."""
     from nba_pipeline.sources.client import ApiSettings, StatsClient
-    from nba_pipeline.sources.season import fetch_gamelog
+    from nba_pipeline.sources.endpoints import fetch_gamelog
 
     client = StatsClient(tmp_path_factory.mktemp("cache"), ApiSettings(delay_s=0))
     with replay.use_cassette(f"leaguegamelog_team_{SEASON_PULLED}.yaml"):

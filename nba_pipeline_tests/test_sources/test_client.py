@@ -16,7 +16,7 @@ from nba_pipeline.sources.client import (
     SourceUnavailable,
     StatsClient,
 )
-from nba_pipeline.sources.season import fetch_pbp
+from nba_pipeline.sources.endpoints import fetch_pbp
 
 from .conftest import GAME, MATCH_ON, crafted_cassette
 
@@ -172,7 +172,7 @@ def test_delay_between_requests(replay, tmp_path):
     with replay.use_cassette(f"playbyplayv3_{GAME}.yaml"):
         fetch_pbp(client, GAME)
     with replay.use_cassette(f"boxscoretraditionalv3_{GAME}.yaml"):
-        from nba_pipeline.sources.season import fetch_box
+        from nba_pipeline.sources.endpoints import fetch_box
 
         fetch_box(client, GAME)
     assert sleeps.calls == [pytest.approx(0.5)]  # 0.6 s minus the 0.1 s already passed

@@ -19,14 +19,9 @@ from nba_pipeline.ingest.raw import read_raw
 from nba_pipeline.ingest.schema import ON_COURT
 from nba_pipeline.sources import convert_pbp_v3
 from nba_pipeline.sources.client import ApiSettings, StatsClient
-from nba_pipeline.sources.pbp_v3 import (
-    V2_COLUMNS,
-    V3FormatError,
-    actions_frame,
-    convert_actions,
-    swap_home_away,
-)
-from nba_pipeline.sources.season import fetch_box, fetch_pbp, rosters_frame
+from nba_pipeline.sources.endpoints import fetch_box, fetch_pbp
+from nba_pipeline.sources.pbp_v2 import V2_COLUMNS, swap_home_away
+from nba_pipeline.sources.pbp_v3 import V3FormatError, actions_frame, convert_actions, rosters_frame
 
 from .conftest import GAME
 

@@ -15,12 +15,8 @@ from nba_pipeline.ingest.games import build_games
 from nba_pipeline.ingest.plays import build_plays
 from nba_pipeline.ingest.raw import GAME_COLUMNS, raw_path, read_raw, seasons_in
 from nba_pipeline.sources.cli import main
-from nba_pipeline.sources.season import (
-    GAMES_FILE_COLUMNS,
-    games_from_gamelog,
-    pull_season,
-    scoreboard_frame,
-)
+from nba_pipeline.sources.games import GAMES_FILE_COLUMNS, games_from_gamelog, scoreboard_frame
+from nba_pipeline.sources.season import pull_season
 
 from .conftest import GAME, synthetic_pbp
 
