@@ -34,6 +34,7 @@ from nba_pipeline.training.dataset import (
     score_diff_std_from_arrays,
     target_norm_from_arrays,
 )
+from nba_pipeline.training.line_blend import fit_line_blend
 from nba_pipeline.training.predict import predict_frame
 from nba_pipeline.training.trainer import FusionTrainer, TrainResult, seed_everything
 
@@ -162,6 +163,8 @@ def fit_forecaster(
     # Temperature of the win logit, fitted and chosen on the selection games (training.calibration).
     prep["win_temperature"], prep["calibration"] = 1.0, {"kept": False, "note": "not trained"}
     if result is not None:
+        # The line's blend, then the temperature, fitted on the selection games (training.line_blend).
+        prep["line_blend"] = fit_line_blend(model, select_ds, cfg.optim.loss_weights)
         sel = predict_frame(model, select_ds, norm)
         prep["win_temperature"], prep["calibration"] = choose_temperature(
             logit_of(sel["p_home"].to_numpy()), sel["win"].to_numpy(), sel["game_index"].to_numpy()

@@ -139,7 +139,7 @@ def test_a_test_season_with_lines_is_also_scored_with_the_lines_withheld():
 
     games, arrays, model, norm = _synthetic_season(market_line=True)
     ctx = arrays.context.copy()
-    ctx[:, LINE_DIMS] = [1.5, 0.8, 0.1, 1.0]  # a strong home favourite in every game
+    ctx[:, LINE_DIMS] = [1.5, 0.8, 0.1, 1.0, 1.0]  # a strong home favourite in every game
     arrays = replace(arrays, context=ctx)
     with torch.no_grad():  # make the line matter to the untrained model
         model.fusion.market_line.w["win_line"].fill_(1.0)
