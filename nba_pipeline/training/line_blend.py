@@ -76,5 +76,5 @@ def fit_line_blend(
         "samples": int(has.sum()),
         "loss_before": before,
         "loss_after": after,
-        "scalars": {k: float(v) for k, v in blend.w.items()},
+        "scalars": {k: v.item() for k, v in blend.w.items()},
     }
