@@ -89,18 +89,18 @@ def _set_epoch(loader: Iterable, epoch: int) -> None:
 # The game-state head's few scalars (models.game_state) start from a random walk's values and must
 # travel to where real games put them; at the towers' learning rate they moved about 0.1 in ten
 # epochs and the towers compensated instead. Adam's step is about lr whatever the gradient, so
-# they get a larger one; so do the market line's blend scalars (models.market_line), which start at 0.
+# they get a larger one.
 STATE_HEAD_LR_SCALE = 10.0
 
 
 def _param_groups(model: NBAForecaster, lr: float) -> list[dict[str, Any]]:
-    """The optimizer's groups: the heads' scalars (game state, market line) at
+    """The optimizer's groups: the game-state head's scalars at
     ``STATE_HEAD_LR_SCALE * lr``, the rest at ``lr``."""
     f = model.cfg.fusion
     head = list(model.fusion.state_head.parameters()) if f.state_head else []
-    head += list(model.fusion.market_line.parameters()) if f.market_line else []
     head_ids = {id(p) for p in head}
-    groups: list[dict[str, Any]] = [{"params": [p for p in model.parameters() if id(p) not in head_ids]}]
+    rest = [p for p in model.parameters() if p.requires_grad and id(p) not in head_ids]
+    groups: list[dict[str, Any]] = [{"params": rest}]
     if head:
         groups.append({"params": head, "lr": lr * STATE_HEAD_LR_SCALE})
     return groups
