@@ -35,7 +35,7 @@ from nba_pipeline.models.batch import ModelBatch
 from nba_pipeline.models.forecaster import NBAForecaster
 from nba_pipeline.models.norm import TargetNorm
 from nba_pipeline.training.config import TrainConfig
-from nba_pipeline.training.loss import multitask_loss, with_no_line_loss
+from nba_pipeline.training.loss import with_no_line_loss
 from nba_pipeline.training.metrics import forecast_metrics
 
 log = logging.getLogger(__name__)
@@ -176,15 +176,18 @@ class FusionTrainer:
 
     @torch.no_grad()
     def evaluate(self, loader: Iterable[ModelBatch], epoch: int | None = None) -> tuple[float, dict]:
-        """Validation loss (sample-weighted mean) and metrics over all samples and per checkpoint."""
+        """Validation loss (the training loss, sample-weighted mean) and metrics over all samples and
+        per checkpoint."""
         self.model.eval()
         w = self.config.loss_weights
         loss_sum, n_total = 0.0, 0
         cols: dict[str, list[torch.Tensor]] = {k: [] for k in ("p", "m", "t", "win", "margin", "total", "ck")}
         for i, batch in enumerate(loader):
             batch = batch.to(self.device)
-            out = self.model(batch)
-            loss, _ = multitask_loss(out, batch, w)
+            # the training loss: with a line, also the towers' forecast without it, so the epoch is
+            # chosen for the games without a line too
+            out = self.model(batch, with_no_line=self.model.cfg.fusion.market_line)
+            loss, _ = with_no_line_loss(out, batch, self.model.has_line(batch.context), w)
             if not torch.isfinite(loss):
                 raise FloatingPointError(
                     f"non-finite validation loss {loss.item()} at epoch {epoch}, batch {i}"
