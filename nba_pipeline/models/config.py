@@ -67,8 +67,8 @@ class FusionConfig:
     state_head: bool = True
     # The state head's lead weight has a part that does not grow as time runs out (game_state.py).
     state_lead_flat: bool = True
-    # The market's line (the context dims after context_dim) blended into the full-game outputs
-    # where a game has one (models.market_line).
+    # The market's line (the context dims after context_dim) as the full-game outputs where a game
+    # has one (models.market_line, training.line_blend).
     market_line: bool = True
 
 

@@ -11,15 +11,14 @@ outputs are a linear blend of the two:
 (``l, m, t`` the side-combined full-game outputs, before the game-state head; the line in the
 context's units, ``features.context``); where it has none, the outputs pass unchanged, and so does
 the total where the line has no total (the live odds feed gives none). The blend nests the line:
-with ``a = -1`` it is the line's own forecast (:func:`line_only_scalars`), so a blend fitted well
-never trails the line on the games it was fitted on.
+with ``a = -1`` it is the line's own forecast (:func:`line_only_scalars`), and that is where
+training sets it and leaves it (``training.line_blend`` says why: no blend learned here beat the
+line on games it had not seen).
 
 The blend reads the towers' outputs detached, so the line never trains the towers: they stay the
 model of a game without a line, trained on every game (``training.trainer`` adds their loss on the
-games with lines), and a forecast without a line is as good as a model that never saw lines. Its
-scalars are fitted last, on held-out games (``training.line_blend``): on the training games the
-towers' forecasts are in-sample and look better than they are, so a blend fitted there leans on
-them too much. Every scalar starts at 0: the blend starts as the towers.
+games with lines), and a forecast without a line is as good as a model that never saw lines. A new
+blend's scalars start at 0: the towers alone.
 
 Side-equivariance holds as for the heads: ``l, m`` and the line's logit and margin change sign
 with the teams, the total and its line do not; ``c_m`` is a home-court term, as the fusion's
