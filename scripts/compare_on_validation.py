@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from scipy.special import expit
 
 from nba_pipeline import settings
 from nba_pipeline.evaluate.report import (
@@ -41,6 +42,7 @@ from nba_pipeline.evaluate.report import (
     predict_without_lines,
     score_clock_at_cuts,
 )
+from nba_pipeline.features.context import LINE_DIMS, LINE_MARGIN_SCALE
 from nba_pipeline.registry.rules import pregame_quality
 from nba_pipeline.tables import render_table
 from nba_pipeline.training.config import RunConfig
@@ -94,6 +96,21 @@ def no_line_metrics(out, arrays) -> dict:
     return prediction_metrics(preds)
 
 
+def line_scores(pre, arrays) -> tuple[str, str, int]:
+    """Pregame "Brier / margin MAE" of the model and of the market's line alone on the judged games
+    that have a line, and how many there are."""
+    line = arrays.context[pre["game_index"].to_numpy(), LINE_DIMS]
+    has = line[:, 3] > 0.5
+    win, margin = pre["win"].to_numpy()[has], pre["margin_true"].to_numpy()[has]
+    market_p, market_m = expit(line[has, 0]), line[has, 1] * LINE_MARGIN_SCALE
+    model_p, model_m = pre["p_home"].to_numpy()[has], pre["margin"].to_numpy()[has]
+
+    def fmt(p, m):
+        return f"{np.mean((p - win) ** 2):.4f} / {np.mean(np.abs(m - margin)):.2f}"
+
+    return fmt(model_p, model_m), fmt(market_p, market_m), int(has.sum())
+
+
 def merge(base: dict, over: dict) -> dict:
     """``over`` on top of ``base``, nested sections merged key by key."""
     out = dict(base)
@@ -133,19 +150,22 @@ def main() -> None:
         pre = preds[preds["checkpoint"] == "pregame"]
         verdicts = pregame_quality(pre["p_home"].to_numpy(), pre["win"].to_numpy())
         failed = [rule for rule, (ok, _) in verdicts.items() if not ok]
+        with_line = line_scores(pre, arrays)
         in_game += [[text, source, *(f"{b:.4f} / {m:.2f}" for b, m in s)] for source, s in scores.items()]
         rows.append(
             [text, out.result.best_epoch, f"{out.result.best_val_loss:.4f}", f"{seconds:.0f}"]
             + [f"{m[c]['brier']:.4f}" for c in CHECKPOINTS]
             + [f"{m['pregame']['margin_mae']:.2f}", f"{m['all']['margin_mae']:.2f}"]
             + [f"{bare['pregame']['brier']:.4f}", f"{bare['all']['brier']:.4f}"]
+            + [*with_line]
             + ["pass" if not failed else "fail: " + ", ".join(failed)]
         )
-        calibration = {k: out.preprocessing[k] for k in ("calibration",) if k in out.preprocessing}
+        kept = ("calibration", "line_blend")
+        calibration = {k: out.preprocessing[k] for k in kept if k in out.preprocessing}
         print(json.dumps({"config": text, "judged": m, **calibration}), flush=True)
     headers = ["config", "best epoch", "selection loss", "train s"] + [f"Brier {c}" for c in CHECKPOINTS]
     headers += ["margin MAE pregame", "margin MAE all", "no line: Brier pregame", "no line: Brier all"]
-    headers += ["checks"]
+    headers += ["with line: model", "with line: market", "games with line", "checks"]
     print(render_table(headers, rows))
     print("\nin game, judged validation games (Brier / margin MAE):")
     columns = [*IN_GAME, *(["all_events"] if args.all_events_stride else [])]

@@ -183,7 +183,8 @@ def checks_of_unchanged(registry, version: str, reason: str) -> list[dg.AssetChe
     # 2: the game-state heads and the context skip (models.game_state), learning rate 1e-3.
     # 3: the flat part of a lead's weight in the state head, its scalars at 10x the learning rate.
     # 4: the heads end on the score (the buzzer is the result) and count who has the ball.
-    code_version="4",
+    # 5: the market's line blended in by default, its blend refitted on held-out games.
+    code_version="5",
     check_specs=CHECK_SPECS,
     description="Trains the two-tower forecaster (Transformer + GATv2 + context) on the training seasons "
     "(default: the rolling window, the last complete seasons plus the current one so far) with a "

@@ -16,9 +16,11 @@ dims   features
 24-25  spacing: home_hull_kft2, away_hull_kft2
 26-31  differentials (home minus away): net_rating_diff ((ortg_z - drtg_z) home minus away),
        efg_diff, lineup_rapm_diff, lineup_orapm_diff, lineup_drapm_diff, rest_diff
-32-35  the market's line: market_logit (logit of the no-vig home win probability),
+32-36  the market's line: market_logit (logit of the no-vig home win probability),
        market_margin (expected home margin / 10), market_total (over/under above 220, / 20),
-       has_line (1 where the game has a line, else 0 and the three values are 0)
+       has_line (1 where the game has a line, else 0 and the three values are 0), has_total
+       (1 where the line has a total: the live odds feed gives none, and a missing total is
+       missing, not 220)
 ====== ===================================================================================
 
 Dims 0-31 are the specification's 32 features, unchanged; the line is appended after them
@@ -27,7 +29,7 @@ Dims 0-31 are the specification's 32 features, unchanged; the line is appended a
 no box-score feature sees; before tip-off it is the best single forecast there is (Brier 0.1975 on
 2023-24 against 0.2105 for a logistic regression on dims 0-31). ``has_line`` lets the model
 forecast without one (a season or a game without an odds file, tomorrow's games): the towers
-read dims 0-31 only and the line is blended into their forecast after them (``models.market_line``).
+read dims 0-31 only, and where a game has a line it takes their place (``models.market_line``).
 
 Scaling (so every input is O(1)): rest days are clipped to [0, ``REST_CAP_DAYS``] (a long break
 is a long break), travel miles are divided by 1000, hull areas (sq ft) by 1000; the rest are used
@@ -88,7 +90,7 @@ DEFAULTS: dict[str, float] = {
 LINE_MARGIN_SCALE = 10.0
 LINE_TOTAL_CENTER = 220.0
 LINE_TOTAL_SCALE = 20.0
-LINE_FEATURES = ("market_logit", "market_margin", "market_total", "has_line")
+LINE_FEATURES = ("market_logit", "market_margin", "market_total", "has_line", "has_total")
 LINE_COLUMNS = ("game_id", "market_p_home", "market_margin", "market_total")  # of betting_lines
 # Exchanging the teams negates these (a home favourite becomes an away favourite).
 _ANTISYMMETRIC = {"market_logit", "market_margin"}
@@ -152,7 +154,7 @@ class ContextResult:
 
 
 def line_features(game_ids: pd.Index, lines: pd.DataFrame | None) -> tuple[np.ndarray, dict[str, int]]:
-    """The four line dims [G, 4] of ``game_ids`` from ``betting_lines`` rows (module docstring),
+    """The line dims [G, 5] of ``game_ids`` from ``betting_lines`` rows (module docstring),
     and counts of what was missing: a game needs a probability in (0, 1) and a margin to have a
     line; a line without a usable total keeps the rest and counts ``market_total``."""
     out = np.zeros((len(game_ids), len(LINE_FEATURES)), dtype=np.float64)
@@ -174,6 +176,7 @@ def line_features(game_ids: pd.Index, lines: pd.DataFrame | None) -> tuple[np.nd
     out[:, 1] = np.where(has, margin / LINE_MARGIN_SCALE, 0.0)
     out[:, 2] = np.where(total_ok, (total - LINE_TOTAL_CENTER) / LINE_TOTAL_SCALE, 0.0)
     out[:, 3] = has
+    out[:, 4] = total_ok
     missing = {"market_line": int((listed & ~has).sum()), "market_total": int((has & ~total_ok).sum())}
     return out, {k: v for k, v in missing.items() if v}
 

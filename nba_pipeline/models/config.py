@@ -67,10 +67,9 @@ class FusionConfig:
     state_head: bool = True
     # The state head's lead weight has a part that does not grow as time runs out (game_state.py).
     state_lead_flat: bool = True
-    # The market's line (the 4 context dims after context_dim) blended into the full-game outputs
-    # where a game has one (models.market_line). Opt-in: docs/experiments.md says what it gains and
-    # why it is not the default.
-    market_line: bool = False
+    # The market's line (the context dims after context_dim) as the full-game outputs where a game
+    # has one (models.market_line, training.line_blend).
+    market_line: bool = True
 
 
 # Settings added after models were released: a stored model_config without them was trained

@@ -15,7 +15,7 @@ from nba_pipeline.models.batch import ModelBatch
 from nba_pipeline.models.config import ForecasterConfig
 from nba_pipeline.models.fusion import TwoTowerFusion
 from nba_pipeline.models.gnn import PlayerInteractionGNN
-from nba_pipeline.models.market_line import LINE_WIDTH
+from nba_pipeline.models.market_line import HAS_LINE, LINE_WIDTH
 from nba_pipeline.models.norm import TargetNorm
 from nba_pipeline.models.swap import SideSwap
 from nba_pipeline.models.transformer import GameFlowTransformer
@@ -122,7 +122,7 @@ class NBAForecaster(nn.Module):
 
     def encode_context(self, context: torch.Tensor) -> torch.Tensor:
         """The fusion's encoding of each game's pregame features: [n_sides * B, tower_dim (+ 3)],
-        followed by the game's market line (4 values) when the config has ``market_line``.
+        followed by the game's market line (``LINE_WIDTH`` values) when the config has ``market_line``.
 
         The towers read the first ``context_dim`` features, the line is the four after them.
         Context features are only ever appended (``features.context``), so a model stored before
@@ -152,10 +152,15 @@ class NBAForecaster(nn.Module):
         state: tuple[torch.Tensor, ...],
         with_no_line: bool = False,
     ) -> dict[str, torch.Tensor]:
-        """Fusion and heads on the three parts (rows aligned); both sides combined when symmetric;
-        the market's line blended in where there is one; then shaped by ``state`` (``cut_state``
-        of the batch's own side, [B] each) when the config has the state head. ``with_no_line``:
-        see :meth:`forward`."""
+        """Fusion and heads on the three parts (rows aligned): :meth:`full_game`, then
+        :meth:`finish`. ``with_no_line``: see :meth:`forward`."""
+        return self.finish(*self.full_game(context_repr, seq_repr, graph_repr), state, with_no_line)
+
+    def full_game(
+        self, context_repr: torch.Tensor, seq_repr: torch.Tensor, graph_repr: torch.Tensor
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
+        """The towers' full-game outputs ([B] each, both sides combined when symmetric) and the
+        game's line ([B, LINE_WIDTH], None without ``market_line``): what the line's blend reads."""
         line = None
         if self.cfg.fusion.market_line:
             context_repr, line = context_repr[:, :-LINE_WIDTH], context_repr[:, -LINE_WIDTH:]
@@ -165,9 +170,19 @@ class NBAForecaster(nn.Module):
             out = self.fusion.combine_sides(
                 {k: v[:n] for k, v in out.items()}, {k: v[n:] for k, v in out.items()}
             )
-        towers = out
-        if line is not None:
-            out = self.fusion.market_line(out, line[:n])
+        return out, None if line is None else line[:n]
+
+    def finish(
+        self,
+        towers: dict[str, torch.Tensor],
+        line: torch.Tensor | None,
+        state: tuple[torch.Tensor, ...],
+        with_no_line: bool = False,
+    ) -> dict[str, torch.Tensor]:
+        """The market's line blended into the towers' outputs where there is one, then shaped by
+        ``state`` (``cut_state`` of the batch's own side, [B] each) when the config has the state
+        head. ``with_no_line``: see :meth:`forward`."""
+        out = towers if line is None else self.fusion.market_line(towers, line)
         final = self._shape(out, state)
         if with_no_line:
             final.update({f"{k}_no_line": v for k, v in self._shape(towers, state).items()})
@@ -182,7 +197,7 @@ class NBAForecaster(nn.Module):
         """[B] bool: the games whose market line the model uses (none without ``market_line``)."""
         if not self.cfg.fusion.market_line:
             return torch.zeros(context.shape[0], dtype=torch.bool, device=context.device)
-        return context[:, self.cfg.fusion.context_dim + LINE_WIDTH - 1] > 0.5
+        return context[:, self.cfg.fusion.context_dim + HAS_LINE] > 0.5
 
     def _side_swap(self) -> SideSwap:
         if self._swap is None:

@@ -27,7 +27,7 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -392,14 +392,18 @@ def _print_response(path: Path) -> int:
     return 0
 
 
-def fetch_and_store(engine: sa.Engine, pulled_dir: Path) -> tuple[pd.DataFrame, int, dt.datetime]:
-    """Ask the live odds feed now, keep its answer (``pulled_dir/cdn``) and its lines
-    (``fetched_lines``): the lines, how many were new, and when they were fetched. Raises
-    ``SourceUnavailable`` naming the endpoint when the feed cannot be reached."""
+def fetch_and_store(
+    engine: sa.Engine, pulled_dir: Path, now: Callable[[], dt.datetime] | None = None
+) -> tuple[pd.DataFrame, int, dt.datetime]:
+    """Ask the live odds feed now (``now``: the clock, for replays), keep its answer
+    (``pulled_dir/cdn``) and its lines (``fetched_lines``): the lines, how many were new, and when
+    they were fetched. Raises ``SourceUnavailable`` naming the endpoint when the feed cannot be
+    reached."""
     from nba_pipeline.sources.client import ApiSettings
     from nba_pipeline.sources.odds import fetch_odds, odds_client
 
-    body, fetched_at = fetch_odds(odds_client(Path(pulled_dir) / "cdn", ApiSettings.from_env()))
+    client = odds_client(Path(pulled_dir) / "cdn", ApiSettings.from_env())
+    body, fetched_at = fetch_odds(client) if now is None else fetch_odds(client, now=now)
     lines = parse_odds(body, fetched_at)
     return lines, append_lines(engine, lines), fetched_at
 

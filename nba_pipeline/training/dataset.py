@@ -39,6 +39,7 @@ from nba_pipeline.features.season_arrays import SeasonArrays
 from nba_pipeline.features.tokenizer import EventArrays, EventTokenizer
 from nba_pipeline.models.batch import CHECKPOINT_CODE, CHECKPOINTS, ModelBatch
 from nba_pipeline.models.norm import TargetNorm
+from nba_pipeline.training.loss import Targets
 
 Mode = Literal["train", "eval", "all_events"]
 EVAL_CHECKPOINTS = CHECKPOINTS[:5]  # pregame, end_q1, halftime, end_q3, q4_5min
@@ -255,6 +256,15 @@ class NBADataset(Dataset):
             cut = cut.copy()
             cut[rand] = [self.random_cut(int(gi)) for gi in g[rand]]
         return g.astype(np.int64), cut, code
+
+    def targets(self, g: np.ndarray) -> Targets:
+        """The final outcome of games ``g`` (win, standardized margin and total), as the loss reads it."""
+        g = np.asarray(g, dtype=np.int64)
+        return Targets(
+            win=torch.from_numpy(self._win[g]),
+            margin=torch.from_numpy(self._margin_z[g]),
+            total=torch.from_numpy(self._total_z[g]),
+        )
 
     def lineup_slots(self, g: np.ndarray, cut: np.ndarray) -> np.ndarray:
         """int [N, 10]: the on-court slots (home 5, away 5; -1 unknown) after ``cut`` events of game

@@ -34,6 +34,7 @@ from nba_pipeline.training.dataset import (
     score_diff_std_from_arrays,
     target_norm_from_arrays,
 )
+from nba_pipeline.training.line_blend import nest_the_line
 from nba_pipeline.training.predict import predict_frame
 from nba_pipeline.training.trainer import FusionTrainer, TrainResult, seed_everything
 
@@ -129,6 +130,11 @@ def fit_forecaster(
     seed_everything(seed)
     model = NBAForecaster(cfg.model)
     model.set_scales(sd_std, norm)
+    # The game-state head learns on the forecasts it will be given: a game with a line starts from
+    # the line alone (training.line_blend), so the blend is set there and not trained.
+    nest_the_line(model, norm)
+    if cfg.model.fusion.market_line:
+        model.fusion.market_line.requires_grad_(False)
     dates = arrays.game_date
     date_range = {"start": str(dates[train_idx].min()), "end": str(dates[val_idx].max())}
     result = None
@@ -162,10 +168,13 @@ def fit_forecaster(
     # Temperature of the win logit, fitted and chosen on the selection games (training.calibration).
     prep["win_temperature"], prep["calibration"] = 1.0, {"kept": False, "note": "not trained"}
     if result is not None:
+        # The temperature, chosen on the selection games (training.calibration); then the line's
+        # blend set to the line alone, after that temperature (training.line_blend).
         sel = predict_frame(model, select_ds, norm)
         prep["win_temperature"], prep["calibration"] = choose_temperature(
             logit_of(sel["p_home"].to_numpy()), sel["win"].to_numpy(), sel["game_index"].to_numpy()
         )
+        prep["line_blend"] = nest_the_line(model, norm, prep["win_temperature"])
     return FitOutcome(
         model=model,
         norm=norm,

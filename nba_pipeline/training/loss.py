@@ -22,11 +22,9 @@ class _Targets(Protocol):
     total: torch.Tensor
 
 
-def multitask_loss(
-    outputs: dict[str, torch.Tensor], batch: _Targets, weights: LossWeights | None = None
-) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Weighted sum of the three task losses (means over the batch) and the detached parts."""
-    w = weights or LossWeights()
+def _task_losses(
+    outputs: dict[str, torch.Tensor], batch: _Targets, w: LossWeights, reduction: str
+) -> dict[str, torch.Tensor]:
     for name, out, target in (
         ("win_logit", outputs["win_logit"], batch.win),
         ("margin", outputs["margin"], batch.margin),
@@ -34,16 +32,37 @@ def multitask_loss(
     ):
         if out.shape != target.shape:
             raise ValueError(f"output {name} has shape {tuple(out.shape)}, target {tuple(target.shape)}")
-    win = F.binary_cross_entropy_with_logits(outputs["win_logit"], batch.win.to(outputs["win_logit"].dtype))
-    margin = F.huber_loss(outputs["margin"], batch.margin, delta=w.huber_delta)
-    total = F.huber_loss(outputs["total"], batch.total, delta=w.huber_delta)
-    loss = w.win * win + w.margin * margin + w.total * total
-    parts = {"win": win.detach(), "margin": margin.detach(), "total": total.detach()}
-    return loss, parts
+    win = batch.win.to(outputs["win_logit"].dtype)
+    return {
+        "win": F.binary_cross_entropy_with_logits(outputs["win_logit"], win, reduction=reduction),
+        "margin": F.huber_loss(outputs["margin"], batch.margin, delta=w.huber_delta, reduction=reduction),
+        "total": F.huber_loss(outputs["total"], batch.total, delta=w.huber_delta, reduction=reduction),
+    }
+
+
+def multitask_loss(
+    outputs: dict[str, torch.Tensor], batch: _Targets, weights: LossWeights | None = None
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Weighted sum of the three task losses (means over the batch) and the detached parts."""
+    w = weights or LossWeights()
+    parts = _task_losses(outputs, batch, w, "mean")
+    loss = w.win * parts["win"] + w.margin * parts["margin"] + w.total * parts["total"]
+    return loss, {k: v.detach() for k, v in parts.items()}
+
+
+def per_sample_loss(
+    outputs: dict[str, torch.Tensor], batch: _Targets, weights: LossWeights | None = None
+) -> torch.Tensor:
+    """The weighted sum of the three task losses of each sample [B], for weighted fits."""
+    w = weights or LossWeights()
+    parts = _task_losses(outputs, batch, w, "none")
+    return w.win * parts["win"] + w.margin * parts["margin"] + w.total * parts["total"]
 
 
 @dataclass
-class _Subset:
+class Targets:
+    """The three targets of a set of samples ([B] each), as the loss reads them."""
+
     win: torch.Tensor
     margin: torch.Tensor
     total: torch.Tensor
@@ -61,7 +80,7 @@ def with_no_line_loss(
     loss, parts = multitask_loss(outputs, batch, weights)
     if bool(has_line.any()):
         sub = {k: outputs[f"{k}_no_line"][has_line] for k in ("win_logit", "margin", "total")}
-        target = _Subset(batch.win[has_line], batch.margin[has_line], batch.total[has_line])
+        target = Targets(batch.win[has_line], batch.margin[has_line], batch.total[has_line])
         extra, _ = multitask_loss(sub, target, weights)
         loss = loss + extra * has_line.float().mean()
     return loss, parts

@@ -9,6 +9,8 @@ per-batch forward pass (``reuse=False``) within float noise (tested).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 import torch
@@ -32,40 +34,67 @@ def _by_side(rows: torch.Tensor, n_sides: int, inverse: np.ndarray) -> torch.Ten
     return rows.view(n_sides, u, -1)[:, inv].reshape(n_sides * len(inverse), -1)
 
 
+def _head_inputs(
+    model: NBAForecaster, dataset: NBADataset, g: np.ndarray, cut: np.ndarray
+) -> Iterator[tuple[slice, tuple[torch.Tensor, ...], tuple[torch.Tensor, ...]]]:
+    """The heads' inputs of cuts ``(g, cut)`` in chunks: (rows, (context, sequence, graph
+    encodings), the cut's state), each encoding computed once per game / lineup / chunk of cuts
+    (module docstring). Call it without autograd."""
+    dev = next(model.parameters()).device
+    s = model.n_sides
+    games, g_inv = np.unique(g, return_inverse=True)
+    ctx = model.encode_context(torch.from_numpy(dataset.arrays.context[games]).to(dev))
+    key = np.column_stack([g, dataset.lineup_slots(g, cut)])
+    _, first, l_inv = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    l_inv = l_inv.reshape(-1)
+    parts = []
+    for lo in range(0, len(first), GRAPH_BATCH):
+        sel = first[lo : lo + GRAPH_BATCH]
+        enc = model.encode_graph(dataset.graph_batch(g[sel], cut[sel]).to(dev), len(sel))
+        parts.append(enc.view(s, len(sel), -1))
+    graphs = torch.cat(parts, dim=1).reshape(s * len(first), -1)
+    for lo in range(0, len(g), SEQ_BATCH):
+        sl = slice(lo, lo + SEQ_BATCH)
+        seq = {k: v.to(dev) for k, v in dataset.sequence_tensors(g[sl], cut[sl]).items()}
+        in_game = seq.pop("state")  # the head reads it at the cut; the Transformer does not
+        encoded = (_by_side(ctx, s, g_inv[sl]), model.encode_sequence(**seq), _by_side(graphs, s, l_inv[sl]))
+        yield sl, encoded, cut_state(seq["time_left"], seq["score_diff"], seq["score_total"], in_game)
+
+
 def forecast_outputs(
     model: NBAForecaster, dataset: NBADataset, g: np.ndarray, cut: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Raw model outputs (``win_logit``, standardized ``margin`` and ``total``) of cuts ``(g, cut)``,
     each part computed once per game / lineup / cut (module docstring). Eval mode, no autograd."""
     model.eval()
-    dev = next(model.parameters()).device
-    s = model.n_sides
+    out: dict[str, list[np.ndarray]] = {"win_logit": [], "margin": [], "total": []}
     with torch.inference_mode():
-        games, g_inv = np.unique(g, return_inverse=True)
-        ctx = model.encode_context(torch.from_numpy(dataset.arrays.context[games]).to(dev))
-        key = np.column_stack([g, dataset.lineup_slots(g, cut)])
-        _, first, l_inv = np.unique(key, axis=0, return_index=True, return_inverse=True)
-        l_inv = l_inv.reshape(-1)
-        parts = []
-        for lo in range(0, len(first), GRAPH_BATCH):
-            sel = first[lo : lo + GRAPH_BATCH]
-            enc = model.encode_graph(dataset.graph_batch(g[sel], cut[sel]).to(dev), len(sel))
-            parts.append(enc.view(s, len(sel), -1))
-        graphs = torch.cat(parts, dim=1).reshape(s * len(first), -1)
-        out: dict[str, list[np.ndarray]] = {"win_logit": [], "margin": [], "total": []}
-        for lo in range(0, len(g), SEQ_BATCH):
-            sl = slice(lo, lo + SEQ_BATCH)
-            seq = {k: v.to(dev) for k, v in dataset.sequence_tensors(g[sl], cut[sl]).items()}
-            in_game = seq.pop("state")  # the head reads it at the cut; the Transformer does not
-            res = model.head(
-                _by_side(ctx, s, g_inv[sl]),
-                model.encode_sequence(**seq),
-                _by_side(graphs, s, l_inv[sl]),
-                cut_state(seq["time_left"], seq["score_diff"], seq["score_total"], in_game),
-            )
+        for _, encoded, state in _head_inputs(model, dataset, g, cut):
+            res = model.head(*encoded, state)
             for k in out:
                 out[k].append(res[k].float().cpu().numpy())
     return {k: np.concatenate(v) for k, v in out.items()}
+
+
+def full_game_parts(
+    model: NBAForecaster, dataset: NBADataset, g: np.ndarray, cut: np.ndarray
+) -> tuple[dict[str, torch.Tensor], torch.Tensor | None, tuple[torch.Tensor, ...]]:
+    """What :meth:`NBAForecaster.finish` reads at cuts ``(g, cut)``: the towers' full-game outputs,
+    the line and the cut's state, on the CPU; for fitting what comes after the towers."""
+    model.eval()
+    towers: dict[str, list[torch.Tensor]] = {"win_logit": [], "margin": [], "total": []}
+    lines: list[torch.Tensor] = []
+    states: list[tuple[torch.Tensor, ...]] = []
+    with torch.no_grad():  # not inference mode: the outputs feed a fit with autograd
+        for _, encoded, state in _head_inputs(model, dataset, g, cut):
+            out, line = model.full_game(*encoded)
+            for k in towers:
+                towers[k].append(out[k].float().cpu())
+            if line is not None:
+                lines.append(line.float().cpu())
+            states.append(tuple(t.float().cpu() for t in state))
+    state = tuple(torch.cat(parts) for parts in zip(*states, strict=True))
+    return {k: torch.cat(v) for k, v in towers.items()}, torch.cat(lines) if lines else None, state
 
 
 def _forecast_outputs_plain(

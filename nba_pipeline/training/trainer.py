@@ -35,7 +35,7 @@ from nba_pipeline.models.batch import ModelBatch
 from nba_pipeline.models.forecaster import NBAForecaster
 from nba_pipeline.models.norm import TargetNorm
 from nba_pipeline.training.config import TrainConfig
-from nba_pipeline.training.loss import multitask_loss, with_no_line_loss
+from nba_pipeline.training.loss import with_no_line_loss
 from nba_pipeline.training.metrics import forecast_metrics
 
 log = logging.getLogger(__name__)
@@ -89,18 +89,18 @@ def _set_epoch(loader: Iterable, epoch: int) -> None:
 # The game-state head's few scalars (models.game_state) start from a random walk's values and must
 # travel to where real games put them; at the towers' learning rate they moved about 0.1 in ten
 # epochs and the towers compensated instead. Adam's step is about lr whatever the gradient, so
-# they get a larger one; so do the market line's blend scalars (models.market_line), which start at 0.
+# they get a larger one.
 STATE_HEAD_LR_SCALE = 10.0
 
 
 def _param_groups(model: NBAForecaster, lr: float) -> list[dict[str, Any]]:
-    """The optimizer's groups: the heads' scalars (game state, market line) at
+    """The optimizer's groups: the game-state head's scalars at
     ``STATE_HEAD_LR_SCALE * lr``, the rest at ``lr``."""
     f = model.cfg.fusion
     head = list(model.fusion.state_head.parameters()) if f.state_head else []
-    head += list(model.fusion.market_line.parameters()) if f.market_line else []
     head_ids = {id(p) for p in head}
-    groups: list[dict[str, Any]] = [{"params": [p for p in model.parameters() if id(p) not in head_ids]}]
+    rest = [p for p in model.parameters() if p.requires_grad and id(p) not in head_ids]
+    groups: list[dict[str, Any]] = [{"params": rest}]
     if head:
         groups.append({"params": head, "lr": lr * STATE_HEAD_LR_SCALE})
     return groups
@@ -176,15 +176,18 @@ class FusionTrainer:
 
     @torch.no_grad()
     def evaluate(self, loader: Iterable[ModelBatch], epoch: int | None = None) -> tuple[float, dict]:
-        """Validation loss (sample-weighted mean) and metrics over all samples and per checkpoint."""
+        """Validation loss (the training loss, sample-weighted mean) and metrics over all samples and
+        per checkpoint."""
         self.model.eval()
         w = self.config.loss_weights
         loss_sum, n_total = 0.0, 0
         cols: dict[str, list[torch.Tensor]] = {k: [] for k in ("p", "m", "t", "win", "margin", "total", "ck")}
         for i, batch in enumerate(loader):
             batch = batch.to(self.device)
-            out = self.model(batch)
-            loss, _ = multitask_loss(out, batch, w)
+            # the training loss: with a line, also the towers' forecast without it, so the epoch is
+            # chosen for the games without a line too
+            out = self.model(batch, with_no_line=self.model.cfg.fusion.market_line)
+            loss, _ = with_no_line_loss(out, batch, self.model.has_line(batch.context), w)
             if not torch.isfinite(loss):
                 raise FloatingPointError(
                     f"non-finite validation loss {loss.item()} at epoch {epoch}, batch {i}"

@@ -69,8 +69,8 @@ def test_report_row_clips_baseline_probabilities_and_scores_in_points():
     assert list(row) == COLUMNS
 
 
-def _synthetic_season(market_line: bool = False):
-    """Six synthetic games, their model inputs, an untrained full-size model and a norm."""
+def _synthetic_season(market_line: bool = False, n_games: int = 6):
+    """``n_games`` synthetic games, their model inputs, an untrained full-size model and a norm."""
     import torch
 
     from nba_pipeline.features.season_arrays import build_season_arrays
@@ -83,7 +83,7 @@ def _synthetic_season(market_line: bool = False):
         synthetic_team_game_features,
     )
 
-    plays = synthetic_plays(n_games=6, events_per_period=20)
+    plays = synthetic_plays(n_games=n_games, events_per_period=20)
     games = synthetic_games(plays).assign(season="2022-23")
     pf = synthetic_player_features([1, 2, 3, 4, 5, 101, 102, 103], "2022-10-01")
     arrays = build_season_arrays(plays, games, pf, synthetic_team_game_features(games))
@@ -139,7 +139,7 @@ def test_a_test_season_with_lines_is_also_scored_with_the_lines_withheld():
 
     games, arrays, model, norm = _synthetic_season(market_line=True)
     ctx = arrays.context.copy()
-    ctx[:, LINE_DIMS] = [1.5, 0.8, 0.1, 1.0]  # a strong home favourite in every game
+    ctx[:, LINE_DIMS] = [1.5, 0.8, 0.1, 1.0, 1.0]  # a strong home favourite in every game
     arrays = replace(arrays, context=ctx)
     with torch.no_grad():  # make the line matter to the untrained model
         model.fusion.market_line.w["win_line"].fill_(1.0)

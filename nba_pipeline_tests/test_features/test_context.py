@@ -29,19 +29,19 @@ def tgf() -> pd.DataFrame:
 
 
 def test_context_has_the_spec_32_features_then_the_line_in_the_documented_order():
-    assert len(FEATURE_NAMES) == 36 == len(set(FEATURE_NAMES)) and SPEC_CONTEXT_DIM == 32
+    assert len(FEATURE_NAMES) == 37 == len(set(FEATURE_NAMES)) and SPEC_CONTEXT_DIM == 32
     assert FEATURE_NAMES[:4] == ["home_ortg_z", "home_drtg_z", "away_ortg_z", "away_drtg_z"]
     assert FEATURE_NAMES[4] == "home_efg" and FEATURE_NAMES[11] == "away_ft_rate"
     assert FEATURE_NAMES[12:14] == ["home_rest_days", "away_rest_days"]
     assert FEATURE_NAMES[18] == "home_lineup_orapm" and FEATURE_NAMES[23] == "away_lineup_rapm"
     assert FEATURE_NAMES[24:26] == ["home_hull_kft2", "away_hull_kft2"]
     assert all(n.endswith("_diff") for n in FEATURE_NAMES[26:32])
-    assert FEATURE_NAMES[32:] == ["market_logit", "market_margin", "market_total", "has_line"]
+    assert FEATURE_NAMES[32:] == ["market_logit", "market_margin", "market_total", "has_line", "has_total"]
 
 
 def test_values_land_in_their_named_slots(tgf):
     res = ContextFeatureBuilder().build(tgf["game_id"].unique(), tgf)
-    assert res.values.shape == (3, 36) and res.values.dtype == np.float32
+    assert res.values.shape == (3, 37) and res.values.dtype == np.float32
     home = tgf[tgf["is_home"]].set_index("game_id")
     away = tgf[~tgf["is_home"]].set_index("game_id")
     gid = tgf["game_id"].unique()[1]
@@ -71,7 +71,8 @@ def test_a_line_gives_its_logit_margin_total_and_flag(tgf):
     v = {n: res.values[:, i] for i, n in enumerate(FEATURE_NAMES)}
     assert v["market_logit"][0] == pytest.approx(np.log(3.0), rel=1e-5)
     assert v["market_margin"][1] == pytest.approx(0.65) and v["market_total"][1] == pytest.approx(0.5)
-    assert list(v["has_line"]) == [1.0, 1.0, 0.0]  # the third game has no line: all four dims 0
+    assert list(v["has_line"]) == [1.0, 1.0, 0.0]  # the third game has no line: all line dims 0
+    assert list(v["has_total"]) == [1.0, 1.0, 0.0]
     assert (res.values[2, LINE_DIMS] == 0).all() and res.games_with_line == 2
     assert res.missing == {}
 
@@ -83,6 +84,7 @@ def test_unusable_lines_are_dropped_and_counted_never_nan(tgf):
     v = {n: res.values[:, i] for i, n in enumerate(FEATURE_NAMES)}
     assert list(v["has_line"]) == [1.0, 0.0, 1.0]  # a probability of 1 is not a line
     assert v["market_total"][0] == 0.0 and v["market_margin"][0] == pytest.approx(0.65)
+    assert list(v["has_total"]) == [0.0, 0.0, 1.0]  # a missing total is missing, not 220
     assert res.missing == {"market_line": 1, "market_total": 1}
     assert np.isfinite(res.values).all()
     with pytest.raises(ValueError, match="more than one line for game"):
@@ -134,7 +136,7 @@ def test_swap_maps_home_to_away_and_negates_differentials_and_the_line(tgf):
     np.testing.assert_allclose(
         res.values[:, CONTEXT_SWAP_PERM] * CONTEXT_SWAP_SIGN, res_swapped.values, atol=1e-6
     )
-    assert (CONTEXT_SWAP_PERM[CONTEXT_SWAP_PERM] == np.arange(36)).all()
+    assert (CONTEXT_SWAP_PERM[CONTEXT_SWAP_PERM] == np.arange(37)).all()
     assert (CONTEXT_SWAP_PERM[:SPEC_CONTEXT_DIM] < SPEC_CONTEXT_DIM).all()  # a 32-dim model can still swap
 
 

@@ -40,7 +40,7 @@ def test_arrays_hold_every_event_game_and_player_with_consistent_offsets(synth):
     assert a.n_games == 3 and len(a.ev_token) == len(plays) == a.event_offsets[-1]
     assert a.n_events.tolist() == [88, 88, 88]
     assert list(a.game_id) == sorted(games["game_id"])  # dates increase with the id here
-    assert a.context.shape == (3, 36) and a.player_x.shape == (len(a.player_id), 16)
+    assert a.context.shape == (3, 37) and a.player_x.shape == (len(a.player_id), 16)
     # players of a game: 8 home (1..8) + 8 away (101..108), sorted by id
     assert np.diff(a.player_offsets).tolist() == [16, 16, 16]
     assert a.player_id[:16].tolist() == list(range(1, 9)) + list(range(101, 109))

@@ -315,3 +315,37 @@ def test_a_scheduled_game_with_a_fetched_line_names_the_feed_and_its_time(fc, db
     assert led.loc[GAME, "line_fetched_at"] == pd.Timestamp(fetched, tz="UTC")
     others = led.drop(index=GAME)
     assert others["line_source"].isna().all() and others["line_fetched_at"].isna().all()
+
+
+def test_the_saved_odds_answer_is_fetched_stored_used_tonight_and_named_in_the_ledger(
+    fc, db, tmp_path, odds_response, live_feed
+):
+    """The recorded odds feed answer (game 0022400913: the no-vig home probability 0.700 and spread
+    -7.0 over 8 books, no total), fetched through the source into the database, is the line the
+    morning forecast of its game reads, and the game's ledger row names the feed and the fetch
+    time. The game is scheduled on the slice's day with the answer's teams."""
+    from nba_pipeline.forecast.daily import betting_lines_of
+    from nba_pipeline.sources.lines import fetch_and_store
+
+    day = _day(db)
+    db2, pulled = _without_games_from(db, day, tmp_path)
+    game = odds_response["games"][0]
+    gid = game["gameId"]
+    teams = {"home_team_id": int(game["homeTeamId"]), "away_team_id": int(game["awayTeamId"])}
+    pd.DataFrame([{"game_id": gid, "game_date": day, **teams, "status": "scheduled"}]).to_parquet(
+        pulled / "schedule_2022-23.parquet"
+    )
+    fetched = _evening_before(day) - dt.timedelta(hours=3)
+    live_feed(odds_response)
+    lines, new, at = fetch_and_store(db2, pulled, now=lambda: fetched)
+    assert (new, at, list(lines["game_id"])) == (1, fetched, [gid])
+
+    line = betting_lines_of(db2, [gid]).set_index("game_id").loc[gid]
+    assert line["market_p_home"] == pytest.approx(0.700, abs=5e-4) and line["market_margin"] == 7.0
+    assert pd.isna(line["market_total"]) and line["source"] == "nba_api_odds"
+    model = _line_model(fc, db2)
+    res = run_daily(model, db2, pulled, day, days=1, now=_evening_before(day))
+    assert list(res.games["game_id"]) == [gid] and res.written == 1
+    led = read_ledger(db2, source="daily").set_index("game_id")
+    assert led.loc[gid, "line_source"] == "nba_api_odds"
+    assert led.loc[gid, "line_fetched_at"] == pd.Timestamp(fetched, tz="UTC")

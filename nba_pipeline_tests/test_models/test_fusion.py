@@ -25,7 +25,7 @@ def test_fusion_layer_sizes_are_the_specified_ones():
     """32->256->256, 256->256->256, 512->256->128 and three 128->1 heads. The spec's table says
     ~150K parameters; these sizes imply 370,435 (reported, not hidden), plus the two home-advantage
     scalars of the side-symmetric heads, the context skip (32 -> 3, 99 parameters), the six
-    scalars of the game-state head; the market line's blend (opt-in) adds seven."""
+    scalars of the game-state head and the market line's blend (eight)."""
     fusion = TwoTowerFusion(FusionConfig())
     shapes = [tuple(m.weight.shape) for m in fusion.modules() if isinstance(m, torch.nn.Linear)]
     assert shapes == [
@@ -41,9 +41,9 @@ def test_fusion_layer_sizes_are_the_specified_ones():
         (3, 32),
     ]
     n = sum(p.numel() for p in fusion.parameters())
-    assert n == 370_435 + 2 + 99 + 6
-    blend = TwoTowerFusion(FusionConfig(market_line=True))
-    assert sum(p.numel() for p in blend.parameters()) == n + 7
+    assert n == 370_435 + 2 + 99 + 6 + 8  # + the market line's blend, on by default
+    no_line = TwoTowerFusion(FusionConfig(market_line=False))
+    assert sum(p.numel() for p in no_line.parameters()) == n - 8
     plain = FusionConfig(side_symmetric=False, context_skip=False, state_head=False, market_line=False)
     assert sum(p.numel() for p in TwoTowerFusion(plain).parameters()) == 370_435
 
@@ -156,7 +156,7 @@ def test_a_model_trained_on_the_spec_32_features_reads_the_first_32_of_todays_co
     old = NBAForecaster(ForecasterConfig(fusion=FusionConfig(market_line=False))).eval()
     b = make_batch(4)
     with_line = b.context.clone()
-    with_line[:, 32:] = torch.tensor([0.8, 0.5, 0.2, 1.0])
+    with_line[:, 32:] = torch.tensor([0.8, 0.5, 0.2, 1.0, 1.0])
     short = make_batch(4)
     short.context = b.context[:, :32]
     with torch.no_grad():
@@ -165,5 +165,5 @@ def test_a_model_trained_on_the_spec_32_features_reads_the_first_32_of_todays_co
         assert torch.equal(old(b)["win_logit"], a)
         assert torch.equal(old(short)["win_logit"], a)
         new = NBAForecaster(ForecasterConfig(fusion=FusionConfig(market_line=True))).eval()
-        with pytest.raises(ValueError, match="context has 32 features, the model reads 36"):
+        with pytest.raises(ValueError, match="context has 32 features, the model reads 37"):
             new(short)

@@ -8,6 +8,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
+from nba_pipeline.features.context import CONTEXT_DIM
 from nba_pipeline.models.forecaster import NBAForecaster
 from nba_pipeline.models.swap import swap_sides
 from nba_pipeline.training.trainer import FusionTrainer, TrainConfig, load_best, seed_everything
@@ -168,7 +169,7 @@ def test_resume_refuses_a_checkpoint_written_with_another_architecture(tmp_path)
 
 def test_nan_loss_stops_with_an_error_naming_epoch_and_batch(tmp_path):
     bad = make_samples(64, seed=4)
-    bad[40]["context"] = torch.full((36,), float("nan"))
+    bad[40]["context"] = torch.full((CONTEXT_DIM,), float("nan"))
     seed_everything(0)
     trainer = FusionTrainer(NBAForecaster(tiny_config()), TrainConfig(device="cpu"), NORM, tmp_path / "nan")
     train = DataLoader(SampleList(bad), batch_size=16, shuffle=False, collate_fn=collate)
@@ -244,15 +245,17 @@ def test_five_epochs_on_100_real_games_lower_the_loss_and_save_the_best_checkpoi
         assert 0 < m["all"]["margin_mae"] < 40 and 0 < m["all"]["total_mae"] < 60  # points, not z
 
 
-def test_the_heads_scalars_learn_at_a_larger_rate_than_the_rest(tmp_path):
+def test_the_heads_scalars_learn_at_a_larger_rate_than_the_rest_and_a_frozen_blend_not_at_all(tmp_path):
     from nba_pipeline.training.trainer import STATE_HEAD_LR_SCALE
 
     cfg = tiny_config()
     cfg.fusion.market_line = True
     model = NBAForecaster(cfg)
+    model.fusion.market_line.requires_grad_(False)  # as training.fit sets it: the line alone
     trainer = FusionTrainer(model, TrainConfig(lr=1e-3, max_epochs=1), NORM, tmp_path)
     rest, head = trainer.optimizer.param_groups
-    scalars = [*model.fusion.state_head.parameters(), *model.fusion.market_line.parameters()]
+    scalars = list(model.fusion.state_head.parameters())
     assert {id(p) for p in head["params"]} == {id(p) for p in scalars}
     assert head["lr"] == pytest.approx(STATE_HEAD_LR_SCALE * rest["lr"])
-    assert len(rest["params"]) + len(head["params"]) == len(list(model.parameters()))
+    blend = len(list(model.fusion.market_line.parameters()))
+    assert len(rest["params"]) + len(head["params"]) + blend == len(list(model.parameters()))
