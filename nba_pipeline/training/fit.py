@@ -130,15 +130,15 @@ def fit_forecaster(
     seed_everything(seed)
     model = NBAForecaster(cfg.model)
     model.set_scales(sd_std, norm)
-    # The game-state head learns on the forecasts it will be given: a game with a line starts from
-    # the line alone (training.line_blend), so the blend is set there and not trained.
-    nest_the_line(model, norm)
-    if cfg.model.fusion.market_line:
-        model.fusion.market_line.requires_grad_(False)
     dates = arrays.game_date
     date_range = {"start": str(dates[train_idx].min()), "end": str(dates[val_idx].max())}
     result = None
     if cfg.optim.max_epochs > 0:
+        # The game-state head learns on the forecasts it will be given: a game with a line starts
+        # from the line alone (training.line_blend), so the blend is set there and not trained.
+        nest_the_line(model, norm)
+        if cfg.model.fusion.market_line:
+            model.fusion.market_line.requires_grad_(False)
         gen = torch.Generator().manual_seed(seed)
         train_loader = DataLoader(
             train_ds,

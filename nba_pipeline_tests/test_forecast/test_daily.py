@@ -36,9 +36,10 @@ def fc(forecaster, db):
     return GameForecaster(forecaster.loaded, db)
 
 
-def _line_model(fc, engine: sa.Engine):
+def _line_model(fc, engine: sa.Engine, market_line: bool = True):
     """A forecaster over ``engine`` whose model reads the market line (``fusion.market_line``, the
-    blend's weights set so the line moves the forecast), randomly initialised like the session's."""
+    blend's weights set so the line moves the forecast), or with ``market_line=False`` reads none;
+    randomly initialised like the session's."""
     import dataclasses
 
     import torch
@@ -48,12 +49,13 @@ def _line_model(fc, engine: sa.Engine):
     from nba_pipeline.models.forecaster import NBAForecaster
 
     cfg = ForecasterConfig.from_dict(fc.loaded.model.cfg.to_dict())
-    cfg.fusion.market_line = True
+    cfg.fusion.market_line = market_line
     torch.manual_seed(0)
     model = NBAForecaster(cfg).eval()
     model.set_scales(fc.score_diff_std, fc.norm)
-    with torch.no_grad():
-        model.fusion.market_line.w["win_line"].fill_(1.0)
+    if market_line:
+        with torch.no_grad():
+            model.fusion.market_line.w["win_line"].fill_(1.0)
     loaded = dataclasses.replace(fc.loaded, model=model, version=f"{fc.loaded.version}-line")
     return GameForecaster(loaded, engine)
 
@@ -272,8 +274,9 @@ def test_a_forecast_with_a_historical_line_names_it_in_the_ledger(fc, db, game_r
     live.add_rows(game_rows.head(40))
     now = live.forecast()
     assert now.events_seen > 0 and (now.line_source, now.line_fetched_at) == ("odds.parquet", None)
-    # The session's model has no line blend: it ignores the line, and its row says it used none.
-    plain = run_daily(fc, db, None, day, days=1, now=_evening_before(day), source="plain")
+    # A model without the line's blend ignores the line, and its row says it used none.
+    plain_fc = _line_model(fc, db, market_line=False)
+    plain = run_daily(plain_fc, db, None, day, days=1, now=_evening_before(day), source="plain")
     assert plain.written == len(res.forecasts)
     assert read_ledger(db, source="plain")["line_source"].isna().all()
 
