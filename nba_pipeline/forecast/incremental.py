@@ -36,13 +36,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
 from nba_pipeline.features.graphs import NODE_DIM
 from nba_pipeline.features.in_game_state import STATE_DIM, state_counts
-from nba_pipeline.features.tokenizer import MAX_EVENTS
+from nba_pipeline.features.season_arrays import SeasonArrays
+from nba_pipeline.features.tokenizer import MAX_EVENTS, EventTokenizer, time_left_fraction
+from nba_pipeline.forecast.asof import AsOfLookup
+from nba_pipeline.forecast.model import Forecast, ForecastModel
 from nba_pipeline.ingest.raw import RawDataError
-from nba_pipeline.ingest.schema import ON_COURT
+from nba_pipeline.models.batch import ModelBatch
 
 # Mirrors of the constants the batch path uses (ingest.plays, analytics.stints).
 HOME_PERSON_TYPES = (2, 4, 6)
@@ -240,200 +242,6 @@ class LineupRebuilder:
         return np.concatenate(rows) if rows else np.zeros((0, 10), dtype=np.int64)
 
 
-# ----------------------------------------------------------------------------- as-of lookups
-
-
-def _fetch_raw(conn: sa.Connection, stmt: sa.Select) -> list[tuple]:
-    """All rows of ``stmt`` through the DBAPI cursor: SQLAlchemy's per-value result processing
-    costs more than the query for the ~10^5 rows of a season's plays. The statement holds only
-    internal values (game ids), rendered inline."""
-    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    cur = conn.connection.driver_connection.cursor()
-    try:
-        cur.execute(sql)
-        return cur.fetchall()
-    finally:
-        cur.close()
-
-
-class AsOfLookup:
-    """The static inputs of one game, read from the database as of the game date and cached:
-    context vector, node features per player, chemistry minutes per pair.
-
-    Chemistry needs the minutes two players shared on court in this season's games before the
-    date; such a game is one where both were on court, so only the games of the players met so
-    far are read (each team's recent rotation up front, anyone else at his first appearance), and
-    the pair minutes come from ``features.graphs.shared_minutes_by_game`` and
-    ``chemistry_minutes_asof`` as in training."""
-
-    def __init__(self, engine: sa.Engine, game: pd.Series) -> None:
-        self.engine = engine
-        self.game_id = str(game["game_id"])
-        self.season = str(game["season"])
-        self.game_date = pd.Timestamp(game["game_date"]).date()
-        self.home_team_id = int(game["home_team_id"])
-        self.away_team_id = int(game["away_team_id"])
-        self._x: dict[int, np.ndarray] = {}
-        self._chem: dict[tuple[int, int], float] = {}
-        self._covered: set[int] = set()
-        self._games_read: set[str] = set()
-        self._pairs: list[pd.DataFrame] = []
-        # The rows of forecast.daily.betting_lines_of the context's line dims come from: they say
-        # which line a forecast used (GameForecaster.line_used).
-        self.lines: pd.DataFrame | None = None
-        self.context = self._context()
-
-    def _tables(self) -> dict[str, sa.Table]:
-        import nba_pipeline.analytics.schema  # noqa: F401 - registers player_features, team_game_features
-        from nba_pipeline.db import metadata
-
-        return metadata.tables  # type: ignore[return-value]
-
-    def _context(self) -> np.ndarray:
-        from nba_pipeline.features.context import ContextFeatureBuilder
-        from nba_pipeline.forecast.daily import betting_lines_of
-
-        t = self._tables()["team_game_features"]
-        with self.engine.connect() as conn:
-            rows = pd.read_sql(sa.select(t).where(t.c.game_id == self.game_id), conn)
-        self.lines = betting_lines_of(self.engine, [self.game_id])
-        return ContextFeatureBuilder().build([self.game_id], rows, self.lines).values[0].astype(np.float32)
-
-    def use_context(self, context: np.ndarray, lines: pd.DataFrame | None) -> None:
-        """Take a context computed elsewhere (``forecast.daily.scheduled_context``: a game not in
-        ``team_game_features`` yet) with the line rows it was built from, so the forecast reports
-        the line its context holds."""
-        self.context = np.asarray(context, dtype=np.float32)
-        self.lines = lines
-
-    def expected_players(self, last_games: int = 3, per_team: int = 8) -> tuple[list[int], list[int]]:
-        """(everyone who played for either team this season before the date, the rotation: each
-        team's ``per_team`` players with the most seconds in its last ``last_games`` games)."""
-        t = self._tables()["player_game_stats"]
-        teams = [self.home_team_id, self.away_team_id]
-        q = sa.select(t.c.player_id, t.c.team_id, t.c.game_date, t.c.seconds).where(
-            t.c.season == self.season, t.c.team_id.in_(teams), t.c.game_date < self.game_date
-        )
-        with self.engine.connect() as conn:
-            df = pd.DataFrame(
-                conn.execute(q).fetchall(), columns=["player_id", "team_id", "game_date", "seconds"]
-            )
-        rotation: list[int] = []
-        for team in teams:
-            mine = df[df["team_id"] == team]
-            recent = mine[mine["game_date"].isin(sorted(mine["game_date"].unique())[-last_games:])]
-            secs = recent.groupby("player_id")["seconds"].sum().sort_values(ascending=False, kind="stable")
-            rotation += [int(p) for p in secs.index[:per_team]]
-        return sorted(int(p) for p in df["player_id"].unique()), rotation
-
-    def node_x(self, ids: Iterable[int]) -> np.ndarray:
-        """float32 [n, 16]: each player's latest player_features snapshot before the date."""
-        ids = [int(i) for i in ids]
-        new = sorted({i for i in ids if i not in self._x})
-        if new:
-            from nba_pipeline.features.graphs import default_node_vector, lookup_node_features
-
-            t = self._tables()["player_features"]
-            with self.engine.connect() as conn:
-                pf = pd.read_sql(sa.select(t).where(t.c.season == self.season, t.c.player_id.in_(new)), conn)
-            if pf.empty:
-                x = np.tile(default_node_vector(), (len(new), 1))
-            else:
-                q = pd.DataFrame({"player_id": new, "game_date": [self.game_date] * len(new)})
-                x = lookup_node_features(q, pf).x
-            for pid, row in zip(new, x.reshape(len(new), NODE_DIM), strict=True):
-                self._x[pid] = row.astype(np.float32)
-        return np.stack([self._x[i] for i in ids]) if ids else np.zeros((0, NODE_DIM), np.float32)
-
-    def cover(self, ids: Iterable[int]) -> None:
-        """Read the pair minutes of every earlier game of the season in which one of ``ids`` was on
-        court (games already read are skipped).
-
-        The games come from ``player_game_stats`` (a row for every player on court in a game,
-        indexed by player); their plays are read through the driver's cursor as numbers (no
-        per-value type processing: ~80k rows for a late-season game in ~0.2 s)."""
-        new = sorted({int(i) for i in ids if int(i) > 0} - self._covered)
-        if not new:
-            return
-        from nba_pipeline.features.graphs import pair_minutes_with_dates
-
-        tables = self._tables()
-        plays, games, pgs = tables["plays"], tables["games"], tables["player_game_stats"]
-        q = (
-            sa.select(pgs.c.game_id)
-            .distinct()
-            .where(pgs.c.season == self.season, pgs.c.player_id.in_(new), pgs.c.game_date < self.game_date)
-        )
-        # Numbers only (game ids are digit strings, a NULL player is 0 as in ``id_matrix``), so the
-        # driver's rows become one float array at once.
-        numeric = [
-            sa.cast(plays.c.game_id, sa.BigInteger),
-            plays.c.seq,
-            plays.c.game_seconds,
-            *(sa.func.coalesce(plays.c[c], 0) for c in ON_COURT),
-        ]
-        with self.engine.connect() as conn:
-            gids = sorted({str(r[0]) for r in conn.execute(q)} - self._games_read)
-            if gids:
-                fetched = _fetch_raw(conn, sa.select(*numeric).where(plays.c.game_id.in_(gids)))
-                dates = conn.execute(
-                    sa.select(
-                        games.c.game_id, games.c.game_date, games.c.home_team_id, games.c.away_team_id
-                    ).where(games.c.game_id.in_(gids))
-                ).fetchall()
-        if gids:
-            arr = np.array(fetched, dtype=np.float64).reshape(len(fetched), 3 + len(ON_COURT))
-            rows = pd.DataFrame(arr[:, 1:], columns=["seq", "game_seconds", *ON_COURT])
-            rows.insert(0, "game_id", arr[:, 0].astype(np.int64).astype(str))
-            day = pd.DataFrame(dates, columns=["game_id", "game_date", "home_team_id", "away_team_id"])
-            day["game_id"] = day["game_id"].astype(np.int64).astype(str)
-            rows = self._with_lineup_inputs(rows, gids)
-            self._pairs.append(pair_minutes_with_dates(rows, day))
-            self._games_read.update(gids)
-        self._covered.update(new)
-
-    def _with_lineup_inputs(self, rows: pd.DataFrame, game_ids: list[str]) -> pd.DataFrame:
-        """``rows`` (numbers only: game ids without leading zeros, 0 for a NULL player), with the
-        games whose lineups are not all known read again with what rebuilding them needs (seasons
-        without a lineups file). ``game_ids``: the same games as stored."""
-        unknown = (rows[ON_COURT].to_numpy() == 0).any(axis=1)
-        numeric = set(rows.loc[unknown, "game_id"])
-        if not numeric:
-            return rows
-        from nba_pipeline.features.graphs import LINEUP_INPUT_COLUMNS
-
-        stored = [g for g in game_ids if str(int(g)) in numeric]
-        t = self._tables()["plays"]
-        with self.engine.connect() as conn:
-            full = pd.read_sql(
-                sa.select(*(t.c[c] for c in LINEUP_INPUT_COLUMNS)).where(t.c.game_id.in_(stored)), conn
-            )
-        full["game_id"] = full["game_id"].astype(np.int64).astype(str)
-        return pd.concat([rows[~rows["game_id"].isin(numeric)], full], ignore_index=True)
-
-    def chem(self, a: list[int], b: list[int]) -> np.ndarray:
-        """float64 [len(a)]: minutes players a[i] and b[i] shared on court before the date."""
-        need = [(x, y) for x, y in zip(a, b, strict=True) if (min(x, y), max(x, y)) not in self._chem]
-        if need:
-            from nba_pipeline.features.graphs import chemistry_minutes_asof
-
-            self.cover([p for pair in need for p in pair])
-            uniq = sorted({(min(x, y), max(x, y)) for x, y in need})
-            if self._pairs:
-                q = pd.DataFrame(
-                    {
-                        "player_a": [x for x, _ in uniq],
-                        "player_b": [y for _, y in uniq],
-                        "game_date": [pd.Timestamp(self.game_date)] * len(uniq),
-                    }
-                )
-                vals = chemistry_minutes_asof(q, pd.concat(self._pairs, ignore_index=True))
-            else:
-                vals = np.zeros(len(uniq))
-            self._chem.update({k: float(v) for k, v in zip(uniq, vals, strict=True)})
-        return np.array([self._chem[(min(x, y), max(x, y))] for x, y in zip(a, b, strict=True)])
-
-
 # ----------------------------------------------------------------------------- the game state
 
 
@@ -455,15 +263,15 @@ class LiveGame:
 
     def __init__(
         self,
-        forecaster: Any,
-        game: pd.Series,
+        model: ForecastModel,
+        lookup: AsOfLookup,
         starters: tuple[list[int], list[int]] | None = None,
         prefetch: bool = True,
     ) -> None:
-        self.forecaster = forecaster
-        self.game_id = str(game["game_id"])
-        self.season = str(game["season"])
-        self.lookup = AsOfLookup(forecaster.engine, game)
+        self.model = model
+        self.game_id = lookup.game_id
+        self.season = lookup.season
+        self.lookup = lookup
         self.rebuilder = LineupRebuilder(self.lookup.home_team_id, self.lookup.away_team_id)
         self.starters = starters
         self._raw: dict[int, tuple] = {}  # EVENTNUM -> the row as given (duplicate / change check)
@@ -602,12 +410,9 @@ class LiveGame:
             }
         )
 
-    def window(self, max_events: int = MAX_EVENTS) -> Any:
+    def window(self, max_events: int = MAX_EVENTS) -> SeasonArrays:
         """A one-game SeasonArrays holding the last ``max_events`` events and the players on court
         at the cut (the pregame cut: the starters): all that the cut's ModelBatch reads."""
-        from nba_pipeline.features.season_arrays import SeasonArrays
-        from nba_pipeline.features.tokenizer import EventTokenizer, time_left_fraction
-
         n = len(self.plays)
         w = self.plays[max(0, n - max_events) :]
         m = len(w)
@@ -674,35 +479,21 @@ class LiveGame:
             chem_minutes=chem.astype(np.float32),
         )
 
-    def batch(self) -> Any:
+    def batch(self) -> ModelBatch:
         """The ModelBatch of the current cut, built by the training dataset code."""
-        from nba_pipeline.training.dataset import NBADataset
-
-        f = self.forecaster
         arrays = self.window(MAX_EVENTS)
-        ds = NBADataset(arrays, f.norm, f.score_diff_std, mode="all_events", max_events=MAX_EVENTS)
-        return ds.get_batch([int(arrays.n_events[0])])
+        return self.model.batch(arrays, int(arrays.n_events[0]))
 
-    def forecast(self) -> Any:
-        """The forecast at the current cut (:class:`~nba_pipeline.forecast.game.Forecast`)."""
-        from nba_pipeline.forecast.game import Forecast
-
-        f = self.forecaster
-        batch = self.batch()
-        out = f.loaded.model.predict(batch, f.norm, f.temperature)
-        line_source, line_fetched_at = f.line_used(batch.context, self.lookup.lines, self.game_id)
+    def forecast(self) -> Forecast:
+        """The forecast at the current cut."""
         c = self.cut()
-        return Forecast(
-            game_id=self.game_id,
-            p_home_win=float(out["win_prob"][0]),
-            margin=float(out["margin"][0]),
-            total=float(out["total"][0]),
+        return self.model.forecast(
+            self.batch(),
+            self.game_id,
+            self.lookup.lines,
             events_seen=c.events_seen,
-            model_version=f.loaded.version,
             period=c.period,
             clock_seconds=c.clock_seconds,
             home_score=c.home_score,
             away_score=c.away_score,
-            line_source=line_source,
-            line_fetched_at=line_fetched_at,
         )

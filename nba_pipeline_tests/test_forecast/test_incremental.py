@@ -155,7 +155,7 @@ def test_live_game_reads_postgresql_as_sqlite(forecaster, game_rows, postgres_ur
     create_tables(pg, [metadata.tables[n] for n in names])
     for n in names:
         replace_rows(pg, metadata.tables[n], read_table(forecaster.engine, n), {})
-    on_pg = GameForecaster(forecaster.loaded, pg)
+    on_pg = GameForecaster(forecaster.model, pg)
     a, b = forecaster.open_game(GAME), on_pg.open_game(GAME)
     for k in (1, 60, 250, len(game_rows)):
         a.add_rows(game_rows.iloc[:k])
