@@ -30,7 +30,7 @@ from nba_pipeline.features.season_arrays import build_season_arrays
 from nba_pipeline.forecast.asof import AsOfLookup
 from nba_pipeline.forecast.incremental import LiveGame
 from nba_pipeline.forecast.model import Forecast, ForecastModel
-from nba_pipeline.ingest.plays import build_plays
+from nba_pipeline.ingest.plays import QUARTER_SECONDS, REGULATION_SECONDS, build_plays
 from nba_pipeline.ingest.schema import ON_COURT
 from nba_pipeline.registry.store import ModelRegistry
 from nba_pipeline.sources.lines import betting_lines_of
@@ -164,9 +164,9 @@ def _pregame_row(game_id: str, season: str, starters: tuple[list[int], list[int]
         "event_type": 12,
         "action_type": 0,
         "side": 0,
-        "clock_seconds": 720.0,
+        "clock_seconds": QUARTER_SECONDS,
         "game_seconds": 0.0,
-        "seconds_left_regulation": 2880.0,
+        "seconds_left_regulation": REGULATION_SECONDS,
         "home_score": 0,
         "away_score": 0,
         "is_made": None,

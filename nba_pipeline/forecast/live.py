@@ -40,6 +40,7 @@ from nba_pipeline.forecast.game import GameForecaster
 from nba_pipeline.forecast.incremental import LiveGame
 from nba_pipeline.forecast.ledger import PregameAfterTipoff, append_forecasts, entry_from_forecast
 from nba_pipeline.forecast.model import Forecast
+from nba_pipeline.ingest.plays import game_seconds_elapsed
 from nba_pipeline.ingest.raw import season_of
 from nba_pipeline.sources.pbp_v3 import convert_pbp_v3
 
@@ -105,11 +106,8 @@ class LiveSession:
     @property
     def final(self) -> bool:
         """The last event ends the 4th period or an overtime with the scores apart."""
-        g = self.game
-        if not g.n_events:
-            return False
-        p = g.plays[-1]
-        return p.event_type == 13 and p.period >= 4 and g.home_score[-1] != g.away_score[-1]
+        c = self.game.cut()
+        return c.event_type == 13 and c.period >= 4 and c.home_score != c.away_score
 
     def _issue(self) -> Update:
         fc = self.game.forecast()
@@ -162,9 +160,7 @@ def format_line(fc: Forecast, home: str, away: str) -> str:
 def _game_seconds(action: dict) -> float:
     m = _ISO_CLOCK.match(str(action.get("clock", "")))
     clock = float(m.group(1)) * 60 + float(m.group(2)) if m else 0.0
-    period = int(action.get("period") or 1)
-    start = (period - 1) * 720.0 if period <= 4 else 2880.0 + (period - 5) * 300.0
-    return start + (720.0 if period <= 4 else 300.0) - clock
+    return float(game_seconds_elapsed(int(action.get("period") or 1), clock))
 
 
 def replay_polls(

@@ -18,6 +18,7 @@ import pandas as pd
 
 from nba_pipeline.features.season_arrays import SeasonArrays
 from nba_pipeline.features.tokenizer import VOCAB
+from nba_pipeline.ingest.plays import QUARTER_SECONDS
 from nba_pipeline.models.batch import ModelBatch, check_input_format
 from nba_pipeline.models.norm import TargetNorm
 from nba_pipeline.sources.lines import line_of
@@ -34,7 +35,7 @@ class Forecast:
     model_version: str
     # The game at the cut (pregame: period 1, 12:00, 0-0), for forecast lines and charts.
     period: int = 1
-    clock_seconds: float = 720.0
+    clock_seconds: float = QUARTER_SECONDS
     home_score: int = 0
     away_score: int = 0
     # The market line the forecast used (ForecastModel.line_used): its source ('odds.parquet',
