@@ -146,7 +146,7 @@ def _forecast_latency(season: str, game_id: str) -> dict:
     def ms(seconds: list[float], q: float) -> float:
         return round(sorted(seconds)[int(len(seconds) * q)] * 1000, 1)
 
-    f = GameForecaster(loaded, make_engine(settings.database_url()))
+    f = GameForecaster.from_loaded(loaded, make_engine(settings.database_url()))
     t = time.perf_counter()
     f.forecast(game_id, half)  # the first call also reads the season's tables (cached after)
     batch_first = time.perf_counter() - t
@@ -156,7 +156,7 @@ def _forecast_latency(season: str, game_id: str) -> dict:
         f.forecast(game_id, half)
         batch.append(time.perf_counter() - t)
 
-    f = GameForecaster(loaded, make_engine(settings.database_url()))  # nothing cached
+    f = GameForecaster.from_loaded(loaded, make_engine(settings.database_url()))  # nothing cached
     records = [rows.iloc[i : i + 1] for i in range(len(rows))]
     t = time.perf_counter()
     game = f.open_game(game_id)

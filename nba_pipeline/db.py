@@ -182,6 +182,28 @@ def read_table(
         return pd.read_sql(sel, conn)
 
 
+def read_seasons(
+    engine: sa.Engine, table: sa.Table | str, seasons: list[str], columns: list[str] | None = None
+) -> pd.DataFrame:
+    """The rows of ``seasons`` (seasons without rows left out, so the dtypes are the table's)."""
+    parts = [read_table(engine, table, {"season": s}, columns) for s in seasons]
+    full = [p for p in parts if len(p)]
+    return pd.concat(full, ignore_index=True) if full else parts[-1]
+
+
+def fetch_raw(conn: sa.Connection, stmt: sa.Select) -> list[tuple]:
+    """All rows of ``stmt`` through the DBAPI cursor: SQLAlchemy's per-value result processing
+    costs more than the query for ~10^5 rows. The statement must hold only internal values (ids),
+    as it is rendered with its values inline."""
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        cur.execute(sql)
+        return cur.fetchall()
+    finally:
+        cur.close()
+
+
 def table_fingerprint(engine: sa.Engine, table: sa.Table) -> tuple[int, str]:
     """(row count, checksum) of a PostgreSQL table's contents, whatever the row order: the sum of
     every row's md5 (its text form: floats print exactly) as a number. Two builds of the same

@@ -15,12 +15,14 @@ the previous period's closing lineup, then the side's most active players in the
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from nba_pipeline.analytics.schema import AWAY_COLS, HOME_COLS
 from nba_pipeline.analytics.team_features import check_columns
+from nba_pipeline.ingest.plays import period_length, period_start, run_starts
 from nba_pipeline.ingest.schema import ON_COURT
 
 log = logging.getLogger(__name__)
@@ -47,7 +49,10 @@ EVIDENCE_COLUMNS = [
 ]
 FINAL_FT = (10, 12, 15)  # 1 of 1, 2 of 2, 3 of 3: a miss is live
 ENDING_FT = (12, 15)  # a make ends the possession
-# Technical / non-play fouls: a bench player can be their actor, so they are no evidence of being on court.
+# Events whose players are on court (made and missed shots, free throws, rebounds, turnovers,
+# fouls, violations, substitutions, jump balls), but not technical / non-play fouls: a bench
+# player can be their actor.
+EVIDENCE_EVENT_TYPES = (1, 2, 3, 4, 5, 6, 7, 8, 10)
 TECHNICAL_FOULS = (11, 12, 13, 16, 18, 19, 25, 30)
 FIRST_TEAM_ID = 1_610_000_000
 
@@ -128,8 +133,8 @@ def build_stints(plays: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
     st[HOME_COLS] = home[first]
     st[AWAY_COLS] = away[first]
     gs = p["game_seconds"].to_numpy(float)
-    per_start = np.where(st["period"] <= 4, (st["period"] - 1) * 720.0, 2880.0 + (st["period"] - 5) * 300.0)
-    per_end = per_start + np.where(st["period"] <= 4, 720.0, 300.0)
+    per_start = period_start(st["period"])
+    per_end = per_start + period_length(st["period"])
     first_in_period = np.r_[
         True,
         (st["game_id"].to_numpy()[1:] != st["game_id"].to_numpy()[:-1])
@@ -171,87 +176,94 @@ def build_stints(plays: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
     return st[cols]
 
 
-def _evidence(p: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
-    """Long table (game, period, seq, side, player, role) of every sign that a player is on court.
-
-    role 0 = acted or was substituted out (on court), 1 = substituted in (was on the bench)."""
-    teams = games.drop_duplicates("game_id").set_index("game_id")[["home_team_id", "away_team_id"]]
-    ht = p["game_id"].map(teams["home_team_id"]).to_numpy(np.float64)
-    at_ = p["game_id"].map(teams["away_team_id"]).to_numpy(np.float64)
-    et = p["event_type"].to_numpy(np.int64)
-    act = p["action_type"].to_numpy(np.int64)
-    usable = np.isin(et, (1, 2, 3, 4, 5, 6, 7, 8, 10)) & ~((et == 6) & np.isin(act, TECHNICAL_FOULS))
-    parts = []
-    for n in (1, 2, 3):
-        pid = p[f"player{n}_id"].astype("Float64").fillna(0).to_numpy(np.float64)
-        tid = p[f"player{n}_team_id"].astype("Float64").fillna(0).to_numpy(np.float64)
-        side = np.where(tid == ht, 1, np.where(tid == at_, 2, 0))
-        ok = usable & (pid > 0) & (pid < FIRST_TEAM_ID) & (side > 0)
-        role = np.where((et == 8) & (n == 2), 1, 0)
-        if n == 3:
-            ok &= et != 8
-        parts.append(
-            pd.DataFrame(
-                {
-                    "row": np.flatnonzero(ok),
-                    "side": side[ok],
-                    "player": pid[ok].astype(np.int64),
-                    "role": role[ok],
-                    "n": n,
-                }
-            )
-        )
-    ev = pd.concat(parts, ignore_index=True)
-    ev["game_id"] = p["game_id"].to_numpy()[ev["row"]]
-    ev["period"] = p["period"].to_numpy()[ev["row"]]
-    return ev.sort_values(["row", "role"]).reset_index(drop=True)
+@dataclass
+class RebuiltLineups:
+    on_court: np.ndarray  # int64 [n, 10]: home slots then away slots, 0 unknown
+    filled: int  # period-sides completed by a fallback
+    anomalies: int  # substitutions that could not be applied
 
 
-def reconstruct_lineups(plays: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
-    """``plays`` with the ten on-court columns rebuilt from the play-by-play (``lineup_source='rebuilt'``).
+def _most_active(players: np.ndarray, counts: np.ndarray) -> list[int]:
+    """Players by evidence count, most active first; ties in the order pandas' default sort gives
+    players listed in id order (the rebuilt lineups of every stored season depend on it)."""
+    frame = pd.DataFrame({"player": players, "n": counts})
+    return frame.sort_values("n", ascending=False)["player"].tolist()
 
-    The lineup of a substitution event is the one after it. Counts of periods that needed filling
-    are logged (they are the weak spot of any play-by-play reconstruction)."""
-    check_columns(plays, PLAY_COLUMNS + EVIDENCE_COLUMNS, "plays")
-    check_columns(games, ["game_id", "home_team_id", "away_team_id"], "games")
-    p = _sorted_plays(plays)
-    ev = _evidence(p, games)
-    first = ev.drop_duplicates(["game_id", "period", "player"], keep="first")
-    starters = first[first["role"] == 0]
-    start_map: dict[tuple, list[int]] = {
-        k: g["player"].tolist() for k, g in starters.groupby(["game_id", "period", "side"], sort=False)
-    }
-    activity = ev.groupby(["game_id", "side", "player"]).size().rename("n").reset_index()
-    act_map = {
-        k: g.sort_values("n", ascending=False)["player"].tolist()
-        for k, g in activity.groupby(["game_id", "side"], sort=False)
-    }
-    subs_in_first = {
-        k: set(g["player"]) for k, g in first[first["role"] == 1].groupby(["game_id", "period"], sort=False)
-    }
 
-    n = len(p)
+def rebuild_on_court(
+    game_id: np.ndarray,
+    period: np.ndarray,
+    event_type: np.ndarray,
+    action_type: np.ndarray,
+    players: np.ndarray,
+    teams: np.ndarray,
+    home_team_id: np.ndarray,
+    away_team_id: np.ndarray,
+) -> RebuiltLineups:
+    """The ten on-court players of every event, from the play-by-play alone (module docstring).
+
+    Rows in (game, seq) order; ``players`` / ``teams``: int64 [n, 3], player1..3 and their team
+    ids (0 none); ``home_team_id`` / ``away_team_id``: each row's game's teams. Arrays in, arrays
+    out, so that a live game's events so far are rebuilt by this function after each event, as a
+    season is: the lineup of a substitution event is the one after it.
+
+    Evidence that a player is on court: he acts, or is substituted out (role 0); a player whose
+    first appearance in a period is being substituted in (role 1) was on the bench at its start."""
+    et = np.asarray(event_type, dtype=np.int64)
+    n = len(et)
+    pid = np.asarray(players, dtype=np.int64).reshape(n, 3)
+    tid = np.asarray(teams, dtype=np.int64).reshape(n, 3)
+    usable = np.isin(et, EVIDENCE_EVENT_TYPES) & ~((et == 6) & np.isin(action_type, TECHNICAL_FOULS))
+    side = np.where(
+        tid == np.asarray(home_team_id)[:, None], 1, np.where(tid == np.asarray(away_team_id)[:, None], 2, 0)
+    )
+    ok = usable[:, None] & (pid > 0) & (pid < FIRST_TEAM_ID) & (side > 0)
+    ok[:, 2] &= et != 8
+    rows, slot = np.nonzero(ok)  # by row, then slot
+    role = np.where((et[rows] == 8) & (slot == 1), 1, 0)
+    order = np.lexsort((role, rows))  # by row, then role, then slot (stable)
+    rows, slot, role = rows[order], slot[order], role[order]
+    ev_side, ev_player = side[rows, slot], pid[rows, slot]
+
+    block = np.cumsum(run_starts([game_id, period])) - 1  # (game, period) index of each row
+    game_no = np.cumsum(run_starts([game_id])) - 1
+    _, first_at = np.unique(block[rows] * (1 << 31) + ev_player, return_index=True)
+    first = np.zeros(len(rows), bool)
+    first[first_at] = True
+    start_map: dict[tuple[int, int], list[int]] = {}
+    banned_in: dict[int, set[int]] = {}
+    for i in np.flatnonzero(first):
+        b, pl = int(block[rows[i]]), int(ev_player[i])
+        if role[i] == 0:
+            start_map.setdefault((b, int(ev_side[i])), []).append(pl)
+        else:
+            banned_in.setdefault(b, set()).add(pl)
+    keys, counts = np.unique((game_no[rows] * 4 + ev_side) * (1 << 31) + ev_player, return_counts=True)
+    act_map: dict[tuple[int, int], list[int]] = {}
+
+    def most_active(g: int, s: int) -> list[int]:
+        if (g, s) not in act_map:
+            lo, hi = np.searchsorted(keys >> 31, [g * 4 + s, g * 4 + s + 1])
+            act_map[(g, s)] = _most_active(keys[lo:hi] & ((1 << 31) - 1), counts[lo:hi])
+        return act_map[(g, s)]
+
     out = np.zeros((n, 10), np.int64)
-    game = p["game_id"].to_numpy()
-    period = p["period"].to_numpy(np.int64)
-    et = p["event_type"].to_numpy(np.int64)
-    p1 = p["player1_id"].astype("Float64").fillna(0).to_numpy(np.float64).astype(np.int64)
-    p2 = p["player2_id"].astype("Float64").fillna(0).to_numpy(np.float64).astype(np.int64)
-    bounds = np.flatnonzero(np.r_[True, (game[1:] != game[:-1]) | (period[1:] != period[:-1]), True])
+    p1, p2 = pid[:, 0], pid[:, 1]
+    bounds = np.r_[np.flatnonzero(run_starts([game_id, period])), n] if n else np.zeros(1, np.int64)
     filled = anomalies = 0
     prev_end: dict[int, list[int]] = {}
     q1: dict[int, list[int]] = {}
     for b0, b1 in zip(bounds[:-1], bounds[1:], strict=True):
-        g, per = game[b0], int(period[b0])
-        if b0 == 0 or game[b0 - 1] != g:
+        b, g, per = int(block[b0]), int(game_no[b0]), int(period[b0])
+        if b0 == 0 or game_no[b0 - 1] != g:
             prev_end, q1 = {}, {}
-        banned = subs_in_first.get((g, per), set())
+        banned = banned_in.get(b, set())
         lineup: dict[int, list[int]] = {}
         for s in (1, 2):
-            cur = list(start_map.get((g, per, s), []))[:5]
+            cur = list(start_map.get((b, s), []))[:5]
             if len(cur) < 5:
                 filled += 1
-                pools = ([q1.get(s, [])] if per == 3 else []) + [prev_end.get(s, []), act_map.get((g, s), [])]
+                pools = ([q1.get(s, [])] if per == 3 else []) + [prev_end.get(s, []), most_active(g, s)]
                 for pool in pools:
                     for pl in pool:
                         if len(cur) < 5 and pl not in cur and pl not in banned:
@@ -273,12 +285,38 @@ def reconstruct_lineups(plays: pd.DataFrame, games: pd.DataFrame) -> pd.DataFram
             last = r
         out[last:b1] = cur_row
         prev_end = {1: cur_row[:5].tolist(), 2: cur_row[5:].tolist()}
-    if filled or anomalies:
+    return RebuiltLineups(out, filled, anomalies)
+
+
+def reconstruct_lineups(plays: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
+    """``plays`` with the ten on-court columns rebuilt from the play-by-play (``lineup_source='rebuilt'``,
+    :func:`rebuild_on_court`). Counts of periods that needed filling are logged (they are the weak
+    spot of any play-by-play reconstruction)."""
+    check_columns(plays, PLAY_COLUMNS + EVIDENCE_COLUMNS, "plays")
+    check_columns(games, ["game_id", "home_team_id", "away_team_id"], "games")
+    p = _sorted_plays(plays)
+    teams = games.drop_duplicates("game_id").set_index("game_id")[["home_team_id", "away_team_id"]]
+
+    def ids(col: pd.Series) -> np.ndarray:  # a game without a games row has no team: -1 matches none
+        return col.astype("Float64").fillna(0).to_numpy(np.float64).astype(np.int64)
+
+    rebuilt = rebuild_on_court(
+        p["game_id"].to_numpy(),
+        p["period"].to_numpy(np.int64),
+        p["event_type"].to_numpy(np.int64),
+        p["action_type"].to_numpy(np.int64),
+        np.column_stack([ids(p[f"player{n}_id"]) for n in (1, 2, 3)]),
+        np.column_stack([ids(p[f"player{n}_team_id"]) for n in (1, 2, 3)]),
+        p["game_id"].map(teams["home_team_id"]).fillna(-1).to_numpy(np.int64),
+        p["game_id"].map(teams["away_team_id"]).fillna(-1).to_numpy(np.int64),
+    )
+    if rebuilt.filled or rebuilt.anomalies:
         log.info(
             "lineup reconstruction: %d period-sides completed by fallback, %d substitutions not applicable",
-            filled,
-            anomalies,
+            rebuilt.filled,
+            rebuilt.anomalies,
         )
+    out = rebuilt.on_court
     res = p.copy()
     for i, c in enumerate(ON_COURT):
         res[c] = pd.array(np.where(out[:, i] > 0, out[:, i], 0), dtype="Int64")

@@ -100,7 +100,8 @@ def daily_forecasts(
             f"no model to forecast with ({exc}): train and promote one first (job train_and_promote)"
         ) from exc
     engine = database.engine()
-    res = run_daily(GameForecaster(loaded, engine), engine, raw.pulled_dir(), as_of, config.days_ahead)
+    forecaster = GameForecaster.from_loaded(loaded, engine)
+    res = run_daily(forecaster, engine, raw.pulled_dir(), as_of, config.days_ahead)
     context.log.info(
         f"{as_of} +{config.days_ahead} days with {loaded.version}: {len(res.games)} games, "
         f"{res.written} forecasts written, {len(res.already)} already in the ledger, "

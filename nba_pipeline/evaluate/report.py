@@ -51,7 +51,7 @@ from nba_pipeline.evaluate.baselines import (
 from nba_pipeline.evaluate.elo import elo_forecasts
 from nba_pipeline.features.context import LINE_DIMS, SPEC_CONTEXT_DIM, without_lines
 from nba_pipeline.features.season_arrays import SeasonArrays
-from nba_pipeline.features.tokenizer import REGULATION_SECONDS
+from nba_pipeline.ingest.plays import REGULATION_SECONDS
 from nba_pipeline.models.forecaster import NBAForecaster
 from nba_pipeline.models.norm import TargetNorm
 from nba_pipeline.tables import metrics_table

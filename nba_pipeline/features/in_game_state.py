@@ -32,9 +32,9 @@ raw values (what the season arrays store, int8); the model reads them divided by
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from nba_pipeline.analytics.stints import FINAL_FT
+from nba_pipeline.ingest.plays import Rows, column, cumulative_in_runs
 
 STATE_DIM = 6
 # New state = state[..., STATE_SWAP_PERM] when home and away are exchanged.
@@ -70,15 +70,15 @@ def _other(side: np.ndarray) -> np.ndarray:
     return np.where(side == 1, 2, np.where(side == 2, 1, 0))
 
 
-def possession_after(plays: pd.DataFrame) -> np.ndarray:
+def possession_after(plays: Rows) -> np.ndarray:
     """Side holding the ball after each event (1 home, 2 away, 0 loose/unknown), int8 [E]."""
-    et = plays["event_type"].to_numpy(np.int64)
-    at = plays["action_type"].to_numpy(np.int64)
-    side = plays["side"].to_numpy(np.int64)
-    made = plays["is_made"].fillna(False).to_numpy(bool)
-    game = plays["game_id"].to_numpy()
+    et = column(plays, "event_type", np.int64)
+    at = column(plays, "action_type", np.int64)
+    side = column(plays, "side", np.int64)
+    made = column(plays, "is_made", bool)
+    game = column(plays, "game_id")
     carry = -1
-    pos = np.full(len(plays), carry, np.int64)
+    pos = np.full(len(et), carry, np.int64)
     pos[et == 1] = _other(side[et == 1])
     pos[et == 2] = 0
     ft = et == 3
@@ -98,46 +98,41 @@ def possession_after(plays: pd.DataFrame) -> np.ndarray:
     return pos[src].astype(np.int8)
 
 
-def _cumulative_in(keys: list[np.ndarray], flags: np.ndarray) -> np.ndarray:
-    """Running count of ``flags`` within groups of consecutive equal ``keys`` (rows in order)."""
-    return pd.Series(flags.astype(np.int64)).groupby(keys, sort=False).cumsum().to_numpy()
-
-
-def fouls_to_penalty(plays: pd.DataFrame) -> np.ndarray:
+def fouls_to_penalty(plays: Rows) -> np.ndarray:
     """Team fouls home / away can still commit before the penalty, int8 [E, 2] (module docstring)."""
-    et = plays["event_type"].to_numpy(np.int64)
-    at = plays["action_type"].to_numpy(np.int64)
-    side = plays["side"].to_numpy(np.int64)
-    period = plays["period"].to_numpy(np.int64)
-    late = plays["clock_seconds"].to_numpy(np.float64) <= 120.0
-    keys = [plays["game_id"].to_numpy(), period]
+    et = column(plays, "event_type", np.int64)
+    at = column(plays, "action_type", np.int64)
+    side = column(plays, "side", np.int64)
+    period = column(plays, "period", np.int64)
+    late = column(plays, "clock_seconds", np.float64) <= 120.0
+    keys = [column(plays, "game_id"), period]
     team_foul = (et == 6) & np.isin(at, TEAM_FOUL_ACTIONS)
     limit = np.where(period <= 4, REGULATION_FOUL_LIMIT, OVERTIME_FOUL_LIMIT)
-    out = np.empty((len(plays), 2), np.int8)
+    out = np.empty((len(et), 2), np.int8)
     for j, s in enumerate((1, 2)):
-        fouls = _cumulative_in(keys, team_foul & (side == s))
-        late_fouls = _cumulative_in(keys, team_foul & (side == s) & late)
+        fouls = cumulative_in_runs(keys, team_foul & (side == s))
+        late_fouls = cumulative_in_runs(keys, team_foul & (side == s) & late)
         left = limit - fouls
         left = np.where(late, np.minimum(left, LAST_MINUTES_FOUL_LIMIT - late_fouls), left)
         out[:, j] = np.clip(left, 0, None)
     return out
 
 
-def timeouts_left(plays: pd.DataFrame) -> np.ndarray:
+def timeouts_left(plays: Rows) -> np.ndarray:
     """Timeouts home / away have left, int8 [E, 2] (module docstring)."""
-    et = plays["event_type"].to_numpy(np.int64)
-    at = plays["action_type"].to_numpy(np.int64)
-    side = plays["side"].to_numpy(np.int64)
-    period = plays["period"].to_numpy(np.int64)
-    game = plays["game_id"].to_numpy()
-    late = (period == 4) & (plays["clock_seconds"].to_numpy(np.float64) <= 180.0)
+    et = column(plays, "event_type", np.int64)
+    at = column(plays, "action_type", np.int64)
+    side = column(plays, "side", np.int64)
+    period = column(plays, "period", np.int64)
+    game = column(plays, "game_id")
+    late = (period == 4) & (column(plays, "clock_seconds", np.float64) <= 180.0)
     timeout = (et == 9) & np.isin(at, COUNTED_TIMEOUTS)
-    out = np.empty((len(plays), 2), np.int8)
+    out = np.empty((len(et), 2), np.int8)
     for j, s in enumerate((1, 2)):
         called = timeout & (side == s)
-        in_game = _cumulative_in([game], called & (period <= 4))
-        in_period = _cumulative_in([game, period], called)
-        in_late = _cumulative_in([game, period], called & late)
+        in_game = cumulative_in_runs([game], called & (period <= 4))
+        in_period = cumulative_in_runs([game, period], called)
+        in_late = cumulative_in_runs([game, period], called & late)
         left = GAME_TIMEOUTS - in_game
         left = np.where(period == 4, np.minimum(left, FOURTH_PERIOD_TIMEOUTS - in_period), left)
         left = np.where(late, np.minimum(left, LATE_FOURTH_TIMEOUTS - in_late), left)
@@ -146,16 +141,16 @@ def timeouts_left(plays: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def state_counts(plays: pd.DataFrame) -> np.ndarray:
+def state_counts(plays: Rows) -> np.ndarray:
     """The six raw state values after every event of ``plays`` (module docstring), int8 [E, 6].
 
     ``plays`` must be in (game, seq) order with each game's rows contiguous.
     """
-    missing = [c for c in STATE_PLAY_COLUMNS if c not in plays.columns]
+    missing = [c for c in STATE_PLAY_COLUMNS if c not in plays]
     if missing:
         raise ValueError(f"plays: missing columns {missing} (needed for the in-game state)")
     pos = possession_after(plays)
-    out = np.empty((len(plays), STATE_DIM), np.int8)
+    out = np.empty((len(pos), STATE_DIM), np.int8)
     out[:, 0] = pos == 1
     out[:, 1] = pos == 2
     out[:, 2:4] = fouls_to_penalty(plays)

@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from nba_pipeline.features.in_game_state import PREGAME_STATE, STATE_DIM, STATE_SCALE, state_counts
+from nba_pipeline.ingest.plays import REGULATION_SECONDS, Rows, column
 from nba_pipeline.ingest.schema import ON_COURT
 
 PAD, CLS, UNK = 0, 1, 2
@@ -62,7 +63,6 @@ VOCAB_SIZE = N_SPECIAL + len(KNOWN_EVENT_TYPES) * len(SIDES)  # 45
 MAX_EVENTS = 50
 SEQ_LEN = 1 + MAX_EVENTS
 LINEUP_DIM = 20
-REGULATION_SECONDS = 2880.0
 # The running total is fed as points ABOVE an expected pace (see models.dataset), in units of 20
 # points: the deviation from the pace is what predicts the final total, and it is small next to
 # the raw total, which a network would have to subtract out itself.
@@ -132,18 +132,17 @@ REQUIRED_PLAY_COLUMNS = (
 )
 
 
-def check_columns(df: pd.DataFrame, required: tuple[str, ...] | list[str], name: str) -> None:
-    """Raise a ValueError naming the frame and the missing columns."""
-    missing = [c for c in required if c not in df.columns]
+def check_columns(df: Rows, required: tuple[str, ...] | list[str], name: str) -> None:
+    """Raise a ValueError naming the frame (or dict of arrays) and the missing columns."""
+    missing = [c for c in required if c not in df]
     if missing:
         raise ValueError(f"{name}: missing columns {missing}")
 
 
-def id_matrix(df: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> np.ndarray:
+def id_matrix(df: Rows, columns: list[str] | tuple[str, ...]) -> np.ndarray:
     """Player-id columns as int64 with 0 for NULL (the pbp also writes 0 for 'no player')."""
-    return np.column_stack([df[c].fillna(0).to_numpy(dtype=np.int64) for c in columns]).reshape(
-        len(df), len(columns)
-    )
+    cols = [column(df, c, np.int64) for c in columns]
+    return np.column_stack(cols).reshape(len(cols[0]), len(columns))
 
 
 def sort_plays(plays: pd.DataFrame) -> pd.DataFrame:
@@ -187,31 +186,30 @@ class EventTokenizer:
         tokens = np.where(unknown, UNK, N_SPECIAL + 3 * ti + side)
         return tokens.astype(np.int16), unknown
 
-    def encode_events(self, plays: pd.DataFrame) -> EventArrays:
+    def encode_events(self, plays: Rows) -> EventArrays:
         """Per-event token, time, raw score diff and lineup participation for every row of ``plays``.
 
         Each game's rows must be contiguous and in ``seq`` order (e.g. :func:`sort_plays`); checked.
+        ``plays``: a frame, or a dict of arrays (a live game's events so far).
         """
         check_columns(plays, REQUIRED_PLAY_COLUMNS, "plays")
-        gid = plays["game_id"].to_numpy()
-        seq = plays["seq"].to_numpy(dtype=np.int64)
-        if len(plays) > 1:
+        gid = column(plays, "game_id")
+        seq = column(plays, "seq", np.int64)
+        if len(gid) > 1:
             change = gid[1:] != gid[:-1]
             if int(change.sum()) + 1 != len(pd.unique(gid)) or (~change & (seq[1:] <= seq[:-1])).any():
                 raise ValueError("plays: each game's rows must be contiguous and in increasing seq order")
-        tokens, unknown = self.token_ids(plays["event_type"].to_numpy(), plays["side"].to_numpy())
-        codes, counts = np.unique(plays["event_type"].to_numpy()[unknown], return_counts=True)
+        event_type = column(plays, "event_type", np.int64)
+        tokens, unknown = self.token_ids(event_type, column(plays, "side", np.int64))
+        codes, counts = np.unique(event_type[unknown], return_counts=True)
         time_left = time_left_fraction(
-            plays["period"].to_numpy(dtype=np.int64),
-            plays["clock_seconds"].to_numpy(dtype=np.float64),
-            plays["seconds_left_regulation"].to_numpy(dtype=np.float64),
+            column(plays, "period", np.int64),
+            column(plays, "clock_seconds", np.float64),
+            column(plays, "seconds_left_regulation", np.float64),
         )
-        score = (
-            plays["home_score"].to_numpy(dtype=np.int64) - plays["away_score"].to_numpy(dtype=np.int64)
-        ).astype(np.int16)
-        total = (
-            plays["home_score"].to_numpy(dtype=np.int64) + plays["away_score"].to_numpy(dtype=np.int64)
-        ).astype(np.int16)
+        home, away = column(plays, "home_score", np.int64), column(plays, "away_score", np.int64)
+        score = (home - away).astype(np.int16)
+        total = (home + away).astype(np.int16)
         return EventArrays(
             token=tokens,
             time_left=time_left,
@@ -225,7 +223,7 @@ class EventTokenizer:
         )
 
     @staticmethod
-    def lineup_vectors(plays: pd.DataFrame) -> np.ndarray:
+    def lineup_vectors(plays: Rows) -> np.ndarray:
         """The 20-dim participation vector of every event (module docstring), uint8 [E, 20]."""
         on = id_matrix(plays, ON_COURT)  # [E, 10], 0 = unknown
         p = id_matrix(plays, ["player1_id", "player2_id", "player3_id"])  # [E, 3]

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nba_pipeline.ingest.plays import REGULATION_SECONDS
+
 RUN_POINTS = 8
 MAX_RUNS = 6
 HOME_COLOR = "#1f5fa8"
@@ -108,7 +110,7 @@ def chart_png(
     if len(pts):
         last = pts.iloc[-1]
         hs, as_ = int(last["home_score"]), int(last["away_score"])
-        final = hs != as_ and float(last["game_seconds"]) >= 2880.0
+        final = hs != as_ and float(last["game_seconds"]) >= REGULATION_SECONDS
         winner = HOME_COLOR if hs > as_ else AWAY_COLOR
         ax.plot([x[-1]], [p[-1]], "o", color=winner if final else "#222222", ms=6, zorder=5)
         ot = f" ({n_ot}OT)" if n_ot > 1 else " (OT)" if n_ot else ""

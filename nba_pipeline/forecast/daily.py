@@ -23,9 +23,9 @@ Why it works this way:
   A game whose tip-off has passed (noon US/Eastern of its date when no time is known) is skipped:
   the ledger would refuse its pregame forecast anyway.
 - The market line: a game's ``betting_lines`` row, else its last fetched line
-  (:func:`betting_lines_of`, whose rows say which line they are); each ledger row names the line
+  (``sources.lines.betting_lines_of``, whose rows say which line they are); each ledger row names the line
   its forecast used (``line_source``, ``line_fetched_at``), or none when the game had none or the
-  model does not read the line (``GameForecaster.line_used``).
+  model does not read the line (``ForecastModel.line_used``).
 - :func:`backtest_forecasts` writes the same pregame forecasts of past games with ``made_at`` the
   day before each game under source ``backtest`` (kept apart from the live scorecard), to check the
   scorecard against the evaluation report on the same games.
@@ -33,30 +33,47 @@ Why it works this way:
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import logging
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from nba_pipeline.db import naive_utc
+from nba_pipeline import settings
+from nba_pipeline.analytics import reads
+from nba_pipeline.analytics.lineup_features import (
+    SLOTS,
+    add_lineup_features,
+    expected_starters,
+    game_starters,
+)
+from nba_pipeline.analytics.team_features import build_team_game_features
+from nba_pipeline.db import make_engine, naive_utc, read_seasons, read_table
+from nba_pipeline.features.context import ContextFeatureBuilder
+from nba_pipeline.features.season_arrays import SeasonArrays
+from nba_pipeline.forecast.game import GameForecaster
 from nba_pipeline.forecast.ledger import (
     append_forecasts,
     default_tipoff,
     entry_from_forecast,
     read_ledger,
 )
+from nba_pipeline.forecast.model import Forecast
+from nba_pipeline.ingest.raw import previous_season
+from nba_pipeline.registry.store import RegistryError
+from nba_pipeline.sources.lines import betting_lines_of
+from nba_pipeline.tables import render_table
 
 log = logging.getLogger(__name__)
 
 Starters = tuple[list[int], list[int]]
-# The ledger's ``line_source`` of a game's ``betting_lines`` row: the shipped historical odds file.
-HISTORICAL_LINE_SOURCE = "odds.parquet"
 GAME_COLUMNS = ["game_id", "game_date", "season", "home_team_id", "away_team_id", "origin"]
 
 
@@ -67,7 +84,7 @@ class DailyResult:
     as_of: dt.date
     days: int
     games: pd.DataFrame  # GAME_COLUMNS + home_starters, away_starters (lists of player ids)
-    forecasts: list[Any] = field(default_factory=list)  # forecast.game.Forecast, one per game forecast
+    forecasts: list[Forecast] = field(default_factory=list)  # one per game forecast
     written: int = 0  # ledger rows that were new
     already: list[str] = field(default_factory=list)  # games already in the ledger (this model, source)
     skipped: dict[str, str] = field(default_factory=dict)  # game id -> why it was not forecast
@@ -102,13 +119,8 @@ def games_to_come(engine: sa.Engine, pulled_dir: Path | None, as_of: dt.date, da
         raise ValueError(f"days must be >= 1, got {days}")
     end = as_of + dt.timedelta(days=days)
     parts = []
-    if sa.inspect(engine).has_table("games"):
-        q = sa.text(
-            "SELECT game_id, game_date, season, home_team_id, away_team_id FROM games "
-            "WHERE game_date >= :a AND game_date < :b"
-        )
-        with engine.connect() as conn:
-            g = pd.read_sql(q, conn, params={"a": as_of, "b": end})
+    g = reads.games_between(engine, as_of, end)
+    if g is not None:
         parts.append(g.assign(origin="games"))
     if pulled_dir is not None and Path(pulled_dir).is_dir():
         for path in sorted(Path(pulled_dir).glob("schedule_*.parquet")):
@@ -133,30 +145,12 @@ def expected_fives(engine: sa.Engine, games: pd.DataFrame) -> dict[str, Starters
     """game id -> (home five, away five) expected from each team's starts strictly before the
     game date (this season and the previous one, so an opener has its team's last starters).
     A side with less history gets the players known (fewer than five, possibly none)."""
-    from nba_pipeline.analytics.lineup_features import SLOTS, expected_starters, game_starters
-    from nba_pipeline.analytics.schema import AWAY_COLS, HOME_COLS
-    from nba_pipeline.ingest.raw import previous_season
-
-    if games.empty or not sa.inspect(engine).has_table("stints"):
+    seasons = sorted({s for x in games.get("season", []) for s in (str(x), previous_season(str(x)))})
+    # Only each game's first stint (stint 0) is needed: its starters.
+    st = reads.first_stints(engine, seasons) if len(games) else None
+    if st is None:
         return {str(g): ([], []) for g in games.get("game_id", [])}
-    seasons = sorted({s for x in games["season"] for s in (str(x), previous_season(str(x)))})
-    stint_cols = ", ".join(["game_id", "stint", *HOME_COLS, *AWAY_COLS])
-    with engine.connect() as conn:
-        # Only each game's first stint (stint 0) is needed: its starters.
-        st = pd.read_sql(
-            sa.text(f"SELECT {stint_cols} FROM stints WHERE season IN :seasons AND stint = 0").bindparams(
-                sa.bindparam("seasons", expanding=True)
-            ),
-            conn,
-            params={"seasons": seasons},
-        )
-        played = pd.read_sql(
-            sa.text(
-                "SELECT game_id, game_date, home_team_id, away_team_id FROM games WHERE season IN :seasons"
-            ).bindparams(sa.bindparam("seasons", expanding=True)),
-            conn,
-            params={"seasons": seasons},
-        )
+    played = reads.games_of_seasons(engine, seasons)
     starts = game_starters(st, played)
     base = games[["game_id", "game_date"]]
     targets = pd.concat(
@@ -176,70 +170,10 @@ def expected_fives(engine: sa.Engine, games: pd.DataFrame) -> dict[str, Starters
     return out
 
 
-def _read(
-    engine: sa.Engine, table: str, seasons: list[str], columns: list[str] | None = None
-) -> pd.DataFrame:
-    """The rows of ``seasons`` (seasons without rows left out, so the dtypes are the table's)."""
-    from nba_pipeline.db import read_table
-
-    parts = [read_table(engine, table, {"season": s}, columns) for s in seasons]
-    full = [p for p in parts if len(p)]
-    return pd.concat(full, ignore_index=True) if full else parts[-1]
-
-
-def betting_lines_of(
-    engine: sa.Engine,
-    game_ids: list[str],
-    before: dt.datetime | Mapping[str, dt.datetime] | None = None,
-) -> pd.DataFrame | None:
-    """The line of each of ``game_ids``: its ``betting_lines`` row (the historical odds, ``source``
-    ``HISTORICAL_LINE_SOURCE``, ``fetched_at`` NaT), else the last line fetched or imported for it
-    before ``before`` (``sources.lines.latest_lines``, with its own ``source`` and ``fetched_at``);
-    None when no game has one: the games are forecast without a line. Tonight's games are in no
-    ``betting_lines`` season, so they take the feed's. Every row says which line it is, so the
-    rows a context is built from also tell the ledger which line a forecast used
-    (:func:`line_of`)."""
-    from nba_pipeline.ingest.schema import betting_lines
-    from nba_pipeline.sources.lines import latest_lines
-
-    if not game_ids:
-        return None
-    parts = []
-    if sa.inspect(engine).has_table(betting_lines.name):
-        with engine.connect() as conn:
-            q = sa.select(betting_lines).where(betting_lines.c.game_id.in_(game_ids))
-            hist = pd.read_sql(q, conn)
-        hist["source"] = HISTORICAL_LINE_SOURCE
-        hist["fetched_at"] = pd.Series(pd.NaT, index=hist.index, dtype="datetime64[us]")
-        parts.append(hist)
-    have = set(parts[0]["game_id"].astype(str)) if parts else set()
-    rest = [str(g) for g in game_ids if str(g) not in have]
-    if rest:
-        parts.append(latest_lines(engine, rest, before))
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
-
-
-def line_of(lines: pd.DataFrame | None, game_id: str) -> tuple[str | None, dt.datetime | None]:
-    """(source, fetched_at) of ``game_id``'s row in ``lines`` (:func:`betting_lines_of`), (None,
-    None) when it has none; ``fetched_at`` None for the historical file, naive UTC otherwise."""
-    if lines is None or lines.empty:
-        return None, None
-    rows = lines[lines["game_id"].astype(str) == str(game_id)]
-    if rows.empty:
-        return None, None
-    r = rows.iloc[0]
-    fetched = r.get("fetched_at")
-    when = None if fetched is None or pd.isna(fetched) else pd.Timestamp(fetched).to_pydatetime()
-    return str(r["source"]), when
-
-
 @dataclass
 class ScheduledContext:
     """The context vectors of scheduled games and the lines they were built from (the rows of
-    :func:`betting_lines_of`, None: no game had one), which say which line each vector holds."""
+    ``sources.lines.betting_lines_of``, None: no game had one), which say which line each vector holds."""
 
     values: dict[str, np.ndarray]  # game id -> float32 [CONTEXT_DIM]
     lines: pd.DataFrame | None = None
@@ -252,11 +186,6 @@ def scheduled_context(engine: sa.Engine, scheduled: pd.DataFrame) -> ScheduledCo
     the scheduled games added with an empty box score: they count for rest and travel, and add
     nothing to any rate, so every value of a game on day D comes from the games played before D.
     The line dims come from :func:`betting_lines_of`, whose rows are returned beside them."""
-    from nba_pipeline.analytics.lineup_features import add_lineup_features
-    from nba_pipeline.analytics.team_features import build_team_game_features
-    from nba_pipeline.features.context import ContextFeatureBuilder
-    from nba_pipeline.ingest.raw import previous_season
-
     out: dict[str, np.ndarray] = {}
     used: list[pd.DataFrame] = []
     for season, sched in scheduled.groupby("season"):
@@ -264,7 +193,7 @@ def scheduled_context(engine: sa.Engine, scheduled: pd.DataFrame) -> ScheduledCo
         shot_seasons = [str(season)]
         for _ in range(3):
             shot_seasons.insert(0, previous_season(shot_seasons[0]))
-        played = _read(engine, "games", seasons)
+        played = read_seasons(engine, "games", seasons)
         played["game_date"] = pd.to_datetime(played["game_date"])
         first = pd.Timestamp(sched["game_date"].min())
         played = played[played["game_date"] < first]
@@ -287,10 +216,10 @@ def scheduled_context(engine: sa.Engine, scheduled: pd.DataFrame) -> ScheduledCo
             }
         )
         games = pd.concat([played, new], ignore_index=True)
-        stints = _read(engine, "stints", seasons)
-        rapm = _read(engine, "player_rapm", seasons)
+        stints = read_seasons(engine, "stints", seasons)
+        rapm = read_seasons(engine, "player_rapm", seasons)
         cols = ["season", "game_id", "game_date", "player_id", "loc_x", "loc_y"]
-        shots = _read(engine, "shots", shot_seasons, cols)
+        shots = read_seasons(engine, "shots", shot_seasons, cols)
         tf = add_lineup_features(build_team_game_features(games), stints, games, rapm, shots)
         ids = new["game_id"].tolist()
         lines = betting_lines_of(engine, ids)
@@ -307,7 +236,7 @@ def _utcnow() -> dt.datetime:
 
 
 def run_daily(
-    forecaster: Any,
+    forecaster: GameForecaster,
     engine: sa.Engine,
     pulled_dir: Path | None,
     as_of: dt.date,
@@ -318,7 +247,7 @@ def run_daily(
     starters: Mapping[str, Starters] | None = None,
 ) -> DailyResult:
     """Forecast every game of ``[as_of, as_of + days)`` with ``forecaster`` (a
-    ``forecast.game.GameForecaster``) and append the pregame forecasts to the ledger, made ``now``.
+    ``GameForecaster``) and append the pregame forecasts to the ledger, made ``now``.
 
     ``tipoffs``: known tip-off times (else noon US/Eastern of the date); ``starters``: announced
     fives (else the expected ones). Games already tipped off, or already in the ledger for this
@@ -332,7 +261,7 @@ def run_daily(
     games["home_starters"] = [fives.get(g, ([], []))[0] for g in games["game_id"]]
     games["away_starters"] = [fives.get(g, ([], []))[1] for g in games["game_id"]]
     res = DailyResult(as_of=as_of, days=days, games=games)
-    version = forecaster.loaded.version
+    version = forecaster.model.version
     have = read_ledger(engine, game_ids=list(games["game_id"]), source=source)
     have = set(have.loc[(have["state"] == "pregame") & (have["model_version"] == version), "game_id"])
     entries = []
@@ -383,7 +312,7 @@ def run_daily(
 
 
 def backtest_forecasts(
-    forecaster: Any,
+    forecaster: GameForecaster,
     engine: sa.Engine,
     game_ids: Sequence[str],
     source: str = "backtest",
@@ -395,8 +324,6 @@ def backtest_forecasts(
     of the live numbers). ``starters``: the fives to use (e.g. the actual ones,
     :func:`starters_from_arrays`, to compare with the evaluation report); else the expected ones.
     Returns the number of new rows."""
-    from nba_pipeline.db import read_table
-
     ids = [str(g) for g in game_ids]
     cols = ["game_id", "game_date", "season", "home_team_id", "away_team_id"]
     games = read_table(engine, "games", columns=cols)
@@ -414,7 +341,7 @@ def backtest_forecasts(
     return append_forecasts(engine, entries)
 
 
-def starters_from_arrays(arrays: Any) -> dict[str, Starters]:
+def starters_from_arrays(arrays: SeasonArrays) -> dict[str, Starters]:
     """game id -> the starting fives the model inputs (``features.season_arrays``) hold for each
     game: the pregame lineup training and the evaluation report see."""
     out: dict[str, Starters] = {}
@@ -428,16 +355,6 @@ def starters_from_arrays(arrays: Any) -> dict[str, Starters]:
 def main(argv: list[str] | None = None) -> int:
     """``python -m nba_pipeline.forecast.daily``: the daily forecasts from the command line (the
     asset's logic), or ``--backtest FROM TO``: past games' forecasts as backtest rows."""
-    import argparse
-    import sys
-    from zoneinfo import ZoneInfo
-
-    from nba_pipeline import settings
-    from nba_pipeline.db import make_engine
-    from nba_pipeline.forecast.game import GameForecaster
-    from nba_pipeline.registry.store import RegistryError
-    from nba_pipeline.tables import render_table
-
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--as-of", help="first day forecast, YYYY-MM-DD (default: today, US/Eastern)")
     ap.add_argument("--days", type=int, default=2, help="days forecast (default 2)")
@@ -457,16 +374,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.backtest:
         lo, hi = (dt.date.fromisoformat(x) for x in args.backtest)
-        with engine.connect() as conn:
-            ids = [
-                str(r[0])
-                for r in conn.execute(
-                    sa.text("SELECT game_id FROM games WHERE game_date >= :a AND game_date <= :b"),
-                    {"a": lo, "b": hi},
-                )
-            ]
+        played = reads.games_between(engine, lo, hi + dt.timedelta(days=1))
+        ids = [] if played is None else [str(g) for g in played["game_id"]]
         n = backtest_forecasts(fc, engine, ids)
-        print(f"backtest {lo}..{hi} with {fc.loaded.version}: {len(ids)} games, {n} new ledger rows")
+        print(f"backtest {lo}..{hi} with {fc.model.version}: {len(ids)} games, {n} new ledger rows")
         return 0
     as_of = (
         dt.date.fromisoformat(args.as_of)
@@ -480,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         for r in t.itertuples(index=False)
     ]
     print(
-        f"{as_of} +{args.days} days with {fc.loaded.version}: {len(res.games)} games, "
+        f"{as_of} +{args.days} days with {fc.model.version}: {len(res.games)} games, "
         f"{res.written} forecasts written, {len(res.already)} already in the ledger, "
         f"{len(res.skipped)} skipped"
     )

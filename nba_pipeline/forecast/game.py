@@ -16,78 +16,50 @@ after each new event without featurizing the game again.
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from nba_pipeline import settings
+from nba_pipeline.analytics.stints import complete_lineups
+from nba_pipeline.db import make_engine, read_table
+from nba_pipeline.features.graphs import LINEUP_INPUT_COLUMNS, pair_minutes_with_dates
+from nba_pipeline.features.season_arrays import build_season_arrays
+from nba_pipeline.forecast.asof import AsOfLookup
+from nba_pipeline.forecast.incremental import LiveGame
+from nba_pipeline.forecast.model import Forecast, ForecastModel
+from nba_pipeline.ingest.plays import QUARTER_SECONDS, REGULATION_SECONDS, build_plays
 from nba_pipeline.ingest.schema import ON_COURT
-
-if TYPE_CHECKING:
-    from nba_pipeline.forecast.incremental import LiveGame
-
-
-@dataclass
-class Forecast:
-    game_id: str
-    p_home_win: float
-    margin: float  # final home margin, points
-    total: float  # final total points
-    events_seen: int
-    model_version: str
-    # The game at the cut (pregame: period 1, 12:00, 0-0), for forecast lines and charts.
-    period: int = 1
-    clock_seconds: float = 720.0
-    home_score: int = 0
-    away_score: int = 0
-    # The market line the forecast used (GameForecaster.line_used): its source ('odds.parquet',
-    # 'nba_api_odds', 'csv', ...) and when it was had (naive UTC; None for the historical file);
-    # both None when the forecast used no line.
-    line_source: str | None = None
-    line_fetched_at: dt.datetime | None = None
+from nba_pipeline.registry.store import ModelRegistry
+from nba_pipeline.sources.lines import betting_lines_of
 
 
 class GameForecaster:
-    def __init__(self, loaded: Any, engine: sa.Engine) -> None:
-        from nba_pipeline.features.tokenizer import VOCAB
-        from nba_pipeline.models.batch import check_input_format
-        from nba_pipeline.models.norm import TargetNorm
+    """One model (:class:`ForecastModel`, passed by value) over one database."""
 
-        prep = loaded.preprocessing
-        check_input_format(prep, f"model {loaded.version}")
-        if prep.get("vocabulary") != VOCAB:
-            raise ValueError(
-                f"model {loaded.version} was trained with another event vocabulary than this code's; "
-                "featurizing with it would feed the model wrong tokens"
-            )
-        self.loaded = loaded
+    def __init__(self, model: ForecastModel, engine: sa.Engine) -> None:
+        self.model = model
         self.engine = engine
-        self.norm = TargetNorm.from_dict(prep["target_norm"])
-        self.score_diff_std = float(prep["score_diff_std"])
-        self.temperature = float(prep.get("win_temperature", 1.0))  # the released calibration
         self._season_cache: dict[str, dict[str, pd.DataFrame]] = {}
+
+    @classmethod
+    def from_loaded(cls, loaded: Any, engine: sa.Engine) -> GameForecaster:
+        """From what ``registry.store.ModelRegistry.load_model`` returned."""
+        return cls(ForecastModel.from_loaded(loaded), engine)
 
     @classmethod
     def from_registry(
         cls, version: str = "latest", registry_root: Any = None, database_url: str | None = None
     ) -> GameForecaster:
-        from nba_pipeline import settings
-        from nba_pipeline.db import make_engine
-        from nba_pipeline.registry.store import ModelRegistry
-
         loaded = ModelRegistry(registry_root).load_model(version)
-        return cls(loaded, make_engine(database_url or settings.database_url()))
+        return cls.from_loaded(loaded, make_engine(database_url or settings.database_url()))
 
     def _season(self, season: str) -> dict[str, pd.DataFrame]:
         """Per-season inputs read once: player and team features, and the teammates' shared minutes
         per game (chemistry), from the database."""
         if season not in self._season_cache:
-            from nba_pipeline.db import read_table
-            from nba_pipeline.features.graphs import LINEUP_INPUT_COLUMNS, pair_minutes_with_dates
-
             plays = read_table(self.engine, "plays", {"season": season}, columns=list(LINEUP_INPUT_COLUMNS))
             games = read_table(self.engine, "games", {"season": season})
             pairs = pair_minutes_with_dates(plays, games)
@@ -98,27 +70,15 @@ class GameForecaster:
             }
         return self._season_cache[season]
 
-    def line_used(
-        self, context: Any, lines: pd.DataFrame | None, game_id: str
-    ) -> tuple[str | None, dt.datetime | None]:
-        """(source, fetched_at) of the market line a one-game forecast used: its row in ``lines``
-        (``forecast.daily.betting_lines_of``, the rows its ``context`` [1, CONTEXT_DIM] was built
-        from) when the model reads the line and the context has one (``NBAForecaster.has_line``);
-        (None, None) otherwise, as for a model without the line's blend, which ignores it."""
-        from nba_pipeline.forecast.daily import line_of
-
-        if lines is None or not bool(self.loaded.model.has_line(context)[0]):
-            return None, None
-        return line_of(lines, game_id)
-
-    def game_row(self, game_id: str) -> pd.Series:
-        """The game's row of the ``games`` table (date, season, teams); a clear error when absent."""
-        from nba_pipeline.db import read_table
-
+    def _game(self, game_id: str) -> pd.DataFrame:
         game = read_table(self.engine, "games", {"game_id": game_id})
         if game.empty:
             raise KeyError(f"game {game_id!r} is not in the games table; ingest its season first")
-        return game.iloc[0]
+        return game
+
+    def game_row(self, game_id: str) -> pd.Series:
+        """The game's row of the ``games`` table (date, season, teams); a clear error when absent."""
+        return self._game(game_id).iloc[0]
 
     def open_game(
         self,
@@ -132,10 +92,8 @@ class GameForecaster:
         ``prefetch`` reads the as-of inputs of both teams' likely players up front. ``game``: the
         game's row (game_id, season, game_date, home/away_team_id) when it is not in ``games`` yet
         (a game of today); without team_game_features rows its context takes the defaults."""
-        from nba_pipeline.forecast.incremental import LiveGame
-
         row = game if game is not None else self.game_row(game_id)
-        return LiveGame(self, row, starters=starters, prefetch=prefetch)
+        return LiveGame(self.model, AsOfLookup(self.engine, row), starters=starters, prefetch=prefetch)
 
     def forecast(
         self,
@@ -150,16 +108,7 @@ class GameForecaster:
         fives for a pregame forecast (without them the pregame lineup graph is empty, which the
         model handles but which is weaker than training, where starters were known).
         The game must be in the ``games`` table (date and teams); its final score is not used."""
-        from nba_pipeline.analytics.stints import complete_lineups
-        from nba_pipeline.db import read_table
-        from nba_pipeline.features.season_arrays import build_season_arrays
-        from nba_pipeline.forecast.daily import betting_lines_of
-        from nba_pipeline.ingest.plays import build_plays
-        from nba_pipeline.training.dataset import NBADataset
-
-        game = read_table(self.engine, "games", {"game_id": game_id})
-        if game.empty:
-            raise KeyError(f"game {game_id!r} is not in the games table; ingest its season first")
+        game = self._game(game_id)
         season = str(game["season"].iloc[0])
         if pbp is not None and len(pbp):
             plays, _ = build_plays(pbp, lineups, season, source=f"forecast input for {game_id}")
@@ -184,25 +133,17 @@ class GameForecaster:
             prior_pair_minutes=s["pairs"][s["pairs"]["game_date"] < gdate],
             betting_lines=lines,
         )
-        ds = NBADataset(arrays, self.norm, self.score_diff_std, mode="all_events")
         n_events = 0 if pregame else int(arrays.n_events[0])
-        batch = ds.get_batch([n_events])
-        out = self.loaded.model.predict(batch, self.norm, self.temperature)
-        line_source, line_fetched_at = self.line_used(batch.context, lines, game_id)
         last = plays.sort_values("seq").iloc[-1]
-        return Forecast(
-            game_id=game_id,
-            p_home_win=float(out["win_prob"][0]),
-            margin=float(out["margin"][0]),
-            total=float(out["total"][0]),
+        return self.model.forecast(
+            self.model.batch(arrays, n_events),
+            game_id,
+            lines,
             events_seen=n_events,
-            model_version=self.loaded.version,
             period=int(last["period"]),
             clock_seconds=float(last["clock_seconds"]),
             home_score=int(last["home_score"]),
             away_score=int(last["away_score"]),
-            line_source=line_source,
-            line_fetched_at=line_fetched_at,
         )
 
 
@@ -223,9 +164,9 @@ def _pregame_row(game_id: str, season: str, starters: tuple[list[int], list[int]
         "event_type": 12,
         "action_type": 0,
         "side": 0,
-        "clock_seconds": 720.0,
+        "clock_seconds": QUARTER_SECONDS,
         "game_seconds": 0.0,
-        "seconds_left_regulation": 2880.0,
+        "seconds_left_regulation": REGULATION_SECONDS,
         "home_score": 0,
         "away_score": 0,
         "is_made": None,

@@ -112,7 +112,7 @@ class LedgerEntry:
 
 
 def entry_from_forecast(forecast: Any, source: str, made_at: dt.datetime | None = None) -> LedgerEntry:
-    """A ledger entry of a :class:`~nba_pipeline.forecast.game.Forecast` (state from events seen),
+    """A ledger entry of a :class:`~nba_pipeline.forecast.model.Forecast` (state from events seen),
     with the line the forecast says it used."""
     n = int(forecast.events_seen)
     return LedgerEntry(

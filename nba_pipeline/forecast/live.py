@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import re
 import sys
 import time
@@ -32,8 +33,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+import torch
 
+from nba_pipeline.forecast.chart import chart_from_updates
+from nba_pipeline.forecast.game import GameForecaster
+from nba_pipeline.forecast.incremental import LiveGame
+from nba_pipeline.forecast.ledger import PregameAfterTipoff, append_forecasts, entry_from_forecast
+from nba_pipeline.forecast.model import Forecast
+from nba_pipeline.ingest.plays import game_seconds_elapsed
 from nba_pipeline.ingest.raw import season_of
+from nba_pipeline.sources.pbp_v3 import convert_pbp_v3
 
 DEFAULT_INTERVAL_S = 5.0
 EASTERN = ZoneInfo("America/New_York")
@@ -44,7 +53,7 @@ _ISO_CLOCK = re.compile(r"^PT(\d+)M(\d+(?:\.\d+)?)S$")
 class Update:
     """One issued forecast and the game at its cut."""
 
-    forecast: Any  # forecast.game.Forecast
+    forecast: Forecast
     game_seconds: float
     made_at: pd.Timestamp
     rows: int  # raw rows the live state held when it was made
@@ -54,7 +63,7 @@ class Update:
 class LiveSession:
     """One game followed live: rows in, a forecast per new event out (printed, ledgered, kept)."""
 
-    game: Any  # forecast.incremental.LiveGame
+    game: LiveGame
     source: str = "live"
     ledger_engine: Any = None  # None: nothing is written to the ledger
     out: Callable[[str], None] = print
@@ -92,22 +101,15 @@ class LiveSession:
     @staticmethod
     def rows_of(response: dict) -> pd.DataFrame:
         """A PlayByPlayV3 response (the whole game so far) as raw-contract rows."""
-        from nba_pipeline.sources.pbp_v3 import convert_pbp_v3
-
         return convert_pbp_v3(response)
 
     @property
     def final(self) -> bool:
         """The last event ends the 4th period or an overtime with the scores apart."""
-        g = self.game
-        if not g.n_events:
-            return False
-        p = g.plays[-1]
-        return p.event_type == 13 and p.period >= 4 and g.home_score[-1] != g.away_score[-1]
+        c = self.game.cut()
+        return c.event_type == 13 and c.period >= 4 and c.home_score != c.away_score
 
     def _issue(self) -> Update:
-        from nba_pipeline.forecast.ledger import PregameAfterTipoff, append_forecasts, entry_from_forecast
-
         fc = self.game.forecast()
         made_at = pd.Timestamp.now(tz="UTC")
         note = ""
@@ -146,7 +148,7 @@ def clock_text(period: int, clock_seconds: float) -> str:
     return f"{label} {int(m):2d}:{s:04.1f}"
 
 
-def format_line(fc: Any, home: str, away: str) -> str:
+def format_line(fc: Forecast, home: str, away: str) -> str:
     """One printed update: game state, then the three forecasts."""
     state = "pregame    " if fc.events_seen == 0 else clock_text(fc.period, fc.clock_seconds)
     return (
@@ -158,9 +160,7 @@ def format_line(fc: Any, home: str, away: str) -> str:
 def _game_seconds(action: dict) -> float:
     m = _ISO_CLOCK.match(str(action.get("clock", "")))
     clock = float(m.group(1)) * 60 + float(m.group(2)) if m else 0.0
-    period = int(action.get("period") or 1)
-    start = (period - 1) * 720.0 if period <= 4 else 2880.0 + (period - 5) * 300.0
-    return start + (720.0 if period <= 4 else 300.0) - clock
+    return float(game_seconds_elapsed(int(action.get("period") or 1), clock))
 
 
 def replay_polls(
@@ -278,13 +278,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--max-polls", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-
-    import json
-
-    import torch
-
-    from nba_pipeline.forecast.game import GameForecaster
-
     torch.set_num_threads(1)  # one game's batch of one: a second thread only adds contention
     gid = args.game_id
     try:
@@ -333,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"{session.away} at {session.home}, {pd.Timestamp(row['game_date']).date()}, game {gid}, "
-        f"model {forecaster.loaded.version}" + (f", replay of {args.replay}" if args.replay else ""),
+        f"model {forecaster.model.version}" + (f", replay of {args.replay}" if args.replay else ""),
         flush=True,
     )
     try:
@@ -341,8 +334,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"stopped after {len(session.updates)} forecasts")
     if args.chart:
-        from nba_pipeline.forecast.chart import chart_from_updates
-
         chart_from_updates(session.updates, session.home, session.away, path=args.chart)
         print(f"chart written to {args.chart}")
     return 0

@@ -14,7 +14,9 @@ Why each step exists (each is a quirk of the real source files):
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,7 +32,9 @@ KNOWN_EVENT_TYPES = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 18})
 PLAYS_COLUMNS = [c.name for c in plays.columns]
 HOME_PERSON_TYPES = (2, 4, 6)
 AWAY_PERSON_TYPES = (3, 5, 7)
-REGULATION_SECONDS = 4 * 720
+QUARTER_SECONDS, OVERTIME_SECONDS = 720.0, 300.0
+REGULATION_SECONDS = 4 * QUARTER_SECONDS
+PLAYER_SLOTS = (1, 2, 3)
 
 
 @dataclass
@@ -56,20 +60,164 @@ class PlaysReport:
 def period_length(period: pd.Series | np.ndarray) -> np.ndarray:
     """Seconds in a period: 720 for quarters, 300 for overtimes."""
     p = np.asarray(period)
-    return np.where(p <= 4, 720.0, 300.0)
+    return np.where(p <= 4, QUARTER_SECONDS, OVERTIME_SECONDS)
+
+
+def period_start(period: pd.Series | np.ndarray) -> np.ndarray:
+    """Game seconds at the start of a period: 720 per quarter, then 300 per overtime."""
+    p = np.asarray(period, dtype=np.int64)
+    return np.where(p <= 4, (p - 1) * QUARTER_SECONDS, REGULATION_SECONDS + (p - 5) * OVERTIME_SECONDS)
 
 
 def game_seconds_elapsed(period: pd.Series | np.ndarray, clock_seconds: pd.Series | np.ndarray) -> np.ndarray:
     """Seconds since tip-off for (period, seconds left in period)."""
-    p = np.asarray(period, dtype=np.int64)
-    start = np.where(p <= 4, (p - 1) * 720.0, REGULATION_SECONDS + (p - 5) * 300.0)
-    return start + period_length(p) - np.asarray(clock_seconds, dtype=np.float64)
+    return period_start(period) + period_length(period) - np.asarray(clock_seconds, dtype=np.float64)
 
 
-def _ids(s: pd.Series) -> pd.Series:
+def _ids(ids: np.ndarray) -> pd.Series:
     """Player/team ids with 0 meaning 'none' -> nullable Int64 with NA."""
-    s = s.astype("Int64")
+    s = pd.Series(ids, dtype="Int64")
     return s.mask(s == 0)
+
+
+Rows = pd.DataFrame | Mapping[str, Any]  # a frame, or columns as arrays / lists (the live game's)
+
+
+def column(rows: Rows, name: str, dtype: Any = None) -> np.ndarray:
+    """A column of a frame or of a dict of arrays as numpy, a missing value as 0 (False): the
+    feature functions read the season's ``plays`` frame and a live game's arrays alike."""
+    col = rows[name]
+    if isinstance(col, pd.Series):
+        return col.to_numpy() if dtype is None else col.to_numpy(dtype=dtype, na_value=0)
+    return np.asarray(col) if dtype is None else np.asarray(col, dtype=dtype)
+
+
+def _missing(v: Any) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+
+
+def _numbers(col: Any) -> np.ndarray:
+    """A nullable integer column as int64, 0 for a missing value (the pbp's 'none')."""
+    if isinstance(col, pd.Series):
+        values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        values = np.array([np.nan if _missing(v) else v for v in col], dtype=np.float64)
+    return np.nan_to_num(values).astype(np.int64)
+
+
+def _texts(col: Any) -> pa.Array:
+    if isinstance(col, pd.Series):
+        return pa.array(col.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
+    return pa.array([None if _missing(v) else str(v) for v in col], type=pa.large_string())
+
+
+def event_columns(raw: Rows, source: str = "pbp") -> dict[str, np.ndarray]:
+    """The ``plays`` columns each raw PlayByPlayV2 row gives on its own: clock and game seconds,
+    the acting side (PERSON1TYPE, else the only description; jump balls neutral), points and
+    made/missed (``3PT`` / ``MISS`` in the descriptions), player and team ids (0: none). Numpy
+    and Arrow only, so a season is one pass and one new live row costs microseconds: the live
+    path converts its rows with this function too.
+
+    ``ft_ambiguous``: free throws without MISS and without SCORE, counted as missed (a few
+    2015-17 rows read just "Free Throw 2 of 2" and carry no SCORE: they did not score, the
+    running score proves it; SCORE is set on every scoring row)."""
+    et = _numbers(raw["EVENTMSGTYPE"])
+    period = _numbers(raw["PERIOD"])
+    clocks = raw["PCTIMESTRING"]
+    clocks = clocks if isinstance(clocks, pd.Series) else pd.Series(list(clocks), dtype=object)
+    clock = parse_clock(clocks, source, "PCTIMESTRING").to_numpy(np.float64)
+    game_seconds = game_seconds_elapsed(period, clock)
+    home_d, away_d = _texts(raw["HOMEDESCRIPTION"]), _texts(raw["VISITORDESCRIPTION"])
+    has_home = pc.is_valid(home_d).to_numpy(zero_copy_only=False)
+    has_away = pc.is_valid(away_d).to_numpy(zero_copy_only=False)
+
+    # Acting side: PERSON1TYPE says whose player/team/coach acted; descriptions break the rest.
+    p1 = _numbers(raw["PERSON1TYPE"])
+    side = np.where(np.isin(p1, HOME_PERSON_TYPES), 1, np.where(np.isin(p1, AWAY_PERSON_TYPES), 2, 0))
+    only_home, only_away = has_home & ~has_away, has_away & ~has_home
+    side = np.where(side == 0, np.where(only_home, 1, np.where(only_away, 2, 0)), side)
+    side = np.where(et == 10, 0, side)  # jump ball: both teams
+
+    text = pc.binary_join_element_wise(
+        pc.fill_null(home_d, ""), pc.fill_null(away_d, ""), pa.scalar(" ", pa.large_string())
+    )
+    is_three = pc.match_substring(text, "3PT").to_numpy(zero_copy_only=False)
+    ft_miss = pc.match_substring_regex(text, r"\bMISS\b").to_numpy(zero_copy_only=False)
+    no_score = pc.is_null(_texts(raw["SCORE"])).to_numpy(zero_copy_only=False)
+    ambiguous_ft = (et == 3) & ~ft_miss & no_score
+    ft_miss = ft_miss | ambiguous_ft
+    made = np.where(et == 1, True, np.where(et == 2, False, ~ft_miss)) & np.isin(et, (1, 2, 3))
+    points = np.where(et == 1, np.where(is_three, 3, 2), np.where((et == 3) & ~ft_miss, 1, 0))
+    event_num = _numbers(raw["EVENTNUM"])
+    ids = raw["GAME_ID"]
+    ids = ids.astype(str) if isinstance(ids, pd.Series) else [str(g) for g in ids]
+    game_id = np.asarray(ids, dtype=object)
+    bad = (points > 0) & (side == 0)
+    if bad.any():
+        first = [str(game_id[bad][0]), int(event_num[bad][0])]
+        raise RawDataError(f"{source}: scoring event without a home/away side (PERSON1TYPE), e.g. {first}")
+    cols = {
+        "game_id": game_id,
+        "event_num": event_num,
+        "period": period,
+        "event_type": et,
+        "action_type": _numbers(raw["EVENTMSGACTIONTYPE"]),
+        "clock_seconds": clock,
+        "game_seconds": game_seconds,
+        "seconds_left_regulation": np.where(
+            period <= 4, np.maximum(REGULATION_SECONDS - game_seconds, 0.0), 0.0
+        ),
+        "side": side,
+        "points": points,
+        "is_made": made,  # False for events other than shots and free throws
+        "person1_type": p1,
+        "ft_ambiguous": ambiguous_ft,
+    }
+    for n in PLAYER_SLOTS:
+        cols[f"player{n}_id"] = _numbers(raw[f"PLAYER{n}_ID"])
+        cols[f"player{n}_team_id"] = _numbers(raw[f"PLAYER{n}_TEAM_ID"])
+    return cols
+
+
+def run_starts(keys: Sequence[np.ndarray]) -> np.ndarray:
+    """bool [n]: rows where a run of equal ``keys`` (e.g. game, period) begins."""
+    n = len(keys[0]) if keys else 0
+    start = np.zeros(n, bool)
+    start[:1] = True
+    for k in keys:
+        k = np.asarray(k)
+        start[1:] |= k[1:] != k[:-1]
+    return start
+
+
+def cumulative_in_runs(keys: Sequence[np.ndarray], values: np.ndarray) -> np.ndarray:
+    """Running sum of ``values`` within runs of equal ``keys`` (each group's rows contiguous and
+    in order); numpy only, so one game's few hundred events cost microseconds."""
+    start = run_starts(keys) if keys else np.zeros(len(values), bool)
+    total = np.cumsum(values, dtype=np.int64)
+    before = np.maximum.accumulate(np.where(start, total - values, 0)) if len(values) else total
+    return total - before
+
+
+def time_order(
+    game_id: np.ndarray, period: np.ndarray, clock_seconds: np.ndarray, event_num: np.ndarray
+) -> np.ndarray:
+    """The row order of ``plays.seq`` (EVENTNUM order is not always time order): game, period,
+    clock descending, EVENTNUM."""
+    return np.lexsort((event_num, -np.asarray(clock_seconds), period, np.asarray(game_id).astype(str)))
+
+
+def sequence_columns(game_id: np.ndarray, side: np.ndarray, points: np.ndarray) -> dict[str, np.ndarray]:
+    """``seq`` and the running score of rows in time order: each event's points summed in order,
+    so the score is monotone and ends at the final score (the rows' own SCORE is not always in
+    time order)."""
+    start = run_starts([game_id])
+    rows = np.arange(len(start))
+    return {
+        "seq": rows - np.maximum.accumulate(np.where(start, rows, 0)) if len(rows) else rows,
+        "home_score": cumulative_in_runs([game_id], np.where(side == 1, points, 0)),
+        "away_score": cumulative_in_runs([game_id], np.where(side == 2, points, 0)),
+    }
 
 
 def _split_on_court(s: pd.Series, prefix: str) -> pd.DataFrame:
@@ -141,74 +289,25 @@ def build_plays(
         )
     df = df.reset_index(drop=True)
 
-    out = pd.DataFrame(
-        {
-            "game_id": df["GAME_ID"].astype(str),
-            "event_num": df["EVENTNUM"].astype("int64"),
-            "season": season,
-            "period": df["PERIOD"].astype("int64"),
-            "event_type": df["EVENTMSGTYPE"].astype("int64"),
-            "action_type": df["EVENTMSGACTIONTYPE"].astype("int64"),
-        }
-    )
-    out["clock_seconds"] = parse_clock(df["PCTIMESTRING"], source, "PCTIMESTRING")
-    out["game_seconds"] = game_seconds_elapsed(out["period"], out["clock_seconds"])
-    out["seconds_left_regulation"] = np.where(
-        out["period"] <= 4, np.maximum(REGULATION_SECONDS - out["game_seconds"], 0.0), 0.0
-    )
-
-    home_d = df["HOMEDESCRIPTION"]
-    away_d = df["VISITORDESCRIPTION"]
-    desc = pd.concat([home_d, df["NEUTRALDESCRIPTION"], away_d], axis=1)
-    out["description"] = _join_desc(desc)
-
-    # Acting side: PERSON1TYPE says whose player/team/coach acted; descriptions break the rest.
-    p1 = df["PERSON1TYPE"].astype("Int64").fillna(0).to_numpy()
-    side = np.where(np.isin(p1, HOME_PERSON_TYPES), 1, np.where(np.isin(p1, AWAY_PERSON_TYPES), 2, 0))
-    only_home = home_d.notna().to_numpy() & away_d.isna().to_numpy()
-    only_away = away_d.notna().to_numpy() & home_d.isna().to_numpy()
-    side = np.where(side == 0, np.where(only_home, 1, np.where(only_away, 2, 0)), side)
-    side = np.where(out["event_type"].to_numpy() == 10, 0, side)  # jump ball: both teams
-    out["side"] = side
-
-    et = out["event_type"].to_numpy()
-    text = home_d.fillna("") + " " + away_d.fillna("")
-    is_three = text.str.contains("3PT", regex=False).to_numpy()
-    ft_miss = text.str.contains(r"\bMISS\b", regex=True).to_numpy()
-    # A few 2015-17 free throws read just "Free Throw 2 of 2" (no MISS, no "(N PTS)") and carry no
-    # SCORE: they did not score (the running score proves it). SCORE is set on every scoring row.
-    no_score = df["SCORE"].isna().to_numpy()
-    ambiguous_ft = (et == 3) & ~ft_miss & no_score
-    rep.ft_without_miss_or_score = int(ambiguous_ft.sum())
-    ft_miss = ft_miss | ambiguous_ft
-    made = np.where(et == 1, True, np.where(et == 2, False, ~ft_miss))
-    out["is_made"] = pd.array(np.where(np.isin(et, (1, 2, 3)), made, False), dtype="boolean")
-    out.loc[~np.isin(et, (1, 2, 3)), "is_made"] = pd.NA
-    points = np.where(et == 1, np.where(is_three, 3, 2), np.where((et == 3) & ~ft_miss, 1, 0))
-    if (points > 0).any() and (side[points > 0] == 0).any():
-        bad = out.loc[(points > 0) & (side == 0), ["game_id", "event_num"]].iloc[0].tolist()
-        raise RawDataError(f"{source}: scoring event without a home/away side (PERSON1TYPE), e.g. {bad}")
-    out["points"] = points
-
-    out["person1_type"] = df["PERSON1TYPE"].astype("Int64")
-    for n in (1, 2, 3):
-        out[f"player{n}_id"] = _ids(df[f"PLAYER{n}_ID"])
-        out[f"player{n}_team_id"] = _ids(df[f"PLAYER{n}_TEAM_ID"])
-
-    # Time order, then running scores.
-    out["_score"] = df["SCORE"]
-    out = out.sort_values(
-        ["game_id", "period", "clock_seconds", "event_num"], ascending=[True, True, False, True]
-    ).reset_index(drop=True)
-    out["seq"] = out.groupby("game_id", sort=False).cumcount()
-    pts = out["points"].to_numpy()
-    sd = out["side"].to_numpy()
-    out["_hp"] = np.where(sd == 1, pts, 0)
-    out["_ap"] = np.where(sd == 2, pts, 0)
-    g = out.groupby("game_id", sort=False)
-    out["home_score"] = g["_hp"].cumsum()
-    out["away_score"] = g["_ap"].cumsum()
-    sc = out["_score"].str.extract(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+    cols = event_columns(df, source)
+    rep.ft_without_miss_or_score = int(cols.pop("ft_ambiguous").sum())
+    order = time_order(cols["game_id"], cols["period"], cols["clock_seconds"], cols["event_num"])
+    cols = {k: v[order] for k, v in cols.items()}
+    cols.update(sequence_columns(cols["game_id"], cols["side"], cols["points"]))
+    out = pd.DataFrame(cols)
+    out["season"] = season
+    desc = pd.concat([df["HOMEDESCRIPTION"], df["NEUTRALDESCRIPTION"], df["VISITORDESCRIPTION"]], axis=1)
+    out["description"] = _join_desc(desc).iloc[order].reset_index(drop=True)
+    shot = out["event_type"].isin((1, 2, 3)).to_numpy()
+    out["is_made"] = pd.array(np.where(shot, cols["is_made"], False), dtype="boolean")
+    out.loc[~shot, "is_made"] = pd.NA
+    person1 = pd.array(cols["person1_type"], dtype="Int64")
+    person1[~df["PERSON1TYPE"].notna().to_numpy()[order]] = pd.NA
+    out["person1_type"] = person1
+    for n in PLAYER_SLOTS:
+        out[f"player{n}_id"] = _ids(cols[f"player{n}_id"])
+        out[f"player{n}_team_id"] = _ids(cols[f"player{n}_team_id"])
+    sc = df["SCORE"].iloc[order].reset_index(drop=True).str.extract(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
     has = sc[0].notna()
     rep.score_rows_disagreeing = int(
         (

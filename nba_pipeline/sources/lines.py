@@ -10,8 +10,8 @@ Why it works this way:
   answer is appended to ``fetched_lines`` (``ingest.schema``) with its time, never overwriting an
   earlier one; the line a game uses is the last one had before its tip-off (:func:`latest_lines`).
 - ``betting_lines`` (one line per game, rebuilt per season from ``odds.parquet``) is left as it
-  is: ``forecast.daily.betting_lines_of`` takes a game's ``betting_lines`` row when it has one,
-  else its latest fetched line, in the same units (``market_margin`` is minus the home spread).
+  is: :func:`betting_lines_of` takes a game's ``betting_lines`` row when it has one, else its
+  latest fetched line, in the same units (``market_margin`` is minus the home spread).
 - An imported CSV is checked whole before anything is stored: one bad value (named by row and
   column) and nothing is loaded, so a file is never half in. Its columns (header names, any case):
   ``game_id``, or ``date`` (YYYY-MM-DD) with ``home`` and ``away`` (abbreviation such as HOU, or
@@ -35,7 +35,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from nba_pipeline.db import insert_new, naive_utc
-from nba_pipeline.ingest.schema import fetched_lines
+from nba_pipeline.ingest.schema import betting_lines, fetched_lines
 from nba_pipeline.sources.odds import LINE_FIELDS, american_probability, parse_odds, utcnow
 
 CSV_SOURCE = "csv"
@@ -54,6 +54,8 @@ CSV_COLUMNS = (
 )
 SPREAD_MAX = 50.0  # no NBA spread comes near it: a larger value is a typo or another column
 TOTAL_RANGE = (150.0, 300.0)
+# The ledger's ``line_source`` of a game's ``betting_lines`` row: the shipped historical odds file.
+HISTORICAL_LINE_SOURCE = "odds.parquet"
 # The columns of betting_lines a forecast reads, plus which line it is.
 SELECTED = ["game_id", "market_p_home", "market_margin", "market_total", "source", "fetched_at", "books"]
 
@@ -119,6 +121,52 @@ def latest_lines(
     last = hist.sort_values(["fetched_at", "source"]).drop_duplicates("game_id", keep="last")
     out = last.assign(market_margin=-last["home_spread"].astype("float64"))
     return out[SELECTED].sort_values("game_id").reset_index(drop=True)
+
+
+def betting_lines_of(
+    engine: sa.Engine,
+    game_ids: list[str],
+    before: dt.datetime | Mapping[str, dt.datetime] | None = None,
+) -> pd.DataFrame | None:
+    """The line of each of ``game_ids``: its ``betting_lines`` row (the historical odds, ``source``
+    ``HISTORICAL_LINE_SOURCE``, ``fetched_at`` NaT), else the last line fetched or imported for it
+    before ``before`` (:func:`latest_lines`, with its own ``source`` and ``fetched_at``); None when
+    no game has one: the games are forecast without a line. Tonight's games are in no
+    ``betting_lines`` season, so they take the feed's. Every row says which line it is, so the
+    rows a context is built from also tell the ledger which line a forecast used
+    (:func:`line_of`)."""
+    if not game_ids:
+        return None
+    parts = []
+    if sa.inspect(engine).has_table(betting_lines.name):
+        with engine.connect() as conn:
+            q = sa.select(betting_lines).where(betting_lines.c.game_id.in_(game_ids))
+            hist = pd.read_sql(q, conn)
+        hist["source"] = HISTORICAL_LINE_SOURCE
+        hist["fetched_at"] = pd.Series(pd.NaT, index=hist.index, dtype="datetime64[us]")
+        parts.append(hist)
+    have = set(parts[0]["game_id"].astype(str)) if parts else set()
+    rest = [str(g) for g in game_ids if str(g) not in have]
+    if rest:
+        parts.append(latest_lines(engine, rest, before))
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+
+def line_of(lines: pd.DataFrame | None, game_id: str) -> tuple[str | None, dt.datetime | None]:
+    """(source, fetched_at) of ``game_id``'s row in ``lines`` (:func:`betting_lines_of`), (None,
+    None) when it has none; ``fetched_at`` None for the historical file, naive UTC otherwise."""
+    if lines is None or lines.empty:
+        return None, None
+    rows = lines[lines["game_id"].astype(str) == str(game_id)]
+    if rows.empty:
+        return None, None
+    r = rows.iloc[0]
+    fetched = r.get("fetched_at")
+    when = None if fetched is None or pd.isna(fetched) else pd.Timestamp(fetched).to_pydatetime()
+    return str(r["source"]), when
 
 
 # ---- a CSV of lines ----------------------------------------------------------------------------

@@ -154,7 +154,7 @@ def test_forecast_from_raw_plays_equals_the_training_featurization(trained_run):
     pbp = pbp[pbp["GAME_ID"] == game_id]
     lineups = pd.read_parquet(raw / f"lineups_{season}.parquet")
     lineups = lineups[lineups["GAME_ID"] == game_id]
-    forecaster = GameForecaster(loaded, make_engine(settings.database_url()))
+    forecaster = GameForecaster.from_loaded(loaded, make_engine(settings.database_url()))
 
     starters = arrays.player_id[arrays.player_offsets[g] + arrays.starters[g]]
     pre = forecaster.forecast(game_id, starters=(list(starters[:5]), list(starters[5:])))
@@ -190,7 +190,7 @@ def test_the_recorded_v3_play_by_play_gives_the_v2_forecasts_within_002_at_every
     v2 = pd.read_parquet(raw / f"pbp_{season}.parquet").query("GAME_ID == @game")
     lineups = pd.read_parquet(raw / f"lineups_{season}.parquet").query("GAME_ID == @game")
     _, _, version = trained_run
-    forecaster = GameForecaster(
+    forecaster = GameForecaster.from_loaded(
         ModelRegistry(settings.models_dir()).load_model(version), make_engine(settings.database_url())
     )
     clock = v2["PCTIMESTRING"].str.split(":", expand=True).astype(int)

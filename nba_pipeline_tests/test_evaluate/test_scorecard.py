@@ -207,18 +207,18 @@ def test_scored_backtest_ledger_equals_the_evaluation_report_on_the_same_games(
     )
     n = arrays.n_games
     train, test = arrays.subset(np.arange(0, n - 12)), arrays.subset(np.arange(n - 12, n))
-    loaded = forecaster.loaded
+    model = forecaster.model
     ev = evaluate_forecaster(
-        loaded.model,
-        forecaster.norm,
-        forecaster.score_diff_std,
+        model.model,
+        model.norm,
+        model.score_diff_std,
         train,
         test,
         games.assign(game_date=pd.to_datetime(games["game_date"])),
         None,
         all_events_stride=500,
     )
-    fc = GameForecaster(loaded, db)
+    fc = GameForecaster(model, db)
     ids = [str(g) for g in test.game_id]
     assert backtest_forecasts(fc, db, ids, starters=starters_from_arrays(test)) == len(ids)
     live = score_ledger(db)

@@ -108,7 +108,7 @@ def forecaster(slice_env, model_version):
 
     torch.set_num_threads(1)
     loaded = ModelRegistry(Path(slice_env["NBA_MODELS_DIR"])).load_model(model_version)
-    return GameForecaster(loaded, make_engine(slice_env["NBA_DATABASE_URL"]))
+    return GameForecaster.from_loaded(loaded, make_engine(slice_env["NBA_DATABASE_URL"]))
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,7 @@ def no_lineups_forecaster(forecaster, slice_env, tmp_path_factory):
     engine = make_engine(f"sqlite:///{dst}")
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE plays SET " + ", ".join(f"{c} = NULL" for c in ON_COURT)))
-    return GameForecaster(forecaster.loaded, engine)
+    return GameForecaster(forecaster.model, engine)
 
 
 def test_forecast_pair_minutes_are_those_of_the_rebuilt_lineups_the_model_inputs_use(no_lineups_forecaster):

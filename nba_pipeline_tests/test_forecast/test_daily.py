@@ -33,7 +33,7 @@ def fc(forecaster, db):
     """The session forecaster's model over the private database."""
     from nba_pipeline.forecast.game import GameForecaster
 
-    return GameForecaster(forecaster.loaded, db)
+    return GameForecaster(forecaster.model, db)
 
 
 def _line_model(fc, engine: sa.Engine, market_line: bool = True):
@@ -48,16 +48,16 @@ def _line_model(fc, engine: sa.Engine, market_line: bool = True):
     from nba_pipeline.models.config import ForecasterConfig
     from nba_pipeline.models.forecaster import NBAForecaster
 
-    cfg = ForecasterConfig.from_dict(fc.loaded.model.cfg.to_dict())
+    cfg = ForecasterConfig.from_dict(fc.model.model.cfg.to_dict())
     cfg.fusion.market_line = market_line
     torch.manual_seed(0)
     model = NBAForecaster(cfg).eval()
-    model.set_scales(fc.score_diff_std, fc.norm)
+    model.set_scales(fc.model.score_diff_std, fc.model.norm)
     if market_line:
         with torch.no_grad():
             model.fusion.market_line.w["win_line"].fill_(1.0)
-    loaded = dataclasses.replace(fc.loaded, model=model, version=f"{fc.loaded.version}-line")
-    return GameForecaster(loaded, engine)
+    with_line = dataclasses.replace(fc.model, model=model, version=f"{fc.model.version}-line")
+    return GameForecaster(with_line, engine)
 
 
 def _historical_line(db: sa.Engine, game_id: str) -> None:
@@ -203,7 +203,7 @@ def test_a_scheduled_game_not_in_the_games_table_is_forecast_as_if_it_were(fc, d
     assert ctx.lines is None  # the slice has no lines
     for i, gid in enumerate(ref.index):
         np.testing.assert_allclose(ctx.values[gid], want[i], rtol=1e-5, atol=1e-5)
-    fc2 = GameForecaster(fc.loaded, db2)
+    fc2 = GameForecaster(fc.model, db2)
     res = run_daily(fc2, db2, pulled, day, days=1, now=_evening_before(day))
     got = res.table().set_index("game_id")
     assert res.written == len(ref) and not res.skipped
@@ -327,8 +327,7 @@ def test_the_saved_odds_answer_is_fetched_stored_used_tonight_and_named_in_the_l
     -7.0 over 8 books, no total), fetched through the source into the database, is the line the
     morning forecast of its game reads, and the game's ledger row names the feed and the fetch
     time. The game is scheduled on the slice's day with the answer's teams."""
-    from nba_pipeline.forecast.daily import betting_lines_of
-    from nba_pipeline.sources.lines import fetch_and_store
+    from nba_pipeline.sources.lines import betting_lines_of, fetch_and_store
 
     day = _day(db)
     db2, pulled = _without_games_from(db, day, tmp_path)

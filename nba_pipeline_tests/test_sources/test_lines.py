@@ -77,7 +77,7 @@ def test_every_answer_is_kept_and_the_last_before_tipoff_is_used(odds_response, 
 
 
 def test_the_forecasts_read_the_historical_line_first_then_the_fetched_one(odds_response, engine):
-    from nba_pipeline.forecast.daily import betting_lines_of
+    from nba_pipeline.sources.lines import betting_lines_of
 
     assert betting_lines_of(engine, [GAME]) is None  # no table at all: no line
     append_lines(engine, parse_odds(odds_response, T0))
