@@ -162,7 +162,11 @@ class SeasonArrays:
             if not np.isfinite(getattr(self, name)).all():
                 raise ValueError(f"SeasonArrays.{name} holds NaN or inf")
         if self.context.shape[1:] != (CONTEXT_DIM,) or self.player_x.shape[1:] != (NODE_DIM,):
-            raise ValueError("SeasonArrays: context must be [G,32] and player_x [P,16]")
+            raise ValueError(
+                f"SeasonArrays: context is {self.context.shape[1:]} and player_x {self.player_x.shape[1:]}, "
+                f"this code builds ({CONTEXT_DIM},) and ({NODE_DIM},): model inputs built by another "
+                "version; materialize tokenized_sequences, lineup_graphs and context_features again"
+            )
 
     def save(self, path: Path | str, names: tuple[str, ...] | None = None, build_id: str = "") -> Path:
         """Write one .npz (atomically: a temporary file renamed into place); ``names`` limits it to
