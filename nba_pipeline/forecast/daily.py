@@ -435,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     from nba_pipeline import settings
     from nba_pipeline.db import make_engine
     from nba_pipeline.forecast.game import GameForecaster
-    from nba_pipeline.registry.store import RegistryError
+    from nba_pipeline.registry.errors import RegistryError
     from nba_pipeline.tables import render_table
 
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])

@@ -27,13 +27,10 @@ from nba_pipeline import settings
 from nba_pipeline.registry import store as registry_mod
 from nba_pipeline.registry.cli import main as cli_main
 from nba_pipeline.registry.cli import render_comparison
-from nba_pipeline.registry.store import (
-    IntegrityError,
-    ModelRegistry,
-    RegistryError,
-    sha256_file,
-    validate_metadata,
-)
+from nba_pipeline.registry.errors import IntegrityError, RegistryError
+from nba_pipeline.registry.files import sha256_file
+from nba_pipeline.registry.schema import validate_metadata
+from nba_pipeline.registry.store import ModelRegistry
 
 
 class Tower(nn.Module):
