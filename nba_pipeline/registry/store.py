@@ -48,7 +48,7 @@ from nba_pipeline.registry.layout import (
 @dataclass(frozen=True)
 class _Content:
     """A save's content, checked and serialized before the disk is touched: after this, only the
-    disk can make the save fail."""
+    registry (version taken, parent missing) or the disk can make the save fail."""
 
     modules: Mapping[str, Any]
     metadata: dict[str, Any]
