@@ -73,7 +73,8 @@ def evaluation_report(
 
 def _train_seasons(storage: Storage, version: str) -> list[str]:
     """The training seasons recorded with ``version`` (empty when the registry has no such model)."""
-    from nba_pipeline.registry.store import ModelRegistry, RegistryError
+    from nba_pipeline.registry.errors import RegistryError
+    from nba_pipeline.registry.store import ModelRegistry
 
     try:
         return list(ModelRegistry(storage.models()).read_metadata(version).get("train_seasons") or [])

@@ -87,7 +87,8 @@ def daily_forecasts(
 ) -> dg.MaterializeResult:
     from nba_pipeline.forecast.daily import run_daily
     from nba_pipeline.forecast.game import GameForecaster
-    from nba_pipeline.registry.store import ModelRegistry, RegistryError
+    from nba_pipeline.registry.errors import RegistryError
+    from nba_pipeline.registry.store import ModelRegistry
 
     as_of = _as_of(config.as_of_date)
     fetched: dict = {}

@@ -159,7 +159,8 @@ def checks_of_unchanged(registry, version: str, reason: str) -> list[dg.AssetChe
     this data), as warnings, so a skipped night neither fails nor claims a new pass."""
     from nba_pipeline.registry.release import compare_with_incumbent, judge
 
-    results = {name: judge(registry, version)[rule] for name, (rule, _) in PROMOTION_RULES.items()}
+    verdicts = judge(registry, version)
+    results = {name: verdicts[rule] for name, (rule, _) in PROMOTION_RULES.items()}
     results[INCUMBENT_CHECK] = compare_with_incumbent(registry, version)
     return [
         dg.AssetCheckResult(

@@ -67,7 +67,7 @@ from nba_pipeline.forecast.ledger import (
 )
 from nba_pipeline.forecast.model import Forecast
 from nba_pipeline.ingest.raw import previous_season
-from nba_pipeline.registry.store import RegistryError
+from nba_pipeline.registry.errors import RegistryError
 from nba_pipeline.sources.lines import betting_lines_of
 from nba_pipeline.tables import render_table
 

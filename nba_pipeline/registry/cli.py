@@ -20,13 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from nba_pipeline import settings
-from nba_pipeline.registry.store import (
-    IntegrityError,
-    ModelRegistry,
-    RegistryError,
-    VersionSummary,
-    flatten_metrics,
-)
+from nba_pipeline.registry.comparison import flatten_metrics
+from nba_pipeline.registry.entities import VersionSummary
+from nba_pipeline.registry.errors import IntegrityError, RegistryError
+from nba_pipeline.registry.store import ModelRegistry
 from nba_pipeline.tables import cell, render_table
 
 

@@ -116,14 +116,20 @@ def train_candidate(
 
 
 def stored_predictions(registry: ModelRegistry, version: str, name: str = PREDICTIONS) -> pd.DataFrame | None:
-    return registry.load_model(version).artifacts.get(name)
+    """A prediction table stored with ``version``, read alone: the model is neither loaded nor hashed."""
+    return registry.read_artifact(version, name)
+
+
+def _validation_predictions(registry: ModelRegistry, version: str) -> pd.DataFrame:
+    preds = stored_predictions(registry, version)
+    if preds is None:
+        raise ValueError(f"{version}: no {PREDICTIONS} artifact; it was not saved by train_candidate")
+    return preds
 
 
 def judge(registry: ModelRegistry, version: str) -> dict[str, tuple[bool, dict]]:
     """The blocking rules on the candidate's pregame validation predictions."""
-    preds = stored_predictions(registry, version)
-    if preds is None:
-        raise ValueError(f"{version}: no {PREDICTIONS} artifact; it was not saved by train_candidate")
+    preds = _validation_predictions(registry, version)
     pre = preds[preds["checkpoint"] == "pregame"]
     return checks.pregame_quality(pre["p_home"].to_numpy(), pre["win"].to_numpy())
 
@@ -131,14 +137,14 @@ def judge(registry: ModelRegistry, version: str) -> dict[str, tuple[bool, dict]]
 def compare_with_incumbent(registry: ModelRegistry, version: str) -> tuple[bool, dict]:
     """Brier and log loss of the candidate vs the ``latest`` of its training time, on the same
     validation games and checkpoints. Passes when there was no incumbent."""
-    loaded = registry.load_model(version)
-    inc = loaded.artifacts.get(INCUMBENT)
-    parent = loaded.metadata.get("parent_version")
-    if inc is None and loaded.metadata.get("incumbent_error"):
-        return False, {"incumbent": parent, "note": f"not comparable: {loaded.metadata['incumbent_error']}"}
+    md = registry.read_metadata(version)
+    inc = stored_predictions(registry, version, INCUMBENT)
+    parent = md.get("parent_version")
+    if inc is None and md.get("incumbent_error"):
+        return False, {"incumbent": parent, "note": f"not comparable: {md['incumbent_error']}"}
     if inc is None:
         return True, {"incumbent": None, "note": "no promoted model existed when this version was trained"}
-    new = prediction_metrics(loaded.artifacts[PREDICTIONS])
+    new = prediction_metrics(_validation_predictions(registry, version))
     old = prediction_metrics(inc)
     rows = {
         cp: {

@@ -57,3 +57,23 @@ def test_an_overconfident_model_fails_the_check_and_the_reason_stays_short(monke
     assert not results["calibration"].passed
     reason = registry.not_promoted["v1.0.0"]
     assert "calibration" in reason and "statistic" in reason and "bins" not in reason
+
+
+def test_a_night_with_nothing_trained_judges_the_stored_version_once(monkeypatch):
+    rng = np.random.default_rng(2)
+    p = rng.beta(3.7, 2.8, size=200).clip(0.02, 0.98)
+    y = (rng.random(p.size) < p).astype(float)
+    calls: list[str] = []
+
+    def judge(registry, version: str) -> dict:
+        calls.append(version)
+        return pregame_quality(p, y)
+
+    monkeypatch.setattr(release, "judge", judge)
+    monkeypatch.setattr(
+        release, "compare_with_incumbent", lambda registry, version: (True, {"incumbent": None})
+    )
+    results = training.checks_of_unchanged(FakeRegistry(), "v1.0.0", "no new data")
+    assert calls == ["v1.0.0"]
+    assert {r.check_name for r in results} == {*training.PROMOTION_RULES, training.INCUMBENT_CHECK}
+    assert all(r.severity == dg.AssetCheckSeverity.WARN for r in results)

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nba_pipeline.registry.store import ModelRegistry, RegistryError
+from nba_pipeline.registry.errors import RegistryError
+from nba_pipeline.registry.store import ModelRegistry
 from nba_pipeline_tests.test_registry.test_store import build_dict, save
 
 

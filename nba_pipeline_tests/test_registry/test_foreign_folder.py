@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 import torch
 
-from nba_pipeline.registry.store import ModelRegistry, RegistryError
+from nba_pipeline.registry.errors import RegistryError
+from nba_pipeline.registry.store import ModelRegistry
 from nba_pipeline_tests.test_registry.test_store import assert_same_weights, build_dict, make_modules
 
 VERSION = "v1.0.0"

@@ -27,13 +27,10 @@ from nba_pipeline import settings
 from nba_pipeline.registry import store as registry_mod
 from nba_pipeline.registry.cli import main as cli_main
 from nba_pipeline.registry.cli import render_comparison
-from nba_pipeline.registry.store import (
-    IntegrityError,
-    ModelRegistry,
-    RegistryError,
-    sha256_file,
-    validate_metadata,
-)
+from nba_pipeline.registry.errors import IntegrityError, RegistryError
+from nba_pipeline.registry.files import sha256_file
+from nba_pipeline.registry.schema import validate_metadata
+from nba_pipeline.registry.store import ModelRegistry
 
 
 class Tower(nn.Module):
@@ -194,6 +191,30 @@ def test_load_refuses_weights_that_do_not_fit_the_rebuilt_module(reg):
     v = save(reg)
     with pytest.raises(RegistryError, match=r"transformer\.pt do not fit"):
         reg.load_model(v, build=lambda cfg: build_dict({"d": 7}))
+
+
+def test_read_artifact_reads_one_file_without_loading_or_hashing_the_model(reg, monkeypatch):
+    frame = pd.DataFrame({"game_id": ["0022300001"], "p_home": [0.61]})
+    v = save(reg, artifacts={"preds": frame, "scaler": {"mean": 1.5}})
+    hashed = []
+    real_sha = registry_mod.sha256_file
+    monkeypatch.setattr(registry_mod, "sha256_file", lambda path: hashed.append(path.name) or real_sha(path))
+
+    def no_weights(*args, **kwargs):
+        raise AssertionError("read_artifact loaded weights")
+
+    monkeypatch.setattr(torch, "load", no_weights)
+    pd.testing.assert_frame_equal(reg.read_artifact(v, "preds"), frame)
+    assert hashed == ["preds.parquet"]
+    assert reg.read_artifact(v, "absent") is None
+
+
+def test_read_artifact_refuses_a_corrupted_artifact_naming_it(reg):
+    v = save(reg, artifacts={"scaler": {"mean": 1.5}})
+    path = reg.root / v / "artifacts" / "scaler.json"
+    path.write_text('{"mean": 2.5}')
+    with pytest.raises(IntegrityError, match=rf"{v}: file artifacts/scaler\.json is corrupted"):
+        reg.read_artifact(v, "scaler")
 
 
 # ----------------------------------------------------------------------------- metadata
