@@ -29,6 +29,7 @@ import pandas as pd
 
 from nba_pipeline.analytics.schema import AWAY_COLS, HOME_COLS, NODE_FEATURES
 from nba_pipeline.analytics.team_features import as_datetime, check_columns
+from nba_pipeline.ingest.plays import FIRST_TEAM_ID
 from nba_pipeline.ingest.raw import previous_season
 
 __all__ = ["NODE_FEATURES", "build_player_features", "player_box_from_plays", "lookup_player_features"]
@@ -37,7 +38,6 @@ PREV_WEIGHT = 0.5
 SHRINK = {"fg_pct": 100.0, "fg3_pct": 50.0, "ft_pct": 30.0, "usage_rate": 300.0, "ast_rate": 300.0}
 FALLBACK_RATES = {"fg_pct": 0.46, "fg3_pct": 0.35, "ft_pct": 0.77, "usage_rate": 0.2, "ast_rate": 0.12}
 POSITIONS = ("PG", "SG", "SF", "PF", "C")
-FIRST_TEAM_ID = 1_610_000_000
 STAT_COLS = ["fga", "fgm", "fg3a", "fg3m", "fta", "ftm", "tov", "ast", "seconds", "team_poss", "games"]
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from nba_pipeline.analytics.schema import AWAY_COLS, HOME_COLS
 from nba_pipeline.analytics.team_features import check_columns
-from nba_pipeline.ingest.plays import period_length, period_start, run_starts
+from nba_pipeline.ingest.plays import FIRST_TEAM_ID, period_length, period_start, run_starts
 from nba_pipeline.ingest.schema import ON_COURT
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,6 @@ ENDING_FT = (12, 15)  # a make ends the possession
 # player can be their actor.
 EVIDENCE_EVENT_TYPES = (1, 2, 3, 4, 5, 6, 7, 8, 10)
 TECHNICAL_FOULS = (11, 12, 13, 16, 18, 19, 25, 30)
-FIRST_TEAM_ID = 1_610_000_000
 
 
 def _sorted_plays(plays: pd.DataFrame) -> pd.DataFrame:

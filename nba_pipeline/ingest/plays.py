@@ -32,6 +32,7 @@ KNOWN_EVENT_TYPES = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 18})
 PLAYS_COLUMNS = [c.name for c in plays.columns]
 HOME_PERSON_TYPES = (2, 4, 6)
 AWAY_PERSON_TYPES = (3, 5, 7)
+FIRST_TEAM_ID = 1_610_000_000  # team ids are 1610612737..: a PLAYERn_ID at or above is a team
 QUARTER_SECONDS, OVERTIME_SECONDS = 720.0, 300.0
 REGULATION_SECONDS = 4 * QUARTER_SECONDS
 PLAYER_SLOTS = (1, 2, 3)

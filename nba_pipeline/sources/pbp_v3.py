@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from nba_pipeline.ingest.plays import FIRST_TEAM_ID
 from nba_pipeline.sources.pbp_v2 import empty_v2, to_v2_dtypes
 from nba_pipeline.sources.pbp_v3_codes import PERIOD_START, action_codes, action_kinds
 from nba_pipeline.sources.pbp_v3_players import (
-    FIRST_TEAM_ID,
     attach_steals_blocks,
     name_players_2_3,
     players_from_descriptions,

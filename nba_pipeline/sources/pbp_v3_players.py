@@ -21,9 +21,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from nba_pipeline.ingest.plays import FIRST_TEAM_ID  # a personId at or above is a team
 from nba_pipeline.sources.pbp_v3_text import extract, norm_name
-
-FIRST_TEAM_ID = 1_610_000_000  # team ids are 1610612737..; a personId at or above is a team
 
 # named groups g0, g1, ... (see pbp_v3_text.extract)
 _AST_RE = r"\((?P<g0>[^()]+?) \d+ AST\)"
