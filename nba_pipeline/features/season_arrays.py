@@ -1,15 +1,14 @@
 """Precomputed model inputs of one season: every cut of every game is a slice of these arrays.
 
 :func:`build_season_arrays` runs the three builders once over a whole season (vectorized) and
-returns :class:`SeasonArrays`; :meth:`SeasonArrays.save` / :meth:`SeasonArrays.load` store them
-as ONE uncompressed ``.npz`` file (``np.load`` with ``allow_pickle=False``; the build report is
-a JSON string inside). The Dagster assets ``tokenized_sequences`` / ``lineup_graphs`` /
-``context_features`` can all point at the same file per season, e.g.
-``settings.features_dir() / f"season_{season}.npz"`` (:func:`season_path`).
+returns :class:`SeasonArrays`; :meth:`SeasonArrays.save_parts` / :meth:`SeasonArrays.load_parts`
+store them as the three model inputs, the Dagster assets ``tokenized_sequences`` /
+``lineup_graphs`` / ``context_features``: ``<part>_<season>.npz`` (:func:`part_path`), uncompressed,
+read with ``allow_pickle=False``, the build report a JSON string inside, one build id in all three.
 
 Layout (G games, E events, P game-player rows):
 
-- per game ``[G]``: ``game_id``, ``game_date``, ``home_pts``, ``away_pts``, ``context [G,32]``
+- per game ``[G]``: ``game_id``, ``game_date``, ``home_pts``, ``away_pts``, ``context [G,C]``
   (``features.context`` order), ``starters [G,10]`` (local player index of the pregame lineup,
   home slots then away slots, -1 unknown), and offsets ``event_offsets [G+1]``,
   ``player_offsets [G+1]``, ``chem_offsets [G+1]``;
@@ -98,11 +97,6 @@ PARTS: dict[str, tuple[str, ...]] = {
 
 def part_path(part: str, season: str, base: Path | None = None) -> Path:
     return (base or settings.features_dir()) / f"{part}_{season}.npz"
-
-
-def season_path(season: str, base: Path | None = None) -> Path:
-    """Where the season's arrays live by default."""
-    return (base or settings.features_dir()) / f"season_{season}.npz"
 
 
 @dataclass

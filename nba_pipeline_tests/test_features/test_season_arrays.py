@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from nba_pipeline.features.graphs import NODE_FEATURES, default_node_vector
-from nba_pipeline.features.season_arrays import PARTS, SeasonArrays, build_season_arrays, season_path
+from nba_pipeline.features.season_arrays import PARTS, SeasonArrays, build_season_arrays
 from nba_pipeline.features.tokenizer import CLS, EventTokenizer
 from nba_pipeline.training.dataset import (
     NBADataset,
@@ -73,7 +73,7 @@ def test_chemistry_counts_minutes_of_earlier_games_only(synth):
 def test_save_and_load_round_trip_exactly(synth, tmp_path):
     plays, games, pf, tgf = synth
     a = build_season_arrays(plays, games, pf, tgf, season="2022-23")
-    path = a.save(season_path("2022-23", tmp_path))
+    path = a.save(tmp_path / "season_2022-23.npz")
     assert path.name == "season_2022-23.npz" and not list(tmp_path.glob("*.tmp*"))
     b = SeasonArrays.load(path)
     assert b.season == "2022-23" and b.report == a.report
