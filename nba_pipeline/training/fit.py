@@ -36,7 +36,7 @@ from nba_pipeline.training.dataset import (
 )
 from nba_pipeline.training.line_blend import nest_the_line
 from nba_pipeline.training.predict import predict_frame
-from nba_pipeline.training.trainer import FusionTrainer, TrainResult, seed_everything
+from nba_pipeline.training.trainer import FusionTrainer, TrainResult, restore_best, seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -161,8 +161,7 @@ def fit_forecaster(
             dates[val_idx].min(),
         )
         result = trainer.fit(train_loader, val_loader)
-        state = torch.load(result.best_checkpoint, map_location="cpu", weights_only=True)
-        model.load_state_dict(state["model"])
+        restore_best(model, result)
     model = model.cpu().eval()
     prep = preprocessing_bundle(norm, sd_std, seasons)
     # Temperature of the win logit, fitted and chosen on the selection games (training.calibration).

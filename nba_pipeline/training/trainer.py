@@ -380,14 +380,9 @@ class FusionTrainer:
         )
 
 
-def load_best(checkpoint_dir: str | Path, device: str = "cpu") -> tuple[NBAForecaster, TargetNorm, dict]:
-    """The best model of a training run (in eval mode), its target norm and the checkpoint dict."""
-    from nba_pipeline.models.forecaster import ForecasterConfig
-
-    path = Path(checkpoint_dir) / BEST
-    if not path.exists():
-        raise FileNotFoundError(f"no best checkpoint at {path}")
-    state = torch.load(path, map_location=device, weights_only=True)
-    model = NBAForecaster(ForecasterConfig.from_dict(state["model_config"]))
+def restore_best(model: NBAForecaster, result: TrainResult) -> dict[str, Any]:
+    """Put the best epoch's weights back into ``model`` and return that checkpoint (epoch, norm,
+    validation loss): a run ends on its last epoch, the product keeps its best."""
+    state = torch.load(result.best_checkpoint, map_location="cpu", weights_only=True)
     model.load_state_dict(state["model"])
-    return model.eval(), TargetNorm.from_dict(state["norm"]), state
+    return state

@@ -10,8 +10,9 @@ from torch.utils.data import DataLoader
 
 from nba_pipeline.features.context import CONTEXT_DIM
 from nba_pipeline.models.forecaster import NBAForecaster
+from nba_pipeline.models.norm import TargetNorm
 from nba_pipeline.models.swap import swap_sides
-from nba_pipeline.training.trainer import FusionTrainer, TrainConfig, load_best, seed_everything
+from nba_pipeline.training.trainer import FusionTrainer, TrainConfig, restore_best, seed_everything
 from nba_pipeline_tests.test_models.synthetic import (
     NORM,
     SampleList,
@@ -90,8 +91,9 @@ def test_best_checkpoint_holds_the_epoch_with_the_lowest_validation_loss(trained
     val = [e["val_loss"] for e in result.history]
     assert result.best_epoch == val.index(min(val))
     assert result.best_checkpoint.exists()
-    model, norm, state = load_best(result.best_checkpoint.parent)
-    assert state["epoch"] == result.best_epoch and norm == NORM
+    model = NBAForecaster(tiny_config())
+    state = restore_best(model, result)
+    assert state["epoch"] == result.best_epoch and TargetNorm.from_dict(state["norm"]) == NORM
     trainer = FusionTrainer(model, FAST, NORM, result.best_checkpoint.parent / "reeval")
     val_loss, _ = trainer.evaluate(_loaders()[1])
     assert math.isclose(val_loss, min(val), rel_tol=1e-5)
