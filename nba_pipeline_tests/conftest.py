@@ -21,6 +21,8 @@ import pytest
 from nba_pipeline import settings
 from nba_pipeline.dagster_home import ensure_dagster_home
 
+pytest_plugins = ["nba_pipeline_tests.workers"]  # how the tests are spread over xdist's workers
+
 SESSION_DIR = Path(tempfile.mkdtemp(prefix="nba_pipeline_tests_"))
 atexit.register(shutil.rmtree, SESSION_DIR, ignore_errors=True)
 # Derived from the data dir unless set: unset them so nothing points back at a real deployment.

@@ -99,6 +99,7 @@ def test_rebuilt_lineups_equal_reconstruct_lineups_on_every_slice_game(forecaste
             np.testing.assert_array_equal(live.on_court(), expected, err_msg=gid)
 
 
+@pytest.mark.slow
 def test_rows_converted_one_at_a_time_agree_with_build_plays_on_games_of_every_season(nba_raw_dir):
     """The live path converts each row as it comes (``event_columns`` on one row): the clock, side,
     points, players and time order are build_plays' on real games of every shipped season (quirks

@@ -45,6 +45,7 @@ def _session(forecaster, source="replay", ledger=False, **kw):
     return s, lines
 
 
+@pytest.mark.slow
 def test_replaying_recorded_game_0022200552_gives_the_batch_forecast_after_every_event(
     forecaster, v3_response, convert
 ):

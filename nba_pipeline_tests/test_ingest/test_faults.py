@@ -38,7 +38,10 @@ def faulty(conn, table, cols, rows, chunk):
     Path(os.environ["MARKER"]).write_text("inside the transaction")
     if os.environ["FAULT"] == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
-    time.sleep(30)  # "wait": the test stops the server meanwhile
+    # "wait": until the test has stopped the server (it says so in MARKER.stopped), at most 5 minutes
+    deadline = time.monotonic() + 300
+    while not Path(os.environ["MARKER"] + ".stopped").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
     return insert(conn, table, cols, rows[500:], chunk)
 db._bulk_insert = faulty
 from nba_pipeline.run import main
@@ -143,6 +146,7 @@ def test_postgres_stopped_mid_run_fails_clearly_and_a_rerun_after_restart_comple
             assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read()[-3000:]
             time.sleep(0.2)
         postgres_server.stop(mode="immediate")  # a crash, mid-transaction
+        (tmp_path / "marker.stopped").touch()  # the child waits for this, then goes on writing
         out, _ = proc.communicate(timeout=300)
     finally:
         postgres_server.start()
