@@ -396,6 +396,9 @@ def build_season_arrays(
         player_x = np.tile(default_node_vector(node_defaults), (len(p_id), 1))
         player_found = np.zeros(len(p_id), dtype=bool)
     else:
+        # The lookups are keyed by player, pair and game: rows of other players and games change
+        # nothing, and dropping them first makes one game's build (a live forecast) cheap.
+        player_features = player_features[player_features["player_id"].isin(p_id)]
         look = lookup_node_features(
             pd.DataFrame({"player_id": p_id, "game_date": p_dates}), player_features, node_defaults
         )
@@ -411,7 +414,10 @@ def build_season_arrays(
         check_columns(
             prior_pair_minutes, ["player_a", "player_b", "minutes", "game_date"], "prior_pair_minutes"
         )
-        pm = pd.concat([prior_pair_minutes[["game_id", "player_a", "player_b", "minutes", "game_date"]], pm])
+        prior = prior_pair_minutes[
+            prior_pair_minutes["player_a"].isin(p_id) & prior_pair_minutes["player_b"].isin(p_id)
+        ]
+        pm = pd.concat([prior[["game_id", "player_a", "player_b", "minutes", "game_date"]], pm])
     sizes = np.diff(player_offsets)
     chem_offsets = np.append(0, np.cumsum(sizes**2)).astype(np.int64)
     qg = np.repeat(np.arange(G), sizes**2)
@@ -434,6 +440,8 @@ def build_season_arrays(
         report["team_game_features_missing"] = True
         # no rows at all: the builder gives every game the defaults (and counts them), and the line
         team_game_features = pd.DataFrame(columns=["game_id", "is_home", *SOURCE_COLUMNS])
+    else:
+        team_game_features = team_game_features[team_game_features["game_id"].astype(str).isin(uniq)]
     res = ContextFeatureBuilder(context_defaults).build(uniq, team_game_features, betting_lines)
     context = res.values
     report["context_missing"] = res.missing
