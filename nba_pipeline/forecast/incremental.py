@@ -42,6 +42,7 @@ from nba_pipeline.ingest.plays import (
     PLAYER_SLOTS,
     QUARTER_SECONDS,
     event_columns,
+    rows_of_records,
     sequence_columns,
     time_order,
 )
@@ -138,8 +139,7 @@ class LiveGame:
 
     def _convert(self, records: list[dict[str, Any]]) -> dict[str, np.ndarray]:
         """``ingest.plays.event_columns`` of raw rows given as records."""
-        raw = {k: [r.get(k) for r in records] for k in records[0]}
-        cols = event_columns(raw, f"play-by-play of {self.game_id}")
+        cols = event_columns(rows_of_records(records), f"play-by-play of {self.game_id}")
         cols.pop("ft_ambiguous")
         return cols
 

@@ -84,6 +84,11 @@ def _ids(ids: np.ndarray) -> pd.Series:
 Rows = pd.DataFrame | Mapping[str, Any]  # a frame, or columns as arrays / lists (the live game's)
 
 
+def rows_of_records(records: Sequence[Mapping[str, Any]]) -> dict[str, list]:
+    """Raw rows given as records (a poll's new rows) as :data:`Rows`: the keys of the first."""
+    return {k: [r.get(k) for r in records] for k in records[0]}
+
+
 def column(rows: Rows, name: str, dtype: Any = None) -> np.ndarray:
     """A column of a frame or of a dict of arrays as numpy, a missing value as 0 (False): the
     feature functions read the season's ``plays`` frame and a live game's arrays alike."""

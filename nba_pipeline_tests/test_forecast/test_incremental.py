@@ -104,7 +104,7 @@ def test_rows_converted_one_at_a_time_agree_with_build_plays_on_games_of_every_s
     """The live path converts each row as it comes (``event_columns`` on one record, as
     ``LiveGame`` gets it from a poll): the clock, side, points, players and time order are
     build_plays' on real games of every shipped season (quirks differ by season)."""
-    from nba_pipeline.ingest.plays import build_plays, event_columns, time_order
+    from nba_pipeline.ingest.plays import build_plays, event_columns, rows_of_records, time_order
 
     seasons = sorted(p.name[4:11] for p in nba_raw_dir.glob("pbp_*.parquet"))
     assert seasons
@@ -114,7 +114,7 @@ def test_rows_converted_one_at_a_time_agree_with_build_plays_on_games_of_every_s
         pbp = pbp[pbp["GAME_ID"].isin(ids[:: max(1, len(ids) // 3)])]
         plays, _ = build_plays(pbp, None, season)
         raw = pbp.drop_duplicates()
-        rows = [event_columns({k: [v] for k, v in record.items()}) for record in raw.to_dict("records")]
+        rows = [event_columns(rows_of_records([record])) for record in raw.to_dict("records")]
         got = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
         order = time_order(got["game_id"], got["period"], got["clock_seconds"], got["event_num"])
         exp = plays.sort_values(["game_id", "seq"])
