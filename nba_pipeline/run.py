@@ -103,8 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     from nba_pipeline.definitions import defs
 
     selected = {dg.AssetKey(s.split("/")) for s in args.select} if args.select else None
+    from nba_pipeline.orphaned_runs import free_orphaned_runs, owner_tags
+
     instance = dg.DagsterInstance.get()
     print(f"DAGSTER_HOME={home}", flush=True)
+    for line in free_orphaned_runs(instance):
+        print(f"freed what a dead main job left: {line}", flush=True)
     stages = _stages(defs, selected)
     if not stages:
         print("nothing to materialize", flush=True)
@@ -141,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             label = f"[{names}]" + (f" partition {part}" if part else "")
             print(f"materializing {label} ...", flush=True)
-            res = job_def.execute_in_process(instance=instance, partition_key=part, raise_on_error=False)
+            res = job_def.execute_in_process(
+                instance=instance, partition_key=part, tags=owner_tags(), raise_on_error=False
+            )
             n_runs += 1
             dt = time.perf_counter() - t0
             _, skipped, failed = _outcome(res)

@@ -195,7 +195,7 @@ def checks_of_unchanged(registry, version: str, reason: str) -> list[dg.AssetChe
 )
 def trained_model(context: dg.AssetExecutionContext, config: TrainingRunConfig, storage: Storage):
     from nba_pipeline.evaluate.plots import reliability_diagram_png, training_curves_png
-    from nba_pipeline.registry.release import train_candidate
+    from nba_pipeline.registry.release import awaits_verdict, train_candidate
     from nba_pipeline.registry.rules import decile_monotonicity, decile_table
     from nba_pipeline.registry.store import ModelRegistry
     from nba_pipeline.training.fit import load_training_arrays
@@ -208,6 +208,20 @@ def trained_model(context: dg.AssetExecutionContext, config: TrainingRunConfig, 
     fingerprint = data_fingerprint(arrays)
     registry = ModelRegistry(storage.models())
     same = unchanged_since(registry, cfg, fingerprint)
+    if same is not None and awaits_verdict(registry, same):
+        # The run that saved it died before the verdict: judge it now, and promoted_model goes on.
+        context.log.info(f"{same} was saved by a run that ended before its checks and promotion: judging it")
+        checks = judge_version(registry, same)
+        yield dg.MaterializeResult(
+            metadata={
+                "version": same,
+                "resumed": f"{same} saved by an earlier run that ended before its verdict; nothing trained",
+                "train_seasons": dg.MetadataValue.json(list(cfg.data.train_seasons)),
+                "data_fingerprint": fingerprint,
+            },
+            check_results=checks,
+        )
+        return
     if same is not None:
         reason = (
             f"no new data since {same}: the {arrays.n_games} games of {', '.join(seasons)} "

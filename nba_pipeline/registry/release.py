@@ -6,6 +6,9 @@
   candidate in the registry NOT promoted, with both prediction tables as artifacts.
 - :func:`judge` applies the blocking rules of ``registry.rules`` to the stored pregame
   validation predictions; :func:`compare_with_incumbent` is the non-blocking comparison.
+- :func:`awaits_verdict` tells a version whose run died between its save and its verdict (neither
+  promoted nor marked not promoted), so the next run judges and promotes it instead of keeping it
+  in limbo.
 - :func:`promote_if_passing` re-applies the rules itself before moving ``latest``, so a version can
   never be promoted around its checks (e.g. by materializing ``promoted_model`` alone).
 
@@ -162,6 +165,13 @@ def compare_with_incumbent(registry: ModelRegistry, version: str) -> tuple[bool,
         "by_checkpoint": rows,
         "note": "the incumbent may have been trained on these validation games",
     }
+
+
+def awaits_verdict(registry: ModelRegistry, version: str) -> bool:
+    """True when ``version`` was saved but never judged to an end: not promoted and not marked
+    not promoted (the run that trained it was killed before its checks or its promotion)."""
+    md = registry.read_metadata(version)
+    return not md["promoted"] and not md.get("not_promoted_reason")
 
 
 def promote_if_passing(registry: ModelRegistry, version: str) -> str:
