@@ -160,7 +160,7 @@ def main() -> None:
             + [*with_line]
             + ["pass" if not failed else "fail: " + ", ".join(failed)]
         )
-        kept = ("calibration", "line_blend")
+        kept = ("calibration", "line_logit_scale")
         calibration = {k: out.preprocessing[k] for k in kept if k in out.preprocessing}
         print(json.dumps({"config": text, "judged": m, **calibration}), flush=True)
     headers = ["config", "best epoch", "selection loss", "train s"] + [f"Brier {c}" for c in CHECKPOINTS]

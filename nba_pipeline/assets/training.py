@@ -138,15 +138,18 @@ def judge_version(registry, version: str) -> list[dg.AssetCheckResult]:
 
 
 def unchanged_since(registry, cfg: RunConfig, fingerprint: str) -> str | None:
-    """The newest registry version trained on the same data (fingerprint) with the same settings:
-    training again would only repeat it (an experiment with other settings in between does not
-    count as new data). None when there is none."""
+    """The newest registry version of this code's format trained on the same data (fingerprint)
+    with the same settings: training again would only repeat it (an experiment with other settings
+    in between does not count as new data). None when there is none."""
+    from nba_pipeline.registry.layout import FORMAT_VERSION
+
     hyper = json.loads(json.dumps(cfg.hyperparameters()))
     model = json.loads(json.dumps(cfg.model.to_dict()))
     for version in reversed(registry.versions()):
         md = registry.read_metadata(version)
         if (
-            md.get("data_fingerprint") == fingerprint
+            md.get("format_version") == FORMAT_VERSION
+            and md.get("data_fingerprint") == fingerprint
             and md.get("hyperparameters") == hyper
             and md.get("model_config") == model
         ):
@@ -184,8 +187,10 @@ def checks_of_unchanged(registry, version: str, reason: str) -> list[dg.AssetChe
     # 2: the game-state heads and the context skip (models.game_state), learning rate 1e-3.
     # 3: the flat part of a lead's weight in the state head, its scalars at 10x the learning rate.
     # 4: the heads end on the score (the buzzer is the result) and count who has the ball.
-    # 5: the market's line blended in by default, its blend refitted on held-out games.
-    code_version="5",
+    # 5: the market's line as the full-game forecast of a game that has one.
+    # 6: the line alone as a function, not a blend's frozen scalars; registry format 3 (the same
+    #    forecasts; a version saved before is refused on load and must be retrained).
+    code_version="6",
     check_specs=CHECK_SPECS,
     description="Trains the two-tower forecaster (Transformer + GATv2 + context) on the training seasons "
     "(default: the rolling window, the last complete seasons plus the current one so far) with a "

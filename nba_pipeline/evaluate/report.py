@@ -294,8 +294,8 @@ def evaluate_forecaster(
         ],
         ignore_index=True,
     )
-    withheld = None  # a model without the line forecasts the same with it hidden: no second pass
-    if model.cfg.fusion.market_line and test.context[:, LINE_DIMS].any():
+    withheld = None  # a season without lines forecasts the same with them hidden: no second pass
+    if test.context[:, LINE_DIMS].any():
         withheld = predict_without_lines(model, norm, score_diff_std, test, temperature=temperature)
 
     pre_test = ctx.predict(test.context[:, spec])

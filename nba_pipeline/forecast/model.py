@@ -90,8 +90,7 @@ class ForecastModel:
     ) -> tuple[str | None, dt.datetime | None]:
         """(source, fetched_at) of the market line a one-game forecast used: its row in ``lines``
         (``sources.lines.betting_lines_of``, the rows its ``context`` [1, CONTEXT_DIM] was built
-        from) when the model reads the line and the context has one (``NBAForecaster.has_line``);
-        (None, None) otherwise, as for a model without the line's blend, which ignores it."""
+        from) when the context has one (``NBAForecaster.has_line``); (None, None) otherwise."""
         if lines is None or not bool(self.model.has_line(context)[0]):
             return None, None
         return line_of(lines, game_id)

@@ -51,6 +51,9 @@ class GNNConfig:
 
 @dataclass
 class FusionConfig:
+    """Sizes of the fusion. Its parts are fixed (``models.fusion``): side-symmetric heads, the
+    context skip, the game-state head and the market's line where a game has one."""
+
     context_dim: int = 32  # the towers' context features (the specification's 32)
     seq_dim: int = 128
     graph_dim: int = 128
@@ -58,25 +61,6 @@ class FusionConfig:
     fusion_hidden: int = 256
     fusion_out: int = 128
     dropout: float = 0.1
-    # Side-symmetric heads (see combine_sides): the forecaster runs the towers on the batch and on
-    # its home/away mirror; a learned home advantage is the only asymmetric part.
-    side_symmetric: bool = True
-    # A linear map from the context features to the three heads beside the towers (fusion.py).
-    context_skip: bool = True
-    # Heads shaped by the score and clock at the cut (models.game_state).
-    state_head: bool = True
-    # The state head's lead weight has a part that does not grow as time runs out (game_state.py).
-    state_lead_flat: bool = True
-    # The market's line (the context dims after context_dim) as the full-game outputs where a game
-    # has one (models.market_line, training.line_blend).
-    market_line: bool = True
-
-
-# Settings added after models were released: a stored model_config without them was trained
-# without them (ForecasterConfig.from_dict fills these in, not the defaults).
-ABSENT_MEANS = {
-    "fusion": {"context_skip": False, "state_head": False, "state_lead_flat": False, "market_line": False},
-}
 
 
 @dataclass
@@ -90,13 +74,10 @@ class ForecasterConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, dict[str, Any]]) -> ForecasterConfig:
-        transformer = dict(data["transformer"])
-        # Removed setting: a stored 0 (the in-game state not read) is what this code does; any
-        # other value was trained on an input this code no longer has, and is refused below.
-        if transformer.get("state_dim") == 0:
-            del transformer["state_dim"]
+        """A stored ``model_config`` (a version saved in an older registry format, with settings
+        this code no longer has, is refused before it gets here: ``registry.layout``)."""
         return cls(
-            transformer=TransformerConfig(**transformer),
+            transformer=TransformerConfig(**data["transformer"]),
             gnn=GNNConfig(**data["gnn"]),
-            fusion=FusionConfig(**{**ABSENT_MEANS["fusion"], **data["fusion"]}),
+            fusion=FusionConfig(**data["fusion"]),
         )

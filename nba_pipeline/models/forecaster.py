@@ -1,9 +1,11 @@
 """NBAForecaster: GameFlowTransformer + PlayerInteractionGNN + TwoTowerFusion on one ModelBatch.
 
-With ``fusion.side_symmetric`` (the default) the three modules read the batch and its home/away
-mirror (stacked, one pass of each module), and the fusion's ``combine_sides`` makes the forecast
-exactly side-equivariant: a model that only learned "home teams win" could otherwise keep a strong
-favourite favoured after the teams exchange places. This doubles the compute of a forward pass.
+The three modules read the batch and its home/away mirror (stacked, one pass of each module), and
+the fusion's ``combine_sides`` makes the forecast exactly side-equivariant: a model that only
+learned "home teams win" could otherwise keep a strong favourite favoured after the teams exchange
+places. This doubles the compute of a forward pass. Where a game has a market line it replaces the
+towers' full-game forecast (``models.market_line``); the game-state head then moves the full-game
+forecast with the score, the clock and the ball (``models.game_state``).
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ from nba_pipeline.models.batch import ModelBatch
 from nba_pipeline.models.config import ForecasterConfig
 from nba_pipeline.models.fusion import TwoTowerFusion
 from nba_pipeline.models.gnn import PlayerInteractionGNN
-from nba_pipeline.models.market_line import HAS_LINE, LINE_WIDTH
+from nba_pipeline.models.market_line import HAS_LINE, LINE_WIDTH, pregame_logit_scale, the_line_where_given
 from nba_pipeline.models.norm import TargetNorm
 from nba_pipeline.models.swap import SideSwap
 from nba_pipeline.models.transformer import GameFlowTransformer
 
 # Approximate parameter counts the architecture was sized to (the original specification's table).
 SPEC_PARAMETERS = {"transformer": 200_000, "gnn": 100_000, "fusion": 150_000, "total": 450_000}
+# Each part of the forward pass runs on the batch and its home/away mirror, stacked: [2B, ...].
+N_SIDES = 2
 
 
 def count_parameters(module: nn.Module) -> int:
@@ -31,7 +35,9 @@ def count_parameters(module: nn.Module) -> int:
 class NBAForecaster(nn.Module):
     """ModelBatch -> dict(win_logit, margin, total), each [B]; regression outputs standardized."""
 
-    def __init__(self, cfg: ForecasterConfig | None = None) -> None:
+    def __init__(self, cfg: ForecasterConfig | None = None, swap: SideSwap | None = None) -> None:
+        """``swap``: the home/away maps of the inputs; default the features package's, built on
+        first use (tests of synthetic layouts give their own)."""
         super().__init__()
         cfg = cfg or ForecasterConfig()
         if cfg.fusion.seq_dim != cfg.transformer.d_model or cfg.fusion.graph_dim != cfg.gnn.out_dim:
@@ -43,12 +49,22 @@ class NBAForecaster(nn.Module):
         self.transformer = GameFlowTransformer(cfg.transformer)
         self.gnn = PlayerInteractionGNN(cfg.gnn)
         self.fusion = TwoTowerFusion(cfg.fusion)
-        self._swap: SideSwap | None = None  # the features package's home/away maps, built on first use
+        self._swap = swap
 
     def set_scales(self, score_diff_std: float, norm: TargetNorm) -> None:
         """The training data's units, which the game-state head needs to end on the score."""
-        if self.cfg.fusion.state_head:
-            self.fusion.state_head.set_scales(score_diff_std, norm)
+        self.fusion.state_head.set_scales(score_diff_std, norm)
+
+    def set_line_scale(self, temperature: float = 1.0) -> float:
+        """Make the pregame forecast of a game with a line the line's own probability after the
+        game-state head as it is now and the win ``temperature``; returns the scale set
+        (``models.market_line.pregame_logit_scale``). Training sets it before the first epoch, at
+        temperature 1, and again once the temperature is chosen (``training.fit``)."""
+        tau0 = self.fusion.state_head.scalars()["tau0"].item()
+        scale = pregame_logit_scale(tau0, temperature)
+        with torch.no_grad():
+            self.fusion.line_logit_scale.fill_(scale)
+        return scale
 
     def forward(self, batch: ModelBatch, with_no_line: bool = False) -> dict[str, torch.Tensor]:
         """``with_no_line``: also the outputs as if no game had a line (``<key>_no_line``), which the
@@ -70,14 +86,10 @@ class NBAForecaster(nn.Module):
             self.encode_context(batch.context), seq, self.encode_graph(g, n_samples), state, with_no_line
         )
 
-    # The forward pass in parts. With side_symmetric each part returns the batch's rows followed by
-    # its home/away mirror's ([2B, ...], both sides in one pass of each module), and ``head`` combines
-    # them; the parts let evaluation compute the context tower once per game and the graph encoder
-    # once per lineup instead of once per cut (``training.predict``).
-
-    @property
-    def n_sides(self) -> int:
-        return 2 if self.cfg.fusion.side_symmetric else 1
+    # The forward pass in parts. Each part returns the batch's rows followed by its home/away
+    # mirror's ([2B, ...], both sides in one pass of each module), and ``head`` combines them; the
+    # parts let evaluation compute the context tower once per game and the graph encoder once per
+    # lineup instead of once per cut (``training.predict``).
 
     def encode_sequence(
         self,
@@ -89,60 +101,47 @@ class NBAForecaster(nn.Module):
         mask: torch.Tensor,
     ) -> torch.Tensor:
         """The Transformer's summary of each sample's events (``ModelBatch`` fields of the same
-        names): [n_sides * B, d_model]."""
-        if self.n_sides == 2:
-            sw = self._side_swap()
-            tokens = torch.cat([tokens, sw.token_perm.to(tokens.device)[tokens]])
-            lineup = torch.cat([lineup, lineup[..., sw.lineup_perm.to(lineup.device)]])
-            score_diff = torch.cat([score_diff, -score_diff])
-            time_left, score_total, mask = (torch.cat([t, t]) for t in (time_left, score_total, mask))
+        names): [2B, d_model]."""
+        sw = self._side_swap()
+        tokens = torch.cat([tokens, sw.token_perm.to(tokens.device)[tokens]])
+        lineup = torch.cat([lineup, lineup[..., sw.lineup_perm.to(lineup.device)]])
+        score_diff = torch.cat([score_diff, -score_diff])
+        time_left, score_total, mask = (torch.cat([t, t]) for t in (time_left, score_total, mask))
         return self.transformer(tokens, time_left, score_diff, lineup, mask, score_total)
 
     def encode_graph(self, g: object, num_graphs: int) -> torch.Tensor:
-        """The GNN's summary of each lineup graph (a PyG Batch): [n_sides * num_graphs, out_dim]; the
+        """The GNN's summary of each lineup graph (a PyG Batch): [2 * num_graphs, out_dim]; the
         mirror is the same graph with node sides exchanged (teammates stay teammates)."""
-        x, edge_index, side, node_batch = g.x, g.edge_index, g.side, g.batch
         weight, etype = getattr(g, "edge_weight", None), getattr(g, "edge_type", None)
-        if self.n_sides == 2:
-            x = torch.cat([x, x])
-            edge_index = torch.cat([edge_index, edge_index + g.x.shape[0]], dim=1)
-            side = torch.cat([side, 1 - side])
-            node_batch = torch.cat([node_batch, node_batch + num_graphs])
-            weight = None if weight is None else torch.cat([weight, weight])
-            etype = None if etype is None else torch.cat([etype, etype])
         return self.gnn(
-            x,
-            edge_index,
-            side,
-            node_batch,
-            edge_weight=weight,
-            edge_type=etype,
-            num_graphs=self.n_sides * num_graphs,
+            torch.cat([g.x, g.x]),
+            torch.cat([g.edge_index, g.edge_index + g.x.shape[0]], dim=1),
+            torch.cat([g.side, 1 - g.side]),
+            torch.cat([g.batch, g.batch + num_graphs]),
+            edge_weight=None if weight is None else torch.cat([weight, weight]),
+            edge_type=None if etype is None else torch.cat([etype, etype]),
+            num_graphs=N_SIDES * num_graphs,
         )
 
     def encode_context(self, context: torch.Tensor) -> torch.Tensor:
-        """The fusion's encoding of each game's pregame features: [n_sides * B, tower_dim (+ 3)],
-        followed by the game's market line (``LINE_WIDTH`` values) when the config has ``market_line``.
+        """The fusion's encoding of each game's pregame features: [2B, tower_dim + 3], followed by
+        the game's market line (``LINE_WIDTH`` values).
 
-        The towers read the first ``context_dim`` features, the line is the four after them.
-        Context features are only ever appended (``features.context``), so a model stored before
-        the line reads exactly what it was trained on from today's longer vector."""
+        The towers read the first ``context_dim`` features, the line is the ``LINE_WIDTH`` after
+        them. Context features are only ever appended (``features.context``), so a model reads what
+        it was trained on from a longer vector."""
         d = self.cfg.fusion.context_dim
-        width = d + (LINE_WIDTH if self.cfg.fusion.market_line else 0)
+        width = d + LINE_WIDTH
         if context.shape[-1] < width:
             raise ValueError(f"context has {context.shape[-1]} features, the model reads {width}")
         context = context[..., :width]
-        if self.n_sides == 2:
-            sw = self._side_swap()
-            perm, sign = sw.context_perm[:width], sw.context_sign[:width]
-            if int(perm.max()) >= width:
-                raise ValueError(f"context features 0-{width - 1} are not closed under the home/away swap")
-            dev = context.device
-            context = torch.cat([context, context[..., perm.to(dev)] * sign.to(dev)])
-        encoded = self.fusion.encode_context(context[..., :d])
-        if not self.cfg.fusion.market_line:
-            return encoded
-        return torch.cat([encoded, context[..., d:]], dim=-1)
+        sw = self._side_swap()
+        perm, sign = sw.context_perm[:width], sw.context_sign[:width]
+        if int(perm.max()) >= width:
+            raise ValueError(f"context features 0-{width - 1} are not closed under the home/away swap")
+        dev = context.device
+        context = torch.cat([context, context[..., perm.to(dev)] * sign.to(dev)])
+        return torch.cat([self.fusion.encode_context(context[..., :d]), context[..., d:]], dim=-1)
 
     def head(
         self,
@@ -158,45 +157,34 @@ class NBAForecaster(nn.Module):
 
     def full_game(
         self, context_repr: torch.Tensor, seq_repr: torch.Tensor, graph_repr: torch.Tensor
-    ) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
-        """The towers' full-game outputs ([B] each, both sides combined when symmetric) and the
-        game's line ([B, LINE_WIDTH], None without ``market_line``): what the line's blend reads."""
-        line = None
-        if self.cfg.fusion.market_line:
-            context_repr, line = context_repr[:, :-LINE_WIDTH], context_repr[:, -LINE_WIDTH:]
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """The towers' full-game outputs ([B] each, both sides combined) and the game's line
+        ([B, LINE_WIDTH])."""
+        context_repr, line = context_repr[:, :-LINE_WIDTH], context_repr[:, -LINE_WIDTH:]
         out = self.fusion.from_context_repr(context_repr, seq_repr, graph_repr)
-        n = context_repr.shape[0] // self.n_sides
-        if self.n_sides == 2:
-            out = self.fusion.combine_sides(
-                {k: v[:n] for k, v in out.items()}, {k: v[n:] for k, v in out.items()}
-            )
-        return out, None if line is None else line[:n]
+        n = context_repr.shape[0] // N_SIDES
+        given, mirrored = ({k: v[part] for k, v in out.items()} for part in (slice(None, n), slice(n, None)))
+        return self.fusion.combine_sides(given, mirrored), line[:n]
 
     def finish(
         self,
         towers: dict[str, torch.Tensor],
-        line: torch.Tensor | None,
+        line: torch.Tensor,
         state: tuple[torch.Tensor, ...],
         with_no_line: bool = False,
     ) -> dict[str, torch.Tensor]:
-        """The market's line blended into the towers' outputs where there is one, then shaped by
-        ``state`` (``cut_state`` of the batch's own side, [B] each) when the config has the state
-        head. ``with_no_line``: see :meth:`forward`."""
-        out = towers if line is None else self.fusion.market_line(towers, line)
-        final = self._shape(out, state)
+        """The market's line in place of the towers' outputs where there is one, then shaped by
+        ``state`` (``cut_state`` of the batch's own side, [B] each) in the game-state head.
+        ``with_no_line``: see :meth:`forward`."""
+        head = self.fusion.state_head
+        full_game = the_line_where_given(towers, line, self.fusion.line_logit_scale, head)
+        final = head(full_game, *state)
         if with_no_line:
-            final.update({f"{k}_no_line": v for k, v in self._shape(towers, state).items()})
+            final.update({f"{k}_no_line": v for k, v in head(towers, *state).items()})
         return final
 
-    def _shape(
-        self, out: dict[str, torch.Tensor], state: tuple[torch.Tensor, ...]
-    ) -> dict[str, torch.Tensor]:
-        return self.fusion.state_head(out, *state) if self.cfg.fusion.state_head else out
-
     def has_line(self, context: torch.Tensor) -> torch.Tensor:
-        """[B] bool: the games whose market line the model uses (none without ``market_line``)."""
-        if not self.cfg.fusion.market_line:
-            return torch.zeros(context.shape[0], dtype=torch.bool, device=context.device)
+        """[B] bool: the games whose market line the model uses."""
         return context[:, self.cfg.fusion.context_dim + HAS_LINE] > 0.5
 
     def _side_swap(self) -> SideSwap:

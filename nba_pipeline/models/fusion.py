@@ -13,7 +13,6 @@ from torch import nn
 
 from nba_pipeline.models.config import FusionConfig
 from nba_pipeline.models.game_state import GameStateHead
-from nba_pipeline.models.market_line import MarketLineBlend
 
 
 def _mlp(sizes: list[int], dropout: float) -> nn.Sequential:
@@ -36,23 +35,21 @@ class TwoTowerFusion(nn.Module):
         self.win_head = nn.Linear(cfg.fusion_out, 1)
         self.margin_head = nn.Linear(cfg.fusion_out, 1)
         self.total_head = nn.Linear(cfg.fusion_out, 1)
-        if cfg.side_symmetric:
-            # Home advantage: win logit and standardized margin of two equal teams.
-            self.side_bias = nn.Parameter(torch.zeros(2))
-        if cfg.context_skip:
-            # The "wide" part: a linear map from the context features straight to the three heads,
-            # so the logistic regression on the same features is one step away (it starts at zero:
-            # the deep path alone).
-            self.context_skip = nn.Linear(cfg.context_dim, 3)
-            nn.init.zeros_(self.context_skip.weight)
-            nn.init.zeros_(self.context_skip.bias)
-        if cfg.state_head:
-            # Applied by the forecaster after combine_sides, where the score and clock are known;
-            # it lives here so that the fusion's weights file carries it.
-            self.state_head = GameStateHead(lead_flat=cfg.state_lead_flat)
-        if cfg.market_line:
-            # Applied by the forecaster after combine_sides, before the state head (as state_head).
-            self.market_line = MarketLineBlend()
+        # Home advantage: win logit and standardized margin of two equal teams (combine_sides).
+        self.side_bias = nn.Parameter(torch.zeros(2))
+        # The "wide" part: a linear map from the context features straight to the three heads, so
+        # the logistic regression on the same features is one step away (it starts at zero: the
+        # deep path alone).
+        self.context_skip = nn.Linear(cfg.context_dim, 3)
+        nn.init.zeros_(self.context_skip.weight)
+        nn.init.zeros_(self.context_skip.bias)
+        # Applied by the forecaster after combine_sides, where the score and clock are known; it
+        # lives here so that the fusion's weights file carries it.
+        self.state_head = GameStateHead()
+        # What the line's no-vig logit is multiplied by where a game has a line
+        # (models.market_line.pregame_logit_scale), set by training, saved with the weights. At 0
+        # (a model not trained) a game with a line is even odds.
+        self.register_buffer("line_logit_scale", torch.zeros(()))
 
     def forward(
         self, context: torch.Tensor, seq_repr: torch.Tensor, graph_repr: torch.Tensor
@@ -68,11 +65,8 @@ class TwoTowerFusion(nn.Module):
 
     def encode_context(self, context: torch.Tensor) -> torch.Tensor:
         """What the heads need of the context: the tower's output [B, tower_dim], followed by the
-        skip's three head terms when ``context_skip`` ([B, tower_dim + 3])."""
-        tower = self.context_tower(context)
-        if not self.cfg.context_skip:
-            return tower
-        return torch.cat([tower, self.context_skip(context)], dim=-1)
+        skip's three head terms ([B, tower_dim + 3])."""
+        return torch.cat([self.context_tower(context), self.context_skip(context)], dim=-1)
 
     def from_context_repr(
         self, context_repr: torch.Tensor, seq_repr: torch.Tensor, graph_repr: torch.Tensor
@@ -87,9 +81,7 @@ class TwoTowerFusion(nn.Module):
             "margin": self.margin_head(z).squeeze(-1),
             "total": self.total_head(z).squeeze(-1),
         }
-        if self.cfg.context_skip:
-            out = {k: v + skip[:, i] for i, (k, v) in enumerate(out.items())}
-        return out
+        return {k: v + skip[:, i] for i, (k, v) in enumerate(out.items())}
 
     def combine_sides(
         self, out: dict[str, torch.Tensor], mirrored: dict[str, torch.Tensor]

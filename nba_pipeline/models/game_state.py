@@ -80,7 +80,7 @@ def _inverse_softplus(y: float) -> float:
 class GameStateHead(nn.Module):
     """(side-combined head outputs, CLS time left, score diff, score total) -> final outputs."""
 
-    def __init__(self, lead_flat: bool = True) -> None:
+    def __init__(self) -> None:
         super().__init__()
         # Softplus keeps each scalar positive (a lead never lowers the win probability).
         self.raw = nn.ParameterDict(
@@ -88,8 +88,7 @@ class GameStateHead(nn.Module):
         )
         self.signed = nn.ParameterDict({k: nn.Parameter(torch.zeros(())) for k in SIGNED})
         self.ball_worth = nn.Parameter(torch.tensor(BALL_INIT))
-        # FusionConfig.state_lead_flat; heads released before it have no such term
-        self.lead_flat = nn.Parameter(torch.zeros(())) if lead_flat else None
+        self.lead_flat = nn.Parameter(torch.zeros(()))  # the lead's weight that does not grow (j)
         for name, value in DEFAULT_SCALES.items():
             self.register_buffer(name, torch.tensor(float(value)))
 
@@ -120,8 +119,7 @@ class GameStateHead(nn.Module):
         left = torch.where((tau <= 0.0) & (score_diff == 0), torch.full_like(tau, OVERTIME), tau)
         edge = score_diff + self.ball_worth * ball / self.score_diff_std  # the ball, as a lead
         win = (c["win_k"] * edge + left * out["win_logit"]) / torch.sqrt(left + c["tau0"])
-        if self.lead_flat is not None:
-            win = win + self.lead_flat * score_diff
+        win = win + self.lead_flat * score_diff
         win = torch.where(over, torch.sign(score_diff) * FINAL_LOGIT, win)
 
         lead = score_diff * self.score_diff_std

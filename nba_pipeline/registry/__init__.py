@@ -35,6 +35,9 @@ Why it is built this way:
   that names a builder, or lists a file of another kind, is refused before any file is opened.
 - The preprocessing the model needs (vocabulary, normalization statistics, feature order) is
   stored with it, so a loaded model featurizes new games exactly as in training.
+- ``format_version`` says which code wrote a version. A version of an older format whose model this
+  code would misread (``layout.UNLOADABLE_FORMATS``) is still listed and compared, but loading or
+  promoting it is refused with what differs and a request to retrain it.
 
 Command line: ``python -m nba_pipeline.registry list|show V|compare A B|promote V`` (see
 ``nba_pipeline.registry.cli``).

@@ -13,7 +13,17 @@ from nba_pipeline.registry.errors import RegistryError
 
 # 2: artifacts as parquet/JSON/npz and no builder name. Format 1 (pickled artifacts, a builder
 # imported by name) is refused: loading it could run code from the folder.
-FORMAT_VERSION = 2
+# 3: the forecaster without settings for its parts: no fusion switches in ``model_config``, and the
+# market's line as the line alone (``fusion.line_logit_scale``), not a learned blend.
+FORMAT_VERSION = 3
+# Older formats whose metadata and artifacts are still read (listing, comparison, the incumbent's
+# stored predictions) but whose model is refused on load: what this code would misread in each.
+UNLOADABLE_FORMATS = {
+    2: "its model_config has the retired fusion switches (side_symmetric, context_skip, state_head, "
+    "state_lead_flat, market_line) and its fusion.pt the market line's eight blend scalars "
+    "(market_line.w.*), where this code's forecaster has fixed parts and the line alone "
+    "(line_logit_scale)",
+}
 METADATA_FILE = "metadata.json"
 PREPROCESSING_FILE = "preprocessing.json"
 ARTIFACTS_DIR = "artifacts"

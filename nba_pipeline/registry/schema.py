@@ -23,6 +23,7 @@ from nba_pipeline.registry.layout import (
     FORMAT_VERSION,
     METADATA_FILE,
     NAME_RE,
+    UNLOADABLE_FORMATS,
     is_artifact_file,
     is_version_name,
 )
@@ -183,6 +184,18 @@ def validate_metadata(md: Mapping[str, Any], where: str = METADATA_FILE) -> None
         raise RegistryError(f"{where}: invalid metadata: " + "; ".join(problems))
 
 
+def check_loadable(md: Mapping[str, Any], where: str) -> None:
+    """Refuse to load the model of a version saved in an older format (``layout.UNLOADABLE_FORMATS``):
+    its weights would be misread by this code's modules, so it must be trained again."""
+    found = md["format_version"]
+    if found != FORMAT_VERSION:
+        raise RegistryError(
+            f"{where}: saved in registry format {found}, this code loads format {FORMAT_VERSION}: "
+            f"{UNLOADABLE_FORMATS[found]}; retrain it (materialize trained_model) and promote the new "
+            "version"
+        )
+
+
 def _is_utc_iso(v: Any) -> bool:
     try:
         t = dt.datetime.fromisoformat(v)
@@ -208,7 +221,10 @@ def _is_files(v: Any) -> bool:
 
 # field -> (is the value valid, what it should be), in the order problems are reported
 _FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "format_version": (lambda v: v == FORMAT_VERSION, f"{FORMAT_VERSION}"),
+    "format_version": (
+        lambda v: v == FORMAT_VERSION or v in UNLOADABLE_FORMATS,
+        f"{FORMAT_VERSION} (or an older format still listed: {sorted(UNLOADABLE_FORMATS)})",
+    ),
     "version": (is_version_name, "a version string like 'v1.2.3'"),
     "created_at": (_is_utc_iso, "a UTC ISO-8601 timestamp"),
     "data_date_range": (_is_range, "{'start': ISO date, 'end': ISO date} with start <= end"),

@@ -314,6 +314,7 @@ class ModelRegistry:
         """
         md = self.verify(version)
         name = md["version"]
+        schema.check_loadable(md, name)
         vdir = self.root / name
         preprocessing = json.loads((vdir / PREPROCESSING_FILE).read_text(encoding="utf-8"))
         artifacts = {
@@ -342,10 +343,11 @@ class ModelRegistry:
     def promote(self, version: str) -> str:
         """Mark ``version`` promoted and point ``latest`` at it (the only way ``latest`` moves).
 
-        The version's files are verified first: a corrupted model is never promoted."""
+        The version's files are verified first: a corrupted model, or one this code cannot load (an
+        older format), is never promoted."""
         with locked(self.root):
             name = self.resolve(version)
-            self.verify(name)
+            schema.check_loadable(self.verify(name), name)
             self._update_metadata(
                 name,
                 {

@@ -34,7 +34,6 @@ from nba_pipeline.training.dataset import (
     score_diff_std_from_arrays,
     target_norm_from_arrays,
 )
-from nba_pipeline.training.line_blend import nest_the_line
 from nba_pipeline.training.predict import predict_frame
 from nba_pipeline.training.trainer import FusionTrainer, TrainResult, restore_best, seed_everything
 
@@ -135,10 +134,8 @@ def fit_forecaster(
     result = None
     if cfg.optim.max_epochs > 0:
         # The game-state head learns on the forecasts it will be given: a game with a line starts
-        # from the line alone (training.line_blend), so the blend is set there and not trained.
-        nest_the_line(model, norm)
-        if cfg.model.fusion.market_line:
-            model.fusion.market_line.requires_grad_(False)
+        # from the line alone (models.market_line), at temperature 1.
+        model.set_line_scale()
         gen = torch.Generator().manual_seed(seed)
         train_loader = DataLoader(
             train_ds,
@@ -168,12 +165,12 @@ def fit_forecaster(
     prep["win_temperature"], prep["calibration"] = 1.0, {"kept": False, "note": "not trained"}
     if result is not None:
         # The temperature, chosen on the selection games (training.calibration); then the line's
-        # blend set to the line alone, after that temperature (training.line_blend).
+        # scale set for that temperature (models.market_line).
         sel = predict_frame(model, select_ds, norm)
         prep["win_temperature"], prep["calibration"] = choose_temperature(
             logit_of(sel["p_home"].to_numpy()), sel["win"].to_numpy(), sel["game_index"].to_numpy()
         )
-        prep["line_blend"] = nest_the_line(model, norm, prep["win_temperature"])
+        prep["line_logit_scale"] = model.set_line_scale(prep["win_temperature"])
     return FitOutcome(
         model=model,
         norm=norm,

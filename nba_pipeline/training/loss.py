@@ -76,7 +76,8 @@ def with_no_line_loss(
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """:func:`multitask_loss` of the forecasts, plus that of the no-line outputs (``<key>_no_line``)
     on the samples that have a line (``has_line`` [B] bool): the towers then learn every game
-    without the line, and the line's blend learns the games with one (models.market_line)."""
+    without the line (models.market_line), and the game-state head learns the games with one
+    from the line's forecast."""
     loss, parts = multitask_loss(outputs, batch, weights)
     if bool(has_line.any()):
         sub = {k: outputs[f"{k}_no_line"][has_line] for k in ("win_logit", "margin", "total")}

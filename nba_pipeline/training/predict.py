@@ -17,7 +17,7 @@ import torch
 from scipy.special import expit
 
 from nba_pipeline.models.batch import CHECKPOINTS
-from nba_pipeline.models.forecaster import NBAForecaster, cut_state
+from nba_pipeline.models.forecaster import N_SIDES, NBAForecaster, cut_state
 from nba_pipeline.models.norm import TargetNorm
 from nba_pipeline.training.dataset import NBADataset
 
@@ -26,12 +26,12 @@ SEQ_BATCH = 2048  # cuts per Transformer pass of the reusing path (bounded memor
 GRAPH_BATCH = 4096  # lineup graphs per GNN pass
 
 
-def _by_side(rows: torch.Tensor, n_sides: int, inverse: np.ndarray) -> torch.Tensor:
-    """Rows of per-side stacked encodings ([n_sides * U, d]) for items ``inverse`` ([n] into U), in
-    the model's stacked order ([n_sides * n, d])."""
-    u = rows.shape[0] // n_sides
+def _by_side(rows: torch.Tensor, inverse: np.ndarray) -> torch.Tensor:
+    """Rows of per-side stacked encodings ([N_SIDES * U, d]) for items ``inverse`` ([n] into U), in
+    the model's stacked order ([N_SIDES * n, d])."""
+    u = rows.shape[0] // N_SIDES
     inv = torch.from_numpy(inverse).to(rows.device)
-    return rows.view(n_sides, u, -1)[:, inv].reshape(n_sides * len(inverse), -1)
+    return rows.view(N_SIDES, u, -1)[:, inv].reshape(N_SIDES * len(inverse), -1)
 
 
 def _head_inputs(
@@ -41,7 +41,6 @@ def _head_inputs(
     encodings), the cut's state), each encoding computed once per game / lineup / chunk of cuts
     (module docstring). Call it without autograd."""
     dev = next(model.parameters()).device
-    s = model.n_sides
     games, g_inv = np.unique(g, return_inverse=True)
     ctx = model.encode_context(torch.from_numpy(dataset.arrays.context[games]).to(dev))
     key = np.column_stack([g, dataset.lineup_slots(g, cut)])
@@ -51,13 +50,13 @@ def _head_inputs(
     for lo in range(0, len(first), GRAPH_BATCH):
         sel = first[lo : lo + GRAPH_BATCH]
         enc = model.encode_graph(dataset.graph_batch(g[sel], cut[sel]).to(dev), len(sel))
-        parts.append(enc.view(s, len(sel), -1))
-    graphs = torch.cat(parts, dim=1).reshape(s * len(first), -1)
+        parts.append(enc.view(N_SIDES, len(sel), -1))
+    graphs = torch.cat(parts, dim=1).reshape(N_SIDES * len(first), -1)
     for lo in range(0, len(g), SEQ_BATCH):
         sl = slice(lo, lo + SEQ_BATCH)
         seq = {k: v.to(dev) for k, v in dataset.sequence_tensors(g[sl], cut[sl]).items()}
         in_game = seq.pop("state")  # the head reads it at the cut; the Transformer does not
-        encoded = (_by_side(ctx, s, g_inv[sl]), model.encode_sequence(**seq), _by_side(graphs, s, l_inv[sl]))
+        encoded = (_by_side(ctx, g_inv[sl]), model.encode_sequence(**seq), _by_side(graphs, l_inv[sl]))
         yield sl, encoded, cut_state(seq["time_left"], seq["score_diff"], seq["score_total"], in_game)
 
 
@@ -74,27 +73,6 @@ def forecast_outputs(
             for k in out:
                 out[k].append(res[k].float().cpu().numpy())
     return {k: np.concatenate(v) for k, v in out.items()}
-
-
-def full_game_parts(
-    model: NBAForecaster, dataset: NBADataset, g: np.ndarray, cut: np.ndarray
-) -> tuple[dict[str, torch.Tensor], torch.Tensor | None, tuple[torch.Tensor, ...]]:
-    """What :meth:`NBAForecaster.finish` reads at cuts ``(g, cut)``: the towers' full-game outputs,
-    the line and the cut's state, on the CPU; for fitting what comes after the towers."""
-    model.eval()
-    towers: dict[str, list[torch.Tensor]] = {"win_logit": [], "margin": [], "total": []}
-    lines: list[torch.Tensor] = []
-    states: list[tuple[torch.Tensor, ...]] = []
-    with torch.no_grad():  # not inference mode: the outputs feed a fit with autograd
-        for _, encoded, state in _head_inputs(model, dataset, g, cut):
-            out, line = model.full_game(*encoded)
-            for k in towers:
-                towers[k].append(out[k].float().cpu())
-            if line is not None:
-                lines.append(line.float().cpu())
-            states.append(tuple(t.float().cpu() for t in state))
-    state = tuple(torch.cat(parts) for parts in zip(*states, strict=True))
-    return {k: torch.cat(v) for k, v in towers.items()}, torch.cat(lines) if lines else None, state
 
 
 def _forecast_outputs_plain(

@@ -96,14 +96,10 @@ STATE_HEAD_LR_SCALE = 10.0
 def _param_groups(model: NBAForecaster, lr: float) -> list[dict[str, Any]]:
     """The optimizer's groups: the game-state head's scalars at
     ``STATE_HEAD_LR_SCALE * lr``, the rest at ``lr``."""
-    f = model.cfg.fusion
-    head = list(model.fusion.state_head.parameters()) if f.state_head else []
+    head = list(model.fusion.state_head.parameters())
     head_ids = {id(p) for p in head}
     rest = [p for p in model.parameters() if p.requires_grad and id(p) not in head_ids]
-    groups: list[dict[str, Any]] = [{"params": rest}]
-    if head:
-        groups.append({"params": head, "lr": lr * STATE_HEAD_LR_SCALE})
-    return groups
+    return [{"params": rest}, {"params": head, "lr": lr * STATE_HEAD_LR_SCALE}]
 
 
 def _atomic_save(obj: Any, path: Path) -> None:
@@ -152,8 +148,7 @@ class FusionTrainer:
         n_total = 0
         for i, batch in enumerate(loader):
             batch = batch.to(self.device)
-            # without the market line no game has one, and this is multitask_loss of the outputs
-            out = self.model(batch, with_no_line=self.model.cfg.fusion.market_line)
+            out = self.model(batch, with_no_line=True)
             loss, parts = with_no_line_loss(out, batch, self.model.has_line(batch.context), w)
             if not torch.isfinite(loss):
                 detail = ", ".join(f"{k}={v.item():.4g}" for k, v in parts.items())
@@ -186,7 +181,7 @@ class FusionTrainer:
             batch = batch.to(self.device)
             # the training loss: with a line, also the towers' forecast without it, so the epoch is
             # chosen for the games without a line too
-            out = self.model(batch, with_no_line=self.model.cfg.fusion.market_line)
+            out = self.model(batch, with_no_line=True)
             loss, _ = with_no_line_loss(out, batch, self.model.has_line(batch.context), w)
             if not torch.isfinite(loss):
                 raise FloatingPointError(

@@ -69,7 +69,7 @@ def test_report_row_clips_baseline_probabilities_and_scores_in_points():
     assert list(row) == COLUMNS
 
 
-def _synthetic_season(market_line: bool = False, n_games: int = 6):
+def _synthetic_season(n_games: int = 6):
     """``n_games`` synthetic games, their model inputs, an untrained full-size model and a norm."""
     import torch
 
@@ -88,9 +88,7 @@ def _synthetic_season(market_line: bool = False, n_games: int = 6):
     pf = synthetic_player_features([1, 2, 3, 4, 5, 101, 102, 103], "2022-10-01")
     arrays = build_season_arrays(plays, games, pf, synthetic_team_game_features(games))
     torch.manual_seed(0)
-    cfg = ForecasterConfig()
-    cfg.fusion.market_line = market_line
-    model = NBAForecaster(cfg)
+    model = NBAForecaster(ForecasterConfig())
     norm = TargetNorm(margin_mean=0.0, margin_std=10.0, total_mean=30.0, total_std=10.0)
     return games, arrays, model, norm
 
@@ -130,19 +128,16 @@ def test_a_test_season_with_lines_is_also_scored_with_the_lines_withheld():
     games with the line dims zeroed, i.e. as it forecasts a game without a line."""
     from dataclasses import replace
 
-    import torch
-
     from nba_pipeline.evaluate.report import evaluate_forecaster
     from nba_pipeline.features.context import LINE_DIMS
     from nba_pipeline.training.dataset import NBADataset
     from nba_pipeline.training.predict import predict_frame
 
-    games, arrays, model, norm = _synthetic_season(market_line=True)
+    games, arrays, model, norm = _synthetic_season()
     ctx = arrays.context.copy()
     ctx[:, LINE_DIMS] = [1.5, 0.8, 0.1, 1.0, 1.0]  # a strong home favourite in every game
     arrays = replace(arrays, context=ctx)
-    with torch.no_grad():  # make the line matter to the untrained model
-        model.fusion.market_line.w["win_line"].fill_(1.0)
+    model.set_line_scale()  # as training sets it: the line's own win probability
     train, test = arrays.subset(np.arange(3)), arrays.subset(np.arange(3, 6))
 
     t = evaluate_forecaster(model, norm, 5.0, train, test, games, None, all_events_stride=5).table

@@ -36,10 +36,10 @@ def fc(forecaster, db):
     return GameForecaster(forecaster.model, db)
 
 
-def _line_model(fc, engine: sa.Engine, market_line: bool = True):
-    """A forecaster over ``engine`` whose model reads the market line (``fusion.market_line``, the
-    blend's weights set so the line moves the forecast), or with ``market_line=False`` reads none;
-    randomly initialised like the session's."""
+def _line_model(fc, engine: sa.Engine):
+    """A forecaster over ``engine`` whose model forecasts the market line's own win probability
+    where a game has one (the line's scale set as training sets it); randomly initialised like the
+    session's."""
     import dataclasses
 
     import torch
@@ -48,14 +48,10 @@ def _line_model(fc, engine: sa.Engine, market_line: bool = True):
     from nba_pipeline.models.config import ForecasterConfig
     from nba_pipeline.models.forecaster import NBAForecaster
 
-    cfg = ForecasterConfig.from_dict(fc.model.model.cfg.to_dict())
-    cfg.fusion.market_line = market_line
     torch.manual_seed(0)
-    model = NBAForecaster(cfg).eval()
+    model = NBAForecaster(ForecasterConfig.from_dict(fc.model.model.cfg.to_dict())).eval()
     model.set_scales(fc.model.score_diff_std, fc.model.norm)
-    if market_line:
-        with torch.no_grad():
-            model.fusion.market_line.w["win_line"].fill_(1.0)
+    model.set_line_scale()
     with_line = dataclasses.replace(fc.model, model=model, version=f"{fc.model.version}-line")
     return GameForecaster(with_line, engine)
 
@@ -274,11 +270,6 @@ def test_a_forecast_with_a_historical_line_names_it_in_the_ledger(fc, db, game_r
     live.add_rows(game_rows.head(40))
     now = live.forecast()
     assert now.events_seen > 0 and (now.line_source, now.line_fetched_at) == ("odds.parquet", None)
-    # A model without the line's blend ignores the line, and its row says it used none.
-    plain_fc = _line_model(fc, db, market_line=False)
-    plain = run_daily(plain_fc, db, None, day, days=1, now=_evening_before(day), source="plain")
-    assert plain.written == len(res.forecasts)
-    assert read_ledger(db, source="plain")["line_source"].isna().all()
 
 
 def test_a_scheduled_game_with_a_fetched_line_names_the_feed_and_its_time(fc, db, tmp_path):

@@ -14,7 +14,7 @@ from torch_geometric.data import Batch, Data
 
 from nba_pipeline.features.context import CONTEXT_DIM
 from nba_pipeline.models.batch import CHECKPOINTS, ModelBatch
-from nba_pipeline.models.forecaster import ForecasterConfig
+from nba_pipeline.models.forecaster import ForecasterConfig, NBAForecaster
 from nba_pipeline.models.fusion import FusionConfig
 from nba_pipeline.models.gnn import GNNConfig
 from nba_pipeline.models.norm import TargetNorm
@@ -31,17 +31,15 @@ def tiny_config() -> ForecasterConfig:
     return ForecasterConfig(
         transformer=TransformerConfig(vocab_size=VOCAB, d_model=16, n_heads=2, n_layers=1, ff_dim=16),
         gnn=GNNConfig(hidden_dim=16, out_dim=16, heads=2, edge_type_dim=4),
-        # The synthetic context is laid out in halves (home 0-15, away 16-31; no line), not in the features
-        # package's order that the side-symmetric heads mirror with: the tiny model is plain.
-        fusion=FusionConfig(
-            seq_dim=16,
-            graph_dim=16,
-            tower_dim=32,
-            fusion_hidden=32,
-            fusion_out=16,
-            side_symmetric=False,
-        ),
+        fusion=FusionConfig(seq_dim=16, graph_dim=16, tower_dim=32, fusion_hidden=32, fusion_out=16),
     )
+
+
+def tiny_model(cfg: ForecasterConfig | None = None) -> NBAForecaster:
+    """A forecaster of ``cfg`` (default :func:`tiny_config`) that mirrors home and away in the
+    synthetic layout (:func:`synthetic_swap`: the context in halves, home 0-15, away 16-31, no line)
+    rather than in the features package's order."""
+    return NBAForecaster(cfg or tiny_config(), swap=synthetic_swap())
 
 
 def synthetic_swap() -> SideSwap:

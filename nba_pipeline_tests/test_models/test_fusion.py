@@ -8,7 +8,7 @@ import torch
 from nba_pipeline.models.forecaster import ForecasterConfig, NBAForecaster, parameter_table
 from nba_pipeline.models.fusion import FusionConfig, TwoTowerFusion
 from nba_pipeline.models.swap import SideSwap, swap_sides
-from nba_pipeline_tests.test_models.synthetic import NORM, make_batch, synthetic_swap, tiny_config
+from nba_pipeline_tests.test_models.synthetic import NORM, make_batch, synthetic_swap, tiny_model
 
 
 def test_three_heads_have_batch_shape_with_mock_tower_inputs():
@@ -24,8 +24,8 @@ def test_three_heads_have_batch_shape_with_mock_tower_inputs():
 def test_fusion_layer_sizes_are_the_specified_ones():
     """32->256->256, 256->256->256, 512->256->128 and three 128->1 heads. The spec's table says
     ~150K parameters; these sizes imply 370,435 (reported, not hidden), plus the two home-advantage
-    scalars of the side-symmetric heads, the context skip (32 -> 3, 99 parameters), the six
-    scalars of the game-state head and the market line's blend (eight)."""
+    scalars of the side-symmetric heads, the context skip (32 -> 3, 99 parameters) and the six
+    scalars of the game-state head. The market's line adds none: it is the line alone."""
     fusion = TwoTowerFusion(FusionConfig())
     shapes = [tuple(m.weight.shape) for m in fusion.modules() if isinstance(m, torch.nn.Linear)]
     assert shapes == [
@@ -40,12 +40,7 @@ def test_fusion_layer_sizes_are_the_specified_ones():
         (1, 128),
         (3, 32),
     ]
-    n = sum(p.numel() for p in fusion.parameters())
-    assert n == 370_435 + 2 + 99 + 6 + 8  # + the market line's blend, on by default
-    no_line = TwoTowerFusion(FusionConfig(market_line=False))
-    assert sum(p.numel() for p in no_line.parameters()) == n - 8
-    plain = FusionConfig(side_symmetric=False, context_skip=False, state_head=False, market_line=False)
-    assert sum(p.numel() for p in TwoTowerFusion(plain).parameters()) == 370_435
+    assert sum(p.numel() for p in fusion.parameters()) == 370_435 + 2 + 99 + 6
 
 
 def test_forecaster_forward_on_a_model_batch_returns_three_batch_vectors_and_reports_sizes():
@@ -58,7 +53,7 @@ def test_forecaster_forward_on_a_model_batch_returns_three_batch_vectors_and_rep
 
 def test_predict_returns_probabilities_and_points_and_keeps_the_training_mode():
     torch.manual_seed(0)
-    model = NBAForecaster(tiny_config())
+    model = tiny_model()
     model.train()
     b = make_batch(6)
     pred = model.predict(b, NORM)
@@ -139,7 +134,7 @@ def test_predict_divides_the_win_logit_by_the_released_temperature():
     """A model released with a calibration temperature forecasts with it (the live path, the daily
     forecasts and the evaluation all give the same probability)."""
     torch.manual_seed(0)
-    model = NBAForecaster(tiny_config())
+    model = tiny_model()
     b = make_batch(6)
     logit = model.eval()(b)["win_logit"]
     p = model.predict(b, NORM, temperature=2.0)["win_prob"]
@@ -147,23 +142,16 @@ def test_predict_divides_the_win_logit_by_the_released_temperature():
     assert torch.allclose(model.predict(b, NORM)["win_prob"], torch.sigmoid(logit), atol=1e-6)
 
 
-def test_a_model_trained_on_the_spec_32_features_reads_the_first_32_of_todays_context():
-    """Context features are only appended (features.context): a model stored before the market's
-    line forecasts exactly as before from today's longer vector, and a vector shorter than the
-    model's is refused."""
-
+def test_the_model_reads_its_context_and_line_from_a_longer_vector_and_refuses_a_shorter_one():
+    """Context features are only appended (features.context): the model reads the 32 features and
+    the line after them, whatever comes later, and a vector shorter than that is refused."""
     torch.manual_seed(0)
-    old = NBAForecaster(ForecasterConfig(fusion=FusionConfig(market_line=False))).eval()
+    model = NBAForecaster(ForecasterConfig()).eval()
     b = make_batch(4)
-    with_line = b.context.clone()
-    with_line[:, 32:] = torch.tensor([0.8, 0.5, 0.2, 1.0, 1.0])
-    short = make_batch(4)
+    longer, short = make_batch(4), make_batch(4)
+    longer.context = torch.cat([b.context, torch.randn(4, 3)], dim=-1)
     short.context = b.context[:, :32]
     with torch.no_grad():
-        a = old(b)["win_logit"]
-        b.context = with_line
-        assert torch.equal(old(b)["win_logit"], a)
-        assert torch.equal(old(short)["win_logit"], a)
-        new = NBAForecaster(ForecasterConfig(fusion=FusionConfig(market_line=True))).eval()
+        assert torch.equal(model(longer)["win_logit"], model(b)["win_logit"])
         with pytest.raises(ValueError, match="context has 32 features, the model reads 37"):
-            new(short)
+            model(short)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from nba_pipeline.models.config import ForecasterConfig, FusionConfig
+from nba_pipeline.models.config import ForecasterConfig
 from nba_pipeline.models.forecaster import NBAForecaster
 from nba_pipeline.models.game_state import DEFAULT_SCALES, FINAL_LOGIT, INIT, OVERTIME, GameStateHead
 from nba_pipeline.models.norm import TargetNorm
@@ -180,19 +180,6 @@ def test_the_flat_part_of_a_leads_weight_moves_in_game_forecasts_only():
         after = head(_full_game(2), tau, lead, zero, zero)["win_logit"]
     torch.testing.assert_close(after[0], before[0])  # tip-off: no lead, nothing changes
     torch.testing.assert_close(after[1], before[1] - 0.3)
-    assert GameStateHead(lead_flat=False).lead_flat is None
-
-
-def test_a_model_config_stored_before_the_state_head_and_context_skip_loads_without_them():
-    """Released versions store model_config; one written before these settings existed was trained
-    without them and must rebuild the same module (its weights load strictly)."""
-    old = ForecasterConfig(fusion=FusionConfig(context_skip=False, state_head=False)).to_dict()
-    for key in ("context_skip", "state_head", "state_lead_flat"):
-        del old["fusion"][key]
-    model = NBAForecaster(ForecasterConfig.from_dict(old))
-    assert not hasattr(model.fusion, "state_head") and not hasattr(model.fusion, "context_skip")
-    reference = NBAForecaster(ForecasterConfig(fusion=FusionConfig(context_skip=False, state_head=False)))
-    model.load_state_dict(reference.state_dict(), strict=True)
 
 
 def test_the_state_head_changes_in_game_forecasts_and_their_gradients_reach_its_scalars():
@@ -205,28 +192,3 @@ def test_the_state_head_changes_in_game_forecasts_and_their_gradients_reach_its_
     for name, p in model.fusion.state_head.named_parameters():
         assert p.grad is not None and float(p.grad.abs()) > 0, name
     assert model.predict(batch, NORM)["win_prob"].shape == (6,)
-
-
-def test_a_state_head_released_before_the_flat_lead_term_loads_strictly():
-    """Version-2 releases store ``state_head: true`` without ``state_lead_flat``: they rebuild the
-    head without the term and their weights load strictly."""
-    old = ForecasterConfig(fusion=FusionConfig(state_lead_flat=False)).to_dict()
-    del old["fusion"]["state_lead_flat"]
-    model = NBAForecaster(ForecasterConfig.from_dict(old))
-    assert model.fusion.state_head.lead_flat is None
-    model.load_state_dict(
-        NBAForecaster(ForecasterConfig(fusion=FusionConfig(state_lead_flat=False))).state_dict()
-    )
-
-
-def test_a_model_config_stored_with_the_removed_state_input_off_still_loads():
-    """Versions released while ``transformer.state_dim`` existed store it as 0 (off): the same model
-    as today's; one that read the state is refused, naming the setting."""
-    import pytest
-
-    stored = ForecasterConfig().to_dict()
-    stored["transformer"]["state_dim"] = 0
-    assert ForecasterConfig.from_dict(stored) == ForecasterConfig()
-    stored["transformer"]["state_dim"] = 6
-    with pytest.raises(TypeError, match="state_dim"):
-        ForecasterConfig.from_dict(stored)

@@ -19,6 +19,7 @@ import pytest
 import torch
 
 from nba_pipeline.registry.errors import RegistryError
+from nba_pipeline.registry.layout import FORMAT_VERSION
 from nba_pipeline.registry.store import ModelRegistry
 from nba_pipeline_tests.test_registry.test_store import assert_same_weights, build_dict, make_modules
 
@@ -59,7 +60,7 @@ def forge(root: Path, files: dict[str, bytes], listed: list[str] | None = None, 
         (vdir / rel).write_bytes(data)
     names = listed if listed is not None else list(files)
     md = {
-        "format_version": 2,
+        "format_version": FORMAT_VERSION,
         "version": VERSION,
         "created_at": "2024-01-01T00:00:00+00:00",
         "data_date_range": {"start": "2022-10-18", "end": "2023-04-09"},

@@ -28,8 +28,9 @@ from nba_pipeline.registry import store as registry_mod
 from nba_pipeline.registry.cli import main as cli_main
 from nba_pipeline.registry.cli import render_comparison
 from nba_pipeline.registry.errors import IntegrityError, RegistryError
-from nba_pipeline.registry.files import sha256_file
-from nba_pipeline.registry.schema import validate_metadata
+from nba_pipeline.registry.files import atomic_write_text, dumps, sha256_file
+from nba_pipeline.registry.layout import FORMAT_VERSION
+from nba_pipeline.registry.schema import signed, validate_metadata
 from nba_pipeline.registry.store import ModelRegistry
 
 
@@ -160,6 +161,53 @@ def test_default_builder_rebuilds_an_nba_forecaster_with_exact_weights(reg):
         assert torch.equal(value, loaded.model.state_dict()[key]), key
 
 
+def _as_saved_by_format_2(reg: ModelRegistry, version: str) -> None:
+    """Rewrite a saved forecaster as the code of registry format 2 wrote it: the fusion switches in
+    its model_config and the market line's eight blend scalars in fusion.pt instead of the line's
+    scale, metadata signed as that code signed it."""
+    vdir = reg.root / version
+    fusion = torch.load(vdir / "fusion.pt", weights_only=True)
+    del fusion["line_logit_scale"]
+    blend = [
+        "win_self",
+        "win_line",
+        *(f"{h}_{p}" for h in ("margin", "total") for p in ("self", "line", "bias")),
+    ]
+    fusion |= {f"market_line.w.{name}": torch.zeros(()) for name in blend}
+    torch.save(fusion, vdir / "fusion.pt")
+    md = reg.read_metadata(version)
+    switches = ("side_symmetric", "context_skip", "state_head", "state_lead_flat", "market_line")
+    md["model_config"]["fusion"].update(dict.fromkeys(switches, True))
+    md["format_version"] = 2
+    md["files"]["fusion.pt"] = sha256_file(vdir / "fusion.pt")
+    atomic_write_text(vdir / "metadata.json", dumps(signed(md, where=version), "metadata"))
+
+
+def test_a_forecaster_saved_in_format_2_is_listed_but_refused_on_load_and_promotion_saying_retrain(reg):
+    """Its weights would not fit this code's fusion, and its switches are gone: it must be trained
+    again, never half-read. Its metadata and artifacts stay readable (listing, comparison)."""
+    from nba_pipeline.models.forecaster import ForecasterConfig, NBAForecaster
+
+    model = NBAForecaster(ForecasterConfig())
+    v = reg.save_model(
+        {"transformer": model.transformer, "gnn": model.gnn, "fusion": model.fusion},
+        metadata=metadata(),
+        preprocessing=PREPROCESSING,
+        model_config=model.cfg.to_dict(),
+    )
+    _as_saved_by_format_2(reg, v)
+    assert reg.verify(v)["format_version"] == 2
+    assert [(row.version, row.error) for row in reg.list_versions()] == [(v, None)]
+    message = (
+        rf"{v}: saved in registry format 2, this code loads format {FORMAT_VERSION}: .*switches.*retrain it"
+    )
+    with pytest.raises(RegistryError, match=message):
+        reg.load_model(v)
+    with pytest.raises(RegistryError, match=message):
+        reg.promote(v)
+    assert reg.latest_version() is None
+
+
 def test_save_refuses_metadata_that_names_a_builder(reg):
     with pytest.raises(RegistryError, match="may not name code"):
         save(reg, metadata={**metadata(), "builder": f"{__name__}:build_dict"})
@@ -239,7 +287,7 @@ def test_metadata_json_holds_required_fields_with_valid_values(reg):
     assert md["parent_version"] == parent
     assert md["promoted"] is False
     assert md["model_config"] == {"d": 6}
-    assert md["format_version"] == 2 and "builder" not in md
+    assert md["format_version"] == FORMAT_VERSION and "builder" not in md
     assert set(md["files"]) == {"transformer.pt", "gnn.pt", "fusion.pt", "preprocessing.json"}
     for rel, digest in md["files"].items():
         assert sha256_file(reg.root / v / rel) == digest

@@ -7,9 +7,8 @@ from types import SimpleNamespace
 
 import torch
 
-from nba_pipeline.models.forecaster import NBAForecaster
 from nba_pipeline.training.loss import LossWeights, multitask_loss
-from nba_pipeline_tests.test_models.synthetic import NORM, make_batch, tiny_config
+from nba_pipeline_tests.test_models.synthetic import NORM, make_batch, tiny_model
 
 
 def _targets(win, margin, total):
@@ -63,7 +62,7 @@ def test_loss_and_gradients_stay_finite_for_saturated_probabilities_and_60_point
 
 def test_all_padding_sequences_give_a_finite_loss_and_gradients_through_the_whole_model():
     torch.manual_seed(0)
-    model = NBAForecaster(tiny_config())
+    model = tiny_model()
     b = make_batch(4)
     b.mask[:] = False
     b.mask[:, 0] = True  # pregame: CLS only
@@ -75,7 +74,7 @@ def test_all_padding_sequences_give_a_finite_loss_and_gradients_through_the_whol
 
 def test_gradient_of_the_loss_reaches_every_embedding_of_the_forecaster():
     torch.manual_seed(0)
-    model = NBAForecaster(tiny_config())
+    model = tiny_model()
     b = make_batch(8)
     loss, _ = multitask_loss(model(b), b)
     loss.backward()

@@ -20,6 +20,7 @@ from nba_pipeline_tests.test_models.synthetic import (
     make_samples,
     synthetic_swap,
     tiny_config,
+    tiny_model,
 )
 
 TRAIN = make_samples(256, seed=1)
@@ -44,7 +45,7 @@ def _loaders(train=TRAIN, val=VAL, batch_size=32):
 
 def _run(tmp_path, name, cfg, on_epoch_end=None, resume=True, model_seed=None, model_cfg=None):
     seed_everything(cfg.seed if model_seed is None else model_seed)
-    model = NBAForecaster(model_cfg or tiny_config())
+    model = tiny_model(model_cfg)
     trainer = FusionTrainer(model, cfg, NORM, tmp_path / name, on_epoch_end=on_epoch_end)
     return trainer.fit(*_loaders(), resume=resume), model
 
@@ -91,7 +92,7 @@ def test_best_checkpoint_holds_the_epoch_with_the_lowest_validation_loss(trained
     val = [e["val_loss"] for e in result.history]
     assert result.best_epoch == val.index(min(val))
     assert result.best_checkpoint.exists()
-    model = NBAForecaster(tiny_config())
+    model = tiny_model()
     state = restore_best(model, result)
     assert state["epoch"] == result.best_epoch and TargetNorm.from_dict(state["norm"]) == NORM
     trainer = FusionTrainer(model, FAST, NORM, result.best_checkpoint.parent / "reeval")
@@ -100,13 +101,9 @@ def test_best_checkpoint_holds_the_epoch_with_the_lowest_validation_loss(trained
 
 
 def test_trained_model_turns_a_clear_home_favourite_into_an_underdog_when_sides_are_swapped(tmp_path):
-    """The tiny model is not side-symmetric by construction, so this is learned from the context.
-    The synthetic label weighs the lead the same at any time left, which the state head's random-
-    walk form does not (it fits the lead's time profile, not the teams); the test is about the
-    teams, so its model has no state head."""
-    cfg = tiny_config()
-    cfg.fusion.state_head = False
-    _, model = _run(tmp_path, "plain", FAST, model_cfg=cfg)
+    """The model is side-symmetric by construction (mirrored in the synthetic layout); what it
+    learns is which team the context favours, and the swap must hand that edge to the other team."""
+    _, model = _run(tmp_path, "plain", FAST)
     batch = collate(VAL)
     p = model.predict(batch, NORM)["win_prob"]
     p_swapped = model.predict(swap_sides(batch, synthetic_swap(), NORM), NORM)["win_prob"]
@@ -173,7 +170,7 @@ def test_nan_loss_stops_with_an_error_naming_epoch_and_batch(tmp_path):
     bad = make_samples(64, seed=4)
     bad[40]["context"] = torch.full((CONTEXT_DIM,), float("nan"))
     seed_everything(0)
-    trainer = FusionTrainer(NBAForecaster(tiny_config()), TrainConfig(device="cpu"), NORM, tmp_path / "nan")
+    trainer = FusionTrainer(tiny_model(), TrainConfig(device="cpu"), NORM, tmp_path / "nan")
     train = DataLoader(SampleList(bad), batch_size=16, shuffle=False, collate_fn=collate)
     with pytest.raises(FloatingPointError, match=r"epoch 0, batch 2"):
         trainer.fit(train, _loaders()[1])
@@ -247,17 +244,13 @@ def test_five_epochs_on_100_real_games_lower_the_loss_and_save_the_best_checkpoi
         assert 0 < m["all"]["margin_mae"] < 40 and 0 < m["all"]["total_mae"] < 60  # points, not z
 
 
-def test_the_heads_scalars_learn_at_a_larger_rate_than_the_rest_and_a_frozen_blend_not_at_all(tmp_path):
+def test_the_heads_scalars_learn_at_a_larger_rate_than_the_rest(tmp_path):
     from nba_pipeline.training.trainer import STATE_HEAD_LR_SCALE
 
-    cfg = tiny_config()
-    cfg.fusion.market_line = True
-    model = NBAForecaster(cfg)
-    model.fusion.market_line.requires_grad_(False)  # as training.fit sets it: the line alone
+    model = tiny_model()
     trainer = FusionTrainer(model, TrainConfig(lr=1e-3, max_epochs=1), NORM, tmp_path)
     rest, head = trainer.optimizer.param_groups
     scalars = list(model.fusion.state_head.parameters())
     assert {id(p) for p in head["params"]} == {id(p) for p in scalars}
     assert head["lr"] == pytest.approx(STATE_HEAD_LR_SCALE * rest["lr"])
-    blend = len(list(model.fusion.market_line.parameters()))
-    assert len(rest["params"]) + len(head["params"]) + blend == len(list(model.parameters()))
+    assert len(rest["params"]) + len(head["params"]) == len(list(model.parameters()))
