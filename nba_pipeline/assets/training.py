@@ -177,76 +177,50 @@ def checks_of_unchanged(registry, version: str, reason: str) -> list[dg.AssetChe
     ]
 
 
-@dg.asset(
-    deps=["tokenized_sequences", "lineup_graphs", "context_features"],
-    output_required=False,  # no new data since the last version: nothing trained, nothing downstream
-    group_name=GROUP,
-    kinds={"pytorch"},
-    pool="training",  # one training at a time where the instance limits the pool
-    # Bump when the same inputs and config would train another model (architecture, sampling, loss).
-    # 2: the game-state heads and the context skip (models.game_state), learning rate 1e-3.
-    # 3: the flat part of a lead's weight in the state head, its scalars at 10x the learning rate.
-    # 4: the heads end on the score (the buzzer is the result) and count who has the ball.
-    # 5: the market's line as the full-game forecast of a game that has one.
-    # 6: the line alone as a function, not a blend's frozen scalars; registry format 3 (the same
-    #    forecasts; a version saved before is refused on load and must be retrained).
-    code_version="6",
-    check_specs=CHECK_SPECS,
-    description="Trains the two-tower forecaster (Transformer + GATv2 + context) on the training seasons "
-    "(default: the rolling window, the last complete seasons plus the current one so far) with a "
-    "temporal validation split, saves it in the registry as a new, NOT promoted version, and judges "
-    "that version with its blocking checks (a failing version is marked not promoted). Trains nothing "
-    "when a stored version was trained on the same data (fingerprint) with the same settings.",
-)
-def trained_model(context: dg.AssetExecutionContext, config: TrainingRunConfig, storage: Storage):
-    from nba_pipeline.evaluate.plots import reliability_diagram_png, training_curves_png
-    from nba_pipeline.registry.release import awaits_verdict, train_candidate
-    from nba_pipeline.registry.rules import decile_monotonicity, decile_table
-    from nba_pipeline.registry.store import ModelRegistry
-    from nba_pipeline.training.fit import load_training_arrays
-    from nba_pipeline.training.window import data_fingerprint, training_seasons
+def verdict_of_an_ended_run(
+    registry, same: str, seasons: list[str], fingerprint: str
+) -> dg.MaterializeResult:
+    """``trained_model``'s result for version ``same``, saved by a run that died before its checks
+    and promotion: judged now, so that promoted_model goes on; nothing is trained."""
+    return dg.MaterializeResult(
+        metadata={
+            "version": same,
+            "resumed": f"{same} saved by an earlier run that ended before its verdict; nothing trained",
+            "train_seasons": dg.MetadataValue.json(seasons),
+            "data_fingerprint": fingerprint,
+        },
+        check_results=judge_version(registry, same),
+    )
 
-    cfg = config.to_run_config()
-    seasons = training_seasons(cfg.data, storage.features())
-    cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, train_seasons=seasons))
-    arrays = load_training_arrays(storage.features(), cfg.data.train_seasons)
-    fingerprint = data_fingerprint(arrays)
-    registry = ModelRegistry(storage.models())
-    same = unchanged_since(registry, cfg, fingerprint)
-    if same is not None and awaits_verdict(registry, same):
-        # The run that saved it died before the verdict: judge it now, and promoted_model goes on.
-        context.log.info(f"{same} was saved by a run that ended before its checks and promotion: judging it")
-        checks = judge_version(registry, same)
-        yield dg.MaterializeResult(
+
+def nothing_trained(
+    context: dg.AssetExecutionContext, registry, same: str, seasons: list[str], arrays, fingerprint: str
+) -> list[dg.AssetCheckResult]:
+    """What ``trained_model`` reports when version ``same`` was trained on this data with these
+    settings: it logs an observation saying why and returns that version's stored verdicts, as
+    warnings."""
+    reason = (
+        f"no new data since {same}: the {arrays.n_games} games of {', '.join(seasons)} "
+        f"(fingerprint {fingerprint[:12]}) and the settings are those it was trained with; "
+        "nothing trained, no new version"
+    )
+    context.log.info(reason)
+    context.log_event(
+        dg.AssetObservation(
+            asset_key=TRAINED_MODEL,
             metadata={
+                "nothing_trained": reason,
                 "version": same,
-                "resumed": f"{same} saved by an earlier run that ended before its verdict; nothing trained",
-                "train_seasons": dg.MetadataValue.json(list(cfg.data.train_seasons)),
                 "data_fingerprint": fingerprint,
+                "train_seasons": dg.MetadataValue.json(seasons),
             },
-            check_results=checks,
         )
-        return
-    if same is not None:
-        reason = (
-            f"no new data since {same}: the {arrays.n_games} games of {', '.join(seasons)} "
-            f"(fingerprint {fingerprint[:12]}) and the settings are those it was trained with; "
-            "nothing trained, no new version"
-        )
-        context.log.info(reason)
-        context.log_event(
-            dg.AssetObservation(
-                asset_key=TRAINED_MODEL,
-                metadata={
-                    "nothing_trained": reason,
-                    "version": same,
-                    "data_fingerprint": fingerprint,
-                    "train_seasons": dg.MetadataValue.json(seasons),
-                },
-            )
-        )
-        yield from checks_of_unchanged(registry, same, reason)
-        return
+    )
+    return checks_of_unchanged(registry, same, reason)
+
+
+def epoch_logger(context: dg.AssetExecutionContext) -> typing.Callable[[dict], None]:
+    """One log line per training epoch: losses and the pregame accuracy and Brier."""
 
     def log_epoch(e: dict) -> None:
         pre = e["val_metrics"].get("pregame", {})
@@ -255,21 +229,15 @@ def trained_model(context: dg.AssetExecutionContext, config: TrainingRunConfig, 
             f"pregame acc {pre.get('accuracy', float('nan')):.3f} Brier {pre.get('brier', float('nan')):.4f}"
         )
 
-    work_dir = storage.base() / "training" / context.run.run_id
-    cand = train_candidate(
-        arrays,
-        cfg,
-        registry,
-        work_dir,
-        on_epoch_end=log_epoch,
-        extra_metadata={"data_fingerprint": fingerprint, "data_games": int(arrays.n_games)},
-    )
-    checks = judge_version(registry, cand.version)
-    blocking_failed = [c.check_name for c in checks if not c.passed and c.check_name in PROMOTION_RULES]
-    context.log.info(
-        f"saved {cand.version}; blocking checks "
-        + (f"failed: {blocking_failed} (not promoted)" if blocking_failed else "passed")
-    )
+    return log_epoch
+
+
+def candidate_metadata(cand, cfg: RunConfig, fingerprint: str) -> dict[str, typing.Any]:
+    """The materialization's metadata: the version, its data and settings, the judged validation
+    metrics, the reliability diagram and deciles, and the training curves."""
+    from nba_pipeline.evaluate.plots import reliability_diagram_png, training_curves_png
+    from nba_pipeline.registry.rules import decile_monotonicity, decile_table
+
     pre = cand.predictions[cand.predictions["checkpoint"] == "pregame"]
     _, deciles = decile_monotonicity(pre["p_home"].to_numpy(), pre["win"].to_numpy())
     meta = {
@@ -295,7 +263,65 @@ def trained_model(context: dg.AssetExecutionContext, config: TrainingRunConfig, 
         meta["training_curves"] = _png_markdown(
             "training curves", training_curves_png(cand.outcome.result.history)
         )
-    yield dg.MaterializeResult(metadata=meta, check_results=checks)
+    return meta
+
+
+@dg.asset(
+    deps=["tokenized_sequences", "lineup_graphs", "context_features"],
+    output_required=False,  # no new data since the last version: nothing trained, nothing downstream
+    group_name=GROUP,
+    kinds={"pytorch"},
+    pool="training",  # one training at a time where the instance limits the pool
+    # Bump when the same inputs and config would train another model (architecture, sampling, loss).
+    # 2: the game-state heads and the context skip (models.game_state), learning rate 1e-3.
+    # 3: the flat part of a lead's weight in the state head, its scalars at 10x the learning rate.
+    # 4: the heads end on the score (the buzzer is the result) and count who has the ball.
+    # 5: the market's line as the full-game forecast of a game that has one.
+    # 6: the line alone as a function, not a blend's frozen scalars; registry format 3 (the same
+    #    forecasts; a version saved before is refused on load and must be retrained).
+    code_version="6",
+    check_specs=CHECK_SPECS,
+    description="Trains the two-tower forecaster (Transformer + GATv2 + context) on the training seasons "
+    "(default: the rolling window, the last complete seasons plus the current one so far) with a "
+    "temporal validation split, saves it in the registry as a new, NOT promoted version, and judges "
+    "that version with its blocking checks (a failing version is marked not promoted). Trains nothing "
+    "when a stored version was trained on the same data (fingerprint) with the same settings.",
+)
+def trained_model(context: dg.AssetExecutionContext, config: TrainingRunConfig, storage: Storage):
+    from nba_pipeline.registry.release import awaits_verdict, train_candidate
+    from nba_pipeline.registry.store import ModelRegistry
+    from nba_pipeline.training.fit import load_training_arrays
+    from nba_pipeline.training.window import data_fingerprint, training_seasons
+
+    cfg = config.to_run_config()
+    seasons = training_seasons(cfg.data, storage.features())
+    cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, train_seasons=seasons))
+    arrays = load_training_arrays(storage.features(), cfg.data.train_seasons)
+    fingerprint = data_fingerprint(arrays)
+    registry = ModelRegistry(storage.models())
+    same = unchanged_since(registry, cfg, fingerprint)
+    if same is not None and awaits_verdict(registry, same):
+        context.log.info(f"{same} was saved by a run that ended before its checks and promotion: judging it")
+        yield verdict_of_an_ended_run(registry, same, seasons, fingerprint)
+        return
+    if same is not None:
+        yield from nothing_trained(context, registry, same, seasons, arrays, fingerprint)
+        return
+    cand = train_candidate(
+        arrays,
+        cfg,
+        registry,
+        storage.base() / "training" / context.run.run_id,
+        on_epoch_end=epoch_logger(context),
+        extra_metadata={"data_fingerprint": fingerprint, "data_games": int(arrays.n_games)},
+    )
+    checks = judge_version(registry, cand.version)
+    blocking_failed = [c.check_name for c in checks if not c.passed and c.check_name in PROMOTION_RULES]
+    context.log.info(
+        f"saved {cand.version}; blocking checks "
+        + (f"failed: {blocking_failed} (not promoted)" if blocking_failed else "passed")
+    )
+    yield dg.MaterializeResult(metadata=candidate_metadata(cand, cfg, fingerprint), check_results=checks)
 
 
 def version_materialized_in_run(context: dg.AssetExecutionContext, asset_key: dg.AssetKey) -> str | None:

@@ -100,6 +100,95 @@ def preprocessing_bundle(norm: TargetNorm, score_diff_std: float, seasons: list[
     }
 
 
+@dataclass
+class GameSplit:
+    """A run's games by role, with the target norms fitted on the training games alone and the
+    datasets each role is read through."""
+
+    train_games: np.ndarray
+    select_games: np.ndarray  # the validation games that choose the epoch (earlier half of the dates)
+    val_games: np.ndarray  # the JUDGED validation games (later half of the validation dates)
+    norm: TargetNorm
+    score_diff_std: float
+    train_dataset: NBADataset
+    select_dataset: NBADataset
+    val_dataset: NBADataset
+
+
+def split_games(arrays: SeasonArrays, cfg: RunConfig) -> GameSplit:
+    """The temporal split (:func:`temporal_split`, then :func:`selection_split`) and everything
+    fitted on the training games: no later game leaks into the norms."""
+    train_idx, all_val = temporal_split(arrays, cfg.data.val_fraction)
+    select_idx, val_idx = selection_split(arrays, all_val)
+    norm = target_norm_from_arrays(arrays, train_idx)
+    sd_std = score_diff_std_from_arrays(arrays, train_idx)
+    seed = cfg.optim.seed
+    return GameSplit(
+        train_games=train_idx,
+        select_games=select_idx,
+        val_games=val_idx,
+        norm=norm,
+        score_diff_std=sd_std,
+        train_dataset=NBADataset(arrays, norm, sd_std, mode="train", games=train_idx, seed=seed),
+        val_dataset=NBADataset(arrays, norm, sd_std, mode="eval", games=val_idx),
+        select_dataset=NBADataset(arrays, norm, sd_std, mode="eval", games=select_idx),
+    )
+
+
+def train_model(
+    model: NBAForecaster,
+    split: GameSplit,
+    cfg: RunConfig,
+    work_dir: Path,
+    on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
+) -> TrainResult:
+    """Train ``model`` in place on the training games, choosing the epoch on the selection games,
+    and put the best epoch's weights back. A game with a line gives the game-state head the line's
+    forecast to learn from, the forecast it will be given once released: its scale is set here for
+    the head as it starts, at temperature 1, and again for the trained head by :func:`calibrate`."""
+    model.set_line_scale()
+    gen = torch.Generator().manual_seed(cfg.optim.seed)
+    train_loader = DataLoader(
+        split.train_dataset,
+        batch_size=2 * cfg.data.batch_games,
+        shuffle=True,
+        generator=gen,
+        collate_fn=collate,
+        num_workers=cfg.data.num_workers,
+    )
+    # Early stopping reads the selection games only; the judged games stay unseen until the checks.
+    val_loader = DataLoader(split.select_dataset, batch_size=256, shuffle=False, collate_fn=collate)
+    trainer = FusionTrainer(model, cfg.optim, split.norm, Path(work_dir) / "checkpoints", on_epoch_end)
+    dates = split.train_dataset.arrays.game_date
+    log.info(
+        "training on %d games (%s), selecting the epoch on %d games from %s, judging %d games from %s",
+        len(split.train_games),
+        ", ".join(cfg.data.train_seasons),
+        len(split.select_games),
+        dates[split.select_games].min(),
+        len(split.val_games),
+        dates[split.val_games].min(),
+    )
+    result = trainer.fit(train_loader, val_loader)
+    restore_best(model, result)
+    return result
+
+
+def calibrate(model: NBAForecaster, split: GameSplit) -> dict[str, Any]:
+    """The preprocessing entries of a trained model's calibration: the temperature of the win
+    logit, chosen on the selection games (``training.calibration``), and the line's scale set for
+    that temperature (``NBAForecaster.set_line_scale``), so a game with a line forecasts the line."""
+    sel = predict_frame(model, split.select_dataset, split.norm)
+    temperature, calibration = choose_temperature(
+        logit_of(sel["p_home"].to_numpy()), sel["win"].to_numpy(), sel["game_index"].to_numpy()
+    )
+    return {
+        "win_temperature": temperature,
+        "calibration": calibration,
+        "line_logit_scale": model.set_line_scale(temperature),
+    }
+
+
 def fit_forecaster(
     arrays: SeasonArrays,
     cfg: RunConfig,
@@ -118,68 +207,32 @@ def fit_forecaster(
         raise ValueError(f"the arrays hold season(s) {arrays.season!r}, the config says {seasons}")
     if cfg.torch_threads:
         torch.set_num_threads(cfg.torch_threads)
-    train_idx, all_val = temporal_split(arrays, cfg.data.val_fraction)
-    select_idx, val_idx = selection_split(arrays, all_val)
-    norm = target_norm_from_arrays(arrays, train_idx)
-    sd_std = score_diff_std_from_arrays(arrays, train_idx)
-    seed = cfg.optim.seed
-    train_ds = NBADataset(arrays, norm, sd_std, mode="train", games=train_idx, seed=seed)
-    val_ds = NBADataset(arrays, norm, sd_std, mode="eval", games=val_idx)
-    select_ds = NBADataset(arrays, norm, sd_std, mode="eval", games=select_idx)
-    seed_everything(seed)
+    split = split_games(arrays, cfg)
+    seed_everything(cfg.optim.seed)
     model = NBAForecaster(cfg.model)
-    model.set_scales(sd_std, norm)
-    dates = arrays.game_date
-    date_range = {"start": str(dates[train_idx].min()), "end": str(dates[val_idx].max())}
+    model.set_scales(split.score_diff_std, split.norm)
     result = None
     if cfg.optim.max_epochs > 0:
-        # The game-state head learns on the forecasts it will be given: a game with a line starts
-        # from the line alone (models.market_line), at temperature 1.
-        model.set_line_scale()
-        gen = torch.Generator().manual_seed(seed)
-        train_loader = DataLoader(
-            train_ds,
-            batch_size=2 * cfg.data.batch_games,
-            shuffle=True,
-            generator=gen,
-            collate_fn=collate,
-            num_workers=cfg.data.num_workers,
-        )
-        # Early stopping reads the selection games only; the judged games stay unseen until the checks.
-        val_loader = DataLoader(select_ds, batch_size=256, shuffle=False, collate_fn=collate)
-        trainer = FusionTrainer(model, cfg.optim, norm, Path(work_dir) / "checkpoints", on_epoch_end)
-        log.info(
-            "training on %d games (%s), selecting the epoch on %d games from %s, judging %d games from %s",
-            len(train_idx),
-            ", ".join(seasons),
-            len(select_idx),
-            dates[select_idx].min(),
-            len(val_idx),
-            dates[val_idx].min(),
-        )
-        result = trainer.fit(train_loader, val_loader)
-        restore_best(model, result)
+        result = train_model(model, split, cfg, work_dir, on_epoch_end)
     model = model.cpu().eval()
-    prep = preprocessing_bundle(norm, sd_std, seasons)
-    # Temperature of the win logit, fitted and chosen on the selection games (training.calibration).
-    prep["win_temperature"], prep["calibration"] = 1.0, {"kept": False, "note": "not trained"}
-    if result is not None:
-        # The temperature, chosen on the selection games (training.calibration); then the line's
-        # scale set for that temperature (models.market_line).
-        sel = predict_frame(model, select_ds, norm)
-        prep["win_temperature"], prep["calibration"] = choose_temperature(
-            logit_of(sel["p_home"].to_numpy()), sel["win"].to_numpy(), sel["game_index"].to_numpy()
-        )
-        prep["line_logit_scale"] = model.set_line_scale(prep["win_temperature"])
+    prep = preprocessing_bundle(split.norm, split.score_diff_std, seasons)
+    if result is None:
+        prep.update(win_temperature=1.0, calibration={"kept": False, "note": "not trained"})
+    else:
+        prep.update(calibrate(model, split))
+    dates = arrays.game_date
     return FitOutcome(
         model=model,
-        norm=norm,
-        score_diff_std=sd_std,
+        norm=split.norm,
+        score_diff_std=split.score_diff_std,
         preprocessing=prep,
         result=result,
-        train_games=train_idx,
-        val_games=val_idx,
-        val_dataset=val_ds,
-        data_date_range=date_range,
-        select_games=select_idx,
+        train_games=split.train_games,
+        val_games=split.val_games,
+        val_dataset=split.val_dataset,
+        data_date_range={
+            "start": str(dates[split.train_games].min()),
+            "end": str(dates[split.val_games].max()),
+        },
+        select_games=split.select_games,
     )
