@@ -24,7 +24,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,19 @@ class TrainResult:
     best_checkpoint: Path
     last_checkpoint: Path
     stopped_early: bool
+
+
+@dataclass
+class _Progress:
+    """Early-stopping state and history of a run, what ``last.pt`` saves after every epoch."""
+
+    history: list[dict[str, Any]] = field(default_factory=list)
+    best_val: float = math.inf
+    best_epoch: int = -1
+    bad_epochs: int = 0
+    best_metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    next_epoch: int = 0
+    stopped_early: bool = False
 
 
 def seed_everything(seed: int) -> None:
@@ -100,6 +113,22 @@ def _param_groups(model: NBAForecaster, lr: float) -> list[dict[str, Any]]:
     head_ids = {id(p) for p in head}
     rest = [p for p in model.parameters() if p.requires_grad and id(p) not in head_ids]
     return [{"params": rest}, {"params": head, "lr": lr * STATE_HEAD_LR_SCALE}]
+
+
+def _log_epoch(epoch: int, train_loss: float, val_loss: float, a: dict[str, float], improved: bool) -> None:
+    """One line per epoch: the losses and the validation metrics over all samples (``*``: best)."""
+    log.info(
+        "epoch %d train %.4f val %.4f acc %.3f brier %.4f logloss %.4f margin MAE %.2f total MAE %.2f%s",
+        epoch,
+        train_loss,
+        val_loss,
+        a["accuracy"],
+        a["brier"],
+        a["log_loss"],
+        a["margin_mae"],
+        a["total_mae"],
+        " *" if improved else "",
+    )
 
 
 def _atomic_save(obj: Any, path: Path) -> None:
@@ -256,65 +285,68 @@ class FusionTrainer:
             )
 
     # ------------------------------------------------------------------ main loop
-    def fit(
-        self, train_loader: Iterable[ModelBatch], val_loader: Iterable[ModelBatch], resume: bool = True
-    ) -> TrainResult:
-        """Train until ``max_epochs`` or early stopping; resume from ``last.pt`` when present."""
-        cfg = self.config
-        last_path, best_path = self.checkpoint_dir / LAST, self.checkpoint_dir / BEST
-        loaders = [train_loader, val_loader]
-        history: list[dict[str, Any]] = []
-        best_val, best_epoch, bad_epochs, start = math.inf, -1, 0, 0
-        best_metrics: dict[str, dict[str, float]] = {}
-        if resume and last_path.exists():
-            state = torch.load(last_path, map_location=self.device, weights_only=True)
-            self._check_resumable(state)
-            self.model.load_state_dict(state["model"])
-            self.optimizer.load_state_dict(state["optimizer"])
-            self.scheduler.load_state_dict(state["scheduler"])
-            history = state["history"]
-            best_val, best_epoch, bad_epochs = state["best_val"], state["best_epoch"], state["bad_epochs"]
-            best_metrics = state["best_metrics"]
-            start = state["epoch"] + 1
-            self._set_rng_state(state["rng"], loaders)
-            log.info("resuming from %s after epoch %d", last_path, state["epoch"])
-            if state.get("stopped_early"):
-                start = cfg.max_epochs  # nothing left to do
-        else:
-            seed_everything(cfg.seed)
+    def _start(self, loaders: list[Iterable], resume: bool) -> _Progress:
+        """Where training starts: from ``last.pt`` (model, optimizer, scheduler, early-stopping state
+        and every RNG restored) when resuming one, else from epoch 0 with everything seeded."""
+        last_path = self.checkpoint_dir / LAST
+        if not (resume and last_path.exists()):
+            seed_everything(self.config.seed)
             for ld in loaders:
                 for g in _loader_generators(ld):
-                    g.manual_seed(cfg.seed)
-        stopped_early = False
-        for epoch in range(start, cfg.max_epochs):
-            t0 = time.perf_counter()
-            _set_epoch(train_loader, epoch)
-            train = self._train_epoch(train_loader, epoch)
-            val_loss, metrics = self.evaluate(val_loader, epoch)
-            lr = self.optimizer.param_groups[0]["lr"]
-            if cfg.scheduler == "cosine":
-                self.scheduler.step()
-            else:
-                self.scheduler.step(val_loss)
-            improved = val_loss < best_val
-            if improved:
-                best_val, best_epoch, bad_epochs, best_metrics = val_loss, epoch, 0, metrics
-                _atomic_save(
-                    {
-                        "model": self.model.state_dict(),
-                        "model_config": self.model.cfg.to_dict(),
-                        "train_config": cfg.to_dict(),
-                        "norm": self.norm.to_dict(),
-                        "epoch": epoch,
-                        "val_loss": val_loss,
-                        "metrics": metrics,
-                    },
-                    best_path,
-                )
-            else:
-                bad_epochs += 1
-            stopped_early = bad_epochs >= cfg.patience
-            entry = {
+                    g.manual_seed(self.config.seed)
+            return _Progress()
+        state = torch.load(last_path, map_location=self.device, weights_only=True)
+        self._check_resumable(state)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self._set_rng_state(state["rng"], loaders)
+        log.info("resuming from %s after epoch %d", last_path, state["epoch"])
+        return _Progress(
+            history=state["history"],
+            best_val=state["best_val"],
+            best_epoch=state["best_epoch"],
+            bad_epochs=state["bad_epochs"],
+            best_metrics=state["best_metrics"],
+            # a run that stopped early has nothing left to do
+            next_epoch=self.config.max_epochs if state.get("stopped_early") else state["epoch"] + 1,
+        )
+
+    def _epoch(
+        self, epoch: int, train_loader: Iterable[ModelBatch], val_loader: Iterable[ModelBatch], p: _Progress
+    ) -> None:
+        """One epoch: train, validate, step the schedule, keep the best weights in ``best.pt`` and
+        update the early-stopping state and history in ``p``."""
+        cfg = self.config
+        t0 = time.perf_counter()
+        _set_epoch(train_loader, epoch)
+        train = self._train_epoch(train_loader, epoch)
+        val_loss, metrics = self.evaluate(val_loader, epoch)
+        lr = self.optimizer.param_groups[0]["lr"]
+        if cfg.scheduler == "cosine":
+            self.scheduler.step()
+        else:
+            self.scheduler.step(val_loss)
+        improved = val_loss < p.best_val
+        if improved:
+            p.best_val, p.best_epoch, p.bad_epochs, p.best_metrics = val_loss, epoch, 0, metrics
+            _atomic_save(
+                {
+                    "model": self.model.state_dict(),
+                    "model_config": self.model.cfg.to_dict(),
+                    "train_config": cfg.to_dict(),
+                    "norm": self.norm.to_dict(),
+                    "epoch": epoch,
+                    "val_loss": val_loss,
+                    "metrics": metrics,
+                },
+                self.checkpoint_dir / BEST,
+            )
+        else:
+            p.bad_epochs += 1
+        p.stopped_early = p.bad_epochs >= cfg.patience
+        p.history.append(
+            {
                 "epoch": epoch,
                 "train_loss": train["loss"],
                 "train_parts": {k: train[k] for k in ("win", "margin", "total")},
@@ -324,54 +356,55 @@ class FusionTrainer:
                 "best": improved,
                 "seconds": time.perf_counter() - t0,
             }
-            history.append(entry)
-            a = metrics["all"]
-            log.info(
-                "epoch %d train %.4f val %.4f acc %.3f brier %.4f logloss %.4f margin MAE %.2f total MAE %.2f%s",  # noqa: E501
-                epoch,
-                train["loss"],
-                val_loss,
-                a["accuracy"],
-                a["brier"],
-                a["log_loss"],
-                a["margin_mae"],
-                a["total_mae"],
-                " *" if improved else "",
-            )
-            _atomic_save(
-                {
-                    "model": self.model.state_dict(),
-                    "optimizer": self.optimizer.state_dict(),
-                    "scheduler": self.scheduler.state_dict(),
-                    "epoch": epoch,
-                    "history": history,
-                    "best_val": best_val,
-                    "best_epoch": best_epoch,
-                    "best_metrics": best_metrics,
-                    "bad_epochs": bad_epochs,
-                    "stopped_early": stopped_early,
-                    "train_config": cfg.to_dict(),
-                    "model_config": self.model.cfg.to_dict(),
-                    "rng": self._rng_state(loaders),
-                },
-                last_path,
-            )
+        )
+        _log_epoch(epoch, train["loss"], val_loss, metrics["all"], improved)
+
+    def _save_last(self, epoch: int, p: _Progress, loaders: list[Iterable]) -> None:
+        """``last.pt``: everything the next epoch depends on, so a resumed run continues exactly."""
+        _atomic_save(
+            {
+                "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
+                "epoch": epoch,
+                "history": p.history,
+                "best_val": p.best_val,
+                "best_epoch": p.best_epoch,
+                "best_metrics": p.best_metrics,
+                "bad_epochs": p.bad_epochs,
+                "stopped_early": p.stopped_early,
+                "train_config": self.config.to_dict(),
+                "model_config": self.model.cfg.to_dict(),
+                "rng": self._rng_state(loaders),
+            },
+            self.checkpoint_dir / LAST,
+        )
+
+    def fit(
+        self, train_loader: Iterable[ModelBatch], val_loader: Iterable[ModelBatch], resume: bool = True
+    ) -> TrainResult:
+        """Train until ``max_epochs`` or early stopping; resume from ``last.pt`` when present."""
+        cfg = self.config
+        loaders = [train_loader, val_loader]
+        p = self._start(loaders, resume)
+        for epoch in range(p.next_epoch, cfg.max_epochs):
+            self._epoch(epoch, train_loader, val_loader, p)
+            self._save_last(epoch, p, loaders)
             if self.on_epoch_end is not None:
-                self.on_epoch_end(entry)
-            if stopped_early:
-                log.info("early stopping after epoch %d (best epoch %d)", epoch, best_epoch)
+                self.on_epoch_end(p.history[-1])
+            if p.stopped_early:
+                log.info("early stopping after epoch %d (best epoch %d)", epoch, p.best_epoch)
                 break
-        if best_epoch < 0:
+        if p.best_epoch < 0:
             raise RuntimeError("training ran no epoch; nothing to return")
-        stopped_early = stopped_early or bool(history and history[-1]["epoch"] < cfg.max_epochs - 1)
         return TrainResult(
-            best_epoch=best_epoch,
-            best_val_loss=best_val,
-            best_metrics=best_metrics,
-            history=history,
-            best_checkpoint=best_path,
-            last_checkpoint=last_path,
-            stopped_early=stopped_early,
+            best_epoch=p.best_epoch,
+            best_val_loss=p.best_val,
+            best_metrics=p.best_metrics,
+            history=p.history,
+            best_checkpoint=self.checkpoint_dir / BEST,
+            last_checkpoint=self.checkpoint_dir / LAST,
+            stopped_early=p.stopped_early or bool(p.history and p.history[-1]["epoch"] < cfg.max_epochs - 1),
         )
 
 
