@@ -24,12 +24,12 @@ dims   features
 ====== ===================================================================================
 
 Dims 0-31 are the specification's 32 features, unchanged; the line is appended after them
-(``SPEC_CONTEXT_DIM``), so a model trained before it reads the first 32 dims of today's vector
-(``models.forecaster``). Why the line: the market prices injuries, rest decisions and news that
-no box-score feature sees; before tip-off it is the best single forecast there is (Brier 0.1975 on
-2023-24 against 0.2105 for a logistic regression on dims 0-31). ``has_line`` lets the model
-forecast without one (a season or a game without an odds file, tomorrow's games): the towers
-read dims 0-31 only, and where a game has a line it takes their place (``models.market_line``).
+(``SPEC_CONTEXT_DIM``), and the towers read the first 32 dims (``models.forecaster``). Why the
+line: the market prices injuries, rest decisions and news that no box-score feature sees; before
+tip-off it is the best single forecast there is, better than a logistic regression on dims 0-31 in
+every test season (docs/results.md). ``has_line`` lets the model forecast without one (a season or
+a game without an odds file, tomorrow's games): the towers read dims 0-31 only, and where a game
+has a line it takes their place (``models.market_line``).
 
 Scaling (so every input is O(1)): rest days are clipped to [0, ``REST_CAP_DAYS``] (a long break
 is a long break), travel miles are divided by 1000, hull areas (sq ft) by 1000; the rest are used

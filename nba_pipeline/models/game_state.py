@@ -27,8 +27,8 @@ time left.
 ``ball`` is who has the ball after the last event seen (+1 home, -1 away, 0 nobody:
 ``features.in_game_state``) and ``w`` what holding it is worth, in points (learned, starting at half
 a point). It enters where a lead does, so it counts most in the last minutes, where it decides close
-games: on validation games (two windows) it lowered the Brier at 2:00, 1:00 and 0:30 left in Q4 by
-0.0010-0.0019 in the mean, where earlier tries had judged it at 5:00 left and found nothing.
+games: there it lowered the Brier on validation games, where an earlier try judged at 5:00 left had
+found nothing (docs/experiments.md).
 
 As the time left goes to zero every head converges to the score: the margin to the lead, the total
 to the points scored, with no constant offset (the training means enter only through the share of

@@ -34,9 +34,8 @@ class LossWeights:
 class TrainConfig:
     """The ``optim`` section of a run's config (``training.config.RunConfig``)."""
 
-    # 1e-3 over 1e-4: judged validation games of two training windows (scripts/compare_on_validation.py,
-    # 2026-11-24, 10 epochs): Brier over the five checkpoints 0.1678 vs 0.1719 (2020-21..2022-23) and
-    # 0.1458 vs 0.1450 (2018-19..2020-21), pregame 0.2150 vs 0.2270 and 0.2160 vs 0.2116.
+    # 1e-3 over 1e-4: on the judged validation games of two training windows, clearly better on one and
+    # slightly worse on the other; better in the walk-forward (docs/experiments.md).
     lr: float = 1e-3
     weight_decay: float = 1e-5
     max_epochs: int = 50

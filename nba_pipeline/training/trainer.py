@@ -100,9 +100,9 @@ def _set_epoch(loader: Iterable, epoch: int) -> None:
 
 
 # The game-state head's few scalars (models.game_state) start from a random walk's values and must
-# travel to where real games put them; at the towers' learning rate they moved about 0.1 in ten
-# epochs and the towers compensated instead. Adam's step is about lr whatever the gradient, so
-# they get a larger one.
+# travel to where real games put them; at the towers' learning rate they barely moved in ten epochs
+# and the towers compensated instead (docs/experiments.md). Adam's step is about lr whatever the
+# gradient, so they get a larger one.
 STATE_HEAD_LR_SCALE = 10.0
 
 
