@@ -7,11 +7,14 @@ and promoted model, and the forecasts step (no games today: it says so)."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -121,3 +124,104 @@ def test_the_main_command_refuses_a_season_without_data_and_names_the_seasons_it
     res = _main_command(fresh, "--partition", "2030-31")
     assert res.returncode == 2
     assert "2030-31" in res.stderr and all(s in res.stderr for s in SEASONS)
+
+
+def _killed_when(fresh: dict, env: dict, seen: str, then: str | None = None) -> str:
+    """Start the main command in a data dir of its own and SIGKILL it (the whole process group, as
+    a machine that goes down would) as soon as its output shows ``seen`` (and then ``then``).
+    Returns what it printed."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nba_pipeline.run"],
+        env=env,
+        cwd=settings.REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    lines, waiting_for = [], [s for s in (seen, then) if s]
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if waiting_for[0] in line:
+                waiting_for.pop(0)
+                if not waiting_for:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    break
+    finally:
+        proc.stdout.close()
+        proc.wait(timeout=60)
+    out = "".join(lines)
+    assert not waiting_for, f"the main command ended before {waiting_for[0]!r}:\n{out[-3000:]}"
+    assert proc.returncode == -signal.SIGKILL
+    return out
+
+
+def _tables(db: Path) -> dict[str, pd.DataFrame]:
+    """Every table of a database, rows sorted, so two builds compare row for row."""
+    engine = sa.create_engine(f"sqlite:///{db}")
+    try:
+        with engine.connect() as conn:
+            names = sa.inspect(conn).get_table_names()
+            frames = {name: pd.read_sql_table(name, conn) for name in names}
+    finally:
+        engine.dispose()
+    return {n: f.sort_values(list(f.columns)).reset_index(drop=True) for n, f in frames.items()}
+
+
+def _registry(models: Path) -> dict:
+    """What a registry holds: versions, latest, verdicts and the sha256 of every file."""
+    from nba_pipeline.registry.store import ModelRegistry
+
+    registry = ModelRegistry(models)
+    mds = {v: registry.read_metadata(v) for v in registry.versions()}
+    return {
+        "latest": registry.latest_version(),
+        "versions": {
+            v: (md["promoted"], md["not_promoted_reason"], md["files"], md["data_fingerprint"])
+            for v, md in mds.items()
+        },
+        "leftovers": sorted(p.name for p in models.iterdir() if p.name.startswith(".")),
+    }
+
+
+def test_the_main_command_killed_during_model_inputs_and_training_reruns_to_a_clean_runs_result(
+    fresh, first_run, tmp_path
+):
+    """Killed with SIGKILL while it builds the model inputs, then again while it trains, the main
+    command run a third time frees what the dead runs hold (the training pool's one slot) and ends
+    with the tables, model inputs and registry of a clean run (``first_run``, same slice)."""
+    from nba_pipeline.registry.store import ModelRegistry
+
+    assert first_run.returncode == 0
+    data = tmp_path / "data"
+    env = fresh["env"] | {"NBA_DATA_DIR": str(data)}
+
+    _killed_when(fresh, env, 'Started execution of step "model_inputs"')
+    during_training = _killed_when(fresh, env, 'Started execution of step "trained_model"', "epoch 0: train")
+    assert "marked failed" in during_training  # the run killed during the model inputs
+    assert ModelRegistry(data / "models").list_versions() == []  # nothing half-written is listed
+
+    rerun = subprocess.run(
+        [sys.executable, "-m", "nba_pipeline.run"],
+        env=env,
+        cwd=settings.REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    out = rerun.stdout + rerun.stderr
+    assert rerun.returncode == 0, out[-5000:]
+    assert "freed what a dead main job left" in out and "marked failed" in out
+    assert "blocked by limit for pool" not in out
+
+    clean, after = _tables(fresh["data"] / "nba.db"), _tables(data / "nba.db")
+    assert sorted(after) == sorted(clean)
+    for name, table in clean.items():
+        pd.testing.assert_frame_equal(after[name], table, obj=f"table {name}")
+    for path in sorted((fresh["data"] / "features").glob("*.npz")):
+        with np.load(path) as want, np.load(data / "features" / path.name) as got:
+            assert sorted(got.files) == sorted(want.files), path.name
+            for key in set(want.files) - {"build_id"}:  # build_id: a random id per build
+                np.testing.assert_array_equal(got[key], want[key], err_msg=f"{path.name}[{key}]")
+    assert _registry(data / "models") == _registry(fresh["data"] / "models")
