@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from nba_pipeline.analytics.availability import with_stint_seconds
 from nba_pipeline.analytics.schema import AWAY_COLS, HOME_COLS, player_features, stints, team_game_features
 from nba_pipeline.db import fetch_raw
 from nba_pipeline.ingest.schema import ON_COURT, games, player_game_stats, plays
@@ -45,6 +46,21 @@ def player_seconds(engine: sa.Engine, season: str, team_ids: list[int], before: 
     with engine.connect() as conn:
         rows = conn.execute(q).fetchall()
     return pd.DataFrame(rows, columns=["player_id", "team_id", "game_date", "seconds"])
+
+
+def appearances_before(engine: sa.Engine, season: str, before: dt.date) -> pd.DataFrame:
+    """``availability.APPEARANCE_COLUMNS`` of every ``player_game_stats`` row of ``season``
+    strictly before ``before``, NULL seconds taken from the season's stints (the rotation of a
+    morning forecast)."""
+    t = player_game_stats
+    cols = ["game_id", "season", "game_date", "team_id", "player_id", "seconds"]
+    q = sa.select(*(t.c[c] for c in cols)).where(t.c.season == season, t.c.game_date < before)
+    with engine.connect() as conn:
+        a = pd.DataFrame(conn.execute(q).fetchall(), columns=cols)
+        if not a["seconds"].isna().any() or not sa.inspect(engine).has_table(stints.name):
+            return a
+        s = pd.read_sql(sa.select(stints).where(stints.c.season == season, stints.c.game_date < before), conn)
+    return with_stint_seconds(a, s)
 
 
 def player_feature_rows(engine: sa.Engine, season: str, player_ids: list[int]) -> pd.DataFrame:
