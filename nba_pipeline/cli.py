@@ -5,6 +5,7 @@
     nba-pipeline pull --season 2025-26                              # new games from stats.nba.com
     nba-pipeline live GAME_ID                                       # forecast a game as it is played
     nba-pipeline lines FILE.json | --fetch | --import FILE.csv      # the market's lines of games to come
+    nba-pipeline availability --import FILE.csv | --date DAY        # who is out of a day's games
     nba-pipeline registry list                                      # the model registry
     nba-pipeline evaluate --test-season 2023-24                     # the promoted model vs baselines
     nba-pipeline bench --season 2023-24                             # time and memory per stage
@@ -41,6 +42,9 @@ COMMANDS: dict[str, Command] = {
     "live": Command("nba_pipeline.forecast.live", "forecast a game live from the stats.nba.com feed"),
     "lines": Command(
         "nba_pipeline.sources.lines", "the market's lines of games to come: print, fetch, import a CSV"
+    ),
+    "availability": Command(
+        "nba_pipeline.sources.availability", "who is out of a day's games: import a CSV, print a day"
     ),
     "registry": Command("nba_pipeline.registry.cli", "list, show, compare and promote model versions"),
     "evaluate": Command("nba_pipeline.evaluate.run", "evaluate a model on a test season against baselines"),

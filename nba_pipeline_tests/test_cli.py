@@ -14,7 +14,7 @@ import pytest
 from nba_pipeline import cli
 
 SCRIPT = Path(sys.executable).parent / "nba-pipeline"
-COMMANDS = ["run", "backfill", "pull", "live", "lines", "registry", "evaluate", "bench"]
+COMMANDS = ["run", "backfill", "pull", "live", "lines", "availability", "registry", "evaluate", "bench"]
 
 
 def _script(*args: str, **env: str) -> subprocess.CompletedProcess:

@@ -78,6 +78,8 @@ def _rotations(a: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
     """The rotation of each target row (``_t``, season, team_id, game_date) from the appearances
     ``a`` strictly before its date: one row per (target, player) with ROTATION_COLUMNS."""
     keys = ["season", "team_id"]
+    if a.empty or targets.empty:
+        return pd.DataFrame(columns=["_t", *ROTATION_COLUMNS])
     tg = a[[*keys, "game_id", "game_date"]].drop_duplicates(["game_id", "team_id"])
     tg = tg.sort_values([*keys, "game_date", "game_id"]).reset_index(drop=True)
     tg["rank"] = tg.groupby(keys, sort=False).cumcount()

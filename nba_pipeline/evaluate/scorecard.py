@@ -16,6 +16,10 @@ product: forecasts written before tip-off, never touched after, so none was fitt
   ``replay`` rows never enter the live scorecard unless asked for (``sources=["backtest"]``).
 - Lines: how many scored forecasts used a market line, and whose (the ledger's ``line_source``),
   so a score is read knowing how much of it the market told the model.
+- The model's own view: where a forecast used a line, the ledger keeps the model's forecast with
+  the line withheld beside it (``own_*``); a forecast without a line is the model's own. The row
+  ``model's own`` scores that view on every game where it is known (not on forecasts with a line
+  written before the columns), and ``model's own (games with lines)`` beside the market.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ MODEL, ELO, MARKET, MODEL_LINES = (
     "market",
     "model (games with lines)",
 )
+OWN, OWN_LINES = "model's own (lines withheld)", "model's own (games with lines)"
+OWN_COLUMNS = {"p_home_win": "own_p_home_win", "margin": "own_margin", "total": "own_total"}
 DEFAULT_WINDOW = 50  # games in the rolling Brier
 NO_LINE = "none"  # lines_used key of the forecasts made without a line
 
@@ -124,6 +130,10 @@ def build_scorecard(
         for c in mcols:
             done[c] = np.nan
     done["week"] = (done["game_date"] - pd.to_timedelta(done["game_date"].dt.day_of_week, unit="D")).dt.date
+    no_line = done["line_source"].isna() if "line_source" in done else pd.Series(True, index=done.index)
+    for k, c in OWN_COLUMNS.items():
+        own = done[c].astype(float) if c in done else pd.Series(np.nan, index=done.index)
+        done[c] = own.where(own.notna() | ~no_line, done[k].astype(float))
     done = done.sort_values(["game_date", "game_id"]).reset_index(drop=True)
     overall = _rows(done)
     weekly = [(f"{week} {name}", m) for week, part in done.groupby("week") for name, m in _rows(part).items()]
@@ -133,7 +143,8 @@ def build_scorecard(
 
 
 def _rows(d: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """The metrics of the model, Elo and (on the games with lines) the market and the model."""
+    """The metrics of the model, Elo, the model's own view and (on the games with lines) the
+    market, the model and the model's own."""
     if d.empty:
         return {}
     truth = [d[c].to_numpy(float) for c in ("win", "margin_true", "total_true")]
@@ -148,6 +159,13 @@ def _rows(d: pd.DataFrame) -> dict[str, dict[str, float]]:
             *(d[c].to_numpy(float)[ok] for c in ("market_p_home", "market_margin", "market_total")), *t
         )
         out[MODEL_LINES] = score(*(d[c].to_numpy(float)[ok] for c in ("p_home_win", "margin", "total")), *t)
+    own = d[list(OWN_COLUMNS.values())].notna().all(axis=1).to_numpy()
+    if own.any():
+        out[OWN] = score(*(d[c].to_numpy(float)[own] for c in OWN_COLUMNS.values()), *(x[own] for x in truth))
+    both = own & ok
+    if both.any():
+        t = [x[both] for x in truth]
+        out[OWN_LINES] = score(*(d[c].to_numpy(float)[both] for c in OWN_COLUMNS.values()), *t)
     return out
 
 

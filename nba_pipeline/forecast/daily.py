@@ -16,6 +16,11 @@ Why it works this way:
 - Starters: nobody announces them in the morning, so each side gets its expected starting five
   (``analytics.lineup_features.expected_starters``: the five who started most in the team's last
   games strictly before the game date), never an empty lineup graph. Announced fives can be given.
+- Who is out (``forecast.availability``): per team, an imported report known before the forecast,
+  else the live box score's inactive list (asked when ``fetch_inactive``; a feed that is down is a
+  warning in ``DailyResult.warnings``), else the rotation players who missed the team's latest
+  game. Every forecast records them (``Forecast.out_players``, the ledger's ``out_players``, the
+  ``home_out`` / ``away_out`` columns of the output table).
 - No leakage: a game on day D is featurized by ``GameForecaster`` from games before D only, and the
   expected starters come from starts before D.
 - The ledger is append-only and keyed by (game, version, state, events, source), so a rerun of a
@@ -35,10 +40,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import logging
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -58,6 +64,7 @@ from nba_pipeline.analytics.team_features import build_team_game_features
 from nba_pipeline.db import make_engine, naive_utc, read_seasons, read_table
 from nba_pipeline.features.context import ContextFeatureBuilder
 from nba_pipeline.features.season_arrays import SeasonArrays
+from nba_pipeline.forecast.availability import Availability, OutPlayer, availability_of
 from nba_pipeline.forecast.game import GameForecaster
 from nba_pipeline.forecast.ledger import (
     append_forecasts,
@@ -68,6 +75,7 @@ from nba_pipeline.forecast.ledger import (
 from nba_pipeline.forecast.model import Forecast
 from nba_pipeline.ingest.raw import previous_season
 from nba_pipeline.registry.errors import RegistryError
+from nba_pipeline.sources.inactive import fetch_inactive
 from nba_pipeline.sources.lines import betting_lines_of
 from nba_pipeline.tables import render_table
 
@@ -88,6 +96,8 @@ class DailyResult:
     written: int = 0  # ledger rows that were new
     already: list[str] = field(default_factory=list)  # games already in the ledger (this model, source)
     skipped: dict[str, str] = field(default_factory=dict)  # game id -> why it was not forecast
+    availability: Availability = field(default_factory=Availability)  # who each game is without
+    warnings: list[str] = field(default_factory=list)  # what went wrong without stopping the run
 
     def span(self) -> str:
         """The days forecast, as people read them: '2026-12-06' or '2026-12-06 to 2026-12-07'."""
@@ -101,15 +111,31 @@ class DailyResult:
         return f"no games on {self.span()} in the games table or a pulled schedule: nothing to forecast"
 
     def table(self) -> pd.DataFrame:
-        """One row per forecast: game, date, teams, expected starters, probability, margin, total."""
+        """One row per forecast: game, date, teams, expected starters, probability, margin, total,
+        the model's own probability where a line was used, and the players taken as out per side
+        (``home_out``, ``away_out``: 'name (status, source)', comma-separated)."""
+        cols = ["game_id", "p_home_win", "margin", "total", "own_p_home_win", "home_out", "away_out"]
         fc = pd.DataFrame(
             [
-                {"game_id": f.game_id, "p_home_win": f.p_home_win, "margin": f.margin, "total": f.total}
+                {
+                    "game_id": f.game_id,
+                    "p_home_win": f.p_home_win,
+                    "margin": f.margin,
+                    "total": f.total,
+                    "own_p_home_win": f.own_p_home_win,
+                    "home_out": _named(self.availability.of(f.game_id).home),
+                    "away_out": _named(self.availability.of(f.game_id).away),
+                }
                 for f in self.forecasts
             ],
-            columns=["game_id", "p_home_win", "margin", "total"],
+            columns=cols,
         )
         return self.games.merge(fc, on="game_id", how="inner")
+
+
+def _named(players: tuple[OutPlayer, ...]) -> str:
+    """Players as people read them: 'LeBron James (out, csv), ...'; '-' for nobody."""
+    return ", ".join(f"{p.name or p.player_id} ({p.status}, {p.source})" for p in players) or "-"
 
 
 def games_to_come(engine: sa.Engine, pulled_dir: Path | None, as_of: dt.date, days: int) -> pd.DataFrame:
@@ -245,13 +271,17 @@ def run_daily(
     now: dt.datetime | None = None,
     tipoffs: Mapping[str, dt.datetime] | None = None,
     starters: Mapping[str, Starters] | None = None,
+    availability: Availability | None = None,
+    fetch_inactive_lists: bool = False,
 ) -> DailyResult:
     """Forecast every game of ``[as_of, as_of + days)`` with ``forecaster`` (a
     ``GameForecaster``) and append the pregame forecasts to the ledger, made ``now``.
 
     ``tipoffs``: known tip-off times (else noon US/Eastern of the date); ``starters``: announced
-    fives (else the expected ones). Games already tipped off, or already in the ledger for this
-    model and source, are not forecast (``skipped`` / ``already`` say which)."""
+    fives (else the expected ones); ``availability``: who is out (else imports, the live box
+    score when ``fetch_inactive_lists``, history: ``forecast.availability``). Games already tipped
+    off, or already in the ledger for this model and source, are not forecast (``skipped`` /
+    ``already`` say which)."""
     now = now or _utcnow()
     tipoffs = dict(tipoffs or {})
     games = games_to_come(engine, pulled_dir, as_of, days)
@@ -276,6 +306,13 @@ def run_daily(
             res.already.append(gid)
         else:
             todo.append(gid)
+    if availability is None:
+        feed = None
+        if fetch_inactive_lists and todo and pulled_dir is not None:
+            feed = fetch_inactive(engine, pulled_dir, games[games["game_id"].isin(todo)], now=lambda: now)
+            res.warnings.extend(feed.warnings)
+        availability = availability_of(engine, games[games["game_id"].isin(todo)], now, feed)
+    res.availability = availability
     sched = games[games["game_id"].isin(todo) & (games["origin"] == "schedule")]
     contexts = scheduled_context(engine, sched) if len(sched) else ScheduledContext({})
     for g in games[games["game_id"].isin(todo)].itertuples(index=False):
@@ -295,6 +332,7 @@ def run_daily(
             live = forecaster.open_game(gid, starters=fives.get(gid) or None, game=row)
             live.lookup.use_context(contexts.values[gid], contexts.lines)
             fc = live.forecast()
+        fc = replace(fc, out_players=availability.of(gid).players())
         res.forecasts.append(fc)
         entries.append(entry_from_forecast(fc, source=source, made_at=now))
     res.written = append_forecasts(engine, entries, tipoffs=tipoffs)
@@ -323,7 +361,8 @@ def backtest_forecasts(
     game date (midnight UTC), under ``source`` (default 'backtest', which the scorecard keeps out
     of the live numbers). ``starters``: the fives to use (e.g. the actual ones,
     :func:`starters_from_arrays`, to compare with the evaluation report); else the expected ones.
-    Returns the number of new rows."""
+    Who is out: the imports known when each forecast is made, else history (no live feed for a
+    past game). Returns the number of new rows."""
     ids = [str(g) for g in game_ids]
     cols = ["game_id", "game_date", "season", "home_team_id", "away_team_id"]
     games = read_table(engine, "games", columns=cols)
@@ -333,11 +372,13 @@ def backtest_forecasts(
         raise KeyError(f"backtest: games not in the games table: {missing[:5]}")
     games["game_date"] = pd.to_datetime(games["game_date"]).dt.date
     fives = dict(starters) if starters is not None else expected_fives(engine, games)
+    made_at = {d: dt.datetime.combine(d, dt.time(0, 0)) - lead for d in set(games["game_date"])}
+    out = {d: availability_of(engine, games[games["game_date"] == d], t) for d, t in made_at.items()}
     entries = []
     for g in games.itertuples(index=False):
         fc = forecaster.forecast(str(g.game_id), starters=fives.get(str(g.game_id)) or None)
-        made = dt.datetime.combine(g.game_date, dt.time(0, 0)) - lead
-        entries.append(entry_from_forecast(fc, source=source, made_at=made))
+        fc = replace(fc, out_players=out[g.game_date].of(str(g.game_id)).players())
+        entries.append(entry_from_forecast(fc, source=source, made_at=made_at[g.game_date]))
     return append_forecasts(engine, entries)
 
 
@@ -352,13 +393,32 @@ def starters_from_arrays(arrays: SeasonArrays) -> dict[str, Starters]:
     return out
 
 
+def _side_names(cell: object, home: int, away: int) -> tuple[str, str]:
+    """The ledger's ``out_players`` JSON as people read it, per side ('?': not recorded)."""
+    if not isinstance(cell, str):
+        return "?", "?"
+    players = [OutPlayer(**p) for p in json.loads(cell)]
+    return tuple(_named(tuple(p for p in players if p.team_id == int(t))) for t in (home, away))
+
+
+def _maybe(x: object) -> float | None:
+    """A number for a table cell, None where missing (shown '-')."""
+    return None if x is None or pd.isna(x) else float(x)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m nba_pipeline.forecast.daily``: the daily forecasts from the command line (the
-    asset's logic), or ``--backtest FROM TO``: past games' forecasts as backtest rows."""
+    asset's logic), or ``--backtest FROM TO``: past games' forecasts as backtest rows. Both print
+    each forecast with the players it took as out."""
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--as-of", help="first day forecast, YYYY-MM-DD (default: today, US/Eastern)")
     ap.add_argument("--days", type=int, default=2, help="days forecast (default 2)")
     ap.add_argument("--version", default="latest", help="registry version (default: the promoted one)")
+    ap.add_argument(
+        "--fetch-inactive",
+        action="store_true",
+        help="ask the live box score for each game's inactive list first (a feed down is a warning)",
+    )
     ap.add_argument(
         "--backtest",
         nargs=2,
@@ -372,22 +432,58 @@ def main(argv: list[str] | None = None) -> int:
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    headers = ["date", "game", "home", "away", "P(home win)", "own P", "margin", "total"]
+    headers += ["home out", "away out"]
+    formats = [None, None, None, None, ".3f", ".3f", "+.1f", ".1f", None, None]
     if args.backtest:
         lo, hi = (dt.date.fromisoformat(x) for x in args.backtest)
         played = reads.games_between(engine, lo, hi + dt.timedelta(days=1))
         ids = [] if played is None else [str(g) for g in played["game_id"]]
         n = backtest_forecasts(fc, engine, ids)
         print(f"backtest {lo}..{hi} with {fc.model.version}: {len(ids)} games, {n} new ledger rows")
+        if played is not None and len(played):
+            led = read_ledger(engine, game_ids=ids, source="backtest")
+            led = led[led["model_version"] == fc.model.version].drop_duplicates("game_id", keep="last")
+            t = played.astype({"game_id": str}).merge(led, on="game_id")
+            rows = [
+                [
+                    r.game_date,
+                    r.game_id,
+                    r.home_team_id,
+                    r.away_team_id,
+                    r.p_home_win,
+                    _maybe(r.own_p_home_win),
+                    r.margin,
+                    r.total,
+                    *_side_names(r.out_players, r.home_team_id, r.away_team_id),
+                ]
+                for r in t.itertuples(index=False)
+            ]
+            print("the ledger's rows (own P: the model's own, lines withheld, where the line was used):")
+            print(render_table(headers, rows, formats=formats))
         return 0
     as_of = (
         dt.date.fromisoformat(args.as_of)
         if args.as_of
         else dt.datetime.now(ZoneInfo("America/New_York")).date()
     )
-    res = run_daily(fc, engine, settings.pulled_dir(), as_of, args.days)
+    res = run_daily(
+        fc, engine, settings.pulled_dir(), as_of, args.days, fetch_inactive_lists=args.fetch_inactive
+    )
     t = res.table()
     rows = [
-        [r.game_date, r.game_id, r.home_team_id, r.away_team_id, r.p_home_win, r.margin, r.total]
+        [
+            r.game_date,
+            r.game_id,
+            r.home_team_id,
+            r.away_team_id,
+            r.p_home_win,
+            _maybe(r.own_p_home_win),
+            r.margin,
+            r.total,
+            r.home_out,
+            r.away_out,
+        ]
         for r in t.itertuples(index=False)
     ]
     print(
@@ -395,14 +491,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{res.written} forecasts written, {len(res.already)} already in the ledger, "
         f"{len(res.skipped)} skipped"
     )
+    for w in res.warnings:
+        print(f"warning: {w}")
     if rows:
-        print(
-            render_table(
-                ["date", "game", "home", "away", "P(home win)", "margin", "total"],
-                rows,
-                formats=[None, None, None, None, ".3f", "+.1f", ".1f"],
-            )
-        )
+        print(render_table(headers, rows, formats=formats))
     for gid, why in res.skipped.items():
         print(f"  {gid}: not forecast: {why}")
     if res.no_games():

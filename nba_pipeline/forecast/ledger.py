@@ -19,7 +19,11 @@ after, so the table is append-only:
   ``line_fetched_at``: when a fetched line was had), both NULL when it used none, so a forecast
   can be judged knowing what the market had told it. A table created before these columns gains
   them (:func:`ensure_ledger`: ``ALTER TABLE ... ADD COLUMN``, nullable, old rows NULL; the
-  triggers refuse only UPDATE and DELETE, so they stay as they are).
+  triggers refuse only UPDATE and DELETE, so they stay as they are);
+- each pregame forecast of the daily run says which players it took as out (``out_players``,
+  ``forecast.availability``), and one that used a line keeps the model's own forecast with the
+  line withheld beside it (``own_p_home_win``, ``own_margin``, ``own_total``), so the scorecard
+  shows both. Added later like the line columns: old rows read NULL (not recorded).
 
 Usage (the daily asset, the live command, the scorecard):
 
@@ -31,6 +35,7 @@ Usage (the daily asset, the live command, the scorecard):
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -62,6 +67,13 @@ forecast_ledger = sa.Table(
     # The market line the forecast used: 'odds.parquet' or a fetched_lines source; NULL: none.
     sa.Column("line_source", sa.String(20), nullable=True),
     sa.Column("line_fetched_at", sa.DateTime, nullable=True),  # UTC; NULL for the historical file
+    # Who the forecast took as out: a JSON list of {player_id, name, team_id, status, source}
+    # ('[]': nobody); NULL where not recorded (live forecasts, rows written before the column).
+    sa.Column("out_players", sa.Text, nullable=True),
+    # The model's own forecast (lines withheld) of a forecast that used a line; NULL otherwise.
+    sa.Column("own_p_home_win", sa.Float, nullable=True),
+    sa.Column("own_margin", sa.Float, nullable=True),
+    sa.Column("own_total", sa.Float, nullable=True),
     sa.UniqueConstraint(*KEY, name="uq_forecast_ledger_forecast"),
     sa.CheckConstraint("state IN ('pregame', 'after_event')", name="ck_forecast_ledger_state"),
     sa.CheckConstraint("event_index >= 0", name="ck_forecast_ledger_event_index"),
@@ -69,7 +81,14 @@ forecast_ledger = sa.Table(
 )
 
 # Columns added after the table was first released: nullable, added to an older table in place.
-ADDED_COLUMNS = ("line_source", "line_fetched_at")
+ADDED_COLUMNS = (
+    "line_source",
+    "line_fetched_at",
+    "out_players",
+    "own_p_home_win",
+    "own_margin",
+    "own_total",
+)
 
 # The database refuses to change a row, whoever asks.
 _SQLITE_TRIGGERS = [
@@ -109,11 +128,27 @@ class LedgerEntry:
     made_at: dt.datetime | None = None
     line_source: str | None = None  # the market line used (None: none)
     line_fetched_at: dt.datetime | None = None  # when that line was had (None: the historical file)
+    out_players: str | None = None  # JSON list of the players taken as out (None: not recorded)
+    own_p_home_win: float | None = None  # the model's own forecast where the line was used
+    own_margin: float | None = None
+    own_total: float | None = None
+
+
+def _players_json(players: Any) -> str | None:
+    """The ``out_players`` column of a forecast's players (dataclasses), None when not recorded."""
+    if players is None:
+        return None
+    return json.dumps([asdict(p) for p in players], ensure_ascii=False)
+
+
+def _number(x: Any) -> float | None:
+    return None if x is None else float(x)
 
 
 def entry_from_forecast(forecast: Any, source: str, made_at: dt.datetime | None = None) -> LedgerEntry:
     """A ledger entry of a :class:`~nba_pipeline.forecast.model.Forecast` (state from events seen),
-    with the line the forecast says it used."""
+    with the line the forecast says it used, the players it took as out and its own forecast
+    beside the line's."""
     n = int(forecast.events_seen)
     return LedgerEntry(
         game_id=str(forecast.game_id),
@@ -127,6 +162,10 @@ def entry_from_forecast(forecast: Any, source: str, made_at: dt.datetime | None 
         made_at=made_at,
         line_source=forecast.line_source,
         line_fetched_at=forecast.line_fetched_at,
+        out_players=_players_json(getattr(forecast, "out_players", None)),
+        own_p_home_win=_number(getattr(forecast, "own_p_home_win", None)),
+        own_margin=_number(getattr(forecast, "own_margin", None)),
+        own_total=_number(getattr(forecast, "own_total", None)),
     )
 
 

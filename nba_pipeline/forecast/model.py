@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 
+from nba_pipeline.features.context import LINE_DIMS
 from nba_pipeline.features.season_arrays import SeasonArrays
 from nba_pipeline.features.tokenizer import VOCAB
+from nba_pipeline.forecast.availability import OutPlayer
 from nba_pipeline.ingest.plays import QUARTER_SECONDS
 from nba_pipeline.models.batch import ModelBatch, check_input_format
 from nba_pipeline.models.norm import TargetNorm
@@ -43,6 +45,13 @@ class Forecast:
     # both None when the forecast used no line.
     line_source: str | None = None
     line_fetched_at: dt.datetime | None = None
+    # The players taken as out (forecast.availability; None: not recorded, as in a live game).
+    out_players: tuple[OutPlayer, ...] | None = None
+    # The model's own pregame forecast with the line withheld, where the forecast used a line
+    # (None otherwise: the forecast is the model's own): what the scorecard shows beside the line's.
+    own_p_home_win: float | None = None
+    own_margin: float | None = None
+    own_total: float | None = None
 
 
 @dataclass(frozen=True)
@@ -95,10 +104,26 @@ class ForecastModel:
             return None, None
         return line_of(lines, game_id)
 
+    def own_forecast(self, batch: ModelBatch) -> dict[str, Any]:
+        """:meth:`predict` with the market line withheld (the line dims 0, as for a game without
+        one): the model's own view of a game whose forecast is the line's."""
+        context = batch.context.clone()
+        context[:, LINE_DIMS] = 0.0
+        return self.predict(replace(batch, context=context))
+
     def forecast(self, batch: ModelBatch, game_id: str, lines: pd.DataFrame | None, **cut: Any) -> Forecast:
-        """The forecast of one game's batch; ``cut``: the Forecast fields saying where the game is."""
+        """The forecast of one game's batch; ``cut``: the Forecast fields saying where the game is.
+        A pregame forecast that used a line also carries the model's own (:meth:`own_forecast`);
+        in game it is not computed (a second pass per event would double the latency)."""
         out = self.predict(batch)
         line_source, line_fetched_at = self.line_used(batch.context, lines, game_id)
+        if line_source is not None and int(cut.get("events_seen", 0)) == 0:
+            own = self.own_forecast(batch)
+            cut.update(
+                own_p_home_win=float(own["win_prob"][0]),
+                own_margin=float(own["margin"][0]),
+                own_total=float(own["total"][0]),
+            )
         return Forecast(
             game_id=game_id,
             p_home_win=float(out["win_prob"][0]),

@@ -138,6 +138,22 @@ fetched_lines = sa.Table(
     sa.Column("books", sa.Integer),  # books quoted (NULL for an import that does not say)
 )
 
+# Who is out of the games of a day, every report kept with the time it was known
+# (sources.availability): a user's import ('csv') or the live box score's inactive list
+# ('nba_api_boxscore'). Append-only: a later report of the same player and day is a new row, and
+# a forecast reads the last one known before it was made.
+player_availability = sa.Table(
+    "player_availability",
+    metadata,
+    sa.Column("game_date", sa.Date, primary_key=True),
+    sa.Column("player_id", sa.BigInteger, primary_key=True),
+    sa.Column("source", sa.String(20), primary_key=True),  # 'csv', 'nba_api_boxscore', ...
+    sa.Column("known_at", sa.DateTime, primary_key=True),  # UTC (stored without a zone)
+    sa.Column("team_id", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),  # out, doubtful, questionable, ...
+    sa.Column("game_id", GameId),  # the feed's game; NULL for an import (a date and a team)
+)
+
 players = sa.Table(
     "players",
     metadata,

@@ -1,0 +1,131 @@
+"""Who is out of each game to forecast, as known when the forecast is made: one value per run.
+
+For each team of a game on day D, forecast at time T, the first source that knows the team wins:
+
+1. an import (``nba-pipeline availability --import``, ``sources.availability``): the team has a
+   report for D known at or before T; its players whose last report counts as out;
+2. the live box score's inactive list (``sources.inactive``): the feed had the game (fetched in
+   this run, or stored earlier); its inactive players of the team;
+3. history: the players of the team's rotation as of D who missed its latest game
+   (``analytics.availability.rotation_as_of``; from games strictly before D only). In a backtest
+   this is the stand-in for the injury report.
+
+Every forecast records the players it took as out (``Forecast.out_players``, the ledger's
+``out_players``); :class:`Availability` is the value a forecaster takes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+import sqlalchemy as sa
+
+from nba_pipeline.analytics import reads
+from nba_pipeline.analytics.availability import rotation_as_of
+from nba_pipeline.sources.availability import player_names, reports_known
+from nba_pipeline.sources.inactive import SOURCE as FEED_SOURCE
+from nba_pipeline.sources.inactive import InactiveLists
+
+HISTORY = "history"
+MISSED_LAST = "missed_last"  # the history's status: he did not play the team's latest game
+
+
+@dataclass(frozen=True)
+class OutPlayer:
+    """A player taken as out of a game, and who said so."""
+
+    player_id: int
+    name: str
+    team_id: int
+    status: str  # 'out', 'doubtful' (an import), 'inactive' (the feed), 'missed_last' (history)
+    source: str  # the import's source ('csv', ...), 'nba_api_boxscore', or 'history'
+
+
+@dataclass(frozen=True)
+class GameAvailability:
+    """The players out of one game, per side."""
+
+    home: tuple[OutPlayer, ...] = ()
+    away: tuple[OutPlayer, ...] = ()
+
+    def players(self) -> tuple[OutPlayer, ...]:
+        return self.home + self.away
+
+
+@dataclass(frozen=True)
+class Availability:
+    """game id -> :class:`GameAvailability` of one run; a game it does not know has nobody out."""
+
+    games: Mapping[str, GameAvailability] = field(default_factory=dict)
+
+    def of(self, game_id: str) -> GameAvailability:
+        return self.games.get(str(game_id), GameAvailability())
+
+
+def _players(rows: pd.DataFrame, names: pd.Series, status: str | None = None) -> tuple[OutPlayer, ...]:
+    return tuple(
+        OutPlayer(
+            player_id=int(r.player_id),
+            name=str(names.get(int(r.player_id), "")),
+            team_id=int(r.team_id),
+            status=status or str(r.status),
+            source=HISTORY if status else str(r.source),
+        )
+        for r in rows.itertuples(index=False)
+    )
+
+
+def availability_of(
+    engine: sa.Engine, games: pd.DataFrame, made_at: dt.datetime, feed: InactiveLists | None = None
+) -> Availability:
+    """Who is out of each of ``games`` (game_id, game_date, season, home_team_id, away_team_id) for
+    a forecast made at ``made_at`` (module docstring: import, feed, history, per team). ``feed``:
+    what the live box score gave in this run, if it was asked."""
+    if games.empty:
+        return Availability()
+    names = player_names(engine).drop_duplicates("player_id").set_index("player_id")["name"]
+    g = games.assign(
+        game_id=games["game_id"].astype(str), game_date=pd.to_datetime(games["game_date"]).dt.date
+    )
+    history = _history(engine, g)
+    out: dict[str, GameAvailability] = {}
+    for day, day_games in g.groupby("game_date"):
+        reports = reports_known(engine, day, made_at)
+        imported = reports[reports["source"] != FEED_SOURCE]
+        stored_feed = reports[reports["source"] == FEED_SOURCE]
+        parts = [x for x in (stored_feed, feed.rows if feed else None) if x is not None and len(x)]
+        fed = pd.concat(parts, ignore_index=True) if parts else stored_feed
+        fed_games = set(stored_feed["game_id"].dropna().astype(str)) | (feed.games if feed else set())
+        for r in day_games.itertuples(index=False):
+            sides = []
+            for team in (int(r.home_team_id), int(r.away_team_id)):
+                mine = imported[imported["team_id"] == team]
+                if len(mine):
+                    sides.append(_players(mine[mine["out"]], names))
+                elif r.game_id in fed_games:
+                    rows = fed[(fed["game_id"].astype(str) == r.game_id) & (fed["team_id"] == team)]
+                    sides.append(_players(rows.drop_duplicates("player_id", keep="last"), names))
+                else:
+                    h = history.get((day, team))
+                    sides.append(() if h is None else _players(h, names, MISSED_LAST))
+            out[r.game_id] = GameAvailability(*sides)
+    return Availability(out)
+
+
+def _history(engine: sa.Engine, games: pd.DataFrame) -> dict[tuple[dt.date, int], pd.DataFrame]:
+    """(day, team) -> the rotation players who missed the team's latest game before the day."""
+    out: dict[tuple[dt.date, int], pd.DataFrame] = {}
+    if not sa.inspect(engine).has_table("player_game_stats"):
+        return out
+    for season, sg in games.groupby("season"):
+        last = max(sg["game_date"])
+        appearances = reads.appearances_before(engine, str(season), last + dt.timedelta(days=1))
+        for day, dg in sg.groupby("game_date"):
+            teams = sorted(set(dg["home_team_id"].astype(int)) | set(dg["away_team_id"].astype(int)))
+            rot = rotation_as_of(appearances, str(season), teams, day)
+            for team, rows in rot[rot["missed_last"]].groupby("team_id"):
+                out[(day, int(team))] = rows
+    return out
