@@ -121,6 +121,10 @@ def fetch_inactive(
     for g in games.itertuples(index=False):
         try:
             body, at = fetch_box_score(client, str(g.game_id), now)
+            if str(body["game"].get("gameId")) != str(g.game_id):
+                raise BoxScoreFormatError(
+                    f"asked for game {g.game_id}, answered {body['game'].get('gameId')}"
+                )
             parts.append(parse_inactive(body, pd.Timestamp(g.game_date).date(), at))
             out.games.add(str(g.game_id))
         except SourceUnavailable as exc:

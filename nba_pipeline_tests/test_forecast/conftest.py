@@ -118,6 +118,25 @@ def game_rows(nba_raw_dir) -> pd.DataFrame:
     return pbp[pbp["GAME_ID"] == GAME].sort_values("EVENTNUM", kind="stable").reset_index(drop=True)
 
 
+@pytest.fixture
+def db(slice_env, tmp_path):
+    """A private copy of the slice database (the ledger rows of one test stay in it)."""
+    import sqlalchemy as sa
+
+    src = Path(slice_env["NBA_DATABASE_URL"].removeprefix("sqlite:///"))
+    dst = tmp_path / "nba.db"
+    shutil.copy(src, dst)
+    return sa.create_engine(f"sqlite:///{dst}")
+
+
+@pytest.fixture
+def fc(forecaster, db):
+    """The session forecaster's model over the private database."""
+    from nba_pipeline.forecast.game import GameForecaster
+
+    return GameForecaster(forecaster.model, db)
+
+
 def assert_same_forecast(a, b, where: str = "") -> None:
     """Incremental and batch forecasts agree within 1e-4 (probability, margin and total points)."""
     assert a.events_seen == b.events_seen, where

@@ -19,23 +19,6 @@ from nba_pipeline.forecast.ledger import read_ledger
 from nba_pipeline_tests.test_forecast.conftest import GAME
 
 
-@pytest.fixture
-def db(slice_env, tmp_path) -> sa.Engine:
-    """A private copy of the slice database (the ledger rows of one test stay in it)."""
-    src = Path(slice_env["NBA_DATABASE_URL"].removeprefix("sqlite:///"))
-    dst = tmp_path / "nba.db"
-    shutil.copy(src, dst)
-    return sa.create_engine(f"sqlite:///{dst}")
-
-
-@pytest.fixture
-def fc(forecaster, db):
-    """The session forecaster's model over the private database."""
-    from nba_pipeline.forecast.game import GameForecaster
-
-    return GameForecaster(forecaster.model, db)
-
-
 def _line_model(fc, engine: sa.Engine):
     """A forecaster over ``engine`` whose model forecasts the market line's own win probability
     where a game has one (the line's scale set as training sets it); randomly initialised like the
@@ -342,3 +325,25 @@ def test_the_saved_odds_answer_is_fetched_stored_used_tonight_and_named_in_the_l
     led = read_ledger(db2, source="daily").set_index("game_id")
     assert led.loc[gid, "line_source"] == "nba_api_odds"
     assert led.loc[gid, "line_fetched_at"] == pd.Timestamp(fetched, tz="UTC")
+
+
+def test_a_forecast_that_used_a_line_keeps_the_model_s_own_beside_it(fc, db):
+    """The ledger row of a forecast with a line also holds the model's own forecast: the same
+    model's forecast of the game without a line; the rows without a line hold none."""
+    day = _day(db)
+    _historical_line(db, GAME)
+    line_fc = _line_model(fc, db)
+    res = run_daily(line_fc, db, None, day, days=1, now=_evening_before(day))
+    got = {f.game_id: f for f in res.forecasts}[GAME]
+    g = res.games.set_index("game_id").loc[GAME]
+    with db.begin() as conn:
+        conn.execute(sa.text("DELETE FROM betting_lines"))
+    bare = line_fc.forecast(GAME, starters=(list(g["home_starters"]), list(g["away_starters"])))
+    assert bare.line_source is None and bare.own_p_home_win is None
+    assert got.own_p_home_win == pytest.approx(bare.p_home_win, abs=1e-6)
+    assert got.own_margin == pytest.approx(bare.margin, abs=1e-4)
+    assert got.own_total == pytest.approx(bare.total, abs=1e-4)
+    assert got.p_home_win != pytest.approx(got.own_p_home_win, abs=1e-6)
+    led = read_ledger(db, source="daily").set_index("game_id")
+    assert led.loc[GAME, "own_p_home_win"] == pytest.approx(bare.p_home_win, abs=1e-6)
+    assert led.drop(index=GAME)[["own_p_home_win", "own_margin", "own_total"]].isna().all(axis=None)

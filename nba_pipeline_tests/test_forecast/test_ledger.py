@@ -4,6 +4,7 @@ row naming the market line its forecast used; a ledger of the old schema gains t
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pandas as pd
 import pytest
@@ -125,6 +126,27 @@ def test_an_entry_of_a_forecast_carries_its_line():
     assert bare.line_source is None and bare.line_fetched_at is None
 
 
+def test_an_entry_records_the_players_taken_as_out_and_the_model_s_own_forecast(engine):
+    from nba_pipeline.forecast.availability import OutPlayer
+
+    out = (OutPlayer(2544, "LeBron James", 1610612747, "out", "csv"),)
+    fc = Forecast("0022200552", 0.7, 5.0, 225.0, 0, "v1.0.0", line_source="odds.parquet", out_players=out)
+    fc.own_p_home_win, fc.own_margin, fc.own_total = 0.55, 1.5, 221.0
+    nobody = Forecast("0022200553", 0.5, 0.0, 220.0, 0, "v1.0.0", out_players=())
+    live = Forecast("0022200554", 0.5, 0.0, 220.0, 10, "v1.0.0")
+    made = TIP - dt.timedelta(hours=3)
+    append_forecasts(
+        engine, [entry_from_forecast(f, source="daily", made_at=made) for f in (fc, nobody, live)]
+    )
+    df = read_ledger(engine).set_index("game_id")
+    assert json.loads(df.loc["0022200552", "out_players"]) == [
+        {"player_id": 2544, "name": "LeBron James", "team_id": 1610612747, "status": "out", "source": "csv"}
+    ]
+    assert df.loc["0022200552", ["own_p_home_win", "own_margin", "own_total"]].tolist() == [0.55, 1.5, 221.0]
+    assert df.loc["0022200553", "out_players"] == "[]"  # recorded: nobody out
+    assert pd.isna(df.loc["0022200554", "out_players"]) and pd.isna(df.loc["0022200554", "own_p_home_win"])
+
+
 def _old_ledger(engine: sa.Engine) -> None:
     """``forecast_ledger`` as the release before the line columns created it, triggers included."""
     cols = [c for c in L.forecast_ledger.columns if c.name not in L.ADDED_COLUMNS]
@@ -159,6 +181,7 @@ def _upgrade_keeps_rows_and_triggers(engine: sa.Engine) -> None:
     old = read_ledger(engine)  # reading migrates
     assert len(old) == 1 and old["p_home_win"].item() == 0.55 and old["model_version"].item() == "v0.9.0"
     assert pd.isna(old["line_source"].item()) and pd.isna(old["line_fetched_at"].item())
+    assert old[["out_players", "own_p_home_win", "own_margin", "own_total"]].isna().all(axis=None)
     fetched = dt.datetime(2023, 1, 2, 17, 0)
     new = entry(n=8, line_source="nba_api_odds", line_fetched_at=fetched)
     assert append_forecasts(engine, [new, entry(n=7, model_version="v0.9.0")]) == 1  # the old row is kept
