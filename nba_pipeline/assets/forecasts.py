@@ -23,6 +23,7 @@ from nba_pipeline.tables import render_table
 
 GROUP = "forecasts"
 EASTERN = ZoneInfo("America/New_York")
+MORNING_FETCHES = {"fetch_lines": True, "fetch_inactive": True}  # the morning schedule asks both feeds
 
 
 class DailyForecastConfig(dg.Config):
@@ -34,6 +35,9 @@ class DailyForecastConfig(dg.Config):
     # Fetch tonight's lines from the live odds feed first (the morning schedule does; the main job
     # never calls the network). An unreachable feed is a warning: the forecasts use the lines stored.
     fetch_lines: bool = False
+    # Ask the live box score for each game's inactive list (the morning schedule does); a feed that
+    # is down is a warning: the forecasts take imported reports or history instead.
+    fetch_inactive: bool = False
 
 
 class ScorecardConfig(dg.Config):
@@ -102,7 +106,16 @@ def daily_forecasts(
         ) from exc
     engine = database.engine()
     forecaster = GameForecaster.from_loaded(loaded, engine)
-    res = run_daily(forecaster, engine, raw.pulled_dir(), as_of, config.days_ahead)
+    res = run_daily(
+        forecaster,
+        engine,
+        raw.pulled_dir(),
+        as_of,
+        config.days_ahead,
+        fetch_inactive_lists=config.fetch_inactive,
+    )
+    for w in res.warnings:
+        context.log.warning(w)
     context.log.info(
         f"{as_of} +{config.days_ahead} days with {loaded.version}: {len(res.games)} games, "
         f"{res.written} forecasts written, {len(res.already)} already in the ledger, "
@@ -116,10 +129,11 @@ def daily_forecasts(
     t = res.table()
     rows = [
         [r.game_date, r.game_id, r.home_team_id, r.away_team_id, r.p_home_win, r.margin, r.total]
+        + [r.home_out, r.away_out]
         for r in t.itertuples(index=False)
     ]
-    headers = ["date", "game", "home", "away", "P(home win)", "margin", "total"]
-    formats = [None, None, None, None, ".3f", "+.1f", ".1f"]
+    headers = ["date", "game", "home", "away", "P(home win)", "margin", "total", "home out", "away out"]
+    formats = [None, None, None, None, ".3f", "+.1f", ".1f", None, None]
     return dg.MaterializeResult(
         metadata={
             "as_of_date": str(as_of),
@@ -131,6 +145,7 @@ def daily_forecasts(
             "forecasts_written": res.written,
             "already_in_ledger": len(res.already),
             "skipped": dg.MetadataValue.json(res.skipped),
+            "warnings": dg.MetadataValue.json(res.warnings),
             "forecasts": dg.MetadataValue.md(
                 render_table(headers, rows, "markdown", formats)
                 if rows
@@ -197,7 +212,7 @@ def morning_forecasts(context: dg.ScheduleEvaluationContext):
     day = context.scheduled_execution_time.astimezone(EASTERN).date().isoformat()
     return dg.RunRequest(
         run_key=f"forecast:{day}",
-        run_config={"ops": {"daily_forecasts": {"config": {"as_of_date": day, "fetch_lines": True}}}},
+        run_config={"ops": {"daily_forecasts": {"config": {"as_of_date": day, **MORNING_FETCHES}}}},
     )
 
 

@@ -186,6 +186,9 @@ def to_markdown(card: Scorecard) -> str:
         [
             *head,
             f"Market line the scored forecasts used: {used}.",
+            f"{OWN}: the network's forecast with the line withheld where the forecast used a line,",
+            "the forecast itself where it used none (forecasts with a line made before this was",
+            "recorded are left out of it).",
             "",
             "## Overall",
             "",

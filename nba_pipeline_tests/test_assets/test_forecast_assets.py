@@ -121,6 +121,7 @@ def test_morning_schedule_forecasts_from_its_own_day_in_eastern_time():
         req = morning_forecasts(ctx)
     assert req.run_config["ops"]["daily_forecasts"]["config"]["as_of_date"] == "2026-11-25"
     assert req.run_config["ops"]["daily_forecasts"]["config"]["fetch_lines"] is True  # lines first
+    assert req.run_config["ops"]["daily_forecasts"]["config"]["fetch_inactive"] is True
     assert req.run_key == "forecast:2026-11-25"
 
 
@@ -147,3 +148,22 @@ def test_the_morning_fetch_stores_tonights_lines_and_a_feed_that_is_down_only_wa
     assert down["lines_fetched"] == 0 and "cdn.nba.com unreachable" in down["line_feed_error"]
     assert down["already_in_ledger"] == env["n"]  # the day was forecast all the same
     assert len(read_fetched(env["engine"])) == 1
+
+
+def test_the_morning_inactive_lists_feed_down_is_a_warning_and_the_day_is_forecast(
+    env, live_feed, monkeypatch
+):
+    """With ``fetch_inactive`` the asset asks the live box score; when it cannot be reached the
+    materialization carries the warning and every game is forecast with its out players recorded."""
+    import requests
+
+    from nba_pipeline.forecast.ledger import read_ledger
+
+    live_feed(requests.ConnectionError("no route to host"))
+    monkeypatch.setenv("NBA_API_DELAY_S", "0")
+    monkeypatch.setenv("NBA_API_RETRIES", "0")
+    got = _meta(_run(env, ["daily_forecasts"], {"fetch_inactive": True}), "daily_forecasts")
+    assert got["forecasts_written"] == env["n"]
+    assert len(got["warnings"]) == 1 and "unreachable" in got["warnings"][0]
+    assert "home out" in got["forecasts"]
+    assert read_ledger(env["engine"])["out_players"].notna().all()

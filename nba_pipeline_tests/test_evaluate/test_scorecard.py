@@ -19,6 +19,8 @@ from nba_pipeline.evaluate.scorecard import (
     MODEL,
     MODEL_LINES,
     NO_LINE,
+    OWN,
+    OWN_LINES,
     build_scorecard,
     rolling_brier,
     rolling_brier_png,
@@ -138,6 +140,34 @@ def test_the_card_counts_the_scored_forecasts_by_the_line_they_used():
     )
     # a ledger read before the column existed: every forecast without a line
     assert build_scorecard(_ledger(games), games).lines_used == {NO_LINE: n}
+
+
+def test_the_model_s_own_forecast_is_scored_beside_the_line_it_used():
+    """Own view: the recorded own forecast where a line was used, the forecast itself where none
+    was; a forecast with a line written before the own columns is left out of the own rows."""
+    games = _games()
+    led = _ledger(games)
+    n = len(led)
+    with_line = np.arange(n) % 2 == 0
+    led["line_source"] = np.where(with_line, "odds.parquet", None)
+    rng = np.random.default_rng(5)
+    led["own_p_home_win"] = np.where(with_line, rng.uniform(0.3, 0.7, n), np.nan)
+    led["own_margin"] = np.where(with_line, rng.normal(0, 5, n), np.nan)
+    led["own_total"] = np.where(with_line, rng.normal(220, 5, n), np.nan)
+    led.loc[led.index[0], ["own_p_home_win", "own_margin", "own_total"]] = np.nan  # an old row
+    market = pd.DataFrame(
+        {"game_id": games["game_id"], "market_p_home": 0.6, "market_margin": 3.0, "market_total": 220.0}
+    )[with_line]
+    card = build_scorecard(led, games, market)
+    win = (games["home_pts"] > games["away_pts"]).to_numpy(float)
+    own = np.where(with_line, led["own_p_home_win"], led["p_home_win"])
+    known = ~np.isnan(own)
+    assert card.overall[OWN]["n"] == n - 1
+    assert card.overall[OWN]["brier"] == pytest.approx(np.mean((own[known] - win[known]) ** 2))
+    both = with_line & known
+    assert card.overall[OWN_LINES]["n"] == both.sum() == card.overall[MARKET]["n"] - 1
+    assert card.overall[OWN_LINES]["brier"] == pytest.approx(np.mean((own[both] - win[both]) ** 2))
+    assert OWN in card.markdown and OWN_LINES in card.markdown
 
 
 def test_weeks_split_the_games_monday_to_sunday():
