@@ -46,6 +46,13 @@ ROTATION_COLUMNS = [
 ]
 
 
+def _empty() -> pd.DataFrame:
+    """No rotation (no game before the date): the columns with their types."""
+    types = {"season": object, "team_id": "int64", "player_id": "int64", "expected_minutes": "float64"}
+    types |= {"games_played": "int64", "window_games": "int64", "missed_last": bool}
+    return pd.DataFrame({"_t": pd.Series(dtype="int64")} | {c: pd.Series(dtype=t) for c, t in types.items()})
+
+
 def with_stint_seconds(appearances: pd.DataFrame, stints: pd.DataFrame) -> pd.DataFrame:
     """``appearances`` with NULL ``seconds`` taken from the players' on-court time in ``stints``
     (the older seasons' ``player_game_stats`` has no seconds; their stints are rebuilt)."""
@@ -79,7 +86,7 @@ def _rotations(a: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
     ``a`` strictly before its date: one row per (target, player) with ROTATION_COLUMNS."""
     keys = ["season", "team_id"]
     if a.empty or targets.empty:
-        return pd.DataFrame(columns=["_t", *ROTATION_COLUMNS])
+        return _empty()
     tg = a[[*keys, "game_id", "game_date"]].drop_duplicates(["game_id", "team_id"])
     tg = tg.sort_values([*keys, "game_date", "game_id"]).reset_index(drop=True)
     tg["rank"] = tg.groupby(keys, sort=False).cumcount()
@@ -91,7 +98,7 @@ def _rotations(a: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
         allow_exact_matches=False,  # the team's games strictly before the date
     ).dropna(subset=["rank"])
     if t.empty:
-        return pd.DataFrame(columns=["_t", *ROTATION_COLUMNS])
+        return _empty()
     last = t["rank"].to_numpy(dtype="int64")
     n = np.minimum(last + 1, ROTATION_GAMES)
     t["window_games"] = n

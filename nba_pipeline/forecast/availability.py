@@ -79,11 +79,15 @@ def _players(rows: pd.DataFrame, names: pd.Series, status: str | None = None) ->
 
 
 def availability_of(
-    engine: sa.Engine, games: pd.DataFrame, made_at: dt.datetime, feed: InactiveLists | None = None
+    engine: sa.Engine,
+    games: pd.DataFrame,
+    made_at: dt.datetime | Mapping[dt.date, dt.datetime],
+    feed: InactiveLists | None = None,
 ) -> Availability:
     """Who is out of each of ``games`` (game_id, game_date, season, home_team_id, away_team_id) for
-    a forecast made at ``made_at`` (module docstring: import, feed, history, per team). ``feed``:
-    what the live box score gave in this run, if it was asked."""
+    a forecast made at ``made_at`` (one time, or one per game day as in a backtest; module
+    docstring: import, feed, history, per team). ``feed``: what the live box score gave in this
+    run, if it was asked."""
     if games.empty:
         return Availability()
     names = player_names(engine).drop_duplicates("player_id").set_index("player_id")["name"]
@@ -93,7 +97,7 @@ def availability_of(
     history = _history(engine, g)
     out: dict[str, GameAvailability] = {}
     for day, day_games in g.groupby("game_date"):
-        reports = reports_known(engine, day, made_at)
+        reports = reports_known(engine, day, made_at[day] if isinstance(made_at, Mapping) else made_at)
         imported = reports[reports["source"] != FEED_SOURCE]
         stored_feed = reports[reports["source"] == FEED_SOURCE]
         parts = [x for x in (stored_feed, feed.rows if feed else None) if x is not None and len(x)]
@@ -126,6 +130,6 @@ def _history(engine: sa.Engine, games: pd.DataFrame) -> dict[tuple[dt.date, int]
         for day, dg in sg.groupby("game_date"):
             teams = sorted(set(dg["home_team_id"].astype(int)) | set(dg["away_team_id"].astype(int)))
             rot = rotation_as_of(appearances, str(season), teams, day)
-            for team, rows in rot[rot["missed_last"]].groupby("team_id"):
+            for team, rows in rot[rot["missed_last"].to_numpy(dtype=bool)].groupby("team_id"):
                 out[(day, int(team))] = rows
     return out

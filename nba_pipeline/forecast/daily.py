@@ -373,11 +373,11 @@ def backtest_forecasts(
     games["game_date"] = pd.to_datetime(games["game_date"]).dt.date
     fives = dict(starters) if starters is not None else expected_fives(engine, games)
     made_at = {d: dt.datetime.combine(d, dt.time(0, 0)) - lead for d in set(games["game_date"])}
-    out = {d: availability_of(engine, games[games["game_date"] == d], t) for d, t in made_at.items()}
+    out = availability_of(engine, games, made_at)
     entries = []
     for g in games.itertuples(index=False):
         fc = forecaster.forecast(str(g.game_id), starters=fives.get(str(g.game_id)) or None)
-        fc = replace(fc, out_players=out[g.game_date].of(str(g.game_id)).players())
+        fc = replace(fc, out_players=out.of(str(g.game_id)).players())
         entries.append(entry_from_forecast(fc, source=source, made_at=made_at[g.game_date]))
     return append_forecasts(engine, entries)
 

@@ -140,3 +140,9 @@ def test_null_seconds_come_from_the_stints():
 def test_missing_columns_are_named():
     with pytest.raises(ValueError, match=r"player_game_stats.*seconds"):
         game_rotations(_games(2, A).drop(columns="seconds"))
+
+
+def test_an_empty_rotation_keeps_its_columns_and_types():
+    empty = rotation_as_of(_games(3, A), "2023-24", [A], "2023-10-01")
+    assert empty.empty and empty["missed_last"].dtype == bool and empty["team_id"].dtype == "int64"
+    assert empty[empty["missed_last"]].empty
