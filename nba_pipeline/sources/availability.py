@@ -37,6 +37,7 @@ from nba_pipeline.sources.lines import _Checks, _team_ids
 from nba_pipeline.sources.odds import utcnow
 
 CSV_SOURCE = "csv"
+FEED_SOURCE = "nba_api_boxscore"  # the live box score's inactive lists (sources.inactive)
 STATUSES = ("out", "doubtful", "questionable", "probable", "available")
 OUT_STATUSES = frozenset({"out", "doubtful", "inactive"})  # inactive: the live box score (sources.inactive)
 CSV_COLUMNS = ("date", "team", "player", "status", "known_at")
@@ -217,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
         "--source", default=CSV_SOURCE, help=f"source name of imported reports (default {CSV_SOURCE})"
     )
     args = ap.parse_args(argv)
+    if args.source == FEED_SOURCE:
+        print(f"error: --source {FEED_SOURCE} is the live box score's, not an import", file=sys.stderr)
+        return 1
     if len(args.source) > player_availability.c.source.type.length:
         print(
             f"error: --source is at most {player_availability.c.source.type.length} characters",

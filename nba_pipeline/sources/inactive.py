@@ -26,13 +26,13 @@ import pandas as pd
 import sqlalchemy as sa
 
 from nba_pipeline.db import naive_utc
-from nba_pipeline.sources.availability import FIELDS, append_reports
+from nba_pipeline.sources.availability import FEED_SOURCE, FIELDS, append_reports
 from nba_pipeline.sources.client import ApiSettings, SourceError, SourceUnavailable, StatsClient
 from nba_pipeline.sources.odds import odds_client, utcnow
 
 log = logging.getLogger(__name__)
 
-SOURCE = "nba_api_boxscore"
+SOURCE = FEED_SOURCE
 ENDPOINT = "boxscore/boxscore_{game_id}.json"  # nba_api's BoxScore.endpoint_url, on cdn.nba.com
 INACTIVE = "inactive"
 
