@@ -64,6 +64,10 @@ class Availability:
     def of(self, game_id: str) -> GameAvailability:
         return self.games.get(str(game_id), GameAvailability())
 
+    def known_out(self) -> dict[str, frozenset[int]]:
+        """game id -> the ids of the players out: the form a forecaster's strength features take."""
+        return {g: frozenset(p.player_id for p in a.players()) for g, a in self.games.items()}
+
 
 def _players(rows: pd.DataFrame, names: pd.Series, status: str | None = None) -> tuple[OutPlayer, ...]:
     return tuple(

@@ -77,6 +77,7 @@ def test_an_import_then_the_feed_then_history_decide_who_is_out(db, tmp_path):
     feed = InactiveLists(parse_inactive(box, day, made), games={GAME})
     fed = availability_of(db, games, made, feed).of(GAME)
     assert fed.home == imported.home  # the import wins over the feed
+    assert availability_of(db, games, made, feed).known_out()[GAME] >= {MITCHELL, LAVINE}
     assert [(p.player_id, p.status, p.source) for p in fed.away] == [(LAVINE, "inactive", "nba_api_boxscore")]
 
 
