@@ -12,7 +12,7 @@ import dagster as dg
 import pandas as pd
 
 from nba_pipeline.analytics import schema as aschema
-from nba_pipeline.analytics.lineup_features import add_lineup_features
+from nba_pipeline.analytics import team_game_table
 from nba_pipeline.analytics.player_features import build_player_features
 from nba_pipeline.analytics.rapm import final_ratings, out_of_sample_r2, rapm_snapshots
 from nba_pipeline.analytics.season_stats import build_season_stats
@@ -26,7 +26,6 @@ from nba_pipeline.analytics.stints import (
     lineup_agreement,
     reconstruct_lineups,
 )
-from nba_pipeline.analytics.team_features import build_team_game_features
 from nba_pipeline.assets.partitions import (
     SEASONS,
     earlier_seasons,
@@ -137,7 +136,7 @@ def lineup_spacing(context: dg.AssetExecutionContext, database: Database) -> dg.
     def build(season: str) -> tuple[pd.DataFrame, dict]:
         st = database.read(aschema.stints, [season])
         games = database.read(ischema.games, [season])
-        shots = _shots_window(database, season)
+        shots = team_game_table.read_shot_window(database.read, season)
         if shots.empty:
             context.log.warning(
                 f"lineup_spacing {season}: no shots in this or the 3 previous seasons: all missing"
@@ -146,15 +145,6 @@ def lineup_spacing(context: dg.AssetExecutionContext, database: Database) -> dg.
         return rows, {"starters_missing_share": float(rows["starters_missing"].mean()) if len(rows) else 1.0}
 
     return materialize_seasons(context, database, aschema.lineup_spacing, build)
-
-
-def _shots_window(database: Database, season: str) -> pd.DataFrame:
-    """Shots of the season and the three before it, oldest first (player shot locations)."""
-    seasons = [season]
-    for _ in range(3):
-        seasons.append(previous_season(seasons[-1]))
-    columns = ["season", "game_id", "game_date", "player_id", "loc_x", "loc_y"]
-    return database.read(ischema.shots, seasons[::-1], columns)
 
 
 @dg.asset(
@@ -206,19 +196,15 @@ def player_features(context: dg.AssetExecutionContext, database: Database) -> dg
 )
 def team_game_features(context: dg.AssetExecutionContext, database: Database) -> dg.MaterializeResult:
     def build(season: str) -> tuple[pd.DataFrame, dict]:
-        seasons = [previous_season(season), season]
-        games = database.read(ischema.games, seasons)
+        inputs = team_game_table.read_team_game_inputs(database.read, season)
+        games = inputs.games
         if not (games["season"] == season).any():
             raise dg.Failure(f"team_game_features {season}: no games (materialize games first)")
-        if not (games["season"] == seasons[0]).any():
+        if not (games["season"] == previous_season(season)).any():
             context.log.warning(
                 f"team_game_features {season}: no previous season: early-season values are unshrunk"
             )
-        st = database.read(aschema.stints, seasons)
-        rapm = database.read(aschema.player_rapm, seasons)
-        shots = _shots_window(database, season)
-        tf = build_team_game_features(games)
-        tf = add_lineup_features(tf, st, games, rapm, shots)
+        tf = team_game_table.team_game_features(inputs)
         rows = tf[tf["season"] == season][[c.name for c in aschema.team_game_features.columns]].copy()
         rows = _dates_to_date(rows, ["game_date"])
         return rows, {

@@ -45,6 +45,7 @@ import logging
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -56,11 +57,10 @@ from nba_pipeline import settings
 from nba_pipeline.analytics import reads
 from nba_pipeline.analytics.lineup_features import (
     SLOTS,
-    add_lineup_features,
     expected_starters,
     game_starters,
 )
-from nba_pipeline.analytics.team_features import build_team_game_features
+from nba_pipeline.analytics.team_game_table import read_team_game_inputs, team_game_features
 from nba_pipeline.db import make_engine, naive_utc, read_seasons, read_table
 from nba_pipeline.features.context import ContextFeatureBuilder
 from nba_pipeline.features.season_arrays import SeasonArrays
@@ -205,49 +205,43 @@ class ScheduledContext:
     lines: pd.DataFrame | None = None
 
 
+def games_with_scheduled(played: pd.DataFrame, sched: pd.DataFrame, season: str) -> pd.DataFrame:
+    """The games table's rows before the first scheduled date, then the scheduled games of
+    ``season`` with an empty box score (they count for rest and travel, and add to no rate)."""
+    played = played.assign(game_date=pd.to_datetime(played["game_date"]))
+    played = played[played["game_date"] < pd.Timestamp(sched["game_date"].min())]
+    teams = ("home_team_id", "away_team_id")
+    box = [c for c in played.columns if c.endswith(("_home", "_away")) and c not in teams]
+    new = pd.DataFrame(
+        {
+            "game_id": sched["game_id"].astype(str).to_numpy(),
+            "season": season,
+            "game_date": pd.to_datetime(sched["game_date"]).to_numpy(),
+            "neutral_site": False,
+            "home_team_id": sched["home_team_id"].astype("int64").to_numpy(),
+            "away_team_id": sched["away_team_id"].astype("int64").to_numpy(),
+            "home_pts": 0,
+            "away_pts": 0,
+            **{c: 0 for c in box},
+        }
+    )
+    return pd.concat([played, new], ignore_index=True)
+
+
 def scheduled_context(engine: sa.Engine, scheduled: pd.DataFrame) -> ScheduledContext:
-    """The context features of scheduled games that are not in the ``games`` table, computed as
-    the ``team_game_features`` asset does (``analytics.team_features`` and
-    ``analytics.lineup_features``) over the played games of the season and the one before, with
-    the scheduled games added with an empty box score: they count for rest and travel, and add
-    nothing to any rate, so every value of a game on day D comes from the games played before D.
+    """The context features of scheduled games that are not in the ``games`` table, computed by
+    the ``team_game_features`` asset's computation (``analytics.team_game_table``) over the played
+    games of the season and the one before with the scheduled games added
+    (:func:`games_with_scheduled`), so every value of a game on day D comes from the games played
+    before D.
     The line dims come from :func:`betting_lines_of`, whose rows are returned beside them."""
     out: dict[str, np.ndarray] = {}
     used: list[pd.DataFrame] = []
     for season, sched in scheduled.groupby("season"):
-        seasons = [previous_season(str(season)), str(season)]
-        shot_seasons = [str(season)]
-        for _ in range(3):
-            shot_seasons.insert(0, previous_season(shot_seasons[0]))
-        played = read_seasons(engine, "games", seasons)
-        played["game_date"] = pd.to_datetime(played["game_date"])
-        first = pd.Timestamp(sched["game_date"].min())
-        played = played[played["game_date"] < first]
-        box = [
-            c
-            for c in played.columns
-            if c.endswith(("_home", "_away")) and c not in ("home_team_id", "away_team_id")
-        ]
-        new = pd.DataFrame(
-            {
-                "game_id": sched["game_id"].astype(str).to_numpy(),
-                "season": str(season),
-                "game_date": pd.to_datetime(sched["game_date"]).to_numpy(),
-                "neutral_site": False,
-                "home_team_id": sched["home_team_id"].astype("int64").to_numpy(),
-                "away_team_id": sched["away_team_id"].astype("int64").to_numpy(),
-                "home_pts": 0,
-                "away_pts": 0,
-                **{c: 0 for c in box},
-            }
-        )
-        games = pd.concat([played, new], ignore_index=True)
-        stints = read_seasons(engine, "stints", seasons)
-        rapm = read_seasons(engine, "player_rapm", seasons)
-        cols = ["season", "game_id", "game_date", "player_id", "loc_x", "loc_y"]
-        shots = read_seasons(engine, "shots", shot_seasons, cols)
-        tf = add_lineup_features(build_team_game_features(games), stints, games, rapm, shots)
-        ids = new["game_id"].tolist()
+        inputs = read_team_game_inputs(partial(read_seasons, engine), str(season))
+        games = games_with_scheduled(inputs.games, sched, str(season))
+        tf = team_game_features(replace(inputs, games=games))
+        ids = sched["game_id"].astype(str).tolist()
         lines = betting_lines_of(engine, ids)
         ctx = ContextFeatureBuilder().build(ids, tf[tf["game_id"].isin(ids)], lines).values
         out.update({g: ctx[i].astype(np.float32) for i, g in enumerate(ids)})
