@@ -41,12 +41,16 @@ import pandas as pd
 
 from nba_pipeline import settings
 from nba_pipeline.features.context import CONTEXT_DIM, SOURCE_COLUMNS, ContextFeatureBuilder
+from nba_pipeline.features.game_players import (
+    chemistry_matrices,
+    game_players,
+    minutes_before_games,
+    season_pair_minutes,
+)
 from nba_pipeline.features.graphs import (
     NODE_DIM,
-    chemistry_minutes_asof,
     default_node_vector,
     lookup_node_features,
-    shared_minutes_by_game,
 )
 from nba_pipeline.features.in_game_state import STATE_DIM
 from nba_pipeline.features.tokenizer import (
@@ -333,17 +337,74 @@ def build_season_arrays(
     earlier seasons to the chemistry minutes. ``betting_lines`` rows give the context's line dims
     (None: no game has a line).
     """
-    check_columns(games, ["game_id", "game_date", "home_pts", "away_pts"], "games")
-    g_meta = (
-        games.assign(game_id=games["game_id"].astype(str)).drop_duplicates("game_id").set_index("game_id")
+    order = _games_in_order(plays, games)
+    plays, uniq, game_dates = order.plays, order.game_ids, order.game_dates
+    game_idx = np.repeat(np.arange(len(uniq)), np.diff(order.event_offsets))
+    report: dict[str, Any] = {"season": season, "games": len(uniq), "events": len(plays)}
+
+    events = _event_arrays(plays, report)
+    on = id_matrix(plays, ON_COURT)  # [E,10], 0 unknown
+    players = game_players(game_idx, on, len(uniq))
+    report["events_full_lineup"] = int((on > 0).all(axis=1).sum())
+    report["events_no_lineup"] = int((on == 0).all(axis=1).sum())
+    starters = players.slots[_starter_rows(plays, game_idx, on)]
+    report["games_full_starters"] = int((starters >= 0).all(axis=1).sum())
+    player_x, player_found = _node_features(
+        players.player_id, game_dates[players.game], player_features, node_defaults, season, report
     )
+    report["game_players"] = len(players.player_id)
+    pair_minutes = season_pair_minutes(plays, uniq, game_dates, players.player_id, prior_pair_minutes)
+    chem_offsets, chem = chemistry_matrices(players, minutes_before_games(pair_minutes, game_dates))
+    context = _context(uniq, team_game_features, betting_lines, context_defaults, season, report)
+
+    label = season or (str(plays["season"].iloc[0]) if "season" in plays.columns and len(plays) else "")
+    out = SeasonArrays(
+        season=label,
+        game_id=uniq.astype("<U10"),
+        game_date=game_dates,
+        home_pts=order.home_pts,
+        away_pts=order.away_pts,
+        context=context.astype(np.float32),
+        starters=starters.astype(np.int16),
+        event_offsets=order.event_offsets,
+        player_offsets=players.offsets,
+        chem_offsets=chem_offsets,
+        **events,
+        ev_on_court=players.slots,
+        player_id=players.player_id,
+        player_x=player_x.astype(np.float32),
+        player_found=player_found,
+        chem_minutes=chem,
+        report=report,
+    )
+    out.validate()
+    return out
+
+
+@dataclass
+class _GameOrder:
+    """The games of a build in (date, id) order and their events in (game, seq) order."""
+
+    plays: pd.DataFrame  # sorted by game then seq
+    game_ids: np.ndarray  # str [G]
+    game_dates: np.ndarray  # datetime64[D] [G]
+    home_pts: np.ndarray  # int32 [G]
+    away_pts: np.ndarray  # int32 [G]
+    event_offsets: np.ndarray  # int64 [G+1]
+
+
+def _games_in_order(plays: pd.DataFrame, games: pd.DataFrame) -> _GameOrder:
+    """The games of ``plays`` in date order (then id), with their rows of ``games``: a temporal
+    split is a split of game indices. Raises naming a game without a row or a final score."""
+    check_columns(games, ["game_id", "game_date", "home_pts", "away_pts"], "games")
+    g_meta = games.assign(game_id=games["game_id"].astype(str)).drop_duplicates("game_id")
+    g_meta = g_meta.set_index("game_id")
     in_plays = pd.unique(plays["game_id"].astype(str))
     absent = ~pd.Index(in_plays).isin(g_meta.index)
     if absent.any():
         raise ValueError(
             f"games: no row for {int(absent.sum())} games in plays, e.g. {in_plays[absent][0]!r}"
         )
-    # Games in date order (then id): a temporal split is a split of game indices.
     g_meta = g_meta.loc[in_plays]
     g_meta["_date"] = pd.to_datetime(g_meta["game_date"])
     g_meta = g_meta.reset_index().sort_values(["_date", "game_id"], kind="stable").set_index("game_id")
@@ -354,126 +415,86 @@ def build_season_arrays(
     plays = plays.assign(_rank=pd.Categorical(plays["game_id"].astype(str), categories=uniq).codes)
     plays = plays.sort_values(["_rank", "seq"], kind="stable").reset_index(drop=True)
     first = np.searchsorted(plays["_rank"].to_numpy(), np.arange(len(uniq)))
-    G, E = len(uniq), len(plays)
-    game_dates = pd.to_datetime(g_meta["game_date"]).to_numpy().astype("datetime64[D]")
-    event_offsets = np.append(first, E).astype(np.int64)
-    game_idx = np.repeat(np.arange(G), np.diff(event_offsets))
-    report: dict[str, Any] = {"season": season, "games": G, "events": E}
+    return _GameOrder(
+        plays=plays,
+        game_ids=uniq,
+        game_dates=pd.to_datetime(g_meta["game_date"]).to_numpy().astype("datetime64[D]"),
+        home_pts=g_meta["home_pts"].to_numpy(dtype=np.int32),
+        away_pts=g_meta["away_pts"].to_numpy(dtype=np.int32),
+        event_offsets=np.append(first, len(plays)).astype(np.int64),
+    )
 
-    # Events.
-    tok = EventTokenizer(score_diff_std=1.0)
-    ev = tok.encode_events(plays)
+
+def _event_arrays(plays: pd.DataFrame, report: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The per-event arrays of ``plays`` (game, seq order) but the on-court slots."""
+    ev = EventTokenizer(score_diff_std=1.0).encode_events(plays)
     report["unknown_event_tokens"] = ev.n_unknown
     report["unknown_event_codes"] = {str(k): v for k, v in ev.unknown_codes.items()}
+    return {
+        "ev_token": ev.token,
+        "ev_time_left": ev.time_left,
+        "ev_score_diff": ev.score_diff,
+        "ev_score_total": ev.score_total,
+        "ev_lineup": ev.lineup.reshape(len(plays), LINEUP_DIM),
+        "ev_state": ev.state.reshape(len(plays), STATE_DIM),
+        "ev_period": plays["period"].to_numpy(dtype=np.int8),
+        "ev_game_seconds": plays["game_seconds"].to_numpy(dtype=np.float32),
+    }
 
-    # Game players and the local index of every on-court slot.
-    on = id_matrix(plays, ON_COURT)  # [E,10], 0 unknown
-    keys = (game_idx[:, None].astype(np.int64) << 32) | on
-    ukeys = np.unique(keys[on > 0])
-    p_game = (ukeys >> 32).astype(np.int64)
-    p_id = ukeys & ((1 << 32) - 1)
-    player_offsets = np.searchsorted(p_game, np.arange(G + 1)).astype(np.int64)
-    local = np.searchsorted(ukeys, keys) - player_offsets[game_idx][:, None]
-    ev_on_court = np.where(on > 0, local, -1).astype(np.int16)
-    report["events_full_lineup"] = int((on > 0).all(axis=1).sum())
-    report["events_no_lineup"] = int((on == 0).all(axis=1).sum())
 
-    # Starters: first period-1 event with the most known players.
-    known = (on > 0).sum(axis=1)
-    cand = pd.DataFrame(
-        {"g": game_idx, "pos": np.arange(E), "known": known, "p1": plays["period"].to_numpy() == 1}
-    )
+def _starter_rows(plays: pd.DataFrame, game_idx: np.ndarray, on: np.ndarray) -> np.ndarray:
+    """int [G]: per game the row of its pregame lineup: the first period-1 event with the most
+    known on-court players."""
+    known, p1 = (on > 0).sum(axis=1), plays["period"].to_numpy() == 1
+    cand = pd.DataFrame({"g": game_idx, "pos": np.arange(len(game_idx)), "known": known, "p1": p1})
     cand = cand.sort_values(["g", "p1", "known", "pos"], ascending=[True, False, False, True], kind="stable")
-    start_pos = cand.drop_duplicates("g")["pos"].to_numpy()
-    starters = ev_on_court[start_pos]
-    report["games_full_starters"] = int((starters >= 0).all(axis=1).sum())
+    return cand.drop_duplicates("g")["pos"].to_numpy()
 
-    # Node features as of the game date.
-    p_dates = game_dates[p_game]
+
+def _node_features(
+    p_id: np.ndarray,
+    dates: np.ndarray,
+    player_features: pd.DataFrame | None,
+    node_defaults: dict[str, float] | None,
+    season: str | None,
+    report: dict[str, Any],
+) -> tuple[np.ndarray, np.ndarray]:
+    """(player_x [P, NODE_DIM], player_found [P]): each game player's node features as of the
+    game date ``dates`` [P]; the defaults for all when there is no player_features table."""
     if player_features is None:
         log.warning("season %s: no player_features; every node takes the default features", season)
         report["player_features_missing"] = True
-        player_x = np.tile(default_node_vector(node_defaults), (len(p_id), 1))
-        player_found = np.zeros(len(p_id), dtype=bool)
-    else:
-        # The lookups are keyed by player, pair and game: rows of other players and games change
-        # nothing, and dropping them first makes one game's build (a live forecast) cheap.
-        player_features = player_features[player_features["player_id"].isin(p_id)]
-        look = lookup_node_features(
-            pd.DataFrame({"player_id": p_id, "game_date": p_dates}), player_features, node_defaults
-        )
-        player_x, player_found = look.x, look.found
-        report["node_rows_without_snapshot"] = look.n_missing
-        report["node_nan_values_filled"] = look.n_nan_filled
-    report["game_players"] = len(p_id)
-
-    # Chemistry: minutes shared before the date, for every ordered pair of the game's players.
-    pm = shared_minutes_by_game(plays)
-    pm = pm.merge(pd.DataFrame({"game_id": uniq, "game_date": game_dates}), on="game_id", how="left")
-    if prior_pair_minutes is not None:
-        check_columns(
-            prior_pair_minutes, ["player_a", "player_b", "minutes", "game_date"], "prior_pair_minutes"
-        )
-        prior = prior_pair_minutes[
-            prior_pair_minutes["player_a"].isin(p_id) & prior_pair_minutes["player_b"].isin(p_id)
-        ]
-        pm = pd.concat([prior[["game_id", "player_a", "player_b", "minutes", "game_date"]], pm])
-    sizes = np.diff(player_offsets)
-    chem_offsets = np.append(0, np.cumsum(sizes**2)).astype(np.int64)
-    qg = np.repeat(np.arange(G), sizes**2)
-    within = np.arange(chem_offsets[-1]) - chem_offsets[qg]
-    qi = within // sizes[qg]
-    qj = within % sizes[qg]
-    q = pd.DataFrame(
-        {
-            "player_a": p_id[player_offsets[qg] + qi],
-            "player_b": p_id[player_offsets[qg] + qj],
-            "game_date": game_dates[qg],
-        }
+        return np.tile(default_node_vector(node_defaults), (len(p_id), 1)), np.zeros(len(p_id), dtype=bool)
+    # The lookups are keyed by player, pair and game: rows of other players and games change
+    # nothing, and dropping them first makes one game's build (a live forecast) cheap.
+    player_features = player_features[player_features["player_id"].isin(p_id)]
+    look = lookup_node_features(
+        pd.DataFrame({"player_id": p_id, "game_date": dates}), player_features, node_defaults
     )
-    chem = chemistry_minutes_asof(q, pm) if len(q) else np.zeros(0)
-    chem = np.where(qi == qj, 0.0, chem).astype(np.float32)
+    report["node_rows_without_snapshot"] = look.n_missing
+    report["node_nan_values_filled"] = look.n_nan_filled
+    return look.x, look.found
 
-    # Context.
+
+def _context(
+    game_ids: np.ndarray,
+    team_game_features: pd.DataFrame | None,
+    betting_lines: pd.DataFrame | None,
+    context_defaults: dict[str, float] | None,
+    season: str | None,
+    report: dict[str, Any],
+) -> np.ndarray:
+    """The context vector of each game (``features.context``); every value its default when
+    there is no team_game_features table."""
     if team_game_features is None:
         log.warning("season %s: no team_game_features; every context value takes its default", season)
         report["team_game_features_missing"] = True
         # no rows at all: the builder gives every game the defaults (and counts them), and the line
         team_game_features = pd.DataFrame(columns=["game_id", "is_home", *SOURCE_COLUMNS])
     else:
-        team_game_features = team_game_features[team_game_features["game_id"].astype(str).isin(uniq)]
-    res = ContextFeatureBuilder(context_defaults).build(uniq, team_game_features, betting_lines)
-    context = res.values
+        team_game_features = team_game_features[team_game_features["game_id"].astype(str).isin(game_ids)]
+    res = ContextFeatureBuilder(context_defaults).build(game_ids, team_game_features, betting_lines)
     report["context_missing"] = res.missing
     report["games_without_team_features"] = res.games_without_rows
     report["games_with_line"] = res.games_with_line
-
-    label = season or (str(plays["season"].iloc[0]) if "season" in plays.columns and len(plays) else "")
-    out = SeasonArrays(
-        season=label,
-        game_id=uniq.astype("<U10"),
-        game_date=game_dates,
-        home_pts=g_meta["home_pts"].to_numpy(dtype=np.int32),
-        away_pts=g_meta["away_pts"].to_numpy(dtype=np.int32),
-        context=context.astype(np.float32),
-        starters=starters.astype(np.int16),
-        event_offsets=event_offsets,
-        player_offsets=player_offsets,
-        chem_offsets=chem_offsets,
-        ev_token=ev.token,
-        ev_time_left=ev.time_left,
-        ev_score_diff=ev.score_diff,
-        ev_score_total=ev.score_total,
-        ev_lineup=ev.lineup.reshape(E, LINEUP_DIM),
-        ev_state=ev.state.reshape(E, STATE_DIM),
-        ev_period=plays["period"].to_numpy(dtype=np.int8),
-        ev_game_seconds=plays["game_seconds"].to_numpy(dtype=np.float32),
-        ev_on_court=ev_on_court,
-        player_id=p_id.astype(np.int64),
-        player_x=player_x.astype(np.float32),
-        player_found=player_found,
-        chem_minutes=chem,
-        report=report,
-    )
-    out.validate()
-    return out
+    return res.values

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from nba_pipeline.analytics.stints import rebuild_on_court
+from nba_pipeline.features.game_players import chemistry_matrices, game_players
 from nba_pipeline.features.graphs import NODE_DIM
 from nba_pipeline.features.in_game_state import STATE_DIM
 from nba_pipeline.features.season_arrays import SeasonArrays
@@ -237,13 +238,11 @@ class LiveGame:
                 home, away = (list(s) for s in self.starters)
                 last[: len(home)] = home
                 last[5 : 5 + len(away)] = away
-        ids = np.unique(last[last > 0])
-        local = np.where(last > 0, np.searchsorted(ids, last), -1).astype(np.int16)
-        ii, jj = np.meshgrid(np.arange(len(ids)), np.arange(len(ids)), indexing="ij")
-        chem = np.zeros(len(ids) ** 2)
-        off = (ii != jj).ravel()
-        if off.any():
-            chem[off] = self.lookup.chem(ids[ii.ravel()[off]].tolist(), ids[jj.ravel()[off]].tolist())
+        players = game_players(np.zeros(1, np.int64), last[None, :], 1)
+        ids, local = players.player_id, players.slots[0]
+        chem_offsets, chem = chemistry_matrices(
+            players, lambda _, a, b: self.lookup.chem(a.tolist(), b.tolist())
+        )
         ev_on_court = np.full((m, 10), -1, dtype=np.int16)
         if m:
             ev_on_court[-1] = local
@@ -257,8 +256,8 @@ class LiveGame:
             context=self.lookup.context.reshape(1, -1),
             starters=(local if not m else np.full(10, -1, np.int16)).reshape(1, 10),
             event_offsets=np.array([0, m], dtype=np.int64),
-            player_offsets=np.array([0, len(ids)], dtype=np.int64),
-            chem_offsets=np.array([0, len(ids) ** 2], dtype=np.int64),
+            player_offsets=players.offsets,
+            chem_offsets=chem_offsets,
             ev_token=ev.token[w],
             ev_time_left=ev.time_left[w],
             ev_score_diff=ev.score_diff[w],
@@ -271,7 +270,7 @@ class LiveGame:
             player_id=ids.astype(np.int64),
             player_x=self.lookup.node_x(ids.tolist()).astype(np.float32).reshape(len(ids), NODE_DIM),
             player_found=np.ones(len(ids), dtype=bool),
-            chem_minutes=chem.astype(np.float32),
+            chem_minutes=chem,
         )
 
     def batch(self) -> ModelBatch:
