@@ -89,7 +89,7 @@ def _run_stage(stage: str, season: str) -> dict:
             from nba_pipeline.db import make_engine, read_table
             from nba_pipeline.evaluate.market import load_market
             from nba_pipeline.evaluate.report import evaluate_forecaster
-            from nba_pipeline.models.norm import TargetNorm
+            from nba_pipeline.forecast.model import ForecastModel
 
             loaded = ModelRegistry(settings.models_dir()).load_model(
                 ModelRegistry(settings.models_dir()).versions()[-1]
@@ -97,11 +97,8 @@ def _run_stage(stage: str, season: str) -> dict:
             tr, te = temporal_split(arrays, 0.2)
             games = read_table(make_engine(settings.database_url()), "games")
             games["game_date"] = pd.to_datetime(games["game_date"])
-            prep = loaded.preprocessing
             ev = evaluate_forecaster(
-                loaded.model,
-                TargetNorm.from_dict(prep["target_norm"]),
-                float(prep["score_diff_std"]),
+                ForecastModel.from_loaded(loaded),
                 arrays.subset(tr),
                 arrays.subset(te),
                 games,

@@ -43,6 +43,7 @@ from nba_pipeline.evaluate.report import (
     score_clock_at_cuts,
 )
 from nba_pipeline.features.context import LINE_DIMS, LINE_MARGIN_SCALE
+from nba_pipeline.forecast.model import ForecastModel
 from nba_pipeline.registry.rules import pregame_quality
 from nba_pipeline.tables import render_table
 from nba_pipeline.training.config import RunConfig
@@ -57,15 +58,22 @@ IN_GAME = (*CHECKPOINTS[1:5], *LATE)
 SOURCES = ("model", "score and clock + own pregame", "+ possession")
 
 
+def raw_network(out) -> ForecastModel:
+    """The fitted network with its win logit unscaled (temperature 1), as every score of this
+    comparison is made."""
+    return ForecastModel("candidate", out.model, out.norm, out.score_diff_std, temperature=1.0)
+
+
 def in_game_scores(out, arrays, preds, all_events_stride: int) -> dict[str, list[tuple[float, float]]]:
     """(Brier, margin MAE) at each in-game checkpoint of the judged games (``preds``; the late ones
     at every judged game's cut there), then, with ``all_events_stride``, over every that-many-th
     in-game cut of those games: of the model, of score and clock fed the model's own pregame
     forecast, and of the same also told who has the ball (both fitted on 8 random cuts of each
     selection game)."""
-    args = (out.model, out.norm, out.score_diff_std, arrays, out.select_games)
-    clock, ball = fit_own_pregame_clock(*args), fit_own_pregame_clock(*args, possession=True)
-    own = model_pregame(out.model, out.norm, out.score_diff_std, arrays, out.val_games)
+    fm = raw_network(out)
+    clock = fit_own_pregame_clock(fm, arrays, out.select_games)
+    ball = fit_own_pregame_clock(fm, arrays, out.select_games, possession=True)
+    own = model_pregame(fm, arrays, out.val_games)
     parts = [preds[preds["checkpoint"] == cp] for cp in IN_GAME[:4]]
     ds = NBADataset(arrays, out.norm, out.score_diff_std, mode="all_events", games=out.val_games)
     late = late_checkpoint_cuts(arrays)
@@ -92,7 +100,7 @@ def in_game_scores(out, arrays, preds, all_events_stride: int) -> dict[str, list
 
 def no_line_metrics(out, arrays) -> dict:
     """The judged games' metrics with the line hidden from every game."""
-    preds = predict_without_lines(out.model, out.norm, out.score_diff_std, arrays, out.val_games)
+    preds = predict_without_lines(raw_network(out), arrays, out.val_games)
     return prediction_metrics(preds)
 
 

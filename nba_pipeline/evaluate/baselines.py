@@ -28,8 +28,10 @@ from sklearn.preprocessing import StandardScaler
 
 
 @dataclass
-class Forecast:
-    """What every baseline and the model produce per sample, so one scorer reads them all."""
+class SampleForecasts:
+    """Forecasts of many samples (a game at a cut) as arrays: what every baseline and the model
+    produce, so one scorer reads them all (``forecast.model.Forecast`` is one game's forecast as
+    the product issues it)."""
 
     p_home: np.ndarray
     margin: np.ndarray
@@ -49,9 +51,9 @@ class HomeRateBaseline:
         self.p, self.margin, self.total = float(np.mean(win)), float(np.mean(margin)), float(np.mean(total))
         return self
 
-    def predict(self, n: int) -> Forecast:
+    def predict(self, n: int) -> SampleForecasts:
         """The training means for ``n`` samples."""
-        return Forecast(np.full(n, self.p), np.full(n, self.margin), np.full(n, self.total))
+        return SampleForecasts(np.full(n, self.p), np.full(n, self.margin), np.full(n, self.total))
 
 
 class ContextLogisticBaseline:
@@ -72,9 +74,9 @@ class ContextLogisticBaseline:
         self.total.fit(x, total)
         return self
 
-    def predict(self, x: np.ndarray) -> Forecast:
+    def predict(self, x: np.ndarray) -> SampleForecasts:
         """Forecasts for context vectors ``x`` (the same at every checkpoint of a game)."""
-        return Forecast(self.win.predict_proba(x)[:, 1], self.margin.predict(x), self.total.predict(x))
+        return SampleForecasts(self.win.predict_proba(x)[:, 1], self.margin.predict(x), self.total.predict(x))
 
 
 def _score_clock_features(
@@ -135,10 +137,10 @@ class ScoreClockBaseline:
         pregame_margin: np.ndarray,
         pregame_total: np.ndarray,
         possession: np.ndarray | None = None,
-    ) -> Forecast:
+    ) -> SampleForecasts:
         """Margin: current diff plus the pregame margin for the share of the game left; total: current
         points plus the pregame total for the share left (overtime counts as no time left)."""
         t = np.clip(time_left, 0.0, 1.0)
         x = self._features(score_diff, t, pregame_p, pregame_margin, possession)
         p = self.win.predict_proba(x)[:, 1]
-        return Forecast(p, score_diff + pregame_margin * t, score_total + pregame_total * t)
+        return SampleForecasts(p, score_diff + pregame_margin * t, score_total + pregame_total * t)

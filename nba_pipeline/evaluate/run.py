@@ -34,14 +34,13 @@ def run_evaluation(
     from nba_pipeline.db import read_table
     from nba_pipeline.evaluate.market import load_market
     from nba_pipeline.features.season_arrays import SeasonArrays
-    from nba_pipeline.models.batch import check_input_format
-    from nba_pipeline.models.norm import TargetNorm
+    from nba_pipeline.forecast.model import ForecastModel
     from nba_pipeline.registry.store import ModelRegistry
     from nba_pipeline.training.fit import load_training_arrays
 
     loaded = ModelRegistry(registry_root).load_model(version)
+    fm = ForecastModel.from_loaded(loaded)  # refuses a model of another input format
     prep = loaded.preprocessing
-    check_input_format(prep, f"model {loaded.version}")
     train_seasons = list(prep["train_seasons"])
     if test_season in train_seasons:
         raise ValueError(
@@ -62,17 +61,7 @@ def run_evaluation(
     games["game_date"] = pd.to_datetime(games["game_date"])
     market_path = Path(raw_dir) / "odds.parquet"
     market = load_market(raw_dir) if market_path.exists() else None
-    ev = evaluate_forecaster(
-        loaded.model,
-        TargetNorm.from_dict(prep["target_norm"]),
-        float(prep["score_diff_std"]),
-        train,
-        test,
-        games,
-        market,
-        all_events_stride=all_events_stride,
-        temperature=float(prep.get("win_temperature", 1.0)),
-    )
+    ev = evaluate_forecaster(fm, train, test, games, market, all_events_stride=all_events_stride)
     header = f"Model {loaded.version} (trained {loaded.metadata.get('created_at', '?')}).\n\n"
     reports_dir.mkdir(parents=True, exist_ok=True)
     path = reports_dir / f"evaluation_{loaded.version}_{test_season}.md"

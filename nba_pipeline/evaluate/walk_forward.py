@@ -91,6 +91,7 @@ def run_season(
     """Train on ``train_seasons`` and evaluate on ``test_season`` (everything from files)."""
     from nba_pipeline.evaluate.report import evaluate_forecaster
     from nba_pipeline.features.season_arrays import SeasonArrays
+    from nba_pipeline.forecast.model import ForecastModel
     from nba_pipeline.training.calibration import scaled_probability
     from nba_pipeline.training.config import RunConfig
     from nba_pipeline.training.fit import fit_forecaster
@@ -119,17 +120,22 @@ def run_season(
         "judged_scaled": win_metrics(scaled_probability(p_raw, fitted), y),
     }
     t1 = time.perf_counter()
+    fm = ForecastModel(
+        version=f"walk-forward {test_season}",
+        model=out.model,
+        norm=out.norm,
+        score_diff_std=out.score_diff_std,
+        temperature=temperature,
+        preprocessing=out.preprocessing,
+    )
     ev = evaluate_forecaster(
-        out.model,
-        out.norm,
-        out.score_diff_std,
+        fm,
         train,
         test,
         games[games["season"] <= test_season],
         market,
         all_events_stride=all_events_stride,
         own_pregame_fit_games=np.concatenate([out.select_games, out.val_games]),
-        temperature=temperature,
     )
     info = {
         "train_games": int(len(out.train_games)),

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from nba_pipeline.evaluate.baselines import Forecast
+from nba_pipeline.evaluate.baselines import SampleForecasts
 from nba_pipeline.evaluate.report import (
     ORDER,
     _random_cuts,
@@ -17,6 +17,7 @@ from nba_pipeline.evaluate.report import (
     state_at_cut,
 )
 from nba_pipeline.features.season_arrays import build_season_arrays
+from nba_pipeline.forecast.model import ForecastModel
 from nba_pipeline.models.forecaster import NBAForecaster
 from nba_pipeline.training.dataset import score_diff_std_from_arrays, target_norm_from_arrays
 from nba_pipeline.training.metrics import score
@@ -43,8 +44,8 @@ def test_the_pregame_forecast_fed_to_score_and_clock_is_used(real):
     rng = np.random.default_rng(0)
     # an informative but noisy pregame forecast
     p = np.clip(np.where(win > 0, 0.7, 0.3) + rng.normal(0, 0.1, n), 0.05, 0.95)
-    informed = Forecast(p, (p - 0.5) * 20, np.full(n, 225.0))
-    flat = Forecast(np.full(n, 0.5), np.zeros(n), np.full(n, 225.0))
+    informed = SampleForecasts(p, (p - 0.5) * 20, np.full(n, 225.0))
+    flat = SampleForecasts(np.full(n, 0.5), np.zeros(n), np.full(n, 225.0))
     briers = {}
     for name, pre in (("informed", informed), ("flat", flat)):
         clock = fit_score_clock(a, fit, pre, win)
@@ -65,9 +66,7 @@ def test_report_has_both_fed_baselines_at_every_in_game_checkpoint_on_real_games
     torch.manual_seed(0)
     model = NBAForecaster().eval()
     ev = evaluate_forecaster(
-        model,
-        norm,
-        sd,
+        ForecastModel("untrained", model, norm, sd, temperature=1.0),
         train,
         test,
         games,

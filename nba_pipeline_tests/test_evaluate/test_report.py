@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nba_pipeline.evaluate.baselines import Forecast
+from nba_pipeline.evaluate.baselines import SampleForecasts
 from nba_pipeline.evaluate.report import COLUMNS, _score, to_markdown
+from nba_pipeline.forecast.model import ForecastModel
 from nba_pipeline.tables import metrics_table
 from nba_pipeline.training.metrics import prediction_metrics
 
@@ -59,7 +60,7 @@ def test_training_metrics_table_has_the_same_columns_with_checkpoint_labels():
 
 
 def test_report_row_clips_baseline_probabilities_and_scores_in_points():
-    f = Forecast(np.array([1.2, -0.1]), np.array([5.0, -3.0]), np.array([220.0, 230.0]))
+    f = SampleForecasts(np.array([1.2, -0.1]), np.array([5.0, -3.0]), np.array([220.0, 230.0]))
     row = _score(
         "pregame", "market", f, np.array([1.0, 0.0]), np.array([7.0, -3.0]), np.array([210.0, 240.0])
     )
@@ -102,7 +103,9 @@ def test_evaluation_of_synthetic_games_scores_every_source_with_the_shared_metri
     games, arrays, model, norm = _synthetic_season()
     train, test = arrays.subset(np.arange(3)), arrays.subset(np.arange(3, 6))
 
-    ev = evaluate_forecaster(model, norm, 5.0, train, test, games, None, all_events_stride=5)
+    ev = evaluate_forecaster(
+        ForecastModel("t", model, norm, 5.0, 1.0), train, test, games, None, all_events_stride=5
+    )
 
     t = ev.table
     assert list(t.columns) == COLUMNS and list(dict.fromkeys(t["checkpoint"])) == ORDER
@@ -140,7 +143,8 @@ def test_a_test_season_with_lines_is_also_scored_with_the_lines_withheld():
     model.set_line_scale()  # as training sets it: the line's own win probability
     train, test = arrays.subset(np.arange(3)), arrays.subset(np.arange(3, 6))
 
-    t = evaluate_forecaster(model, norm, 5.0, train, test, games, None, all_events_stride=5).table
+    fm = ForecastModel("t", model, norm, 5.0, 1.0)
+    t = evaluate_forecaster(fm, train, test, games, None, all_events_stride=5).table
 
     withheld = t[t["source"] == "model (lines withheld)"]
     assert list(withheld["checkpoint"]) == ["pregame", "end_q1", "halftime", "end_q3", "q4_5min"]

@@ -239,9 +239,7 @@ def test_scored_backtest_ledger_equals_the_evaluation_report_on_the_same_games(
     train, test = arrays.subset(np.arange(0, n - 12)), arrays.subset(np.arange(n - 12, n))
     model = forecaster.model
     ev = evaluate_forecaster(
-        model.model,
-        model.norm,
-        model.score_diff_std,
+        model,
         train,
         test,
         games.assign(game_date=pd.to_datetime(games["game_date"])),
