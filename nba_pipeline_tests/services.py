@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -223,20 +223,25 @@ def dagster_dev(env: dict[str, str], log_path: Path, wait_s: float = 150) -> Ite
 # --- real data ----------------------------------------------------------------------------------
 
 
-def make_raw_slice(src: Path, dst: Path, games: dict[str, int | None]) -> Path:
-    """Copy the non-seasonal files and, per season, the first ``games[season]`` games (by id, i.e.
-    by date; None: every game) of the season's files."""
+def make_raw_slice(
+    src: Path, dst: Path, games: Mapping[str, int | None | Callable[[list[str]], list[str]]]
+) -> Path:
+    """The one builder of a real raw slice: copy the non-seasonal files whole and, per season,
+    the season's files (pbp, lineups, shots) cut to some games. ``games[season]``: the first that
+    many games (by id, i.e. by date; None: every game), or a function choosing games from the
+    season's ids in order."""
     dst.mkdir(parents=True, exist_ok=True)
     for f in src.glob("*.parquet"):
         if "_20" not in f.name:
             shutil.copy(f, dst / f.name)
-    for season, n_games in games.items():
+    for season, choose in games.items():
         pbp = pd.read_parquet(src / f"pbp_{season}.parquet")
-        keep = sorted(pbp["GAME_ID"].unique())[:n_games]
-        pbp[pbp["GAME_ID"].isin(keep)].to_parquet(dst / f"pbp_{season}.parquet")
+        ids = sorted(pbp["GAME_ID"].unique())
+        keep = choose(ids) if callable(choose) else ids[:choose]
+        pbp[pbp["GAME_ID"].isin(keep)].to_parquet(dst / f"pbp_{season}.parquet", index=False)
         for kind in ("lineups", "shots"):
             path = src / f"{kind}_{season}.parquet"
             if path.exists():
                 df = pd.read_parquet(path)
-                df[df["GAME_ID"].isin(keep)].to_parquet(dst / path.name)
+                df[df["GAME_ID"].isin(keep)].to_parquet(dst / path.name, index=False)
     return dst

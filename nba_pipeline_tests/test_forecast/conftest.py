@@ -18,6 +18,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from nba_pipeline_tests.services import make_raw_slice
+
 SEASON = "2022-23"
 GAME = "0022200552"
 ANALYTICS = [
@@ -35,23 +37,16 @@ ANALYTICS = [
 ]
 
 
+def _first_50_and_around_game(ids: list[str]) -> list[str]:
+    i = ids.index(GAME)
+    return ids[:50] + ids[i - 8 : i + 2]
+
+
 @pytest.fixture(scope="session")
 def slice_env(nba_raw_dir, tmp_path_factory) -> dict[str, str]:
     """Environment of a deployment pointed at the slice (raw dir, data dir, database, registry)."""
     base = tmp_path_factory.mktemp("forecast_slice")
-    raw = base / "raw"
-    raw.mkdir()
-    for f in nba_raw_dir.glob("*.parquet"):
-        if "_20" not in f.name:
-            shutil.copy(f, raw / f.name)
-    pbp = pd.read_parquet(nba_raw_dir / f"pbp_{SEASON}.parquet")
-    ids = sorted(pbp["GAME_ID"].unique())
-    i = ids.index(GAME)
-    keep = ids[:50] + ids[i - 8 : i + 2]
-    pbp[pbp["GAME_ID"].isin(keep)].to_parquet(raw / f"pbp_{SEASON}.parquet")
-    for kind in ("shots", "lineups"):
-        df = pd.read_parquet(nba_raw_dir / f"{kind}_{SEASON}.parquet")
-        df[df["GAME_ID"].isin(keep)].to_parquet(raw / f"{kind}_{SEASON}.parquet")
+    raw = make_raw_slice(nba_raw_dir, base / "raw", {SEASON: _first_50_and_around_game})
     env = {
         "NBA_RAW_DIR": str(raw),
         "NBA_DATA_DIR": str(base / "data"),

@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import dagster as dg
-import pandas as pd
 import pytest
 
 from nba_pipeline.assets import ingest as ingest_assets
 from nba_pipeline.resources import Database, RawData
+from nba_pipeline_tests.services import make_raw_slice
 
 SEASON = "2023-24"
 SLICE_GAMES = 20
@@ -35,26 +34,9 @@ def materialize_season(
     return res  # the season's run (its check evaluations, its failures)
 
 
-def write_slice(src: Path, dst: Path, n_games: int = SLICE_GAMES, season: str = SEASON) -> list[str]:
-    """Copy the first ``n_games`` games of a season (pbp, lineups, shots, games) plus players."""
-    dst.mkdir(parents=True, exist_ok=True)
-    pbp = pd.read_parquet(src / f"pbp_{season}.parquet")
-    ids = sorted(pbp["GAME_ID"].unique())[:n_games]
-    pbp[pbp["GAME_ID"].isin(ids)].to_parquet(dst / f"pbp_{season}.parquet", index=False)
-    for kind in ("lineups", "shots"):
-        df = pd.read_parquet(src / f"{kind}_{season}.parquet")
-        df[df["GAME_ID"].isin(ids)].to_parquet(dst / f"{kind}_{season}.parquet", index=False)
-    games = pd.read_parquet(src / "games.parquet")
-    games[games["season"] == season].to_parquet(dst / "games.parquet", index=False)
-    shutil.copy(src / "players.parquet", dst / "players.parquet")
-    return ids
-
-
 @pytest.fixture(scope="session")
 def slice_raw_dir(nba_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("raw_slice")
-    write_slice(nba_raw_dir, d)
-    return d
+    return make_raw_slice(nba_raw_dir, tmp_path_factory.mktemp("raw_slice"), {SEASON: SLICE_GAMES})
 
 
 @pytest.fixture(scope="session")
