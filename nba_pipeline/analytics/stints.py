@@ -47,6 +47,23 @@ EVIDENCE_COLUMNS = [
     "player3_id",
     "player3_team_id",
 ]
+# The columns of the stints rows, in the table's order.
+STINT_COLUMNS = [
+    "game_id",
+    "stint",
+    "season",
+    "game_date",
+    "period",
+    "start_seconds",
+    "end_seconds",
+    *HOME_COLS,
+    *AWAY_COLS,
+    "home_pts",
+    "away_pts",
+    "home_poss",
+    "away_poss",
+    "lineup_source",
+]
 FINAL_FT = (10, 12, 15)  # 1 of 1, 2 of 2, 3 of 3: a miss is live
 ENDING_FT = (12, 15)  # a make ends the possession
 # Events whose players are on court (made and missed shots, free throws, rebounds, turnovers,
@@ -93,14 +110,7 @@ def build_stints(plays: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
     if p[ON_COURT].isna().any().any():
         bad = p.loc[p[ON_COURT].isna().any(axis=1), "game_id"].unique()[:5].tolist()
         raise ValueError(f"plays: on-court players missing in games {bad}; rebuild lineups first")
-    # A substitution event takes the lineup of the next non-substitution event of its period, so
-    # that a batch of simultaneous substitutions makes one lineup change, not zero-length stints.
-    on = p[ON_COURT].astype("float64")
-    on[p["event_type"].to_numpy() == 8] = np.nan
-    keys = [p["game_id"], p["period"]]
-    on = on.groupby(keys).bfill().fillna(on.groupby(keys).ffill()).fillna(p[ON_COURT].astype("float64"))
-    home = np.sort(on[HOME_ON].to_numpy(np.int64), axis=1)
-    away = np.sort(on[AWAY_ON].to_numpy(np.int64), axis=1)
+    home, away = _stint_lineups(p)
     game = p["game_id"].to_numpy()
     period = p["period"].to_numpy(np.int64)
     new = np.ones(len(p), bool)
@@ -111,40 +121,12 @@ def build_stints(plays: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
         | (away[1:] != away[:-1]).any(axis=1)
     )
     sid = np.cumsum(new) - 1
-    side = p["side"].to_numpy(np.int64)
-    pts = p["points"].to_numpy(np.int64)
-    ends = possession_ends(p)
-    agg = (
-        pd.DataFrame(
-            {
-                "sid": sid,
-                "home_pts": np.where(side == 1, pts, 0),
-                "away_pts": np.where(side == 2, pts, 0),
-                "home_poss": (ends == 1).astype(np.int64),
-                "away_poss": (ends == 2).astype(np.int64),
-            }
-        )
-        .groupby("sid")
-        .sum()
-    )
     first = np.flatnonzero(new)
     st = pd.DataFrame({"game_id": game[first], "period": period[first]})
     st[HOME_COLS] = home[first]
     st[AWAY_COLS] = away[first]
-    gs = p["game_seconds"].to_numpy(float)
-    per_start = period_start(st["period"])
-    per_end = per_start + period_length(st["period"])
-    first_in_period = np.r_[
-        True,
-        (st["game_id"].to_numpy()[1:] != st["game_id"].to_numpy()[:-1])
-        | (st["period"].to_numpy()[1:] != st["period"].to_numpy()[:-1]),
-    ]
-    start = np.where(first_in_period, per_start, gs[first])
-    last_in_period = np.r_[first_in_period[1:], True]
-    end = np.where(last_in_period, per_end, np.r_[start[1:], 0.0])
-    st["start_seconds"] = start
-    st["end_seconds"] = np.maximum(end, start)
-    st[["home_pts", "away_pts", "home_poss", "away_poss"]] = agg.to_numpy()
+    st["start_seconds"], st["end_seconds"] = _stint_times(st, p["game_seconds"].to_numpy(float)[first])
+    st[["home_pts", "away_pts", "home_poss", "away_poss"]] = _stint_totals(p, sid).to_numpy()
     src = p["lineup_source"] if "lineup_source" in p.columns else pd.Series("file", index=p.index)
     rebuilt = pd.Series(src.to_numpy() == "rebuilt").groupby(sid).any().to_numpy()
     st["lineup_source"] = np.where(rebuilt, "rebuilt", "file")
@@ -156,23 +138,51 @@ def build_stints(plays: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
             "plays: games not in the games table: "
             f"{st.loc[st['season'].isna(), 'game_id'].unique()[:5].tolist()}"
         )
-    cols = [
-        "game_id",
-        "stint",
-        "season",
-        "game_date",
-        "period",
-        "start_seconds",
-        "end_seconds",
-        *HOME_COLS,
-        *AWAY_COLS,
-        "home_pts",
-        "away_pts",
-        "home_poss",
-        "away_poss",
-        "lineup_source",
-    ]
-    return st[cols]
+    return st[STINT_COLUMNS]
+
+
+def _stint_lineups(p: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(home, away) int64 [n, 5]: each event's five per side, sorted. A substitution event takes
+    the lineup of the next non-substitution event of its period, so that a batch of simultaneous
+    substitutions makes one lineup change, not zero-length stints."""
+    on = p[ON_COURT].astype("float64")
+    on[p["event_type"].to_numpy() == 8] = np.nan
+    keys = [p["game_id"], p["period"]]
+    on = on.groupby(keys).bfill().fillna(on.groupby(keys).ffill()).fillna(p[ON_COURT].astype("float64"))
+    home = np.sort(on[HOME_ON].to_numpy(np.int64), axis=1)
+    away = np.sort(on[AWAY_ON].to_numpy(np.int64), axis=1)
+    return home, away
+
+
+def _stint_totals(p: pd.DataFrame, sid: np.ndarray) -> pd.DataFrame:
+    """Per stint ``sid``: home_pts, away_pts, home_poss, away_poss (counted possession ends)."""
+    side = p["side"].to_numpy(np.int64)
+    pts = p["points"].to_numpy(np.int64)
+    ends = possession_ends(p)
+    frame = pd.DataFrame(
+        {
+            "sid": sid,
+            "home_pts": np.where(side == 1, pts, 0),
+            "away_pts": np.where(side == 2, pts, 0),
+            "home_poss": (ends == 1).astype(np.int64),
+            "away_poss": (ends == 2).astype(np.int64),
+        }
+    )
+    return frame.groupby("sid").sum()
+
+
+def _stint_times(st: pd.DataFrame, first_seconds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(start, end) game seconds of the stints ``st`` (game_id, period, in order) whose first
+    events are at ``first_seconds``: a period's first stint starts at the period start, its last
+    ends at the period end, the others end where the next one starts."""
+    per_start = period_start(st["period"])
+    per_end = per_start + period_length(st["period"])
+    gid, per = st["game_id"].to_numpy(), st["period"].to_numpy()
+    first_in_period = np.r_[True, (gid[1:] != gid[:-1]) | (per[1:] != per[:-1])]
+    start = np.where(first_in_period, per_start, first_seconds)
+    last_in_period = np.r_[first_in_period[1:], True]
+    end = np.where(last_in_period, per_end, np.r_[start[1:], 0.0])
+    return start, np.maximum(end, start)
 
 
 @dataclass
@@ -204,51 +214,17 @@ def rebuild_on_court(
     Rows in (game, seq) order; ``players`` / ``teams``: int64 [n, 3], player1..3 and their team
     ids (0 none); ``home_team_id`` / ``away_team_id``: each row's game's teams. Arrays in, arrays
     out, so that a live game's events so far are rebuilt by this function after each event, as a
-    season is: the lineup of a substitution event is the one after it.
-
-    Evidence that a player is on court: he acts, or is substituted out (role 0); a player whose
-    first appearance in a period is being substituted in (role 1) was on the bench at its start."""
+    season is: the lineup of a substitution event is the one after it."""
     et = np.asarray(event_type, dtype=np.int64)
     n = len(et)
     pid = np.asarray(players, dtype=np.int64).reshape(n, 3)
-    tid = np.asarray(teams, dtype=np.int64).reshape(n, 3)
-    usable = np.isin(et, EVIDENCE_EVENT_TYPES) & ~((et == 6) & np.isin(action_type, TECHNICAL_FOULS))
-    side = np.where(
-        tid == np.asarray(home_team_id)[:, None], 1, np.where(tid == np.asarray(away_team_id)[:, None], 2, 0)
-    )
-    ok = usable[:, None] & (pid > 0) & (pid < FIRST_TEAM_ID) & (side > 0)
-    ok[:, 2] &= et != 8
-    rows, slot = np.nonzero(ok)  # by row, then slot
-    role = np.where((et[rows] == 8) & (slot == 1), 1, 0)
-    order = np.lexsort((role, rows))  # by row, then role, then slot (stable)
-    rows, slot, role = rows[order], slot[order], role[order]
-    ev_side, ev_player = side[rows, slot], pid[rows, slot]
-
-    block = np.cumsum(run_starts([game_id, period])) - 1  # (game, period) index of each row
+    starts = run_starts([game_id, period])
+    block = np.cumsum(starts) - 1  # (game, period) index of each row
     game_no = np.cumsum(run_starts([game_id])) - 1
-    _, first_at = np.unique(block[rows] * (1 << 31) + ev_player, return_index=True)
-    first = np.zeros(len(rows), bool)
-    first[first_at] = True
-    start_map: dict[tuple[int, int], list[int]] = {}
-    banned_in: dict[int, set[int]] = {}
-    for i in np.flatnonzero(first):
-        b, pl = int(block[rows[i]]), int(ev_player[i])
-        if role[i] == 0:
-            start_map.setdefault((b, int(ev_side[i])), []).append(pl)
-        else:
-            banned_in.setdefault(b, set()).add(pl)
-    keys, counts = np.unique((game_no[rows] * 4 + ev_side) * (1 << 31) + ev_player, return_counts=True)
-    act_map: dict[tuple[int, int], list[int]] = {}
-
-    def most_active(g: int, s: int) -> list[int]:
-        if (g, s) not in act_map:
-            lo, hi = np.searchsorted(keys >> 31, [g * 4 + s, g * 4 + s + 1])
-            act_map[(g, s)] = _most_active(keys[lo:hi] & ((1 << 31) - 1), counts[lo:hi])
-        return act_map[(g, s)]
-
+    sides = _team_sides(np.asarray(teams, dtype=np.int64).reshape(n, 3), home_team_id, away_team_id)
+    ev = _OnCourtEvidence.of(et, action_type, pid, sides, block, game_no)
     out = np.zeros((n, 10), np.int64)
-    p1, p2 = pid[:, 0], pid[:, 1]
-    bounds = np.r_[np.flatnonzero(run_starts([game_id, period])), n] if n else np.zeros(1, np.int64)
+    bounds = np.r_[np.flatnonzero(starts), n] if n else np.zeros(1, np.int64)
     filled = anomalies = 0
     prev_end: dict[int, list[int]] = {}
     q1: dict[int, list[int]] = {}
@@ -256,35 +232,109 @@ def rebuild_on_court(
         b, g, per = int(block[b0]), int(game_no[b0]), int(period[b0])
         if b0 == 0 or game_no[b0 - 1] != g:
             prev_end, q1 = {}, {}
-        banned = banned_in.get(b, set())
         lineup: dict[int, list[int]] = {}
         for s in (1, 2):
-            cur = list(start_map.get((b, s), []))[:5]
-            if len(cur) < 5:
-                filled += 1
-                pools = ([q1.get(s, [])] if per == 3 else []) + [prev_end.get(s, []), most_active(g, s)]
-                for pool in pools:
-                    for pl in pool:
-                        if len(cur) < 5 and pl not in cur and pl not in banned:
-                            cur.append(pl)
-            lineup[s] = cur + [0] * (5 - len(cur))
+            fallbacks = ([q1.get(s, [])] if per == 3 else []) + [prev_end.get(s, [])]
+            lineup[s], was_filled = ev.period_starters(b, g, s, fallbacks)
+            filled += was_filled
         if per == 1:
             q1 = {s: list(v) for s, v in lineup.items()}
-        cur_row = np.array(lineup[1] + lineup[2], np.int64)
-        sub_rows = b0 + np.flatnonzero(et[b0:b1] == 8)
-        last = b0
-        for r in sub_rows:
-            out[last:r] = cur_row
-            pos = np.flatnonzero(cur_row == p1[r])
-            if len(pos) and p2[r] > 0 and p2[r] not in cur_row:
-                cur_row = cur_row.copy()
-                cur_row[pos[0]] = p2[r]
-            else:
-                anomalies += 1
-            last = r
-        out[last:b1] = cur_row
+        cur_row, bad = _substitute(out, np.array(lineup[1] + lineup[2], np.int64), b0, b1, et, pid)
+        anomalies += bad
         prev_end = {1: cur_row[:5].tolist(), 2: cur_row[5:].tolist()}
     return RebuiltLineups(out, filled, anomalies)
+
+
+def _team_sides(tid: np.ndarray, home_team_id: np.ndarray, away_team_id: np.ndarray) -> np.ndarray:
+    """int [n, 3]: 1 where the team id is the row's home team, 2 the away team, else 0."""
+    home, away = np.asarray(home_team_id)[:, None], np.asarray(away_team_id)[:, None]
+    return np.where(tid == home, 1, np.where(tid == away, 2, 0))
+
+
+@dataclass
+class _OnCourtEvidence:
+    """Who the play-by-play shows on court. Evidence that a player is on court: he acts, or is
+    substituted out (role 0); a player whose first appearance in a period is being substituted
+    in (role 1) was on the bench at its start."""
+
+    starters: dict[tuple[int, int], list[int]]  # (block, side) -> first seen on court, in order
+    benched: dict[int, set[int]]  # block -> players first seen coming in
+    keys: np.ndarray  # sorted (game * 4 + side) << 31 | player, of every piece of evidence
+    counts: np.ndarray  # evidence count of each key
+    active: dict[tuple[int, int], list[int]]  # (game, side) -> most active first (cached)
+
+    @classmethod
+    def of(
+        cls,
+        et: np.ndarray,
+        action_type: np.ndarray,
+        pid: np.ndarray,
+        sides: np.ndarray,
+        block: np.ndarray,
+        game_no: np.ndarray,
+    ) -> _OnCourtEvidence:
+        usable = np.isin(et, EVIDENCE_EVENT_TYPES) & ~((et == 6) & np.isin(action_type, TECHNICAL_FOULS))
+        ok = usable[:, None] & (pid > 0) & (pid < FIRST_TEAM_ID) & (sides > 0)
+        ok[:, 2] &= et != 8
+        rows, slot = np.nonzero(ok)  # by row, then slot
+        role = np.where((et[rows] == 8) & (slot == 1), 1, 0)
+        order = np.lexsort((role, rows))  # by row, then role, then slot (stable)
+        rows, slot, role = rows[order], slot[order], role[order]
+        ev_side, ev_player = sides[rows, slot], pid[rows, slot]
+        _, first_at = np.unique(block[rows] * (1 << 31) + ev_player, return_index=True)
+        first = np.zeros(len(rows), bool)
+        first[first_at] = True
+        starters: dict[tuple[int, int], list[int]] = {}
+        benched: dict[int, set[int]] = {}
+        for i in np.flatnonzero(first):
+            b, pl = int(block[rows[i]]), int(ev_player[i])
+            if role[i] == 0:
+                starters.setdefault((b, int(ev_side[i])), []).append(pl)
+            else:
+                benched.setdefault(b, set()).add(pl)
+        keys, counts = np.unique((game_no[rows] * 4 + ev_side) * (1 << 31) + ev_player, return_counts=True)
+        return cls(starters, benched, keys, counts, {})
+
+    def most_active(self, g: int, s: int) -> list[int]:
+        """Side ``s``'s players of game ``g``, most evidence first."""
+        if (g, s) not in self.active:
+            lo, hi = np.searchsorted(self.keys >> 31, [g * 4 + s, g * 4 + s + 1])
+            self.active[(g, s)] = _most_active(self.keys[lo:hi] & ((1 << 31) - 1), self.counts[lo:hi])
+        return self.active[(g, s)]
+
+    def period_starters(self, b: int, g: int, s: int, fallbacks: list[list[int]]) -> tuple[list[int], bool]:
+        """Side ``s``'s five at the start of block ``b`` of game ``g`` (0 for unknown) and whether
+        it was completed from ``fallbacks``, then the game's most active players."""
+        cur = list(self.starters.get((b, s), []))[:5]
+        if len(cur) == 5:
+            return cur, False
+        banned = self.benched.get(b, set())
+        for pool in [*fallbacks, self.most_active(g, s)]:
+            for pl in pool:
+                if len(cur) < 5 and pl not in cur and pl not in banned:
+                    cur.append(pl)
+        return cur + [0] * (5 - len(cur)), True
+
+
+def _substitute(
+    out: np.ndarray, cur_row: np.ndarray, b0: int, b1: int, et: np.ndarray, pid: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """Fill ``out[b0:b1]`` (one period) from the starting ten ``cur_row``, applying each
+    substitution (player1 out, player2 in) from its row on; (the closing ten, substitutions
+    that could not be applied)."""
+    anomalies = 0
+    last = b0
+    for r in b0 + np.flatnonzero(et[b0:b1] == 8):
+        out[last:r] = cur_row
+        pos = np.flatnonzero(cur_row == pid[r, 0])
+        if len(pos) and pid[r, 1] > 0 and pid[r, 1] not in cur_row:
+            cur_row = cur_row.copy()
+            cur_row[pos[0]] = pid[r, 1]
+        else:
+            anomalies += 1
+        last = r
+    out[last:b1] = cur_row
+    return cur_row, anomalies
 
 
 def reconstruct_lineups(plays: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
