@@ -68,13 +68,30 @@ def chart_png(
     p = pts["p_home_win"].to_numpy(dtype=float)
     end_min = max(48.0, float(x.max()) if len(x) else 48.0)
     n_ot = int(np.ceil(max(end_min - 48.0, 0.0) / 5.0 - 1e-9))
-    end_min = 48.0 + 5.0 * n_ot
 
     fig, ax = plt.subplots(figsize=(11, 5.2), dpi=110)
     ax.fill_between(x, 0.5, p, where=p >= 0.5, step="post", color=HOME_COLOR, alpha=0.15, lw=0)
     ax.fill_between(x, 0.5, p, where=p < 0.5, step="post", color=AWAY_COLOR, alpha=0.15, lw=0)
     ax.step(x, p, where="post", color="#222222", lw=1.4)
     ax.axhline(0.5, color="#888888", lw=0.8, ls="--")
+    _draw_axes(ax, n_ot, home, away)
+    _draw_runs(ax, scoring_runs(pts).head(MAX_RUNS), home, away)
+    if len(pts):
+        _draw_status(ax, pts.iloc[-1], x[-1], p[-1], n_ot, home, away)
+    ax.set_title(title or f"{away} at {home}: {home} win probability", loc="left")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    png = buf.getvalue()
+    if path is not None:
+        Path(path).write_bytes(png)
+    return png
+
+
+def _draw_axes(ax: Any, n_ot: int, home: str, away: str) -> None:
+    """Quarter (and overtime) lines and labels on x, each team's probability on y."""
+    end_min = 48.0 + 5.0 * n_ot
     bounds = [12.0, 24.0, 36.0, 48.0] + [48.0 + 5.0 * k for k in range(1, n_ot + 1)]
     for b in bounds[:-1] if n_ot == 0 else bounds:
         if b < end_min:
@@ -90,7 +107,9 @@ def chart_png(
     ax.set_ylabel(f"win probability ({home} up, {away} down)")
     ax.grid(axis="y", color="#eeeeee")
 
-    runs = scoring_runs(pts).head(MAX_RUNS)
+
+def _draw_runs(ax: Any, runs: pd.DataFrame, home: str, away: str) -> None:
+    """Each scoring run shaded in its team's colour and labelled ("CLE 12-0")."""
     for r in runs.itertuples():
         color = HOME_COLOR if r.team == "home" else AWAY_COLOR
         ax.axvspan(r.start / 60.0, max(r.end / 60.0, r.start / 60.0 + 0.2), color=color, alpha=0.10, lw=0)
@@ -106,37 +125,26 @@ def chart_png(
             fontweight="bold",
         )
 
-    status = ""
-    if len(pts):
-        last = pts.iloc[-1]
-        hs, as_ = int(last["home_score"]), int(last["away_score"])
-        final = hs != as_ and float(last["game_seconds"]) >= REGULATION_SECONDS
-        winner = HOME_COLOR if hs > as_ else AWAY_COLOR
-        ax.plot([x[-1]], [p[-1]], "o", color=winner if final else "#222222", ms=6, zorder=5)
-        ot = f" ({n_ot}OT)" if n_ot > 1 else " (OT)" if n_ot else ""
-        status = (
-            f"Final{ot}: {home} {hs}, {away} {as_}" if final else f"{home} {hs}, {away} {as_} (in progress)"
-        )
-        ax.text(
-            1.0,
-            1.015,
-            status,
-            transform=ax.transAxes,
-            ha="right",
-            va="bottom",
-            fontsize=10,
-            fontweight="bold",
-            color=winner if final else "#222222",
-        )
-    ax.set_title(title or f"{away} at {home}: {home} win probability", loc="left")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    png = buf.getvalue()
-    if path is not None:
-        Path(path).write_bytes(png)
-    return png
+
+def _draw_status(ax: Any, last: pd.Series, x: float, p: float, n_ot: int, home: str, away: str) -> None:
+    """The last point marked (in the winner's colour once final) and the score above the plot."""
+    hs, as_ = int(last["home_score"]), int(last["away_score"])
+    final = hs != as_ and float(last["game_seconds"]) >= REGULATION_SECONDS
+    winner = HOME_COLOR if hs > as_ else AWAY_COLOR
+    ax.plot([x], [p], "o", color=winner if final else "#222222", ms=6, zorder=5)
+    ot = f" ({n_ot}OT)" if n_ot > 1 else " (OT)" if n_ot else ""
+    status = f"Final{ot}: {home} {hs}, {away} {as_}" if final else f"{home} {hs}, {away} {as_} (in progress)"
+    ax.text(
+        1.0,
+        1.015,
+        status,
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize=10,
+        fontweight="bold",
+        color=winner if final else "#222222",
+    )
 
 
 def chart_from_updates(updates: list[Any], home: str, away: str, path: str | Path | None = None) -> bytes:

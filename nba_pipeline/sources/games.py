@@ -53,6 +53,20 @@ def result_set(body: dict, index: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rs["rowSet"], columns=rs["headers"])
 
 
+GAMELOG_COLUMNS = [
+    "TEAM_ID",
+    "TEAM_ABBREVIATION",
+    "TEAM_NAME",
+    "GAME_ID",
+    "GAME_DATE",
+    "MATCHUP",
+    "WL",
+    "MIN",
+    "PTS",
+    "PLUS_MINUS",
+]
+
+
 def games_from_gamelog(
     body: dict,
     season: str,
@@ -71,41 +85,42 @@ def games_from_gamelog(
     row, left out) and ``home_guessed``.
     """
     t = result_set(body)
-    need = [
-        "TEAM_ID",
-        "TEAM_ABBREVIATION",
-        "TEAM_NAME",
-        "GAME_ID",
-        "GAME_DATE",
-        "MATCHUP",
-        "WL",
-        "MIN",
-        "PTS",
-        "PLUS_MINUS",
-    ]
-    missing = [c for c in need if c not in t.columns]
+    missing = [c for c in GAMELOG_COLUMNS if c not in t.columns]
     if missing:
         raise SourceError(f"LeagueGameLog {season}: missing column(s) {missing}")
-    home_of = dict(home_of or {})
     t["GAME_ID"] = t["GAME_ID"].astype(str).str.zfill(10)
     t = t[t["GAME_ID"].str[:3].isin(list(GAME_TYPES))].reset_index(drop=True)
     n = t.groupby("GAME_ID")["TEAM_ID"].transform("size")
     one_sided = sorted(t.loc[n != 2, "GAME_ID"].unique().tolist())
-    t = t[n == 2].reset_index(drop=True)
+    t, neutral_ids, guessed, unmatched = _home_sides(t[n == 2].reset_index(drop=True), neutral, home_of)
+    home = t[t["_home"]].set_index("GAME_ID")
+    road = t[~t["_home"]].set_index("GAME_ID").reindex(home.index)
+    out = _game_rows(home, road, season, neutral_ids)
+    return out, {"one_sided": one_sided + unmatched, "home_guessed": guessed}
+
+
+def _home_sides(
+    t: pd.DataFrame, neutral: set[str] | None, home_of: dict[str, int] | None
+) -> tuple[pd.DataFrame, set[str], list[str], list[str]]:
+    """The two team rows of each game with ``_home`` (games_from_gamelog's rules); the neutral
+    games, the games whose home was guessed, and the games left out because ``home_of`` named a
+    team that did not play."""
+    home_of = dict(home_of or {})
     t["_home"] = t["MATCHUP"].astype(str).str.contains(" vs. ", regex=False)
     unclear = t.groupby("GAME_ID")["_home"].transform("sum") != 1
-    neutral = set(neutral or set()) | set(t.loc[unclear, "GAME_ID"])
+    neutral_ids = set(neutral or set()) | set(t.loc[unclear, "GAME_ID"])
     first = ~t.duplicated("GAME_ID")
     t["_home"] = t["_home"].where(~unclear, first)
     given = t["GAME_ID"].map(home_of)
     t["_home"] = t["_home"].where(given.isna(), t["TEAM_ID"] == given)
     guessed = sorted(set(t.loc[unclear, "GAME_ID"]) - set(home_of))
     bad = t.groupby("GAME_ID")["_home"].transform("sum") != 1
-    if bad.any():  # home_of named a team that did not play: fall back on the log
-        one_sided += sorted(t.loc[bad, "GAME_ID"].unique().tolist())
-        t = t[~bad]
-    home = t[t["_home"]].set_index("GAME_ID")
-    road = t[~t["_home"]].set_index("GAME_ID").reindex(home.index)
+    unmatched = sorted(t.loc[bad, "GAME_ID"].unique().tolist()) if bad.any() else []
+    return t[~bad], neutral_ids, guessed, unmatched
+
+
+def _game_rows(home: pd.DataFrame, road: pd.DataFrame, season: str, neutral: set[str]) -> pd.DataFrame:
+    """``GAMES_FILE_COLUMNS`` of each game from its home and road team rows (indexed by game id)."""
     out = pd.DataFrame(index=home.index)
     out["game_id"] = home.index.astype(str)
     out["game_date"] = pd.to_datetime(home["GAME_DATE"]).dt.date
@@ -135,8 +150,7 @@ def games_from_gamelog(
             (src["FGA"] - src["OREB"] + src["TOV"] + 0.44 * src["FTA"]).astype("float64").round(1)
         )
         out[f"minutes_{side}"] = src["MIN"].astype("int64")
-    out = out[GAMES_FILE_COLUMNS].sort_values(["game_date", "game_id"]).reset_index(drop=True)
-    return out, {"one_sided": one_sided, "home_guessed": guessed}
+    return out[GAMES_FILE_COLUMNS].sort_values(["game_date", "game_id"]).reset_index(drop=True)
 
 
 def schedule_frame(body: dict) -> pd.DataFrame:
