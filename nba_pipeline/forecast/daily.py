@@ -11,8 +11,9 @@ Why it works this way:
   season, or one whose games are ingested) and from ``schedule_<season>.parquet`` in the pulled dir
   (stats.nba.com's games not played yet). A game of the ``games`` table is forecast by
   ``GameForecaster.forecast``; a scheduled game not in it through ``GameForecaster.open_game`` with
-  its row from the schedule and its team features computed here (:func:`scheduled_context`) the
-  way the ``team_game_features`` asset computes them, from the games played before its date.
+  its row from the schedule and its team features computed (:func:`scheduled_context`) by the
+  ``team_game_features`` asset's own function (``analytics.team_game_table``), from the games
+  played before its date.
 - Starters: nobody announces them in the morning, so each side gets its expected starting five
   (``analytics.lineup_features.expected_starters``: the five who started most in the team's last
   games strictly before the game date), never an empty lineup graph. Announced fives can be given.
