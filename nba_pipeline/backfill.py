@@ -6,18 +6,13 @@ Dagster's daemon then launches one run per season (the season assets' backfill p
 the earlier seasons that run reads are materialized (the dependencies declared with
 ``assets.partitions.with_earlier_seasons``), and the run queue admits ``NBA_MAX_CONCURRENT_RUNS``
 runs at once: seasons are built in parallel, in an order that gives the rows of a serial run
-(``scripts/bench_backfill.py`` checks that and prints the wall times).
-
-    nba-pipeline backfill                                  # ingest + analytics, every season
-    nba-pipeline backfill --groups ingest analytics model_inputs --partition 2022-23 --partition 2023-24
-    nba-pipeline backfill --url http://dagster.internal:3000 --no-wait
+(``nba-pipeline bench backfill`` checks that and prints the wall times). The command is
+:mod:`nba_pipeline.commands.backfill`.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 import time
 import urllib.request
 
@@ -138,35 +133,3 @@ def max_overlap(runs: list[dict]) -> int:
         level += step
         most = max(most, level)
     return most
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--url", default=DEFAULT_URL, help="the Dagster webserver (default %(default)s)")
-    ap.add_argument("--groups", nargs="+", default=list(DEFAULT_GROUPS), help="asset groups to backfill")
-    ap.add_argument("--partition", action="append", help="season(s) to backfill (default: every season)")
-    ap.add_argument("--no-wait", action="store_true", help="launch and return (follow it in the UI)")
-    args = ap.parse_args(argv)
-    try:
-        paths = season_asset_paths(args.groups)
-        t0 = time.perf_counter()
-        backfill_id = launch(
-            args.url, paths, args.partition, title=f"nba-pipeline backfill {' '.join(args.groups)}"
-        )
-        print(f"backfill {backfill_id}: {len(paths)} assets, seasons {args.partition or 'all'}", flush=True)
-        if args.no_wait:
-            return 0
-        runs = wait(args.url, backfill_id, echo=lambda s: print(s, flush=True))
-    except (BackfillError, OSError) as e:
-        print(f"backfill failed: {e}", file=sys.stderr)
-        return 1
-    print(
-        f"backfill {backfill_id}: {len(runs)} runs succeeded in {time.perf_counter() - t0:.0f} s, "
-        f"at most {max_overlap(runs)} at once",
-        flush=True,
-    )
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

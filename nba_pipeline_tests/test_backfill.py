@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from nba_pipeline import backfill
+from nba_pipeline.commands import backfill as backfill_command
 from nba_pipeline_tests.services import free_port
 
 
@@ -30,5 +31,5 @@ def test_the_default_groups_are_the_season_tables_and_an_unknown_group_is_named(
 
 def test_no_webserver_is_a_clear_failure_not_a_traceback(capsys):
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    assert backfill.main(["--url", url, "--groups", "ingest"]) == 1
+    assert backfill_command.main(["--url", url, "--groups", "ingest"]) == 1
     assert "backfill failed" in capsys.readouterr().err

@@ -37,7 +37,7 @@ def test_the_session_dagster_home_and_data_paths_are_outside_the_repository_data
 def test_the_main_job_run_from_a_test_leaves_the_repository_dagster_home_untouched(nba_raw_dir):
     import dagster as dg
 
-    from nba_pipeline.run import main
+    from nba_pipeline.commands.run import main
 
     before = _snapshot(REPO_HOME)
     assert main(["--select", "players"]) == 0

@@ -33,10 +33,10 @@ def test_season_partitions_are_the_pbp_files_of_the_shipped_and_pulled_raw_dirs(
 
 def test_main_job_runs_plays_and_games_before_player_game_stats():
     from nba_pipeline.definitions import defs
-    from nba_pipeline.run import _stages
+    from nba_pipeline.run import plan_stages
 
     order: list[str] = []
-    for _pdef, keys in _stages(defs, {dg.AssetKey(k) for k in INGEST}):
+    for _pdef, keys in plan_stages(defs, {dg.AssetKey(k) for k in INGEST}):
         order += [k.to_user_string() for k in keys]
     assert set(order) == set(INGEST)
     assert order.index("plays") < order.index("player_game_stats")
@@ -47,13 +47,13 @@ def test_main_job_leaves_out_the_pull_and_forecasts_in_a_run_after_promotion():
     """The main command never needs stats.nba.com, and its forecasts run after (not beside) the
     promotion, in a run of their own: a run that trains nothing still forecasts."""
     from nba_pipeline.definitions import defs
-    from nba_pipeline.run import _stages
+    from nba_pipeline.run import plan_stages
 
-    stage_of = {k.to_user_string(): i for i, (_pdef, keys) in enumerate(_stages(defs, None)) for k in keys}
+    stage_of = {k.to_user_string(): i for i, (_pdef, keys) in enumerate(plan_stages(defs, None)) for k in keys}
     assert "pulled_season" not in stage_of
     assert stage_of["trained_model"] == stage_of["promoted_model"]
     assert stage_of["daily_forecasts"] > stage_of["promoted_model"]
-    named = _stages(defs, {dg.AssetKey("pulled_season")})
+    named = plan_stages(defs, {dg.AssetKey("pulled_season")})
     assert [[k.to_user_string() for k in keys] for _pdef, keys in named] == [["pulled_season"]]
 
 

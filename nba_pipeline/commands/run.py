@@ -1,10 +1,10 @@
 """The main job: materialize what the data on disk supports, in process.
 
-``nba-pipeline run`` (or ``python -m nba_pipeline.run``) walks the asset graph in dependency
-order: every season asset once per season found in the raw directories (the shipped files and
-the seasons already pulled), then training, promotion, evaluation and the forecasts. Assets added
-to ``nba_pipeline/assets/`` later are picked up automatically, since the order comes from
-``nba_pipeline.definitions``. Options narrow a run:
+``nba-pipeline run`` (or ``python -m nba_pipeline.run``, the README's set-up command) walks the
+asset graph in dependency order: every season asset once per season found in the raw directories
+(the shipped files and the seasons already pulled), then training, promotion, evaluation and the
+forecasts. Assets added to ``nba_pipeline/assets/`` later are picked up automatically, since the
+order comes from ``nba_pipeline.definitions`` (:func:`nba_pipeline.run.plan_stages`). Options narrow a run:
 
     nba-pipeline run --partition 2023-24 --select games plays
 
@@ -21,78 +21,11 @@ import sys
 import time
 
 from nba_pipeline.dagster_home import ensure_dagster_home
-
-# Assets that need stats.nba.com: run only when named in --select.
-NETWORK_GROUPS = frozenset({"sources"})
-# Groups that start a run of their own after the assets they depend on. Dagster skips every step
-# downstream of a step that produced nothing in the same run, and a run that trains nothing (no new
-# data since the stored version) must still forecast with the model promoted before.
-OWN_RUN_GROUPS = frozenset({"forecasts"})
-
-
-def _stages(defs, selected: set | None) -> list[tuple[object, list]]:
-    """Groups of assets to run together, in dependency order.
-
-    An asset's stage is the latest stage of its parents, plus one when the parent has another
-    partitions definition (unpartitioned vs per season) or the asset's group runs on its own
-    (``OWN_RUN_GROUPS``), and the outputs of one multi-asset share a stage; assets of one stage and
-    one partitions definition run in one Dagster run (per partition), which orders them itself.
-    Assets of ``NETWORK_GROUPS`` are left out unless ``selected`` names them.
-    """
-    graph = defs.resolve_asset_graph()
-    keys = [
-        k
-        for k in graph.toposorted_asset_keys
-        if graph.get(k).is_materializable
-        and (graph.get(k).group_name not in NETWORK_GROUPS or (selected is not None and k in selected))
-    ]
-
-    def boundary(parent, child) -> bool:
-        return parent.partitions_def != child.partitions_def or (
-            child.group_name in OWN_RUN_GROUPS and parent.group_name != child.group_name
-        )
-
-    # Keys of one multi-asset execute together, so they share the latest of their stages: iterate
-    # to a fixed point (stages only grow and are bounded by the number of keys).
-    stage: dict = dict.fromkeys(keys, 0)
-    changed = True
-    while changed:
-        changed = False
-        for k in keys:
-            node = graph.get(k)
-            s = max(
-                [stage[k]]
-                + [stage[p] + int(boundary(graph.get(p), node)) for p in node.parent_keys if p in stage]
-                + [stage[m] for m in node.execution_set_asset_keys if m in stage]
-            )
-            if s != stage[k]:
-                stage[k], changed = s, True
-    if selected is not None:
-        selected = set().union(*(graph.get(k).execution_set_asset_keys for k in selected if graph.has(k)))
-    groups: dict[tuple[int, int], tuple[object, list]] = {}
-    pdefs: list = []
-    for k in keys:
-        if selected is not None and k not in selected:
-            continue
-        pdef = graph.get(k).partitions_def
-        if pdef not in pdefs:
-            pdefs.append(pdef)
-        groups.setdefault((stage[k], pdefs.index(pdef)), (pdef, []))[1].append(k)
-    return [groups[g] for g in sorted(groups)]
-
-
-def _outcome(res) -> tuple[list[str], list[str], list[str]]:
-    """The assets a run materialized, the steps it skipped and its failures (step: message)."""
-    done = sorted({e.asset_key.to_user_string() for e in res.get_asset_materialization_events()})
-    skipped = sorted({e.step_key for e in res.all_events if e.event_type_value == "STEP_SKIPPED"})
-    failed = [
-        f"{e.step_key}: {e.event_specific_data.error.message.strip()}" for e in res.get_step_failure_events()
-    ]
-    return done, skipped, failed
-
+from nba_pipeline.run import plan_stages, run_outcome
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    """Run the plan stage by stage; 0 when every run succeeded, 1 on a failure, 2 on an unknown season."""
+    ap = argparse.ArgumentParser(prog="nba-pipeline run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--partition", action="append", help="season partition(s) to run (default: all)")
     ap.add_argument("--select", nargs="*", help="asset names to run (default: all but pulled_season)")
     args = ap.parse_args(argv)
@@ -109,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"DAGSTER_HOME={home}", flush=True)
     for line in free_orphaned_runs(instance):
         print(f"freed what a dead main job left: {line}", flush=True)
-    stages = _stages(defs, selected)
+    stages = plan_stages(defs, selected)
     if not stages:
         print("nothing to materialize", flush=True)
         return 1
@@ -150,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             n_runs += 1
             dt = time.perf_counter() - t0
-            _, skipped, failed = _outcome(res)
+            _, skipped, failed = run_outcome(res)
             if not res.success:
                 print(f"FAILED {label} after {dt:.1f}s (run {res.run_id})", file=sys.stderr, flush=True)
                 for line in failed:
@@ -166,6 +99,3 @@ def main(argv: list[str] | None = None) -> int:
     )
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -44,7 +44,7 @@ def faulty(conn, table, cols, rows, chunk):
         time.sleep(0.1)
     return insert(conn, table, cols, rows[500:], chunk)
 db._bulk_insert = faulty
-from nba_pipeline.run import main
+from nba_pipeline.commands.run import main
 sys.exit(main(["--partition", "{season}", "--select", *{assets!r}]))
 """
 
