@@ -49,7 +49,9 @@ def test_main_job_leaves_out_the_pull_and_forecasts_in_a_run_after_promotion():
     from nba_pipeline.definitions import defs
     from nba_pipeline.run import plan_stages
 
-    stage_of = {k.to_user_string(): i for i, (_pdef, keys) in enumerate(plan_stages(defs, None)) for k in keys}
+    stage_of = {
+        k.to_user_string(): i for i, (_pdef, keys) in enumerate(plan_stages(defs, None)) for k in keys
+    }
     assert "pulled_season" not in stage_of
     assert stage_of["trained_model"] == stage_of["promoted_model"]
     assert stage_of["daily_forecasts"] > stage_of["promoted_model"]

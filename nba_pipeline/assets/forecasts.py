@@ -60,7 +60,7 @@ def _fetch_lines(context: dg.AssetExecutionContext, database: Database, raw: Raw
     """Tonight's lines into ``fetched_lines`` before the forecasts read them; metadata saying what
     came back, or why nothing did."""
     from nba_pipeline.sources.client import SourceError
-    from nba_pipeline.sources.lines import fetch_and_store
+    from nba_pipeline.sources.line_fetch import fetch_and_store
 
     try:
         lines, new, at = fetch_and_store(database.engine(), raw.pulled_dir())

@@ -25,7 +25,11 @@ from nba_pipeline.backfill import (
 
 def main(argv: list[str] | None = None) -> int:
     """Launch the backfill and follow it; 0 when every run succeeded, 1 otherwise."""
-    ap = argparse.ArgumentParser(prog="nba-pipeline backfill", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="nba-pipeline backfill",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--url", default=DEFAULT_URL, help="the Dagster webserver (default %(default)s)")
     ap.add_argument("--groups", nargs="+", default=list(DEFAULT_GROUPS), help="asset groups to backfill")
     ap.add_argument("--partition", action="append", help="season(s) to backfill (default: every season)")
@@ -50,4 +54,3 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     return 0
-

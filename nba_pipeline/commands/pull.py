@@ -1,10 +1,9 @@
-"""Command line of the stats.nba.com source.
+"""``nba-pipeline pull``: pull a season's games from stats.nba.com into the pulled dir.
 
-    python -m nba_pipeline.sources convert-pbp-v3 RESPONSE.json --out OUT.parquet   # offline
-    python -m nba_pipeline.sources pull --season 2025-26 [--through 2026-02-21] [--delay 1.0]
+    nba-pipeline pull --season 2025-26 [--through 2026-02-21] [--delay 1.0]
         [--proxy http://host:3128] [--header 'User-Agent: ...'] [--offline] [--out DIR]
 
-``pull`` prints its progress (games done of total, requests made, time left) and a summary; it
+It prints its progress (games done of total, requests made, time left) and a summary; it
 exits 3 when stats.nba.com stays unreachable (the message names the endpoint and game; everything
 already fetched stays in the cache), 1 on bad input, 2 on a usage error.
 """
@@ -36,17 +35,8 @@ def _date(value: str) -> dt.date:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    # under the ``nba-pipeline`` dispatcher (argv[0] "nba-pipeline pull") the usage names that command
-    via_dispatcher = bool(sys.argv) and sys.argv[0].startswith("nba-pipeline")
-    prog = "nba-pipeline" if via_dispatcher else "python -m nba_pipeline.sources"
-    ap = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
-    sub = ap.add_subparsers(dest="command", required=True)
-    c = sub.add_parser(
-        "convert-pbp-v3", help="one saved PlayByPlayV3 response -> V2-column parquet (offline)"
-    )
-    c.add_argument("response", type=Path, help="PlayByPlayV3 JSON response file")
-    c.add_argument("--out", type=Path, required=True, help="output .parquet")
-    p = sub.add_parser("pull", help="pull a season from stats.nba.com into the pulled dir")
+    """The command line in the module docstring."""
+    p = argparse.ArgumentParser(prog="nba-pipeline pull", description=(__doc__ or "").split("\n")[0])
     p.add_argument("--season", required=True, help="season label YYYY-YY, e.g. 2025-26")
     p.add_argument("--through", type=_date, help="only games played on or before this date (YYYY-MM-DD)")
     p.add_argument("--out", type=Path, help="pulled dir (default: NBA_PULLED_DIR or <data dir>/raw)")
@@ -59,30 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--offline", action="store_true", help="use only cached responses, no network")
     p.add_argument("--no-schedule", action="store_true", help="skip ScheduleLeagueV2 (no schedule file)")
-    return ap
+    return p
 
 
-def _convert(args: argparse.Namespace) -> int:
-    from nba_pipeline.sources.pbp_v3 import V3FormatError, convert_pbp_v3
-
-    try:
-        response = json.loads(args.response.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        print(f"error: cannot read {args.response}: {exc}", file=sys.stderr)
-        return 1
-    try:
-        df = convert_pbp_v3(response)
-    except V3FormatError as exc:
-        print(f"error: {args.response}: {exc}", file=sys.stderr)
-        return 1
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    df.to_parquet(args.out, index=False)
-    games = df["GAME_ID"].unique().tolist()
-    print(f"{args.out}: {len(df)} rows, game(s) {games}")
-    return 0
-
-
-def _pull(args: argparse.Namespace) -> int:
+def main(argv: list[str] | None = None) -> int:
+    """Pull the season; exit 0, 1 on bad input, 3 when stats.nba.com stays unreachable."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
     from nba_pipeline.ingest.raw import SEASON_RE
     from nba_pipeline.sources.client import ApiSettings, SourceError, SourceUnavailable, StatsClient
     from nba_pipeline.sources.season import pull_season, season_cache_dir
@@ -116,12 +89,3 @@ def _pull(args: argparse.Namespace) -> int:
         return 1
     print(json.dumps(rep.as_dict(), indent=1, default=str))
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point (also for a console-script dispatcher): returns the exit code."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
-    if args.command == "convert-pbp-v3":
-        return _convert(args)
-    return _pull(args)

@@ -23,9 +23,12 @@ import time
 from nba_pipeline.dagster_home import ensure_dagster_home
 from nba_pipeline.run import plan_stages, run_outcome
 
+
 def main(argv: list[str] | None = None) -> int:
     """Run the plan stage by stage; 0 when every run succeeded, 1 on a failure, 2 on an unknown season."""
-    ap = argparse.ArgumentParser(prog="nba-pipeline run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="nba-pipeline run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--partition", action="append", help="season partition(s) to run (default: all)")
     ap.add_argument("--select", nargs="*", help="asset names to run (default: all but pulled_season)")
     args = ap.parse_args(argv)
@@ -98,4 +101,3 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     return 0
-

@@ -21,7 +21,7 @@ from nba_pipeline.features.graphs import (
     pair_minutes_with_dates,
 )
 from nba_pipeline.ingest.schema import ON_COURT
-from nba_pipeline.sources.lines import betting_lines_of
+from nba_pipeline.sources.line_lookup import betting_lines_of
 
 
 def _numeric_ids(ids: pd.Series) -> pd.Series:
@@ -51,7 +51,7 @@ class AsOfLookup:
         self._covered: set[int] = set()
         self._games_read: set[str] = set()
         self._pairs: list[pd.DataFrame] = []
-        # The rows of sources.lines.betting_lines_of the context's line dims come from: they say
+        # The rows of sources.line_lookup.betting_lines_of the context's line dims come from: they say
         # which line a forecast used (ForecastModel.line_used).
         self.lines = betting_lines_of(engine, [self.game_id])
         rows = reads.team_game_rows(engine, self.game_id)

@@ -29,7 +29,7 @@ Why it works this way:
   A game whose tip-off has passed (noon US/Eastern of its date when no time is known) is skipped:
   the ledger would refuse its pregame forecast anyway.
 - The market line: a game's ``betting_lines`` row, else its last fetched line
-  (``sources.lines.betting_lines_of``, whose rows say which line they are); each ledger row names the line
+  (``line_lookup.betting_lines_of``, whose rows say which line they are); each ledger row names the line
   its forecast used (``line_source``, ``line_fetched_at``), or none when the game had none or the
   model does not read the line (``ForecastModel.line_used``).
 - :func:`backtest_forecasts` writes the same pregame forecasts of past games with ``made_at`` the
@@ -77,7 +77,7 @@ from nba_pipeline.forecast.model import Forecast
 from nba_pipeline.ingest.raw import previous_season
 from nba_pipeline.registry.errors import RegistryError
 from nba_pipeline.sources.inactive import fetch_inactive
-from nba_pipeline.sources.lines import betting_lines_of
+from nba_pipeline.sources.line_lookup import betting_lines_of
 from nba_pipeline.tables import render_table
 
 log = logging.getLogger(__name__)
@@ -200,7 +200,7 @@ def expected_fives(engine: sa.Engine, games: pd.DataFrame) -> dict[str, Starters
 @dataclass
 class ScheduledContext:
     """The context vectors of scheduled games and the lines they were built from (the rows of
-    ``sources.lines.betting_lines_of``, None: no game had one), which say which line each vector holds."""
+    ``line_lookup.betting_lines_of``, None: no game had one), which say which line each vector holds."""
 
     values: dict[str, np.ndarray]  # game id -> float32 [CONTEXT_DIM]
     lines: pd.DataFrame | None = None

@@ -33,7 +33,7 @@ from nba_pipeline.forecast.model import Forecast, ForecastModel
 from nba_pipeline.ingest.plays import QUARTER_SECONDS, REGULATION_SECONDS, build_plays
 from nba_pipeline.ingest.schema import ON_COURT
 from nba_pipeline.registry.store import ModelRegistry
-from nba_pipeline.sources.lines import betting_lines_of
+from nba_pipeline.sources.line_lookup import betting_lines_of
 
 
 class GameForecaster:

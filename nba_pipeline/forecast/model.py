@@ -23,7 +23,7 @@ from nba_pipeline.forecast.availability import OutPlayer
 from nba_pipeline.ingest.plays import QUARTER_SECONDS
 from nba_pipeline.models.batch import ModelBatch, check_input_format
 from nba_pipeline.models.norm import TargetNorm
-from nba_pipeline.sources.lines import line_of
+from nba_pipeline.sources.line_lookup import line_of
 from nba_pipeline.training.dataset import NBADataset
 
 
@@ -98,7 +98,7 @@ class ForecastModel:
         self, context: Any, lines: pd.DataFrame | None, game_id: str
     ) -> tuple[str | None, dt.datetime | None]:
         """(source, fetched_at) of the market line a one-game forecast used: its row in ``lines``
-        (``sources.lines.betting_lines_of``, the rows its ``context`` [1, CONTEXT_DIM] was built
+        (``line_lookup.betting_lines_of``, the rows its ``context`` [1, CONTEXT_DIM] was built
         from) when the context has one (``NBAForecaster.has_line``); (None, None) otherwise."""
         if lines is None or not bool(self.model.has_line(context)[0]):
             return None, None

@@ -121,7 +121,7 @@ betting_lines = sa.Table(
     sa.Index("ix_betting_lines_season", "season"),
 )
 
-# Lines of games to come, every answer kept with its time (sources.lines): append-only, never
+# Lines of games to come, every answer kept with its time (sources.line_store): append-only, never
 # replaced by season (no season column), so a season rebuild of betting_lines leaves them alone.
 # The line a game uses is its betting_lines row, else the last row here fetched before tip-off.
 fetched_lines = sa.Table(

@@ -4,7 +4,7 @@ Why: the market's pregame line is the best single pregame input, and the shipped
 2023-24; this feed is the free source of lines for games not played yet. It lists today's games,
 each with markets quoted per book (``2way``: the moneyline, decimal odds; ``spread``: each side's
 handicap, the home side's negative when it is favoured), and it is replaced through the day (a game
-drops out at tip-off). So every answer is kept with the time it was fetched (``sources.lines``), and
+drops out at tip-off). So every answer is kept with the time it was fetched (``sources.line_store``), and
 the line a game uses is the last one fetched before its tip-off.
 
 One row per game (:func:`parse_odds`, pure; ``LINE_FIELDS``):
@@ -56,7 +56,8 @@ LINE_FIELDS = [
 
 
 class OddsFormatError(SourceError):
-    """The odds response does not have the feed's shape (no ``games`` list)."""
+    """The odds response does not have the feed's shape; the message names the field, e.g.
+    ``games[0].markets``."""
 
 
 def american_probability(x: np.ndarray | pd.Series) -> np.ndarray:
@@ -83,7 +84,25 @@ def _game_rows(response: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     games = response.get("games") if isinstance(response, Mapping) else None
     if not isinstance(games, list):
         raise OddsFormatError("odds response has no 'games' list (is it odds_todaysGames.json?)")
+    _check_nesting(games, "games", ("markets", "books", "outcomes"))
     return games
+
+
+def _check_nesting(items: list[Any], where: str, levels: tuple[str, ...]) -> None:
+    """Every item an object and each of ``levels`` (when present) a list of objects, so a malformed
+    answer is refused naming the field (``games[0].markets``) instead of failing deep in parsing."""
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise OddsFormatError(f"{where}[{i}] is {type(item).__name__} {item!r:.40}, not an object")
+        if not levels:
+            continue
+        inner = item.get(levels[0])
+        if inner is None:
+            continue
+        if not isinstance(inner, list):
+            field = f"{where}[{i}].{levels[0]}"
+            raise OddsFormatError(f"{field} is {type(inner).__name__} {inner!r:.40}, not a list")
+        _check_nesting(inner, f"{where}[{i}].{levels[0]}", levels[1:])
 
 
 def _outcomes(games: list[Mapping[str, Any]]) -> pd.DataFrame:

@@ -133,7 +133,7 @@ def test_the_morning_fetch_stores_tonights_lines_and_a_feed_that_is_down_only_wa
     forecast, and the materialization says why no line came."""
     import requests
 
-    from nba_pipeline.sources.lines import read_fetched
+    from nba_pipeline.sources.line_store import read_fetched
 
     feed = live_feed(odds_response)
     monkeypatch.setenv("NBA_API_DELAY_S", "0")

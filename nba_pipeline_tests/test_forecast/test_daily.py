@@ -259,7 +259,7 @@ def test_a_scheduled_game_with_a_fetched_line_names_the_feed_and_its_time(fc, db
     """Tonight's games (only in a pulled schedule), one with a line stored by the lines module: its
     forecast uses it and its ledger row names the feed and when the line was fetched; the others
     record no line."""
-    from nba_pipeline.sources.lines import append_lines
+    from nba_pipeline.sources.line_store import append_lines
     from nba_pipeline.sources.odds import LINE_FIELDS
 
     day = _day(db)
@@ -301,7 +301,8 @@ def test_the_saved_odds_answer_is_fetched_stored_used_tonight_and_named_in_the_l
     -7.0 over 8 books, no total), fetched through the source into the database, is the line the
     morning forecast of its game reads, and the game's ledger row names the feed and the fetch
     time. The game is scheduled on the slice's day with the answer's teams."""
-    from nba_pipeline.sources.lines import betting_lines_of, fetch_and_store
+    from nba_pipeline.sources.line_fetch import fetch_and_store
+    from nba_pipeline.sources.line_lookup import betting_lines_of
 
     day = _day(db)
     db2, pulled = _without_games_from(db, day, tmp_path)

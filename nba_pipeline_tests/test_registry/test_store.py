@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from nba_pipeline.registry.cli import main as cli_main
+from nba_pipeline.registry.cli import render_comparison
 from torch import nn
 
 from nba_pipeline import settings
 from nba_pipeline.registry import store as registry_mod
-from nba_pipeline.registry.cli import main as cli_main
-from nba_pipeline.registry.cli import render_comparison
 from nba_pipeline.registry.errors import IntegrityError, RegistryError
 from nba_pipeline.registry.files import atomic_write_text, dumps, sha256_file
 from nba_pipeline.registry.layout import FORMAT_VERSION

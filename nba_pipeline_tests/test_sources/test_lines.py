@@ -1,6 +1,7 @@
-"""sources.lines: every fetched answer kept (append-only), the last one before tip-off used, the
-historical betting_lines row first; ``nba-pipeline lines`` on a saved response, a live fetch and a
-CSV import whose bad values are named by row and column and load nothing."""
+"""The lines of games to come (sources.line_store, line_lookup, lines_csv): every fetched answer
+kept (append-only), the last one before tip-off used, the historical betting_lines row first;
+``nba-pipeline lines`` on a saved response, a live fetch and a CSV import whose bad values are
+named by row and column and load nothing."""
 
 from __future__ import annotations
 
@@ -13,17 +14,12 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from nba_pipeline.commands.lines import main
 from nba_pipeline.db import create_tables, make_engine, replace_rows
 from nba_pipeline.ingest.schema import betting_lines
-from nba_pipeline.sources.lines import (
-    CSV_COLUMNS,
-    LinesImportError,
-    append_lines,
-    latest_lines,
-    main,
-    read_fetched,
-    read_lines_csv,
-)
+from nba_pipeline.sources.line_lookup import latest_lines
+from nba_pipeline.sources.line_store import append_lines, read_fetched
+from nba_pipeline.sources.lines_csv import CSV_COLUMNS, LinesImportError, read_lines_csv
 from nba_pipeline.sources.odds import parse_odds
 
 GAME = "0022400913"
@@ -77,7 +73,7 @@ def test_every_answer_is_kept_and_the_last_before_tipoff_is_used(odds_response, 
 
 
 def test_the_forecasts_read_the_historical_line_first_then_the_fetched_one(odds_response, engine):
-    from nba_pipeline.sources.lines import betting_lines_of
+    from nba_pipeline.sources.line_lookup import betting_lines_of
 
     assert betting_lines_of(engine, [GAME]) is None  # no table at all: no line
     append_lines(engine, parse_odds(odds_response, T0))

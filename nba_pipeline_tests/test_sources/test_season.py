@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 
 from nba_pipeline.analytics.team_features import build_team_game_features
+from nba_pipeline.commands import convert_pbp_v3, pull
 from nba_pipeline.ingest.games import build_games
 from nba_pipeline.ingest.plays import build_plays
 from nba_pipeline.ingest.raw import GAME_COLUMNS, raw_path, read_raw, seasons_in
-from nba_pipeline.sources.cli import main
 from nba_pipeline.sources.games import GAMES_FILE_COLUMNS, games_from_gamelog, scoreboard_frame
 from nba_pipeline.sources.season import pull_season
 
@@ -178,15 +178,15 @@ def test_pull_unreachable_names_the_endpoint_and_keeps_the_cache(pull_setup, mon
             raise requests.ConnectionError("Failed to resolve 'stats.nba.com'")
 
     monkeypatch.setattr(NBAStatsHTTP, "get_session", classmethod(lambda cls: NoNetwork()))
-    args = ["pull", "--season", SEASON, "--out", str(s["pulled"]), "--delay", "0", "--retries", "0"]
-    assert main(args) == 3
+    args = ["--season", SEASON, "--out", str(s["pulled"]), "--delay", "0", "--retries", "0"]
+    assert pull.main(args) == 3
     err = capsys.readouterr().err
     # the season responses are fresh in the cache; the game never fetched needs the network
     assert "stats.nba.com unreachable for playbyplayv3 0022500002: connection failed" in err
     after = {p: p.read_bytes() for p in s["pulled"].rglob("*") if p.is_file()}
     assert after == before
     # offline: rebuilt from the cache alone, the missing game left out and counted
-    assert main([*args, "--offline"]) == 0
+    assert pull.main([*args, "--offline"]) == 0
     out = capsys.readouterr().out
     rep = json.loads(out[out.index("{\n") :])
     assert rep["games_without_pbp"] == ["0022500002"] and rep["games_pulled"] == 2 and rep["requests"] == 0
@@ -194,15 +194,15 @@ def test_pull_unreachable_names_the_endpoint_and_keeps_the_cache(pull_setup, mon
 
 def test_cli_convert_pbp_v3(nba_api_dir, tmp_path, capsys):
     out = tmp_path / "game.parquet"
-    rc = main(
-        ["convert-pbp-v3", str(nba_api_dir / "responses" / f"playbyplayv3_{GAME}.json"), "--out", str(out)]
+    rc = convert_pbp_v3.main(
+        [str(nba_api_dir / "responses" / f"playbyplayv3_{GAME}.json"), "--out", str(out)]
     )
     assert rc == 0
     df = pd.read_parquet(out)
     assert len(df) == 546 and df["GAME_ID"].unique().tolist() == [GAME]
     bad = tmp_path / "bad.json"
     bad.write_text('{"resultSets": []}')
-    assert main(["convert-pbp-v3", str(bad), "--out", str(tmp_path / "x.parquet")]) == 1
+    assert convert_pbp_v3.main([str(bad), "--out", str(tmp_path / "x.parquet")]) == 1
     assert f"{bad}: response #0: no 'game' object" in capsys.readouterr().err
 
 
@@ -234,14 +234,14 @@ def test_raw_readers_accept_one_dir_or_a_sequence(nba_raw_dir, tmp_path):
     assert read_raw([tmp_path / "nowhere"], "games") is None
 
 
-def test_python_dash_m_runs_the_cli(nba_api_dir, tmp_path):
+def test_python_dash_m_nba_pipeline_runs_a_command(nba_api_dir, tmp_path):
     import subprocess
     import sys
 
     out = tmp_path / "g.parquet"
     src = nba_api_dir / "responses" / f"playbyplayv3_{GAME}.json"
     r = subprocess.run(
-        [sys.executable, "-m", "nba_pipeline.sources", "convert-pbp-v3", str(src), "--out", str(out)],
+        [sys.executable, "-m", "nba_pipeline", "convert-pbp-v3", str(src), "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=120,
