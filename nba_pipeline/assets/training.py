@@ -357,7 +357,7 @@ def promoted_model(context: dg.AssetExecutionContext, storage: Storage) -> dg.Ma
         raise dg.Failure(
             "promoted_model promotes the version trained_model saved in the same run, and this run "
             "trained none: materialize both together (job train_and_promote), or promote a stored "
-            "version with `python -m nba_pipeline.registry promote vX.Y.Z`."
+            "version with `nba-pipeline registry promote vX.Y.Z`."
         )
     registry = ModelRegistry(storage.models())
     previous = registry.latest_version()

@@ -1,10 +1,8 @@
 """Evaluate the promoted model on a test season and write the report: the plain function behind
-the ``evaluation_report`` asset and ``python -m nba_pipeline.evaluate.run``."""
+the ``evaluation_report`` asset and ``nba-pipeline evaluate``."""
 
 from __future__ import annotations
 
-import argparse
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +45,7 @@ def run_evaluation(
             f"test season {test_season} is one of the training seasons {train_seasons} of "
             f"{loaded.version}: a model trained on the rolling window includes the newest season; test "
             "one trained on data.train_seasons before the test season, or compare models out of "
-            "sample with python -m nba_pipeline.evaluate.walk_forward"
+            "sample with nba-pipeline walk-forward"
         )
     train = load_training_arrays(features_dir, train_seasons)
     test = SeasonArrays.load_parts(features_dir, test_season)
@@ -68,34 +66,3 @@ def run_evaluation(
     path.write_text(header + ev.markdown + "\n", encoding="utf-8")
     ev.table.to_csv(path.with_suffix(".csv"), index=False)
     return EvaluationRun(version=loaded.version, evaluation=ev, path=path)
-
-
-def main(argv: list[str] | None = None) -> int:
-    from nba_pipeline import settings
-    from nba_pipeline.db import make_engine
-
-    ap = argparse.ArgumentParser(description="Evaluate a registry model against the baselines.")
-    ap.add_argument("--test-season", default="2023-24")
-    ap.add_argument("--version", default="latest")
-    ap.add_argument("--all-events-stride", type=int, default=1)
-    args = ap.parse_args(argv)
-    try:
-        run = run_evaluation(
-            registry_root=settings.models_dir(),
-            features_dir=settings.features_dir(),
-            engine=make_engine(settings.database_url()),
-            raw_dir=settings.raw_dir(),
-            reports_dir=settings.reports_dir(),
-            test_season=args.test_season,
-            all_events_stride=args.all_events_stride,
-            version=args.version,
-        )
-    except ValueError as exc:  # a test season the model trained on, or inputs it cannot read
-        print(f"cannot evaluate: {exc}", file=sys.stderr)
-        return 2
-    print(run.path.read_text(encoding="utf-8"))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

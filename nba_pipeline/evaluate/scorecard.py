@@ -253,30 +253,3 @@ def score_ledger(
     if raw_dir is not None and (Path(raw_dir) / "odds.parquet").exists():
         market = load_market(Path(raw_dir))
     return build_scorecard(ledger, games, market, sources)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m nba_pipeline.evaluate.scorecard [--source S ...] [--plot OUT.png]``: print the
-    scorecard of the ledger (live sources by default)."""
-    import argparse
-
-    from nba_pipeline import settings
-    from nba_pipeline.db import make_engine
-
-    ap = argparse.ArgumentParser(description="Score the forecast ledger (pregame) beside Elo and the market.")
-    ap.add_argument("--source", action="append", help="ledger source(s) to score (default: live ones)")
-    ap.add_argument("--plot", help="write the rolling Brier PNG here")
-    ap.add_argument("--window", type=int, default=DEFAULT_WINDOW, help="games in the rolling Brier")
-    args = ap.parse_args(argv)
-    card = score_ledger(make_engine(settings.database_url()), settings.raw_dir(), args.source)
-    print(card.markdown)
-    if args.plot and len(card.games):
-        Path(args.plot).write_bytes(rolling_brier_png(card, args.window))
-        print(f"\nrolling Brier written to {args.plot}")
-    return 0
-
-
-if __name__ == "__main__":
-    import sys
-
-    sys.exit(main())

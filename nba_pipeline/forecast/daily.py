@@ -39,22 +39,17 @@ Why it works this way:
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import json
 import logging
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from nba_pipeline import settings
 from nba_pipeline.analytics import reads
 from nba_pipeline.analytics.lineup_features import (
     SLOTS,
@@ -62,7 +57,7 @@ from nba_pipeline.analytics.lineup_features import (
     game_starters,
 )
 from nba_pipeline.analytics.team_game_table import read_team_game_inputs, team_game_features
-from nba_pipeline.db import make_engine, naive_utc, read_seasons, read_table
+from nba_pipeline.db import naive_utc, read_seasons, read_table
 from nba_pipeline.features.context import ContextFeatureBuilder
 from nba_pipeline.features.season_arrays import SeasonArrays
 from nba_pipeline.forecast.availability import Availability, OutPlayer, availability_of
@@ -75,10 +70,8 @@ from nba_pipeline.forecast.ledger import (
 )
 from nba_pipeline.forecast.model import Forecast
 from nba_pipeline.ingest.raw import previous_season
-from nba_pipeline.registry.errors import RegistryError
 from nba_pipeline.sources.inactive import fetch_inactive
 from nba_pipeline.sources.line_lookup import betting_lines_of
-from nba_pipeline.tables import render_table
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +117,8 @@ class DailyResult:
                     "margin": f.margin,
                     "total": f.total,
                     "own_p_home_win": f.own_p_home_win,
-                    "home_out": _named(self.availability.of(f.game_id).home),
-                    "away_out": _named(self.availability.of(f.game_id).away),
+                    "home_out": out_names(self.availability.of(f.game_id).home),
+                    "away_out": out_names(self.availability.of(f.game_id).away),
                 }
                 for f in self.forecasts
             ],
@@ -134,7 +127,7 @@ class DailyResult:
         return self.games.merge(fc, on="game_id", how="inner")
 
 
-def _named(players: tuple[OutPlayer, ...]) -> str:
+def out_names(players: tuple[OutPlayer, ...]) -> str:
     """Players as people read them: 'LeBron James (out, csv), ...'; '-' for nobody."""
     return ", ".join(f"{p.name or p.player_id} ({p.status}, {p.source})" for p in players) or "-"
 
@@ -386,116 +379,3 @@ def starters_from_arrays(arrays: SeasonArrays) -> dict[str, Starters]:
         ids = [int(arrays.player_id[arrays.player_offsets[g] + i]) if i >= 0 else 0 for i in local]
         out[str(gid)] = ([p for p in ids[:5] if p], [p for p in ids[5:] if p])
     return out
-
-
-def _side_names(cell: object, home: int, away: int) -> tuple[str, str]:
-    """The ledger's ``out_players`` JSON as people read it, per side ('?': not recorded)."""
-    if not isinstance(cell, str):
-        return "?", "?"
-    players = [OutPlayer(**p) for p in json.loads(cell)]
-    return tuple(_named(tuple(p for p in players if p.team_id == int(t))) for t in (home, away))
-
-
-def _maybe(x: object) -> float | None:
-    """A number for a table cell, None where missing (shown '-')."""
-    return None if x is None or pd.isna(x) else float(x)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m nba_pipeline.forecast.daily``: the daily forecasts from the command line (the
-    asset's logic), or ``--backtest FROM TO``: past games' forecasts as backtest rows. Both print
-    each forecast with the players it took as out."""
-    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    ap.add_argument("--as-of", help="first day forecast, YYYY-MM-DD (default: today, US/Eastern)")
-    ap.add_argument("--days", type=int, default=2, help="days forecast (default 2)")
-    ap.add_argument("--version", default="latest", help="registry version (default: the promoted one)")
-    ap.add_argument(
-        "--fetch-inactive",
-        action="store_true",
-        help="ask the live box score for each game's inactive list first (a feed down is a warning)",
-    )
-    ap.add_argument(
-        "--backtest",
-        nargs=2,
-        metavar=("FROM", "TO"),
-        help="instead: the played games of FROM..TO (dates) as source 'backtest', made the day before",
-    )
-    args = ap.parse_args(argv)
-    engine = make_engine(settings.database_url())
-    try:
-        fc = GameForecaster.from_registry(args.version)
-    except RegistryError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    headers = ["date", "game", "home", "away", "P(home win)", "own P", "margin", "total"]
-    headers += ["home out", "away out"]
-    formats = [None, None, None, None, ".3f", ".3f", "+.1f", ".1f", None, None]
-    if args.backtest:
-        lo, hi = (dt.date.fromisoformat(x) for x in args.backtest)
-        played = reads.games_between(engine, lo, hi + dt.timedelta(days=1))
-        ids = [] if played is None else [str(g) for g in played["game_id"]]
-        n = backtest_forecasts(fc, engine, ids)
-        print(f"backtest {lo}..{hi} with {fc.model.version}: {len(ids)} games, {n} new ledger rows")
-        if played is not None and len(played):
-            led = read_ledger(engine, game_ids=ids, source="backtest")
-            led = led[led["model_version"] == fc.model.version].drop_duplicates("game_id", keep="last")
-            t = played.astype({"game_id": str}).merge(led, on="game_id")
-            rows = [
-                [
-                    r.game_date,
-                    r.game_id,
-                    r.home_team_id,
-                    r.away_team_id,
-                    r.p_home_win,
-                    _maybe(r.own_p_home_win),
-                    r.margin,
-                    r.total,
-                    *_side_names(r.out_players, r.home_team_id, r.away_team_id),
-                ]
-                for r in t.itertuples(index=False)
-            ]
-            print("the ledger's rows (own P: the model's own, lines withheld, where the line was used):")
-            print(render_table(headers, rows, formats=formats))
-        return 0
-    as_of = (
-        dt.date.fromisoformat(args.as_of)
-        if args.as_of
-        else dt.datetime.now(ZoneInfo("America/New_York")).date()
-    )
-    res = run_daily(
-        fc, engine, settings.pulled_dir(), as_of, args.days, fetch_inactive_lists=args.fetch_inactive
-    )
-    t = res.table()
-    rows = [
-        [
-            r.game_date,
-            r.game_id,
-            r.home_team_id,
-            r.away_team_id,
-            r.p_home_win,
-            _maybe(r.own_p_home_win),
-            r.margin,
-            r.total,
-            r.home_out,
-            r.away_out,
-        ]
-        for r in t.itertuples(index=False)
-    ]
-    print(
-        f"{as_of} +{args.days} days with {fc.model.version}: {len(res.games)} games, "
-        f"{res.written} forecasts written, {len(res.already)} already in the ledger, "
-        f"{len(res.skipped)} skipped"
-    )
-    for w in res.warnings:
-        print(f"warning: {w}")
-    if rows:
-        print(render_table(headers, rows, formats=formats))
-    for gid, why in res.skipped.items():
-        print(f"  {gid}: not forecast: {why}")
-    if res.no_games():
-        print(f"{res.no_games()} (pull the current season first: nba-pipeline pull, or pass --as-of)")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,8 +1,5 @@
-"""Follow a game live: poll its play-by-play, forecast after every new event, print, keep in the ledger.
-
-    python -m nba_pipeline.live GAME_ID                       # poll stats.nba.com PlayByPlayV3 every 5 s
-    python -m nba_pipeline.live GAME_ID --interval 10 --version v1.2.0
-    python -m nba_pipeline.live GAME_ID --replay playbyplayv3_GAME_ID.json --speed 0 --chart wp.png
+"""Follow a game live: poll its play-by-play, forecast after every new event, print, keep in the
+ledger. The command is ``nba-pipeline live`` (:mod:`nba_pipeline.commands.live`).
 
 Every poll returns the whole game so far; it is converted to the raw PlayByPlayV2 contract
 (``sources.pbp_v3.convert_pbp_v3``) and the rows not seen before are fed, one event at a time,
@@ -16,16 +13,13 @@ game clock S times faster (a poll every ``--interval`` seconds holds ``interval 
 seconds of game); 0 = as fast as possible, one poll per game minute.
 Before the first event a pregame forecast is printed (and ledgered unless the game has tipped off).
 The database (``NBA_DATABASE_URL``) holds the season's tables read as of the game date; a game
-not in ``games`` yet (tonight's) takes its teams from the feed and its date from ``--date``.
+not in ``games`` yet (tonight's) takes its teams from the feed (:func:`game_from_response`).
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import json
 import re
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -33,10 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-import torch
 
-from nba_pipeline.forecast.chart import chart_from_updates
-from nba_pipeline.forecast.game import GameForecaster
 from nba_pipeline.forecast.incremental import LiveGame
 from nba_pipeline.forecast.ledger import PregameAfterTipoff, append_forecasts, entry_from_forecast
 from nba_pipeline.forecast.model import Forecast
@@ -258,82 +249,3 @@ def follow(
         if callable(polls):
             sleep(interval_s)
     return session.updates
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
-        prog="python -m nba_pipeline.live",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    ap.add_argument("game_id")
-    ap.add_argument("--replay", metavar="RESPONSE.json", help="play a recorded PlayByPlayV3 response")
-    ap.add_argument("--speed", type=float, default=0.0, help="replay speed (game clock x S; 0 = no wait)")
-    ap.add_argument("--interval", type=float, default=DEFAULT_INTERVAL_S, help="seconds between polls")
-    ap.add_argument("--version", default="latest", help="registry version (default: latest)")
-    ap.add_argument("--chart", metavar="OUT.png", help="write the win-probability chart at the end")
-    ap.add_argument("--no-ledger", action="store_true", help="do not write the forecasts to the ledger")
-    ap.add_argument(
-        "--date", help="game date (YYYY-MM-DD) of a game not in the games table (default today, ET)"
-    )
-    ap.add_argument("--max-polls", type=int, help=argparse.SUPPRESS)
-    args = ap.parse_args(argv)
-    torch.set_num_threads(1)  # one game's batch of one: a second thread only adds contention
-    gid = args.game_id
-    try:
-        forecaster = GameForecaster.from_registry(args.version)
-    except Exception as e:  # noqa: BLE001 - any registry problem ends the command with its message
-        print(f"cannot load model {args.version}: {e}", file=sys.stderr)
-        return 2
-    replay = None
-    if args.replay:
-        try:
-            with open(args.replay, encoding="utf-8") as f:
-                replay = json.load(f)
-        except (OSError, ValueError) as e:
-            print(f"cannot read the replay {args.replay}: {e}", file=sys.stderr)
-            return 2
-        polls: Iterator[dict] | Callable[[], dict] = replay_polls(replay, args.speed, args.interval)
-    else:
-        polls = lambda: fetch_pbp_v3(gid)  # noqa: E731
-    try:
-        row = forecaster.game_row(gid)
-    except KeyError:
-        # Not ingested yet (a game of today): teams from the feed, date from --date.
-        date = pd.Timestamp(args.date).date() if args.date else pd.Timestamp.now(tz=EASTERN).date()
-        row = game_from_response(replay, gid, date) if replay is not None else None
-        while row is None and replay is None:
-            try:
-                row = game_from_response(fetch_pbp_v3(gid), gid, date)
-            except Exception as e:  # noqa: BLE001 - retried at the next interval
-                print(f"poll failed ({type(e).__name__}: {e})", flush=True)
-            if row is None:
-                print(f"game {gid}: no play-by-play yet; polling again in {args.interval:.0f} s", flush=True)
-                time.sleep(args.interval)
-        if row is None:
-            print(
-                f"cannot forecast {gid}: not in the games table and no team in the response", file=sys.stderr
-            )
-            return 2
-        print(f"game {gid} is not in the games table: teams from the feed, date {date}, context defaults")
-    live = forecaster.open_game(gid, game=row)
-    session = LiveSession(
-        live,
-        source="replay" if args.replay else "live",
-        ledger_engine=None if args.no_ledger else forecaster.engine,
-        home=str(row["home_team_abbr"]),
-        away=str(row["away_team_abbr"]),
-    )
-    print(
-        f"{session.away} at {session.home}, {pd.Timestamp(row['game_date']).date()}, game {gid}, "
-        f"model {forecaster.model.version}" + (f", replay of {args.replay}" if args.replay else ""),
-        flush=True,
-    )
-    try:
-        follow(session, polls, args.interval, max_polls=args.max_polls)
-    except KeyboardInterrupt:
-        print(f"stopped after {len(session.updates)} forecasts")
-    if args.chart:
-        chart_from_updates(session.updates, session.home, session.away, path=args.chart)
-        print(f"chart written to {args.chart}")
-    return 0

@@ -39,8 +39,8 @@ Why it is built this way:
   code would misread (``layout.UNLOADABLE_FORMATS``) is still listed and compared, but loading or
   promoting it is refused with what differs and a request to retrain it.
 
-Command line: ``python -m nba_pipeline.registry list|show V|compare A B|promote V`` (see
-``nba_pipeline.registry.cli``).
+Command line: ``nba-pipeline registry list|show V|compare A B|promote V``
+(``nba_pipeline.commands.registry``; its tables: ``registry.render``).
 """
 
 from nba_pipeline.registry.entities import LoadedModel

@@ -92,6 +92,10 @@ def actions_frame(responses: list[dict]) -> pd.DataFrame:
         actions = game.get("actions")
         if not isinstance(actions, list):
             raise V3FormatError(f"game {gid}: 'game.actions' is missing or not a list")
+        not_object = next((j for j, a in enumerate(actions) if not isinstance(a, dict)), None)
+        if not_object is not None:
+            bad = actions[not_object]
+            raise V3FormatError(f"game {gid}: game.actions[{not_object}] is {bad!r:.40}, not an object")
         if actions:
             keys = set().union(*(a.keys() for a in actions[:1] + actions[-1:]))
             missing = [k for k in V3_ACTION_KEYS if k not in keys]

@@ -131,7 +131,7 @@ def test_no_new_data_trains_nothing_and_new_games_train_a_new_version(pipeline, 
     assert md1["data_fingerprint"] == _arrays_fingerprint()
     assert md1["train_seasons"] == [SEASON]  # the window: the only season with inputs
     assert md1["data_games"] == 150
-    from nba_pipeline.registry.cli import render_show
+    from nba_pipeline.registry.render import render_show
 
     assert md1["data_fingerprint"] in render_show(reg, v1)  # `nba-pipeline registry show` prints it
     assert any(e.asset_key == dg.AssetKey("trained_model") for e in first.get_asset_materialization_events())

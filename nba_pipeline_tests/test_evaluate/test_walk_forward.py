@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nba_pipeline.evaluate.walk_forward import CHECKPOINT_ORDER, main
+from nba_pipeline.commands.walk_forward import main
+from nba_pipeline.evaluate.walk_forward import CHECKPOINT_ORDER
 from nba_pipeline.features.season_arrays import build_season_arrays
 from nba_pipeline_tests.test_features.real import real_inputs
 
@@ -55,7 +56,7 @@ def test_quick_walk_forward_trains_before_and_tests_on_the_season(slice_env, mon
     assert {"score and clock", "score and clock + own pregame", "score and clock + market"} <= set(half.index)
     assert np.isfinite(table["brier"]).all() and (table["brier"] < 0.3).all()
     assert "trained on 2021-22" in md and "| model |" in md
-    assert "Written by `python -m nba_pipeline.evaluate.walk_forward --quick --test-seasons 2022-23" in md
+    assert "Written by `nba-pipeline walk-forward --quick --test-seasons 2022-23" in md
     late = table[table["checkpoint"] == "q4_1min"].set_index("source")
     assert "score and clock + own pregame + possession" in late.index
 

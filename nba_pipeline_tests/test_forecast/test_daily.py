@@ -203,8 +203,7 @@ def test_backtest_rows_are_made_the_day_before_and_kept_apart(fc, db):
 
 
 def test_the_commands_print_the_day_and_score_backtest_rows(slice_env, db, monkeypatch, capsys, tmp_path):
-    from nba_pipeline.evaluate import scorecard
-    from nba_pipeline.forecast import daily
+    from nba_pipeline.commands import daily, scorecard
 
     day = _day(db)
     monkeypatch.setenv("NBA_DATABASE_URL", str(db.url))

@@ -118,9 +118,9 @@ def test_v2_rows_in_overlapping_polls_give_one_forecast_per_event(forecaster, ga
 def test_live_command_replays_a_response_prints_lines_writes_chart_and_ledger(
     slice_env, model_version, v3_response, convert, tmp_path, monkeypatch, capsys
 ):
+    from nba_pipeline.commands.live import main
     from nba_pipeline.db import make_engine
     from nba_pipeline.forecast.ledger import read_ledger
-    from nba_pipeline.forecast.live import main
 
     for k, v in slice_env.items():
         monkeypatch.setenv(k, v)
@@ -143,7 +143,7 @@ def test_live_command_forecasts_a_game_not_yet_in_the_games_table_from_the_feed(
 ):
     """Tonight's game is not ingested: its teams come from the feed (location h/v), its date from
     --date; a response without any team action cannot be forecast (exit 2, saying why)."""
-    from nba_pipeline.forecast.live import main
+    from nba_pipeline.commands.live import main
 
     for k, v in slice_env.items():
         monkeypatch.setenv(k, v)

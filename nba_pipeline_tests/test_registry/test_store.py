@@ -21,15 +21,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from nba_pipeline.registry.cli import main as cli_main
-from nba_pipeline.registry.cli import render_comparison
 from torch import nn
 
 from nba_pipeline import settings
+from nba_pipeline.commands.registry import main as cli_main
 from nba_pipeline.registry import store as registry_mod
 from nba_pipeline.registry.errors import IntegrityError, RegistryError
 from nba_pipeline.registry.files import atomic_write_text, dumps, sha256_file
 from nba_pipeline.registry.layout import FORMAT_VERSION
+from nba_pipeline.registry.render import render_comparison
 from nba_pipeline.registry.schema import signed, validate_metadata
 from nba_pipeline.registry.store import ModelRegistry
 
@@ -589,10 +589,10 @@ def test_cli_list_show_compare_promote_print_tables(reg, capsys):
     assert "v9.0.0 not found" in capsys.readouterr().err
 
 
-def test_cli_runs_as_python_module(reg):
+def test_registry_command_runs_through_python_dash_m_nba_pipeline(reg):
     save(reg, metadata=metadata(accuracy=0.61))
     out = subprocess.run(
-        [sys.executable, "-m", "nba_pipeline.registry", "--root", str(reg.root), "list"],
+        [sys.executable, "-m", "nba_pipeline", "registry", "--root", str(reg.root), "list"],
         cwd=settings.REPO_ROOT,
         capture_output=True,
         text=True,

@@ -1,0 +1,119 @@
+"""``nba-pipeline live GAME_ID``: follow a game live (or a recorded one), a forecast after every
+new event, printed and kept in the ledger (``forecast.live``).
+
+    nba-pipeline live GAME_ID                       # poll stats.nba.com PlayByPlayV3 every 5 s
+    nba-pipeline live GAME_ID --interval 10 --version v1.2.0
+    nba-pipeline live GAME_ID --replay playbyplayv3_GAME_ID.json --speed 0 --chart wp.png
+
+``--replay`` plays a recorded PlayByPlayV3 response through the same path, cut into the polls a
+live session would have made; ``--speed S`` runs the game clock S times faster (0: as fast as
+possible, one poll per game minute). A game not in ``games`` yet (tonight's) takes its teams from
+the feed and its date from ``--date``. A malformed recording is refused, naming the file and the
+field, before anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+
+import pandas as pd
+import torch
+
+from nba_pipeline.forecast.chart import chart_from_updates
+from nba_pipeline.forecast.game import GameForecaster
+from nba_pipeline.forecast.live import (
+    DEFAULT_INTERVAL_S,
+    EASTERN,
+    LiveSession,
+    fetch_pbp_v3,
+    follow,
+    game_from_response,
+    replay_polls,
+)
+from nba_pipeline.sources.pbp_v3 import convert_pbp_v3
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Follow the game (or replay it) to its end; exit 2 on a model or replay that cannot be read."""
+    ap = argparse.ArgumentParser(
+        prog="nba-pipeline live",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("game_id")
+    ap.add_argument("--replay", metavar="RESPONSE.json", help="play a recorded PlayByPlayV3 response")
+    ap.add_argument("--speed", type=float, default=0.0, help="replay speed (game clock x S; 0 = no wait)")
+    ap.add_argument("--interval", type=float, default=DEFAULT_INTERVAL_S, help="seconds between polls")
+    ap.add_argument("--version", default="latest", help="registry version (default: latest)")
+    ap.add_argument("--chart", metavar="OUT.png", help="write the win-probability chart at the end")
+    ap.add_argument("--no-ledger", action="store_true", help="do not write the forecasts to the ledger")
+    ap.add_argument(
+        "--date", help="game date (YYYY-MM-DD) of a game not in the games table (default today, ET)"
+    )
+    ap.add_argument("--max-polls", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    gid = args.game_id
+    replay = None
+    if args.replay:
+        try:  # the whole recording is checked before anything is loaded or written
+            with open(args.replay, encoding="utf-8") as f:
+                replay = json.load(f)
+            convert_pbp_v3(replay)
+        except (OSError, ValueError) as e:  # V3FormatError is a ValueError naming the field
+            print(f"error: cannot read the replay {args.replay}: {e}", file=sys.stderr)
+            return 2
+    torch.set_num_threads(1)  # one game's batch of one: a second thread only adds contention
+    try:
+        forecaster = GameForecaster.from_registry(args.version)
+    except Exception as e:  # noqa: BLE001 - any registry problem ends the command with its message
+        print(f"cannot load model {args.version}: {e}", file=sys.stderr)
+        return 2
+    if replay is not None:
+        polls: Iterator[dict] | Callable[[], dict] = replay_polls(replay, args.speed, args.interval)
+    else:
+        polls = lambda: fetch_pbp_v3(gid)  # noqa: E731
+    try:
+        row = forecaster.game_row(gid)
+    except KeyError:
+        # Not ingested yet (a game of today): teams from the feed, date from --date.
+        date = pd.Timestamp(args.date).date() if args.date else pd.Timestamp.now(tz=EASTERN).date()
+        row = game_from_response(replay, gid, date) if replay is not None else None
+        while row is None and replay is None:
+            try:
+                row = game_from_response(fetch_pbp_v3(gid), gid, date)
+            except Exception as e:  # noqa: BLE001 - retried at the next interval
+                print(f"poll failed ({type(e).__name__}: {e})", flush=True)
+            if row is None:
+                print(f"game {gid}: no play-by-play yet; polling again in {args.interval:.0f} s", flush=True)
+                time.sleep(args.interval)
+        if row is None:
+            print(
+                f"cannot forecast {gid}: not in the games table and no team in the response", file=sys.stderr
+            )
+            return 2
+        print(f"game {gid} is not in the games table: teams from the feed, date {date}, context defaults")
+    live = forecaster.open_game(gid, game=row)
+    session = LiveSession(
+        live,
+        source="replay" if args.replay else "live",
+        ledger_engine=None if args.no_ledger else forecaster.engine,
+        home=str(row["home_team_abbr"]),
+        away=str(row["away_team_abbr"]),
+    )
+    print(
+        f"{session.away} at {session.home}, {pd.Timestamp(row['game_date']).date()}, game {gid}, "
+        f"model {forecaster.model.version}" + (f", replay of {args.replay}" if args.replay else ""),
+        flush=True,
+    )
+    try:
+        follow(session, polls, args.interval, max_polls=args.max_polls)
+    except KeyboardInterrupt:
+        print(f"stopped after {len(session.updates)} forecasts")
+    if args.chart:
+        chart_from_updates(session.updates, session.home, session.away, path=args.chart)
+        print(f"chart written to {args.chart}")
+    return 0
