@@ -7,21 +7,24 @@ definitions, and one asset backfill of the ingest and analytics groups over ever
 the peak number of server connections (``pg_stat_activity``), and per table the row count and a
 checksum of its contents in both modes; exits 1 when a table differs.
 
-    .venv/bin/python scripts/bench_backfill.py                       # all nine seasons (~35 min here)
-    .venv/bin/python scripts/bench_backfill.py --games 80 --seasons 2021-22 2022-23 2023-24
+    nba-pipeline bench backfill                       # all nine seasons (~35 min here)
+    nba-pipeline bench backfill --games 80 --seasons 2021-22 2022-23 2023-24
+
+It starts its servers with the test suite's helpers (``nba_pipeline_tests.services``: a throw-away
+PostgreSQL server, ``dagster dev``), so it runs from a checkout of the repository only.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from nba_pipeline import settings
+
+DEFAULT_RAW = settings.REPO_ROOT.parent / "shared" / "data" / "nba"
 
 
 def run_backfill(
@@ -77,31 +80,36 @@ def fingerprints(url: str, groups: list[str]) -> dict[str, tuple[int, str]]:
         engine.dispose()
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--raw", type=Path, default=REPO.parent / "shared" / "data" / "nba")
-    ap.add_argument("--seasons", nargs="*", help="seasons to backfill (default: every season of --raw)")
-    ap.add_argument("--games", type=int, help="only the first N games of each season (default: all)")
-    ap.add_argument("--groups", nargs="+", default=["ingest", "analytics"])
-    args = ap.parse_args(argv)
-
+def bench_backfill(
+    raw: Path = DEFAULT_RAW,
+    seasons: list[str] | None = None,
+    games: int | None = None,
+    groups: list[str] | tuple[str, ...] = ("ingest", "analytics"),
+) -> int:
+    """Backfill ``seasons`` of ``raw`` (every one; ``games``: the first N of each) serially, then
+    two at a time, and print the times and each table's checksum; 1 when a table differs."""
     from nba_pipeline.ingest.raw import seasons_in
-    from nba_pipeline_tests.services import make_raw_slice, postgres_server
 
-    seasons = args.seasons or seasons_in(args.raw)
+    try:
+        from nba_pipeline_tests.services import make_raw_slice, postgres_server
+    except ModuleNotFoundError as exc:
+        print(f"error: bench backfill needs a checkout of the repository ({exc})", file=sys.stderr)
+        return 2
+    groups = list(groups)
+    chosen = seasons or seasons_in(raw)
     work = Path(tempfile.mkdtemp(prefix="bench_backfill_"))
-    raw = args.raw
-    if args.games or args.seasons:
-        raw = make_raw_slice(args.raw, work / "raw", dict.fromkeys(seasons, args.games))
+    if games or seasons:
+        raw = make_raw_slice(raw, work / "raw", dict.fromkeys(chosen, games))
+    seasons = chosen
     os.environ["NBA_RAW_DIR"] = str(raw)  # the partitions of the definitions imported below
-    print(f"seasons {seasons}, {'first ' + str(args.games) if args.games else 'all'} games; work dir {work}")
+    print(f"seasons {seasons}, {'first ' + str(games) if games else 'all'} games; work dir {work}")
 
     with postgres_server() as server:
         results = {
-            mode: run_backfill(server, mode, n, raw, seasons, args.groups, work)
+            mode: run_backfill(server, mode, n, raw, seasons, groups, work)
             for mode, n in (("serial", 1), ("parallel", 2))
         }
-        prints = {mode: fingerprints(r[3], args.groups) for mode, r in results.items()}
+        prints = {mode: fingerprints(r[3], groups) for mode, r in results.items()}
 
     print(f"\n{'table':<20} {'rows':>10}  {'checksum serial':>18}  {'checksum parallel':>18}  equal")
     differ = []
@@ -120,7 +128,3 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print("every table: same rows and checksum")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -16,12 +16,11 @@ from them):
   (the first ingest stage, as the ``plays``/``games`` assets run it, without the database write);
 - the per-game rate is also scaled to a full 1,230-game season (printed as an extrapolation).
 
-    .venv/bin/python scripts/bench_source.py [--recordings ../shared/data/nba_api] [--keep DIR]
+    nba-pipeline bench source [--recordings ../shared/data/nba_api] [--keep DIR]
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import shutil
@@ -78,20 +77,19 @@ def build_cache(recordings: Path, pulled: Path) -> int:
     return len(games)
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument(
-        "--recordings", type=Path, default=settings.REPO_ROOT.parent / "shared" / "data" / "nba_api"
-    )
-    ap.add_argument("--keep", type=Path, help="build the cache here and keep it (default: a temporary dir)")
-    args = ap.parse_args()
+DEFAULT_RECORDINGS = settings.REPO_ROOT.parent / "shared" / "data" / "nba_api"
+
+
+def bench_source(recordings: Path = DEFAULT_RECORDINGS, keep: Path | None = None) -> int:
+    """Build the cache from ``recordings`` (in ``keep``, else a temporary dir), pull and ingest the
+    season from it and print the times; 1 when the rerun made a request, else 0."""
     from nba_api.stats.library.http import NBAStatsHTTP
 
     NBAStatsHTTP.get_session = classmethod(lambda cls: RefuseNetwork())  # type: ignore[method-assign]
-    pulled = args.keep or Path(tempfile.mkdtemp(prefix="bench_source_"))
+    pulled = keep or Path(tempfile.mkdtemp(prefix="bench_source_"))
     try:
         t = time.perf_counter()
-        n = build_cache(args.recordings, pulled)
+        n = build_cache(recordings, pulled)
         t_cache = time.perf_counter() - t
         print(f"cache: {n} games x (PlayByPlayV3 + BoxScoreTraditionalV3) written in {t_cache:.1f} s")
 
@@ -117,9 +115,5 @@ def main() -> int:
         print(f"network attempts refused by the guard: {RefuseNetwork.calls}")
         return 0 if rep.requests == 0 and RefuseNetwork.calls == 0 else 1
     finally:
-        if args.keep is None:
+        if keep is None:
             shutil.rmtree(pulled, ignore_errors=True)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

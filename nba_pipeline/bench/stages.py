@@ -1,7 +1,7 @@
 """Benchmark one season through the pipeline: wall time and peak memory of each stage, and the
 latency of a single-game forecast from a loaded model.
 
-    python -m nba_pipeline.bench [--season 2023-24] [--work DIR]
+    nba-pipeline bench [--season 2023-24] [--work DIR]
 
 Each stage runs in its own process (stages only share the database and files, as in production),
 so the peak resident memory printed is that stage's own. Everything goes to a temporary data
@@ -13,18 +13,19 @@ report's model and baselines on the season's last 20% of games, all-events strid
 (a loaded model forecasting one game: the batch path at halftime from raw play-by-play, and the
 incremental path: first forecast of a game and time per new event; see ``_forecast_latency``).
 
-    python -m nba_pipeline.bench --work DIR --stages forecast    # again, on DIR's data and model
+    nba-pipeline bench --work DIR --stages forecast    # again, on DIR's data and model
+
+The ingest, analytics and features stages run ``nba-pipeline run`` narrowed to their assets
+(:mod:`nba_pipeline.commands.run`), in process, so what is timed is what a user runs.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -47,18 +48,18 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
 
-def _run_stage(stage: str, season: str) -> dict:
-    """Inside the stage's own process."""
+def run_stage(stage: str, season: str) -> dict:
+    """One stage, inside its own process: its seconds, peak memory and figures."""
     from nba_pipeline import settings
 
     t0 = time.perf_counter()
     extra: dict = {}
     if stage in SELECT:
-        from nba_pipeline.run import main as run_main
+        from nba_pipeline.commands.run import main as run_main
 
         rc = run_main(["--partition", season, "--select", *SELECT[stage]])
         if rc != 0:
-            raise RuntimeError(f"stage {stage} failed (run.py exit {rc})")
+            raise RuntimeError(f"stage {stage} failed (nba-pipeline run exit {rc})")
     else:
         from nba_pipeline.features.season_arrays import SeasonArrays
         from nba_pipeline.registry.store import ModelRegistry
@@ -178,33 +179,18 @@ def _forecast_latency(season: str, game_id: str) -> dict:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--season", default="2023-24")
-    ap.add_argument("--work", help="working directory (default: a new temporary one)")
-    ap.add_argument(
-        "--stages",
-        nargs="+",
-        choices=STAGES,
-        default=STAGES,
-        help="stages to run, in order (e.g. only 'forecast' again in an existing --work directory)",
-    )
-    ap.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)  # internal: one stage, JSON out
-    args = ap.parse_args(argv)
-    if args.stage:
-        print("BENCH " + json.dumps(_run_stage(args.stage, args.season)), flush=True)
-        return 0
-    work = Path(args.work or tempfile.mkdtemp(prefix="nba_bench_"))
+def bench_stages(season: str, work: Path, stages: list[str]) -> int:
+    """Run ``stages`` in order, each in its own process (``nba-pipeline bench --stage``) over
+    ``work``, and print one line per stage; 1 when a stage fails."""
     env = {
         **os.environ,
         "NBA_DATA_DIR": str(work),
         "NBA_DATABASE_URL": f"sqlite:///{work / 'nba.db'}",
     }
-    print(f"benchmark of season {args.season} in {work} ({os.cpu_count()} CPUs)", flush=True)
-    rows = []
-    for stage in args.stages:
+    print(f"benchmark of season {season} in {work} ({os.cpu_count()} CPUs)", flush=True)
+    for stage in stages:
         proc = subprocess.run(
-            [sys.executable, "-m", "nba_pipeline.bench", "--stage", stage, "--season", args.season],
+            [sys.executable, "-m", "nba_pipeline", "bench", "--stage", stage, "--season", season],
             env=env,
             capture_output=True,
             text=True,
@@ -215,14 +201,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"stage {stage} failed", file=sys.stderr)
             return 1
         row = json.loads(line[6:])
-        rows.append(row)
         extra = {k: v for k, v in row.items() if k not in ("stage", "seconds", "peak_rss_mb")}
         print(
             f"{stage:<12} {row['seconds']:>8.1f} s  peak {row['peak_rss_mb']:>7.0f} MB  {extra or ''}",
             flush=True,
         )
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

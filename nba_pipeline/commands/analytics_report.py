@@ -1,6 +1,6 @@
-"""Print the quality checks of the analytics stage on the real data.
+"""``nba-pipeline analytics-report``: the quality checks of the analytics stage on the real data.
 
-    python -m nba_pipeline.analytics.report [--raw DIR] [--seasons 2020-21 2021-22 2022-23 2023-24]
+    nba-pipeline analytics-report [--raw DIR] [--seasons 2020-21 2021-22 2022-23 2023-24]
 
 For every season given that has a lineups file: the share of events whose rebuilt ten players
 (play-by-play reconstruction) equal the lineups file. Then RAPM chained over the seasons (each
@@ -12,6 +12,7 @@ home advantage, no players) is printed beside it as the baseline the player rati
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -31,14 +32,20 @@ DEFAULT_SEASONS = ["2020-21", "2021-22", "2022-23", "2023-24"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    """Print one row per season; exit 1 when the raw dir has no games file."""
+    ap = argparse.ArgumentParser(
+        prog="nba-pipeline analytics-report",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--raw", default=None, help="raw data directory (default: NBA_RAW_DIR setting)")
     ap.add_argument("--seasons", nargs="*", default=DEFAULT_SEASONS)
     args = ap.parse_args(argv)
     raw = Path(args.raw) if args.raw else settings.raw_dir()
     raw_games = read_raw(raw, "games")
     if raw_games is None:
-        raise SystemExit(f"no games.parquet in {raw}")
+        print(f"error: no games.parquet in {raw}", file=sys.stderr)
+        return 1
     prior = None
     head = ("season", "agreement", "events", "stints", "r2_rapm", "r2_intercept", "secs")
     print("{:8} {:>10} {:>8} {:>7} {:>8} {:>12} {:>6}".format(*head))
@@ -68,7 +75,3 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,7 +1,8 @@
-"""How often the calibration check fails a perfectly calibrated model (its false-alarm rate), and
-how often it fails clearly miscalibrated ones (its power), by simulation.
+"""``nba-pipeline calibration-false-alarms``: how often the calibration check fails a perfectly
+calibrated model (its false-alarm rate), and how often it fails clearly miscalibrated ones (its
+power), by simulation.
 
-    python scripts/calibration_false_alarms.py [--sims 10000] [--seed 0] [--forecasts beta|uniform]
+    nba-pipeline calibration-false-alarms [--sims 10000] [--seed 0] [--forecasts beta|uniform]
         [--games 138 375 1230] [--old-sims 2000]
 
 Games are won with true probabilities drawn like a real model's pregame forecasts
@@ -28,14 +29,17 @@ from nba_pipeline.registry.rules import (
 from nba_pipeline.tables import render_table
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None) -> int:
+    """Simulate and print the rates per number of judged games; exit 0."""
+    ap = argparse.ArgumentParser(
+        prog="nba-pipeline calibration-false-alarms", description=(__doc__ or "").split("\n\n")[0]
+    )
     ap.add_argument("--sims", type=int, default=10_000, help="simulations per size for the new rule")
     ap.add_argument("--old-sims", type=int, default=2_000, help="simulations per size for the decile rule")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--forecasts", choices=["beta", "uniform"], default="beta")
     ap.add_argument("--games", type=int, nargs="+", default=[138, 375, 1230])
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
     rows = []
@@ -57,7 +61,4 @@ def main() -> None:
     headers = ["games", "false alarms", "old decile rule", *(f"power: {k}" for k in MISCALIBRATIONS)]
     print(render_table(headers, rows, formats=[None] + [".3f"] * (len(headers) - 1)))
     print(f"\n{time.perf_counter() - t0:.1f} s")
-
-
-if __name__ == "__main__":
-    main()
+    return 0

@@ -1,7 +1,8 @@
-"""Compare run configs on the temporal VALIDATION split of the training seasons only (the test
-season is never read), so settings are chosen without looking at test games.
+"""``nba-pipeline compare-on-validation``: compare run configs on the temporal VALIDATION split of
+the training seasons only (the test season is never read), so settings are chosen without looking
+at test games.
 
-    python scripts/compare_on_validation.py --seasons 2020-21 2021-22 2022-23 \
+    nba-pipeline compare-on-validation --seasons 2020-21 2021-22 2022-23 \
         --configs '{"optim": {"lr": 1e-4}}' '{"optim": {"lr": 3e-4}}'
 
 Each config (a partial ``RunConfig`` as JSON, over the defaults and ``--base``) trains on the
@@ -31,104 +32,37 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-from scipy.special import expit
-
 from nba_pipeline import settings
-from nba_pipeline.evaluate.report import (
-    fit_own_pregame_clock,
-    late_checkpoint_cuts,
-    model_pregame,
-    predict_without_lines,
-    score_clock_at_cuts,
+from nba_pipeline.evaluate.validation import (
+    CHECKPOINTS,
+    IN_GAME,
+    in_game_scores,
+    line_scores,
+    no_line_metrics,
 )
-from nba_pipeline.features.context import LINE_DIMS, LINE_MARGIN_SCALE
-from nba_pipeline.forecast.model import ForecastModel
 from nba_pipeline.registry.rules import pregame_quality
 from nba_pipeline.tables import render_table
 from nba_pipeline.training.config import RunConfig
-from nba_pipeline.training.dataset import NBADataset
 from nba_pipeline.training.fit import fit_forecaster, load_training_arrays
 from nba_pipeline.training.metrics import prediction_metrics
 from nba_pipeline.training.predict import predict_frame
 
-CHECKPOINTS = ("pregame", "end_q1", "halftime", "end_q3", "q4_5min", "all")
-LATE = ("q4_2min", "q4_1min", "q4_30s", "end_reg", "final")
-IN_GAME = (*CHECKPOINTS[1:5], *LATE)
-SOURCES = ("model", "score and clock + own pregame", "+ possession")
 
-
-def raw_network(out) -> ForecastModel:
-    """The fitted network with its win logit unscaled (temperature 1), as every score of this
-    comparison is made."""
-    return ForecastModel("candidate", out.model, out.norm, out.score_diff_std, temperature=1.0)
-
-
-def in_game_scores(out, arrays, preds, all_events_stride: int) -> dict[str, list[tuple[float, float]]]:
-    """(Brier, margin MAE) at each in-game checkpoint of the judged games (``preds``; the late ones
-    at every judged game's cut there), then, with ``all_events_stride``, over every that-many-th
-    in-game cut of those games: of the model, of score and clock fed the model's own pregame
-    forecast, and of the same also told who has the ball (both fitted on 8 random cuts of each
-    selection game)."""
-    fm = raw_network(out)
-    clock = fit_own_pregame_clock(fm, arrays, out.select_games)
-    ball = fit_own_pregame_clock(fm, arrays, out.select_games, possession=True)
-    own = model_pregame(fm, arrays, out.val_games)
-    parts = [preds[preds["checkpoint"] == cp] for cp in IN_GAME[:4]]
-    ds = NBADataset(arrays, out.norm, out.score_diff_std, mode="all_events", games=out.val_games)
-    late = late_checkpoint_cuts(arrays)
-    for name in LATE:
-        at = ds.sample_index(out.val_games, late[name][out.val_games])
-        parts.append(predict_frame(out.model, ds, out.norm, indices=at))
-    if all_events_stride:
-        every = ds.in_game_samples()[::all_events_stride]
-        parts.append(predict_frame(out.model, ds, out.norm, indices=every))
-    scores: dict[str, list[tuple[float, float]]] = {s: [] for s in SOURCES}
-    for part in parts:
-        win, margin = part["win"].to_numpy(), part["margin_true"].to_numpy()
-        g, cut = part["game_index"].to_numpy(), part["cut"].to_numpy()
-        base, with_ball = (score_clock_at_cuts(c, arrays, g, cut, own) for c in (clock, ball))
-        forecasts = {
-            "model": (part["p_home"].to_numpy(), part["margin"].to_numpy()),
-            SOURCES[1]: (base.p_home, base.margin),
-            SOURCES[2]: (with_ball.p_home, with_ball.margin),
-        }
-        for source, (p, m) in forecasts.items():
-            scores[source].append((float(np.mean((p - win) ** 2)), float(np.mean(np.abs(m - margin)))))
-    return scores
-
-
-def no_line_metrics(out, arrays) -> dict:
-    """The judged games' metrics with the line hidden from every game."""
-    preds = predict_without_lines(raw_network(out), arrays, out.val_games)
-    return prediction_metrics(preds)
-
-
-def line_scores(pre, arrays) -> tuple[str, str, int]:
-    """Pregame "Brier / margin MAE" of the model and of the market's line alone on the judged games
-    that have a line, and how many there are."""
-    line = arrays.context[pre["game_index"].to_numpy(), LINE_DIMS]
-    has = line[:, 3] > 0.5
-    win, margin = pre["win"].to_numpy()[has], pre["margin_true"].to_numpy()[has]
-    market_p, market_m = expit(line[has, 0]), line[has, 1] * LINE_MARGIN_SCALE
-    model_p, model_m = pre["p_home"].to_numpy()[has], pre["margin"].to_numpy()[has]
-
-    def fmt(p, m):
-        return f"{np.mean((p - win) ** 2):.4f} / {np.mean(np.abs(m - margin)):.2f}"
-
-    return fmt(model_p, model_m), fmt(market_p, market_m), int(has.sum())
-
-
-def merge(base: dict, over: dict) -> dict:
+def _merged(base: dict, over: dict) -> dict:
     """``over`` on top of ``base``, nested sections merged key by key."""
     out = dict(base)
     for k, v in over.items():
-        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        out[k] = _merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
     return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None) -> int:
+    """Train each config in turn and print its validation scores; exit 0."""
+    ap = argparse.ArgumentParser(
+        prog="nba-pipeline compare-on-validation",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--seasons", nargs="+", required=True, help="training seasons")
     ap.add_argument("--configs", nargs="+", default=["{}"], help="partial run configs as JSON")
     ap.add_argument(
@@ -138,13 +72,13 @@ def main() -> None:
         help="also every K-th in-game cut (0: the checkpoints only)",
     )
     ap.add_argument("--base", default='{"optim": {"max_epochs": 10, "patience": 4}}', help="JSON under each")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     arrays = load_training_arrays(settings.features_dir(), args.seasons)
     print(f"seasons {args.seasons}: {arrays.n_games} games", flush=True)
     rows, in_game = [], []
     for text in args.configs:
-        settings_ = merge(
-            merge(json.loads(args.base), json.loads(text)), {"data": {"train_seasons": args.seasons}}
+        settings_ = _merged(
+            _merged(json.loads(args.base), json.loads(text)), {"data": {"train_seasons": args.seasons}}
         )
         cfg = RunConfig.from_dict(settings_)
         t0 = time.perf_counter()
@@ -178,7 +112,4 @@ def main() -> None:
     print("\nin game, judged validation games (Brier / margin MAE):")
     columns = [*IN_GAME, *(["all_events"] if args.all_events_stride else [])]
     print(render_table(["config", "source", *columns], in_game))
-
-
-if __name__ == "__main__":
-    main()
+    return 0
