@@ -20,6 +20,7 @@ import pytest
 
 from nba_pipeline import settings
 from nba_pipeline.dagster_home import ensure_dagster_home
+from nba_pipeline_tests.missing_data import missing_data
 
 pytest_plugins = ["nba_pipeline_tests.workers"]  # how the tests are spread over xdist's workers
 
@@ -55,10 +56,10 @@ def _no_dagster_instance_left_current(request):
 
 @pytest.fixture(scope="session")
 def nba_raw_dir() -> Path:
-    """The real data folder; tests that need it skip, saying why, when it is absent."""
+    """The real data folder; tests that need it skip, saying why, when it is absent (fail under CI)."""
     path = Path(os.environ.get("NBA_RAW_DIR", settings.REPO_ROOT.parent / "shared" / "data" / "nba"))
     if not (path / "games.parquet").exists():
-        pytest.skip(f"real NBA data not found at {path} (set NBA_RAW_DIR to the folder with games.parquet)")
+        missing_data(f"real NBA data not found at {path} (set NBA_RAW_DIR to the folder with games.parquet)")
     return path
 
 
@@ -69,10 +70,11 @@ ODDS_GAME = "0022400913"  # the game of the recorded odds_todaysGames.json answe
 
 @pytest.fixture(scope="session")
 def odds_path(nba_raw_dir: Path) -> Path:
-    """The recorded odds feed answer (../shared/data/nba_api/responses); skips when absent."""
+    """The recorded odds feed answer (../shared/data/nba_api/responses); skips when absent (fails
+    under CI)."""
     path = nba_raw_dir.parent / "nba_api" / "responses" / f"odds_todaysgames_{ODDS_GAME}.json"
     if not path.exists():
-        pytest.skip(f"saved odds response not found at {path} (the nba_api recordings of ../shared)")
+        missing_data(f"saved odds response not found at {path} (the nba_api recordings of ../shared)")
     return path
 
 

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import pytest
 
 from nba_pipeline import settings
+from nba_pipeline_tests.missing_data import missing_data
 
 MATCH_ON = ["method", "scheme", "host", "path", "query"]
 GAME = "0022200552"
@@ -20,12 +21,13 @@ SEASON_PULLED = "2025-26"
 
 @pytest.fixture(scope="session")
 def nba_api_dir() -> Path:
-    """The recorded responses folder; tests that need it skip, saying why, when it is absent."""
+    """The recorded responses folder; tests that need it skip, saying why, when it is absent (fail
+    under CI)."""
     path = Path(
         os.environ.get("NBA_API_RECORDINGS_DIR", settings.REPO_ROOT.parent / "shared" / "data" / "nba_api")
     )
     if not (path / "cassettes").is_dir():
-        pytest.skip(
+        missing_data(
             f"recorded stats.nba.com responses not found at {path} "
             "(set NBA_API_RECORDINGS_DIR to the folder with cassettes/ and responses/)"
         )
