@@ -32,7 +32,7 @@ from nba_pipeline import settings
 from nba_pipeline.ingest.games import build_games
 from nba_pipeline.ingest.plays import build_plays
 from nba_pipeline.ingest.raw import read_raw
-from nba_pipeline.sources.client import ApiSettings, StatsClient, atomic_write_json
+from nba_pipeline.sources.client import ApiSettings, SourceError, StatsClient, atomic_write_json
 from nba_pipeline.sources.games import games_from_gamelog
 from nba_pipeline.sources.season import pull_season, season_cache_dir
 
@@ -51,15 +51,36 @@ class RefuseNetwork:
         raise AssertionError(f"benchmark made a network request: {kw.get('url')}")
 
 
+class RecordingError(ValueError):
+    """A recording the benchmark is built from is missing or malformed; names the file and field."""
+
+
+def _recording(path: Path, field: tuple[str, ...]) -> dict:
+    """One recorded response, with ``field`` (a path of keys) present, or :class:`RecordingError`."""
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RecordingError(f"{path}: cannot read the recording ({exc})") from exc
+    node = body
+    for i, key in enumerate(field):
+        if not isinstance(node, dict) or key not in node:
+            raise RecordingError(f"{path}: no field {'.'.join(field[: i + 1])!r}")
+        node = node[key]
+    return body
+
+
 def build_cache(recordings: Path, pulled: Path) -> int:
     """Fill the pulled dir's cache for SEASON (see the module docstring); returns the game count."""
     resp = recordings / "responses"
-    log = json.loads((resp / f"leaguegamelog_team_{SEASON}.json").read_text())
-    pbp = json.loads((resp / f"playbyplayv3_{GAME}.json").read_text())
-    box = json.loads((resp / f"boxscoretraditionalv3_{GAME}.json").read_text())
+    log = _recording(resp / f"leaguegamelog_team_{SEASON}.json", ())
+    pbp = _recording(resp / f"playbyplayv3_{GAME}.json", ("game", "actions"))
+    box = _recording(resp / f"boxscoretraditionalv3_{GAME}.json", ("boxScoreTraditional", "homeTeam"))
+    try:
+        games, _ = games_from_gamelog(log, SEASON)
+    except SourceError as exc:
+        raise RecordingError(f"{resp / f'leaguegamelog_team_{SEASON}.json'}: {exc}") from exc
     client = StatsClient(season_cache_dir(pulled, SEASON))
     atomic_write_json(client.cache_path("leaguegamelog", SEASON), log)
-    games, _ = games_from_gamelog(log, SEASON)
     home0, away0 = 1610612739, 1610612741
     for g in games.itertuples():
         swap = {home0: int(g.team_id_home), away0: int(g.team_id_road)}

@@ -26,7 +26,7 @@ from nba_pipeline.analytics.stints import (
 )
 from nba_pipeline.ingest.games import build_games
 from nba_pipeline.ingest.plays import build_plays
-from nba_pipeline.ingest.raw import read_raw
+from nba_pipeline.ingest.raw import RawDataError, read_raw
 
 DEFAULT_SEASONS = ["2020-21", "2021-22", "2022-23", "2023-24"]
 
@@ -42,6 +42,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seasons", nargs="*", default=DEFAULT_SEASONS)
     args = ap.parse_args(argv)
     raw = Path(args.raw) if args.raw else settings.raw_dir()
+    try:
+        return _report(raw, args.seasons)
+    except RawDataError as exc:  # a malformed raw file: its path and column, on one line
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _report(raw: Path, seasons: list[str]) -> int:
+    """Print the table, one season at a time (a season takes about a minute)."""
     raw_games = read_raw(raw, "games")
     if raw_games is None:
         print(f"error: no games.parquet in {raw}", file=sys.stderr)
@@ -49,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     prior = None
     head = ("season", "agreement", "events", "stints", "r2_rapm", "r2_intercept", "secs")
     print("{:8} {:>10} {:>8} {:>7} {:>8} {:>12} {:>6}".format(*head))
-    for season in sorted(args.seasons):
+    for season in sorted(seasons):
         t0 = time.time()
         pbp = read_raw(raw, "pbp", season)
         if pbp is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 from pathlib import Path
 
@@ -72,9 +73,13 @@ def main(argv: list[str] | None = None) -> int:
             bench_train(args.seasons, args.epochs, args.games, args.device, args.threads)
         return 0
     if args.bench == "source":
-        from nba_pipeline.bench.source import bench_source
+        from nba_pipeline.bench.source import RecordingError, bench_source
 
-        return bench_source(args.recordings, args.keep)
+        try:
+            return bench_source(args.recordings, args.keep)
+        except RecordingError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     if args.bench == "backfill":
         from nba_pipeline.bench.backfill import bench_backfill
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -73,14 +74,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--base", default='{"optim": {"max_epochs": 10, "patience": 4}}', help="JSON under each")
     args = ap.parse_args(argv)
-    arrays = load_training_arrays(settings.features_dir(), args.seasons)
+    configs = {}
+    for text in args.configs:  # every config refused now, not after the first one's training
+        try:
+            merged = _merged(json.loads(args.base), json.loads(text))
+            configs[text] = RunConfig.from_dict(_merged(merged, {"data": {"train_seasons": args.seasons}}))
+        except (ValueError, TypeError) as exc:
+            print(f"error: config {text!r} (over --base {args.base!r}): {exc}", file=sys.stderr)
+            return 2
+    try:
+        arrays = load_training_arrays(settings.features_dir(), args.seasons)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(f"seasons {args.seasons}: {arrays.n_games} games", flush=True)
     rows, in_game = [], []
-    for text in args.configs:
-        settings_ = _merged(
-            _merged(json.loads(args.base), json.loads(text)), {"data": {"train_seasons": args.seasons}}
-        )
-        cfg = RunConfig.from_dict(settings_)
+    for text, cfg in configs.items():
         t0 = time.perf_counter()
         with tempfile.TemporaryDirectory() as work:
             out = fit_forecaster(arrays, cfg, Path(work))

@@ -12,6 +12,7 @@ import sys
 from nba_pipeline import settings
 from nba_pipeline.db import make_engine
 from nba_pipeline.evaluate.run import run_evaluation
+from nba_pipeline.registry.errors import RegistryError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
             all_events_stride=args.all_events_stride,
             version=args.version,
         )
-    except ValueError as exc:  # a test season the model trained on, or inputs it cannot read
+    except (ValueError, RegistryError) as exc:  # a season it trained on, an unreadable model or input
         print(f"cannot evaluate: {exc}", file=sys.stderr)
         return 2
     print(run.path.read_text(encoding="utf-8"))

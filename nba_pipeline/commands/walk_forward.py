@@ -34,6 +34,7 @@ from nba_pipeline.evaluate.walk_forward import (
     to_markdown,
 )
 from nba_pipeline.ingest import schema  # noqa: F401 - registers the games table
+from nba_pipeline.training.config import RunConfig
 from nba_pipeline.training.window import available_seasons
 
 
@@ -57,7 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     header = provenance(argv)
     if args.log:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    config = json.loads(args.config)
+    try:
+        config = json.loads(args.config)
+        RunConfig.from_dict(config)  # refused now, not after a season's training
+    except (ValueError, TypeError) as exc:
+        print(f"error: --config {args.config!r}: {exc}", file=sys.stderr)
+        return 2
     games_per_season, stride = args.games, args.all_events_stride
     if args.quick:
         games_per_season = games_per_season or 60

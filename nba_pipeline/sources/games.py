@@ -48,9 +48,13 @@ GAMES_FILE_COLUMNS = (
 
 
 def result_set(body: dict, index: int = 0) -> pd.DataFrame:
-    """A legacy ``resultSets[index]`` as a frame (columns = its headers)."""
-    rs = body["resultSets"][index]
-    return pd.DataFrame(rs["rowSet"], columns=rs["headers"])
+    """A legacy ``resultSets[index]`` as a frame (columns = its headers); a body of another shape
+    is a :class:`SourceError` naming the field."""
+    try:
+        rs = body["resultSets"][index]
+        return pd.DataFrame(rs["rowSet"], columns=rs["headers"])
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise SourceError(f"resultSets[{index}] is not a table of rowSet and headers ({exc!r:.80})") from exc
 
 
 GAMELOG_COLUMNS = [

@@ -38,13 +38,14 @@ TOTAL_RANGE = (150.0, 300.0)
 
 
 class LinesImportError(ValueError):
-    """A CSV of lines with bad values; ``problems`` lists each (row, column, why)."""
+    """A CSV of lines with bad values; ``problems`` lists each (row, column, why), and the message
+    holds them on one line."""
 
     def __init__(self, path: Path, problems: list[str]) -> None:
         self.problems = problems
-        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        more = f"; ... and {len(problems) - 20} more" if len(problems) > 20 else ""
         super().__init__(
-            f"{path}: {len(problems)} problem(s), nothing loaded:\n  " + "\n  ".join(problems[:20]) + more
+            f"{path}: {len(problems)} problem(s), nothing loaded: " + "; ".join(problems[:20]) + more
         )
 
 
