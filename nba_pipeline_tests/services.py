@@ -1,4 +1,4 @@
-"""Real services started by the tests and by ``scripts/bench_backfill.py``: a throw-away PostgreSQL
+"""Real services started by the tests and by ``nba-pipeline bench backfill``: a throw-away PostgreSQL
 server, ``dagster dev`` on a free port, a sampler of the server's connections, and a slice of the
 real raw data. Nothing here needs pytest: a service that cannot start raises
 :class:`ServiceUnavailable` (the fixtures turn it into a skip that says why) or ``RuntimeError``.

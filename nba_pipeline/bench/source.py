@@ -106,6 +106,8 @@ def bench_source(recordings: Path = DEFAULT_RECORDINGS, keep: Path | None = None
     season from it and print the times; 1 when the rerun made a request, else 0."""
     from nba_api.stats.library.http import NBAStatsHTTP
 
+    # nba_api's session refuses every request while the bench runs, and is put back after it
+    own = NBAStatsHTTP.__dict__.get("get_session")  # None: inherited from nba_api's NBAHTTP
     NBAStatsHTTP.get_session = classmethod(lambda cls: RefuseNetwork())  # type: ignore[method-assign]
     pulled = keep or Path(tempfile.mkdtemp(prefix="bench_source_"))
     try:
@@ -136,5 +138,9 @@ def bench_source(recordings: Path = DEFAULT_RECORDINGS, keep: Path | None = None
         print(f"network attempts refused by the guard: {RefuseNetwork.calls}")
         return 0 if rep.requests == 0 and RefuseNetwork.calls == 0 else 1
     finally:
+        if own is None:
+            del NBAStatsHTTP.get_session
+        else:
+            NBAStatsHTTP.get_session = own  # type: ignore[method-assign]
         if keep is None:
             shutil.rmtree(pulled, ignore_errors=True)

@@ -6,7 +6,7 @@ not by comparing deciles: nine noisy adjacent-decile comparisons fail a perfectl
 often, and the more often the fewer the games (simulated: docs/experiments.md). The
 specification's decile table and its monotonicity (:func:`decile_monotonicity`) are still computed
 and reported with the check, but they no longer block. :func:`calibration_failure_rate` measures
-any calibration rule's failure rate by simulation (``scripts/calibration_false_alarms.py``).
+any calibration rule's failure rate by simulation (``nba-pipeline calibration-false-alarms``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ with it: the temporal split, the normalization fitted on training games only, th
 trainer, and the preprocessing bundle saved in the registry (so that a loaded model featurizes new
 games exactly as in training).
 
-The Dagster asset ``trained_model`` and ``scripts/`` call :func:`fit_forecaster` with one
+The Dagster asset ``trained_model`` and the commands call :func:`fit_forecaster` with one
 :class:`~nba_pipeline.training.config.RunConfig`; it knows nothing about Dagster.
 """
 

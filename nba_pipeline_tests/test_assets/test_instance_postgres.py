@@ -5,7 +5,7 @@ Two seasons of a real slice are built twice on one server: serially (``nba-pipel
 season after the other, in process) with the instance there, which a schedule tick then reads back;
 and as a Dagster asset backfill through ``dagster dev`` with the run queue admitting two runs at
 once. Both give exactly the same rows (row count and checksum of every table). The peak number of
-server connections is reported. ``scripts/bench_backfill.py`` does the same on every season and
+server connections is reported. ``nba-pipeline bench backfill`` does the same on every season and
 prints the wall times."""
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ def test_a_calibrated_model_fails_at_most_5_percent_of_the_time_at_every_size(n_
 
 def test_the_old_decile_rule_raised_false_alarms_far_more_often_at_the_smallest_size():
     old = calibration_false_alarm_rate(138, n_sims=800, seed=1, forecasts="uniform", rule=decile_monotonicity)
-    assert old > 0.08  # 16% with enough simulations (scripts/calibration_false_alarms.py)
+    assert old > 0.08  # 16% with enough simulations (nba-pipeline calibration-false-alarms)
 
 
 @pytest.mark.parametrize(

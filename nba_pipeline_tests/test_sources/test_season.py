@@ -248,7 +248,7 @@ def test_python_dash_m_nba_pipeline_runs_a_command(nba_api_dir, tmp_path):
     )
     assert r.returncode == 0, r.stderr
     assert "546 rows" in r.stdout and len(pd.read_parquet(out)) == 546
-    r = subprocess.run([sys.executable, "-m", "nba_pipeline.sources", "pull"], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "nba_pipeline", "pull"], capture_output=True, text=True)
     assert r.returncode == 2 and "--season" in r.stderr  # argparse: the season is required
 
 
