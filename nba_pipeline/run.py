@@ -10,6 +10,11 @@ It never talks to stats.nba.com: assets of ``NETWORK_GROUPS`` run only when name
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # dagster is imported by the command, when it runs
+    import dagster as dg
+
 # Assets that need stats.nba.com: run only when named in --select.
 NETWORK_GROUPS = frozenset({"sources"})
 # Groups that start a run of their own after the assets they depend on. Dagster skips every step
@@ -18,7 +23,7 @@ NETWORK_GROUPS = frozenset({"sources"})
 OWN_RUN_GROUPS = frozenset({"forecasts"})
 
 
-def plan_stages(defs, selected: set | None) -> list[tuple[object, list]]:
+def plan_stages(defs: dg.Definitions, selected: set | None) -> list[tuple[object, list]]:
     """Groups of assets to run together, in dependency order.
 
     An asset's stage is the latest stage of its parents, plus one when the parent has another
@@ -69,7 +74,7 @@ def plan_stages(defs, selected: set | None) -> list[tuple[object, list]]:
     return [groups[g] for g in sorted(groups)]
 
 
-def run_outcome(res) -> tuple[list[str], list[str], list[str]]:
+def run_outcome(res: dg.ExecuteInProcessResult) -> tuple[list[str], list[str], list[str]]:
     """The assets a run materialized, the steps it skipped and its failures (step: message)."""
     done = sorted({e.asset_key.to_user_string() for e in res.get_asset_materialization_events()})
     skipped = sorted({e.step_key for e in res.all_events if e.event_type_value == "STEP_SKIPPED"})
