@@ -64,7 +64,7 @@ def calibration_test(p: np.ndarray, y: np.ndarray, alpha: float = CALIBRATION_AL
     catches both ways a forecast goes wrong: a bias (home teams' chances shifted) and
     over-confidence (forecasts pushed toward 0 and 1). Spiegelhalter's z was the other candidate;
     its weight ``1 - 2p`` cancels a shift across 0.5, so it missed most shifted forecasts like ours.
-    The simulated rates: docs/experiments.md (``scripts/calibration_false_alarms.py``).
+    The simulated rates: docs/experiments.md (``nba-pipeline calibration-false-alarms``).
 
     Why ``alpha = 0.01``: the check gates a nightly training, where each false alarm withholds a
     good model for a day; at 1% a calibrated model is blocked about 4 nights a year, at 5% about 18.
