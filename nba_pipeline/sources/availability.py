@@ -1,7 +1,6 @@
 """Who is out of a day's games, as reported: a user's file, kept with the time it was known.
 
-    nba-pipeline availability --import FILE.csv     # validate, store (append-only), print
-    nba-pipeline availability --date 2023-11-18     # what is stored for a day
+The command is ``nba-pipeline availability`` (:mod:`nba_pipeline.commands.availability`).
 
 Why it works this way:
 
@@ -22,9 +21,7 @@ Why it works this way:
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import sys
 import unicodedata
 from pathlib import Path
 
@@ -33,7 +30,7 @@ import sqlalchemy as sa
 
 from nba_pipeline.db import insert_new, naive_utc
 from nba_pipeline.ingest.schema import player_availability, players
-from nba_pipeline.sources.lines import _Checks, _team_ids
+from nba_pipeline.sources.lines_csv import CsvChecks, team_ids
 from nba_pipeline.sources.odds import utcnow
 
 CSV_SOURCE = "csv"
@@ -51,9 +48,9 @@ class AvailabilityImportError(ValueError):
 
     def __init__(self, path: Path, problems: list[str]) -> None:
         self.problems = problems
-        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        more = f"; ... and {len(problems) - 20} more" if len(problems) > 20 else ""
         super().__init__(
-            f"{path}: {len(problems)} problem(s), nothing loaded:\n  " + "\n  ".join(problems[:20]) + more
+            f"{path}: {len(problems)} problem(s), nothing loaded: " + "; ".join(problems[:20]) + more
         )
 
 
@@ -79,7 +76,7 @@ def player_names(engine: sa.Engine) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["player_id", "name"]).astype({"player_id": "int64"})
 
 
-def _players(raw: pd.DataFrame, ck: _Checks, known: pd.DataFrame) -> pd.Series:
+def _players(raw: pd.DataFrame, ck: CsvChecks, known: pd.DataFrame) -> pd.Series:
     """Each row's player id: digits are an id that must be in ``players``; anything else a name
     that must match exactly one player."""
     text = raw["player"]
@@ -115,10 +112,10 @@ def read_availability_csv(
     if problems:
         raise AvailabilityImportError(path, problems)
     raw = raw.map(lambda v: v.strip() if isinstance(v, str) else v)
-    ck = _Checks(raw)
+    ck = CsvChecks(raw)
     day = pd.to_datetime(raw["date"], format="%Y-%m-%d", errors="coerce")
     ck.flag(day.isna(), "date", "is not a date YYYY-MM-DD")
-    team = raw["team"].str.upper().map(_team_ids())
+    team = raw["team"].str.upper().map(team_ids())
     ck.flag(team.isna(), "team", "is not a team abbreviation (e.g. LAL) or team id")
     status = raw["status"].str.lower()
     ck.flag(~status.isin(STATUSES), "status", f"is not one of {', '.join(STATUSES)}")
@@ -185,68 +182,3 @@ def reports_known(
     df = df.sort_values("known_at").drop_duplicates(["player_id", "source"], keep="last")
     df["out"] = df["status"].isin(OUT_STATUSES)
     return df.reset_index(drop=True)
-
-
-def render(rows: pd.DataFrame, names: pd.DataFrame) -> str:
-    """One line per report: day, team, player (id and name), status, known at."""
-    from nba_pipeline.tables import render_table
-
-    name = names.drop_duplicates("player_id").set_index("player_id")["name"]
-    body = [
-        [
-            pd.Timestamp(r.game_date).date(),
-            int(r.team_id),
-            int(r.player_id),
-            name.get(int(r.player_id), ""),
-            r.status,
-            f"{pd.Timestamp(r.known_at):%Y-%m-%d %H:%M}",
-        ]
-        for r in rows.itertuples(index=False)
-    ]
-    return render_table(["date", "team", "player", "name", "status", "known at (UTC)"], body)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``nba-pipeline availability``: exit 0, 1 on bad input."""
-    ap = argparse.ArgumentParser(prog="nba-pipeline availability", description=(__doc__ or "").split("\n")[0])
-    what = ap.add_mutually_exclusive_group(required=True)
-    what.add_argument(
-        "--import", dest="csv", type=Path, metavar="FILE.csv", help="store the reports of a CSV"
-    )
-    what.add_argument("--date", type=dt.date.fromisoformat, help="print the reports stored for a day")
-    ap.add_argument(
-        "--source", default=CSV_SOURCE, help=f"source name of imported reports (default {CSV_SOURCE})"
-    )
-    args = ap.parse_args(argv)
-    if args.source == FEED_SOURCE:
-        print(f"error: --source {FEED_SOURCE} is the live box score's, not an import", file=sys.stderr)
-        return 1
-    if len(args.source) > player_availability.c.source.type.length:
-        print(
-            f"error: --source is at most {player_availability.c.source.type.length} characters",
-            file=sys.stderr,
-        )
-        return 1
-    from nba_pipeline import settings
-    from nba_pipeline.db import make_engine
-
-    engine = make_engine(settings.database_url())
-    names = player_names(engine)
-    if args.date is not None:
-        rows = reports_known(engine, args.date, dt.datetime.max)
-        print(f"{args.date}: {len(rows)} reports")
-        print(render(rows, names))
-        return 0
-    try:
-        rows = read_availability_csv(args.csv, engine, source=args.source)
-    except AvailabilityImportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    n = append_reports(engine, rows)
-    print(f"{args.csv}: {len(rows)} reports, {n} new, source {args.source!r}")
-    print(render(rows, names))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

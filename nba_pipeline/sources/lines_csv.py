@@ -49,7 +49,7 @@ class LinesImportError(ValueError):
         )
 
 
-def _team_ids() -> dict[str, int]:
+def team_ids() -> dict[str, int]:
     """Abbreviation or id (as text) -> team id, from nba_api's static team list (no network)."""
     from nba_api.stats.static import teams
 
@@ -83,8 +83,9 @@ def known_games(engine: sa.Engine | None, pulled_dir: Path | None) -> pd.DataFra
     return out.drop_duplicates(["game_date", "home_team_id", "away_team_id"])
 
 
-class _Checks:
-    """Collects (row, column, message) problems of a CSV, rows numbered from 1 after the header."""
+class CsvChecks:
+    """Collects (row, column, message) problems of a CSV, rows numbered from 1 after the header
+    (the lines CSV here, the availability CSV in ``sources.availability``)."""
 
     def __init__(self, raw: pd.DataFrame) -> None:
         self.raw = raw
@@ -100,7 +101,7 @@ class _Checks:
         return [m for _, m in sorted(self.found, key=lambda x: x[0])]
 
 
-def _number(raw: pd.DataFrame, col: str, checks: _Checks) -> pd.Series:
+def _number(raw: pd.DataFrame, col: str, checks: CsvChecks) -> pd.Series:
     """A numeric column (NaN where blank); a value that is not a number is flagged."""
     text = raw[col] if col in raw else pd.Series("", index=raw.index)
     x = pd.to_numeric(text.str.lstrip("+"), errors="coerce").astype("float64")
@@ -126,7 +127,7 @@ def read_lines_csv(
     if missing:
         raise LinesImportError(path, missing)
     raw = raw.map(lambda v: v.strip() if isinstance(v, str) else v)
-    ck = _Checks(raw)
+    ck = CsvChecks(raw)
     game_id = _game_ids(raw, ck, engine, pulled_dir)
     p_home = _probabilities(raw, ck)
     spread = _number(raw, "spread", ck)
@@ -169,7 +170,7 @@ def _missing_columns(have: set[str]) -> list[str]:
     return out
 
 
-def _game_ids(raw: pd.DataFrame, ck: _Checks, engine: sa.Engine | None, pulled: Path | None) -> pd.Series:
+def _game_ids(raw: pd.DataFrame, ck: CsvChecks, engine: sa.Engine | None, pulled: Path | None) -> pd.Series:
     """Each row's game id: its ``game_id`` (digits, leading zeros optional), else the game of its
     date and teams."""
     gid = raw["game_id"] if "game_id" in raw else pd.Series("", index=raw.index)
@@ -182,7 +183,7 @@ def _game_ids(raw: pd.DataFrame, ck: _Checks, engine: sa.Engine | None, pulled: 
     if not {"date", "home", "away"} <= set(raw.columns):
         ck.flag(need, "game_id", "is empty and the file has no 'date', 'home' and 'away' columns")
         return out
-    teams = _team_ids()
+    teams = team_ids()
     day = pd.to_datetime(raw["date"], format="%Y-%m-%d", errors="coerce")
     ck.flag(need & day.isna(), "date", "is not a date YYYY-MM-DD")
     side = {}
@@ -212,7 +213,7 @@ def _game_ids(raw: pd.DataFrame, ck: _Checks, engine: sa.Engine | None, pulled: 
     return out
 
 
-def _probabilities(raw: pd.DataFrame, ck: _Checks) -> pd.Series:
+def _probabilities(raw: pd.DataFrame, ck: CsvChecks) -> pd.Series:
     """The no-vig home win probability: ``p_home``, else from the two American moneylines."""
     p = _number(raw, "p_home", ck)
     ck.flag((p <= 0) | (p >= 1), "p_home", "is not a probability strictly between 0 and 1")
@@ -235,7 +236,7 @@ def _blank(raw: pd.DataFrame, col: str) -> pd.Series:
     return raw[col].eq("") if col in raw else pd.Series(True, index=raw.index)
 
 
-def _times(raw: pd.DataFrame, ck: _Checks, now: dt.datetime) -> pd.Series:
+def _times(raw: pd.DataFrame, ck: CsvChecks, now: dt.datetime) -> pd.Series:
     """When each line was quoted (naive UTC): the ``fetched_at`` column, else ``now``."""
     text = raw["fetched_at"] if "fetched_at" in raw else pd.Series("", index=raw.index)
     t = pd.to_datetime(text.where(text != ""), utc=True, errors="coerce", format="ISO8601")

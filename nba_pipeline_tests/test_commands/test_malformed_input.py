@@ -139,3 +139,21 @@ def test_bench_source_names_a_malformed_recording(tmp_path, home, capsys):
     ]
     _refused(argv, capsys, home, str(log), "resultSets[0]")
     assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+
+
+def test_availability_import_names_the_bad_column_and_stores_nothing(tmp_path, home, capsys):
+    import sqlalchemy as sa
+
+    from nba_pipeline.db import make_engine
+
+    engine = make_engine(f"sqlite:///{home / 'nba.db'}")  # the user's database exists
+    with engine.connect() as conn:
+        conn.execute(sa.text("SELECT 1"))
+    bad = _write(tmp_path / "out.csv", "date,team,player,status\n2023-11-18,LAL,2544,gone\n")
+    rc = main(["availability", "--import", str(bad)])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert rc != 0 and len(err) == 1, err
+    assert str(bad) in err[0] and "column 'status'" in err[0] and "nothing loaded" in err[0]
+    assert not sa.inspect(engine).has_table("player_availability")  # no report stored, no table made
+    files = {p.name for p in home.rglob("*") if p.is_file()}
+    assert files <= {"nba.db", "nba.db-wal", "nba.db-shm"}, files  # SQLite's own files only

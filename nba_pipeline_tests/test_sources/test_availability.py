@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from nba_pipeline.commands.availability import main
 from nba_pipeline.db import create_tables, make_engine, replace_rows
 from nba_pipeline.ingest.players import build_players
 from nba_pipeline.ingest.raw import read_raw
@@ -18,7 +19,6 @@ from nba_pipeline.ingest.schema import player_availability, players
 from nba_pipeline.sources.availability import (
     AvailabilityImportError,
     append_reports,
-    main,
     read_availability_csv,
     reports_known,
 )
