@@ -19,7 +19,7 @@ import dagster as dg
 
 from nba_pipeline.assets.training import _png_markdown
 from nba_pipeline.resources import Database, RawData, Storage
-from nba_pipeline.tables import render_table
+from nba_pipeline.text_tables import render_table
 
 GROUP = "forecasts"
 EASTERN = ZoneInfo("America/New_York")

@@ -1,6 +1,6 @@
 """Training assets: ``trained_model`` (a new, unpromoted registry version, judged by its blocking
 checks in the same step) and ``promoted_model`` (moves ``latest``). Thin wrappers over
-``nba_pipeline.registry.release``; torch is imported inside the bodies only.
+``nba_pipeline.registry.candidate``; torch is imported inside the bodies only.
 
 The version a run trains travels as data: ``trained_model`` judges the version it has just saved
 and yields the check results itself (``check_specs``), and ``promoted_model`` reads the ``version``
@@ -18,7 +18,7 @@ import dagster as dg
 import pydantic
 
 from nba_pipeline.resources import Storage
-from nba_pipeline.tables import metrics_table
+from nba_pipeline.text_tables import metrics_table
 from nba_pipeline.training.config import RunConfig, build_dataclass
 
 GROUP = "training"
@@ -58,7 +58,7 @@ def _json(details: dict) -> dg.MetadataValue:
     return dg.MetadataValue.json(json.loads(json.dumps(details, default=str)))
 
 
-# blocking check name -> (rule of release.judge, description)
+# blocking check name -> (rule of candidate.judge, description)
 PROMOTION_RULES = {
     "pregame_accuracy": ("accuracy", "Pregame validation accuracy > 0.55."),
     "pregame_brier": ("brier", "Pregame validation Brier score < 0.25."),
@@ -102,7 +102,7 @@ def _check_metadata(version: str, details: dict, **extra: typing.Any) -> dict[st
 def judge_version(registry, version: str) -> list[dg.AssetCheckResult]:
     """The check results of ``version``: the blocking rules (a failing version is marked not
     promoted in the registry) and the warning-only comparison with the incumbent."""
-    from nba_pipeline.registry.release import compare_with_incumbent, judge
+    from nba_pipeline.registry.candidate import compare_with_incumbent, judge
 
     results = judge(registry, version)
     failed = {  # the reason stored in the registry: the verdicts, without the reported decile table
@@ -160,7 +160,7 @@ def unchanged_since(registry, cfg: RunConfig, fingerprint: str) -> str | None:
 def checks_of_unchanged(registry, version: str, reason: str) -> list[dg.AssetCheckResult]:
     """Check results when nothing was trained: the stored verdicts of ``version`` (the version of
     this data), as warnings, so a skipped night neither fails nor claims a new pass."""
-    from nba_pipeline.registry.release import compare_with_incumbent, judge
+    from nba_pipeline.registry.candidate import compare_with_incumbent, judge
 
     verdicts = judge(registry, version)
     results = {name: verdicts[rule] for name, (rule, _) in PROMOTION_RULES.items()}
@@ -288,7 +288,7 @@ def candidate_metadata(cand, cfg: RunConfig, fingerprint: str) -> dict[str, typi
     "when a stored version was trained on the same data (fingerprint) with the same settings.",
 )
 def trained_model(context: dg.AssetExecutionContext, config: TrainingRunConfig, storage: Storage):
-    from nba_pipeline.registry.release import awaits_verdict, train_candidate
+    from nba_pipeline.registry.candidate import awaits_verdict, train_candidate
     from nba_pipeline.registry.store import ModelRegistry
     from nba_pipeline.training.fit import load_training_arrays
     from nba_pipeline.training.window import data_fingerprint, training_seasons
@@ -349,7 +349,7 @@ def version_materialized_in_run(context: dg.AssetExecutionContext, asset_key: dg
     "so it can never be promoted around them).",
 )
 def promoted_model(context: dg.AssetExecutionContext, storage: Storage) -> dg.MaterializeResult:
-    from nba_pipeline.registry.release import promote_if_passing
+    from nba_pipeline.registry.candidate import promote_if_passing
     from nba_pipeline.registry.store import ModelRegistry
 
     version = version_materialized_in_run(context, TRAINED_MODEL)

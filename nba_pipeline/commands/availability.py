@@ -29,7 +29,7 @@ from nba_pipeline.sources.availability import (
     read_availability_csv,
     reports_known,
 )
-from nba_pipeline.tables import render_table
+from nba_pipeline.text_tables import render_table
 
 
 def render(rows: pd.DataFrame, names: pd.DataFrame) -> str:

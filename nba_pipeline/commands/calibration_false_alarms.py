@@ -26,7 +26,7 @@ from nba_pipeline.registry.rules import (
     calibration_false_alarm_rate,
     decile_monotonicity,
 )
-from nba_pipeline.tables import render_table
+from nba_pipeline.text_tables import render_table
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,7 +42,7 @@ from nba_pipeline.evaluate.validation import (
     no_line_metrics,
 )
 from nba_pipeline.registry.rules import pregame_quality
-from nba_pipeline.tables import render_table
+from nba_pipeline.text_tables import render_table
 from nba_pipeline.training.config import RunConfig
 from nba_pipeline.training.fit import fit_forecaster, load_training_arrays
 from nba_pipeline.training.metrics import prediction_metrics

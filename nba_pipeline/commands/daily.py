@@ -24,7 +24,7 @@ from nba_pipeline.forecast.daily import backtest_forecasts, out_names, run_daily
 from nba_pipeline.forecast.game import GameForecaster
 from nba_pipeline.forecast.ledger import read_ledger
 from nba_pipeline.registry.errors import RegistryError
-from nba_pipeline.tables import render_table
+from nba_pipeline.text_tables import render_table
 
 
 def _side_names(cell: object, home: int, away: int) -> tuple[str, str]:

@@ -26,7 +26,7 @@ from nba_pipeline.ingest.schema import fetched_lines
 from nba_pipeline.sources.line_store import append_lines
 from nba_pipeline.sources.lines_csv import CSV_SOURCE, LinesImportError, read_lines_csv
 from nba_pipeline.sources.odds import OddsFormatError, parse_odds
-from nba_pipeline.tables import render_table
+from nba_pipeline.text_tables import render_table
 
 
 def render(lines: pd.DataFrame) -> str:

@@ -1,5 +1,5 @@
 """``nba-pipeline live GAME_ID``: follow a game live (or a recorded one), a forecast after every
-new event, printed and kept in the ledger (``forecast.live``).
+new event, printed and kept in the ledger (``forecast.live_session``).
 
     nba-pipeline live GAME_ID                       # poll stats.nba.com PlayByPlayV3 every 5 s
     nba-pipeline live GAME_ID --interval 10 --version v1.2.0
@@ -25,7 +25,7 @@ import torch
 
 from nba_pipeline.forecast.chart import chart_from_updates
 from nba_pipeline.forecast.game import GameForecaster
-from nba_pipeline.forecast.live import (
+from nba_pipeline.forecast.live_session import (
     DEFAULT_INTERVAL_S,
     EASTERN,
     LiveSession,

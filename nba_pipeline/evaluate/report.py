@@ -53,7 +53,7 @@ from nba_pipeline.features.context import LINE_DIMS, SPEC_CONTEXT_DIM, without_l
 from nba_pipeline.features.season_arrays import SeasonArrays
 from nba_pipeline.forecast.model import ForecastModel
 from nba_pipeline.ingest.plays import REGULATION_SECONDS
-from nba_pipeline.tables import metrics_table
+from nba_pipeline.text_tables import metrics_table
 from nba_pipeline.training.dataset import NBADataset, events_per_game
 from nba_pipeline.training.metrics import score
 from nba_pipeline.training.predict import predict_frame

@@ -34,7 +34,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from nba_pipeline.evaluate.elo import elo_forecasts
-from nba_pipeline.tables import metrics_table
+from nba_pipeline.text_tables import metrics_table
 from nba_pipeline.training.metrics import score
 
 NOT_LIVE = ("backtest", "replay")  # sources kept out of the live scorecard by default

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from nba_pipeline.evaluate.report import ORDER as CHECKPOINT_ORDER
-from nba_pipeline.tables import render_table
+from nba_pipeline.text_tables import render_table
 
 DEFAULT_TEST_SEASONS = ("2021-22", "2022-23", "2023-24")
 MEAN_COLUMNS = ("brier", "log_loss", "accuracy", "margin_mae")

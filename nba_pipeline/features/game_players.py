@@ -2,7 +2,7 @@
 chemistry matrices of the model inputs (``features.season_arrays``).
 
 A season's build (:func:`~nba_pipeline.features.season_arrays.build_season_arrays`) and a live
-game's cut (:class:`~nba_pipeline.forecast.incremental.LiveGame`) index the players and lay out
+game's cut (:class:`~nba_pipeline.forecast.live_game.LiveGame`) index the players and lay out
 the matrices with these two functions, so the model reads the same layout whichever path built
 its input; only where the minutes come from differs (a season's pair minutes, or a live game's
 as-of lookup), and that is passed in.

@@ -1,5 +1,5 @@
 """The static inputs of one game as of its date, read once and cached: context vector, node
-features per player, chemistry minutes per pair (what :class:`~nba_pipeline.forecast.incremental.LiveGame`
+features per player, chemistry minutes per pair (what :class:`~nba_pipeline.forecast.live_game.LiveGame`
 reads beside the events)."""
 
 from __future__ import annotations

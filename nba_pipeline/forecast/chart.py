@@ -148,7 +148,7 @@ def _draw_status(ax: Any, last: pd.Series, x: float, p: float, n_ot: int, home: 
 
 
 def chart_from_updates(updates: list[Any], home: str, away: str, path: str | Path | None = None) -> bytes:
-    """The chart of a live or replayed session's updates (``forecast.live.Update``)."""
+    """The chart of a live or replayed session's updates (``forecast.live_session.Update``)."""
     points = pd.DataFrame(
         {
             "game_seconds": [u.game_seconds for u in updates],

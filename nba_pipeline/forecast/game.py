@@ -10,7 +10,7 @@ optional), then ``features.season_arrays`` with the model's saved preprocessing 
 score-difference scale, target normalization) and, from the database, the as-of player features,
 team features and the chemistry minutes of the season's earlier games. The season's tables are
 read once per season and cached. This is the reference featurization; during a game use
-``GameForecaster.open_game`` (``forecast.incremental.LiveGame``), which gives the same numbers
+``GameForecaster.open_game`` (``forecast.live_game.LiveGame``), which gives the same numbers
 after each new event without featurizing the game again.
 """
 
@@ -28,7 +28,7 @@ from nba_pipeline.db import make_engine, read_table
 from nba_pipeline.features.graphs import LINEUP_INPUT_COLUMNS, pair_minutes_with_dates
 from nba_pipeline.features.season_arrays import build_season_arrays
 from nba_pipeline.forecast.asof import AsOfLookup
-from nba_pipeline.forecast.incremental import LiveGame
+from nba_pipeline.forecast.live_game import LiveGame
 from nba_pipeline.forecast.model import Forecast, ForecastModel
 from nba_pipeline.ingest.plays import QUARTER_SECONDS, REGULATION_SECONDS, build_plays
 from nba_pipeline.ingest.schema import ON_COURT
@@ -87,7 +87,7 @@ class GameForecaster:
         prefetch: bool = True,
         game: pd.Series | None = None,
     ) -> LiveGame:
-        """Incremental state of one game (``forecast.incremental.LiveGame``): add raw rows as they
+        """Incremental state of one game (``forecast.live_game.LiveGame``): add raw rows as they
         come and forecast after each, with the numbers of :meth:`forecast` at a fraction of its cost.
         ``prefetch`` reads the as-of inputs of both teams' likely players up front. ``game``: the
         game's row (game_id, season, game_date, home/away_team_id) when it is not in ``games`` yet

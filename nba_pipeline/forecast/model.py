@@ -2,7 +2,7 @@
 forecast of one game is.
 
 Every forecast path (the batch :class:`~nba_pipeline.forecast.game.GameForecaster`, the incremental
-:class:`~nba_pipeline.forecast.incremental.LiveGame`, the daily forecasts) is handed a
+:class:`~nba_pipeline.forecast.live_game.LiveGame`, the daily forecasts) is handed a
 :class:`ForecastModel` and reads the model, target norms, score-difference scale and temperature
 from it alone: the preprocessing of a forecast is that of the model it names, never a second copy.
 """

@@ -1,5 +1,5 @@
 """Versioned model storage, its command line (cli), the promotion rules (rules) and a model's way
-into production (release: train a candidate, judge it, promote it).
+into production (candidate: train a candidate, judge it, promote it).
 
 Layout: ``<root>/vX.Y.Z/{<module>.pt, preprocessing.json, metadata.json,
 artifacts/<name>.{parquet,json,npz}}`` and ``latest`` beside the versions. One module a job:

@@ -2,7 +2,7 @@
 (``nba-pipeline registry``, :mod:`nba_pipeline.commands.registry`).
 
 Kept apart from store.py so the storage logic stays short; tables are drawn by the one renderer,
-``nba_pipeline.tables``.
+``nba_pipeline.text_tables``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from nba_pipeline.registry.comparison import flatten_metrics
 from nba_pipeline.registry.entities import VersionSummary
 from nba_pipeline.registry.errors import IntegrityError
 from nba_pipeline.registry.store import ModelRegistry
-from nba_pipeline.tables import cell, render_table
+from nba_pipeline.text_tables import cell, render_table
 
 
 def default_list_metrics(summaries: Sequence[VersionSummary], limit: int = 6) -> list[str]:

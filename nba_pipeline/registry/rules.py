@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from nba_pipeline.tables import render_table
+from nba_pipeline.text_tables import render_table
 from nba_pipeline.training.metrics import calibration_bins, win_metrics
 
 # The calibration test's level: a perfectly calibrated model fails it 1% of the time. The statistic

@@ -7,7 +7,7 @@ import dagster as dg
 import numpy as np
 
 from nba_pipeline.assets import training
-from nba_pipeline.registry import release
+from nba_pipeline.registry import candidate
 from nba_pipeline.registry.rules import pregame_quality
 
 
@@ -20,9 +20,9 @@ class FakeRegistry:
 
 
 def _judge_with(monkeypatch, p: np.ndarray, y: np.ndarray) -> tuple[dict, FakeRegistry]:
-    monkeypatch.setattr(release, "judge", lambda registry, version: pregame_quality(p, y))
+    monkeypatch.setattr(candidate, "judge", lambda registry, version: pregame_quality(p, y))
     monkeypatch.setattr(
-        release, "compare_with_incumbent", lambda registry, version: (True, {"incumbent": None})
+        candidate, "compare_with_incumbent", lambda registry, version: (True, {"incumbent": None})
     )
     registry = FakeRegistry()
     results = {r.check_name: r for r in training.judge_version(registry, "v1.0.0")}
@@ -69,9 +69,9 @@ def test_a_night_with_nothing_trained_judges_the_stored_version_once(monkeypatch
         calls.append(version)
         return pregame_quality(p, y)
 
-    monkeypatch.setattr(release, "judge", judge)
+    monkeypatch.setattr(candidate, "judge", judge)
     monkeypatch.setattr(
-        release, "compare_with_incumbent", lambda registry, version: (True, {"incumbent": None})
+        candidate, "compare_with_incumbent", lambda registry, version: (True, {"incumbent": None})
     )
     results = training.checks_of_unchanged(FakeRegistry(), "v1.0.0", "no new data")
     assert calls == ["v1.0.0"]

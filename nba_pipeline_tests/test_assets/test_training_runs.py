@@ -17,7 +17,7 @@ import pytest
 
 from nba_pipeline.assets.training import PROMOTION_RULES, promoted_model, trained_model
 from nba_pipeline.features.season_arrays import build_season_arrays
-from nba_pipeline.registry import release
+from nba_pipeline.registry import candidate
 from nba_pipeline.registry.store import ModelRegistry
 from nba_pipeline.resources import Storage
 from nba_pipeline_tests.test_features.synthetic import (
@@ -103,7 +103,7 @@ def test_overlapping_runs_each_check_and_promote_only_their_own_version(data_dir
     instance = dg.DagsterInstance.ephemeral()
     trained: list[str] = []  # versions in the order they were saved: A's, then B's
     run_b: list[dg.ExecuteInProcessResult] = []
-    real_train, real_judge = release.train_candidate, release.judge
+    real_train, real_judge = candidate.train_candidate, candidate.judge
 
     def run_b_overtakes(context) -> None:
         """After A's trained_model step (passed or failed), before A's promoted_model step."""
@@ -124,8 +124,8 @@ def test_overlapping_runs_each_check_and_promote_only_their_own_version(data_dir
         passes = a_passes == (version == trained[0])
         return {rule: (passes, details) for rule, (_ok, details) in results.items()}
 
-    monkeypatch.setattr(release, "train_candidate", record_version)
-    monkeypatch.setattr(release, "judge", judge_by_run)
+    monkeypatch.setattr(candidate, "train_candidate", record_version)
+    monkeypatch.setattr(candidate, "judge", judge_by_run)
     latest_before = registry.latest_version()
     job_a = _job(
         data_dir,

@@ -11,7 +11,7 @@ import pytest
 from nba_pipeline.evaluate.baselines import SampleForecasts
 from nba_pipeline.evaluate.report import COLUMNS, _score, to_markdown
 from nba_pipeline.forecast.model import ForecastModel
-from nba_pipeline.tables import metrics_table
+from nba_pipeline.text_tables import metrics_table
 from nba_pipeline.training.metrics import prediction_metrics
 
 ROWS = [

@@ -30,7 +30,7 @@ def convert():
 
 
 def _session(forecaster, source="replay", ledger=False, **kw):
-    from nba_pipeline.forecast.live import LiveSession
+    from nba_pipeline.forecast.live_session import LiveSession
 
     lines: list[str] = []
     s = LiveSession(
@@ -49,7 +49,7 @@ def _session(forecaster, source="replay", ledger=False, **kw):
 def test_replaying_recorded_game_0022200552_gives_the_batch_forecast_after_every_event(
     forecaster, v3_response, convert
 ):
-    from nba_pipeline.forecast.live import follow, replay_polls
+    from nba_pipeline.forecast.live_session import follow, replay_polls
 
     held: list[pd.DataFrame] = []
     session, lines = _session(forecaster)
@@ -70,7 +70,7 @@ def test_polling_forecasts_each_new_event_once_and_ledgers_it(forecaster, v3_res
     """A poll repeating the previous response adds nothing; a poll with several new events
     forecasts after each; every in-game forecast is in the ledger once (source 'live')."""
     from nba_pipeline.forecast.ledger import read_ledger
-    from nba_pipeline.forecast.live import follow, replay_polls
+    from nba_pipeline.forecast.live_session import follow, replay_polls
 
     cuts = list(replay_polls(v3_response, step_game_seconds=30))[:12]
     polls = iter([c for c in cuts for _ in range(2)])  # every response polled twice
@@ -86,7 +86,7 @@ def test_polling_forecasts_each_new_event_once_and_ledgers_it(forecaster, v3_res
 
 
 def test_a_failed_poll_is_reported_and_polling_goes_on(forecaster, v3_response, convert):
-    from nba_pipeline.forecast.live import follow, replay_polls
+    from nba_pipeline.forecast.live_session import follow, replay_polls
 
     cuts = list(replay_polls(v3_response, step_game_seconds=60))[:3]
 

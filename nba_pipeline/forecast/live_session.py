@@ -3,7 +3,7 @@ ledger. The command is ``nba-pipeline live`` (:mod:`nba_pipeline.commands.live`)
 
 Every poll returns the whole game so far; it is converted to the raw PlayByPlayV2 contract
 (``sources.pbp_v3.convert_pbp_v3``) and the rows not seen before are fed, one event at a time,
-to the game's incremental state (``forecast.incremental.LiveGame``): one forecast and one printed
+to the game's incremental state (``forecast.live_game.LiveGame``): one forecast and one printed
 line per new event, each appended to the forecast ledger (source ``live``, or ``replay``). A row
 the feed corrects later (same EVENTNUM, other content) is taken in its new form.
 
@@ -28,8 +28,8 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from nba_pipeline.forecast.incremental import LiveGame
 from nba_pipeline.forecast.ledger import PregameAfterTipoff, append_forecasts, entry_from_forecast
+from nba_pipeline.forecast.live_game import LiveGame
 from nba_pipeline.forecast.model import Forecast
 from nba_pipeline.ingest.plays import game_seconds_elapsed
 from nba_pipeline.ingest.raw import season_of

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nba_pipeline.registry.release import awaits_verdict
+from nba_pipeline.registry.candidate import awaits_verdict
 from nba_pipeline_tests.test_registry.test_store import reg, save  # noqa: F401 (a fixture)
 
 
