@@ -18,7 +18,10 @@ walk-forward's in-game baselines, here fitted on the selection games), with
 "all events"). "no line": the same model and games with the market's line hidden (as for a game
 without one). "checks": the release's blocking rules
 (``registry.rules.pregame_quality``) on the judged pregame forecasts, as ``trained_model``'s checks
-judge them (failed rules named). Each config's JSON line also holds its temperature decision
+judge them (failed rules named). "tip-off" / "morning": the judged games' pregame Brier with lines
+withheld and the model's temperature, with the actual starting fives / the expected ones, built as
+the daily run builds them (``evaluate.shipped``; the morning needs the database the features were
+built from, ``NBA_DATABASE_URL``). Each config's JSON line also holds its temperature decision
 (``calibration``, ``training.calibration``).
 
 To compare code rather than settings, run it in a checkout of each commit (``git worktree add``).
@@ -34,12 +37,14 @@ import time
 from pathlib import Path
 
 from nba_pipeline import settings
+from nba_pipeline.db import make_engine
 from nba_pipeline.evaluate.validation import (
     CHECKPOINTS,
     IN_GAME,
     in_game_scores,
     line_scores,
     no_line_metrics,
+    shipped_pregame,
 )
 from nba_pipeline.registry.rules import pregame_quality
 from nba_pipeline.text_tables import render_table
@@ -88,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"seasons {args.seasons}: {arrays.n_games} games", flush=True)
+    engine = make_engine(settings.database_url())
     rows, in_game = [], []
     for text, cfg in configs.items():
         t0 = time.perf_counter()
@@ -98,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         m = prediction_metrics(preds)
         scores = in_game_scores(out, arrays, preds, args.all_events_stride)
         bare = no_line_metrics(out, arrays)
+        tipoff, morning = shipped_pregame(out, arrays, engine)
         pre = preds[preds["checkpoint"] == "pregame"]
         verdicts = pregame_quality(pre["p_home"].to_numpy(), pre["win"].to_numpy())
         failed = [rule for rule, (ok, _) in verdicts.items() if not ok]
@@ -107,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             [text, out.result.best_epoch, f"{out.result.best_val_loss:.4f}", f"{seconds:.0f}"]
             + [f"{m[c]['brier']:.4f}" for c in CHECKPOINTS]
             + [f"{m['pregame']['margin_mae']:.2f}", f"{m['all']['margin_mae']:.2f}"]
-            + [f"{bare['pregame']['brier']:.4f}", f"{bare['all']['brier']:.4f}"]
+            + [f"{tipoff:.4f}", f"{morning:.4f}", f"{bare['all']['brier']:.4f}"]
             + [*with_line]
             + ["pass" if not failed else "fail: " + ", ".join(failed)]
         )
@@ -115,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         calibration = {k: out.preprocessing[k] for k in kept if k in out.preprocessing}
         print(json.dumps({"config": text, "judged": m, **calibration}), flush=True)
     headers = ["config", "best epoch", "selection loss", "train s"] + [f"Brier {c}" for c in CHECKPOINTS]
-    headers += ["margin MAE pregame", "margin MAE all", "no line: Brier pregame", "no line: Brier all"]
+    headers += ["margin MAE pregame", "margin MAE all", "no line: Brier tip-off", "no line: Brier morning"]
+    headers += ["no line: Brier all"]
     headers += ["with line: model", "with line: market", "games with line", "checks"]
     print(render_table(headers, rows))
     print("\nin game, judged validation games (Brier / margin MAE):")

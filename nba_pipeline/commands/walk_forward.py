@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import sqlalchemy as sa
 
 from nba_pipeline import settings
 from nba_pipeline.db import make_engine, read_table
@@ -71,7 +72,14 @@ def main(argv: list[str] | None = None) -> int:
         config = {**config, "optim": {"max_epochs": 1, **config.get("optim", {})}}
     features_dir = settings.features_dir()
     available = available_seasons(features_dir)
-    games = read_table(make_engine(settings.database_url()), "games")
+    engine = make_engine(settings.database_url())
+    games = read_table(engine, "games")
+    # The morning forecasts are built from the database's analytics tables, as the daily run's.
+    analytics = all(
+        sa.inspect(engine).has_table(t) for t in ("stints", "player_features", "team_game_features")
+    )
+    if not analytics:
+        print("no analytics tables in the database: the morning forecasts are not scored", flush=True)
     games["game_date"] = pd.to_datetime(games["game_date"])
     raw = settings.raw_dir()
     market = load_market(raw) if (Path(raw) / "odds.parquet").exists() else None
@@ -81,7 +89,17 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for season, train_seasons in plan.items():
         print(f"{season}: training on {', '.join(train_seasons)} ...", flush=True)
-        r = run_season(features_dir, games, market, season, train_seasons, config, games_per_season, stride)
+        r = run_season(
+            features_dir,
+            games,
+            market,
+            season,
+            train_seasons,
+            config,
+            games_per_season,
+            stride,
+            engine if analytics else None,
+        )
         print(f"{season}: {json.dumps(r.info)}", flush=True)
         results.append(r)
         # written after every season, so a long run leaves what it has finished

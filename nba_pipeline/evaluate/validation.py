@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 from scipy.special import expit
 
 from nba_pipeline.evaluate.report import (
@@ -18,8 +19,10 @@ from nba_pipeline.evaluate.report import (
     predict_without_lines,
     score_clock_at_cuts,
 )
+from nba_pipeline.evaluate.shipped import morning_arrays, pregame_without_lines
 from nba_pipeline.features.context import LINE_DIMS, LINE_MARGIN_SCALE
 from nba_pipeline.features.season_arrays import SeasonArrays
+from nba_pipeline.forecast.game import GameForecaster
 from nba_pipeline.forecast.model import ForecastModel
 from nba_pipeline.training.dataset import NBADataset
 from nba_pipeline.training.fit import FitOutcome
@@ -93,3 +96,20 @@ def line_scores(pre: pd.DataFrame, arrays: SeasonArrays) -> tuple[str, str, int]
         return f"{np.mean((p - win) ** 2):.4f} / {np.mean(np.abs(m - margin)):.2f}"
 
     return fmt(model_p, model_m), fmt(market_p, market_m), int(has.sum())
+
+
+def shipped_pregame(out: FitOutcome, arrays: SeasonArrays, engine: sa.Engine) -> tuple[float, float]:
+    """Pregame Brier of the judged games with lines withheld, as the product forecasts them
+    (``evaluate.shipped``, the model's temperature): at tip-off (the actual fives) and on the
+    morning (the expected ones, built from ``engine``, the database the features came from)."""
+    temperature = float(out.preprocessing["win_temperature"])
+    model = ForecastModel("validation", out.model, out.norm, out.score_diff_std, temperature)
+    judged = arrays.subset(out.val_games)
+    tipoff = pregame_without_lines(model, judged)
+    ids = list(judged.game_id)
+    morning = pregame_without_lines(model, morning_arrays(GameForecaster(model, engine), ids))
+    morning = morning.set_index("game_id").loc[tipoff["game_id"]]
+    tip_brier, morning_brier = (
+        float(np.mean((f["p_home"].to_numpy() - f["win"].to_numpy()) ** 2)) for f in (tipoff, morning)
+    )
+    return tip_brier, morning_brier

@@ -19,17 +19,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
-from nba_pipeline.evaluate.report import ORDER as CHECKPOINT_ORDER
+from nba_pipeline.evaluate.report import ORDER
+from nba_pipeline.evaluate.shipped import EARLY, MORNING
 from nba_pipeline.text_tables import render_table
 
 DEFAULT_TEST_SEASONS = ("2021-22", "2022-23", "2023-24")
+CHECKPOINT_ORDER = [ORDER[0], EARLY, *ORDER[1:]]
 MEAN_COLUMNS = ("brier", "log_loss", "accuracy", "margin_mae")
 MEAN_HEADERS = ("Brier mean", "log loss mean", "accuracy mean", "margin MAE mean")
 # Sources in the order the tables list them; any other source of the report follows.
 SOURCE_ORDER = [
     "model",
     "model (lines withheld)",
+    MORNING,
     "home-win rate",
     "Elo (total: training mean)",
     "context logistic (pregame info)",
@@ -77,10 +81,15 @@ def run_season(
     config: dict[str, Any],
     games_per_season: int = 0,
     all_events_stride: int = 1,
+    engine: sa.Engine | None = None,
 ) -> SeasonResult:
-    """Train on ``train_seasons`` and evaluate on ``test_season`` (everything from files)."""
+    """Train on ``train_seasons`` and evaluate on ``test_season`` (everything from files; with
+    ``engine``, the database the files were built from, also the morning forecasts and the early
+    season: ``evaluate.shipped``)."""
     from nba_pipeline.evaluate.report import evaluate_forecaster
+    from nba_pipeline.evaluate.shipped import shipped_rows
     from nba_pipeline.features.season_arrays import SeasonArrays
+    from nba_pipeline.forecast.game import GameForecaster
     from nba_pipeline.forecast.model import ForecastModel
     from nba_pipeline.training.calibration import scaled_probability
     from nba_pipeline.training.config import RunConfig
@@ -127,6 +136,11 @@ def run_season(
         all_events_stride=all_events_stride,
         own_pregame_fit_games=np.concatenate([out.select_games, out.val_games]),
     )
+    table = ev.table
+    if engine is not None:
+        pre = ev.predictions[ev.predictions["checkpoint"] == "pregame"]
+        shipped = shipped_rows(GameForecaster(fm, engine), test, pre, market)
+        table = pd.concat([table, shipped], ignore_index=True)
     info = {
         "train_games": int(len(out.train_games)),
         "selection_games": int(len(out.select_games)),
@@ -139,7 +153,7 @@ def run_season(
         "win_temperature": temperature,
         "calibration": calib,
     }
-    return SeasonResult(test_season, list(train_seasons), ev.table, info)
+    return SeasonResult(test_season, list(train_seasons), table, info)
 
 
 def _ordered_sources(sources: list[str]) -> list[str]:

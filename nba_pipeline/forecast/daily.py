@@ -61,7 +61,7 @@ from nba_pipeline.db import naive_utc, read_seasons, read_table
 from nba_pipeline.features.context import ContextFeatureBuilder
 from nba_pipeline.features.season_arrays import SeasonArrays
 from nba_pipeline.forecast.availability import Availability, OutPlayer, availability_of
-from nba_pipeline.forecast.game import GameForecaster
+from nba_pipeline.forecast.game import GameForecaster, Starters
 from nba_pipeline.forecast.ledger import (
     append_forecasts,
     default_tipoff,
@@ -75,7 +75,6 @@ from nba_pipeline.sources.line_lookup import betting_lines_of
 
 log = logging.getLogger(__name__)
 
-Starters = tuple[list[int], list[int]]
 GAME_COLUMNS = ["game_id", "game_date", "season", "home_team_id", "away_team_id", "origin"]
 
 

@@ -16,6 +16,7 @@ after each new event without featurizing the game again.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ from nba_pipeline import settings
 from nba_pipeline.analytics.stints import complete_lineups
 from nba_pipeline.db import make_engine, read_table
 from nba_pipeline.features.graphs import LINEUP_INPUT_COLUMNS, pair_minutes_with_dates
-from nba_pipeline.features.season_arrays import build_season_arrays
+from nba_pipeline.features.season_arrays import SeasonArrays, build_season_arrays
 from nba_pipeline.forecast.asof import AsOfLookup
 from nba_pipeline.forecast.live_game import LiveGame
 from nba_pipeline.forecast.model import Forecast, ForecastModel
@@ -34,6 +35,8 @@ from nba_pipeline.ingest.plays import QUARTER_SECONDS, REGULATION_SECONDS, build
 from nba_pipeline.ingest.schema import ON_COURT
 from nba_pipeline.registry.store import ModelRegistry
 from nba_pipeline.sources.line_lookup import betting_lines_of
+
+Starters = tuple[list[int], list[int]]
 
 
 class GameForecaster:
@@ -120,19 +123,8 @@ class GameForecaster:
         pregame = plays.empty
         if pregame:
             plays = _pregame_row(game_id, season, starters)
-        game = game.assign(home_pts=0, away_pts=0)  # labels are not used for a forecast
-        s = self._season(season)
-        gdate = pd.to_datetime(game["game_date"].iloc[0])
         lines = betting_lines_of(self.engine, [game_id])
-        arrays = build_season_arrays(
-            plays,
-            game,
-            s["player_features"] if len(s["player_features"]) else None,
-            s["team_game_features"] if len(s["team_game_features"]) else None,
-            season=season,
-            prior_pair_minutes=s["pairs"][s["pairs"]["game_date"] < gdate],
-            betting_lines=lines,
-        )
+        arrays = self._arrays(plays, game, season, lines)
         n_events = 0 if pregame else int(arrays.n_events[0])
         last = plays.sort_values("seq").iloc[-1]
         return self.model.forecast(
@@ -144,6 +136,42 @@ class GameForecaster:
             clock_seconds=float(last["clock_seconds"]),
             home_score=int(last["home_score"]),
             away_score=int(last["away_score"]),
+        )
+
+    def pregame_arrays(self, game_ids: Sequence[str], starters: Mapping[str, Starters]) -> SeasonArrays:
+        """The pregame model inputs of many games of the ``games`` table at once, each with the
+        fives in ``starters`` (game id -> (home ids, away ids); absent: an empty lineup), built as
+        :meth:`forecast` builds one game's: what the morning forecasts of a season are scored on
+        (``evaluate.shipped``). Labels are the games' final scores where known, else 0."""
+        ids = [str(g) for g in game_ids]
+        games = read_table(self.engine, "games", columns=None)
+        games = games[games["game_id"].astype(str).isin(ids)]
+        missing = sorted(set(ids) - set(games["game_id"].astype(str)))
+        if missing:
+            raise KeyError(f"games not in the games table: {missing[:5]}")
+        parts = []
+        for season, part in games.groupby("season"):
+            rows = [_pregame_row(str(g), str(season), starters.get(str(g))) for g in part["game_id"]]
+            lines = betting_lines_of(self.engine, [str(g) for g in part["game_id"]])
+            parts.append(self._arrays(pd.concat(rows, ignore_index=True), part, str(season), lines))
+        return SeasonArrays.concat(parts)
+
+    def _arrays(
+        self, plays: pd.DataFrame, games: pd.DataFrame, season: str, lines: pd.DataFrame | None
+    ) -> SeasonArrays:
+        """The model inputs of ``plays`` (games of one season) with the season's as-of features
+        and the chemistry of the season's earlier games."""
+        s = self._season(season)
+        games = games.assign(home_pts=games["home_pts"].fillna(0), away_pts=games["away_pts"].fillna(0))
+        last = pd.to_datetime(games["game_date"]).max()
+        return build_season_arrays(
+            plays,
+            games,
+            s["player_features"] if len(s["player_features"]) else None,
+            s["team_game_features"] if len(s["team_game_features"]) else None,
+            season=season,
+            prior_pair_minutes=s["pairs"][s["pairs"]["game_date"] < last],
+            betting_lines=lines,
         )
 
 

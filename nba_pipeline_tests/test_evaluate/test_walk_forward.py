@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from nba_pipeline.commands.walk_forward import main
+from nba_pipeline.evaluate.shipped import EARLY
 from nba_pipeline.evaluate.walk_forward import CHECKPOINT_ORDER
 from nba_pipeline.features.season_arrays import build_season_arrays
 from nba_pipeline_tests.test_features.real import real_inputs
@@ -44,7 +45,9 @@ def test_quick_walk_forward_trains_before_and_tests_on_the_season(slice_env, mon
     assert rc == 0
     printed = capsys.readouterr().out
     md = out.read_text()
-    for cp in CHECKPOINT_ORDER:
+    # the slice's database holds no analytics tables: no morning forecasts (evaluate.shipped), said so
+    assert "the morning forecasts are not scored" in printed
+    for cp in (c for c in CHECKPOINT_ORDER if c != EARLY):
         assert f"## {cp}" in md and f"\n{cp}\n" in printed
     table = pd.read_csv(out.with_suffix(".csv"))
     assert set(table["season"]) == {"2022-23"}
