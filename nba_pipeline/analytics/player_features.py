@@ -201,12 +201,15 @@ def default_features() -> dict[str, float]:
     return d
 
 
-def lookup_player_features(features: pd.DataFrame, requests: pd.DataFrame) -> pd.DataFrame:
+def lookup_player_features(
+    features: pd.DataFrame, requests: pd.DataFrame, extra: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """For each request row (``player_id``, ``game_date``) the latest snapshot with
     ``as_of_date < game_date``; players in no earlier snapshot get :func:`default_features` and
-    ``has_history = False``. Returns ``requests`` with NODE_FEATURES and has_history added."""
+    ``has_history = False``. Returns ``requests`` with NODE_FEATURES, has_history and the
+    ``extra`` snapshot columns (NaN without a snapshot) added."""
     check_columns(requests, ["player_id", "game_date"], "requests")
-    f = features[["as_of_date", "player_id", *NODE_FEATURES, "has_history"]].copy()
+    f = features[["as_of_date", "player_id", *NODE_FEATURES, "has_history", *extra]].copy()
     f["as_of_date"] = as_datetime(f["as_of_date"]).to_numpy()
     f["player_id"] = f["player_id"].astype("int64")
     q = requests.copy()

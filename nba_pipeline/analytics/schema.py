@@ -123,6 +123,9 @@ TEAM_GAME_FEATURES = [
     "lineup_rapm",
     "hull_area",
     "hull_area_missing",
+    "avail_rating",  # analytics.team_strength
+    "out_share",
+    "neutral_site",  # 1 where neither team is at home (team_features.neutral_site_games)
 ]
 
 team_game_features = sa.Table(

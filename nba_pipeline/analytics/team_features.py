@@ -157,6 +157,25 @@ def game_venues(
     return loc
 
 
+def neutral_site_games(games: pd.DataFrame, neutral: pd.DataFrame | None = None) -> np.ndarray:
+    """bool [len(games)]: the games played where neither team is at home: flagged in
+    ``games.neutral_site`` or listed in neutral_sites.csv (by id, or a date range such as the
+    2020 bubble, where the designated home team had no crowd and no home court)."""
+    neutral = load_neutral_sites() if neutral is None else neutral
+    flag = (
+        games["neutral_site"].fillna(False).to_numpy(bool)
+        if "neutral_site" in games
+        else np.zeros(len(games), bool)
+    )
+    flag = (
+        flag | games["game_id"].astype(str).isin(neutral.loc[neutral["game_id"] != "*", "game_id"]).to_numpy()
+    )
+    dates = as_datetime(games["game_date"]).to_numpy()
+    for r in neutral[neutral["game_id"] == "*"].itertuples():
+        flag |= (dates >= np.datetime64(r.from_date)) & (dates <= np.datetime64(r.to_date))
+    return flag
+
+
 def team_game_long(games: pd.DataFrame) -> pd.DataFrame:
     """One row per game and team with own and opponent box totals (the basis of every rate)."""
     check_columns(games, GAME_COLUMNS, "games")
@@ -331,6 +350,8 @@ def build_team_game_features(games: pd.DataFrame) -> pd.DataFrame:
         rates, on=["season", "game_date", "team_id"], how="left"
     )
     out = out.merge(rest_and_travel(long, games), on=["game_id", "team_id"], how="left")
+    neutral = pd.Series(neutral_site_games(games), index=games["game_id"].to_numpy())
+    out["neutral_site"] = out["game_id"].map(neutral).fillna(False).astype(float)
     out = out.rename(columns={"efg": "efg", "tov_pct": "tov_pct"})
     cols = [
         "game_id",
@@ -349,6 +370,7 @@ def build_team_game_features(games: pd.DataFrame) -> pd.DataFrame:
         "rest_days",
         "back_to_back",
         "travel_miles",
+        "neutral_site",
     ]
     return (
         out[cols]

@@ -16,8 +16,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from nba_pipeline.analytics import schema as aschema
+from nba_pipeline.analytics.availability import game_rotations, with_stint_seconds
 from nba_pipeline.analytics.lineup_features import add_lineup_features
 from nba_pipeline.analytics.team_features import build_team_game_features
+from nba_pipeline.analytics.team_strength import PRIOR_SEASONS, add_strength_features
 from nba_pipeline.ingest import schema as ischema
 from nba_pipeline.ingest.raw import previous_season
 
@@ -56,21 +58,35 @@ class TeamGameInputs:
     stints: pd.DataFrame  # the same seasons (an opener's expected starters)
     rapm: pd.DataFrame  # the same seasons' RAPM snapshots
     shots: pd.DataFrame  # SHOT_COLUMNS of shot_window(season)
+    player_features: pd.DataFrame  # the season and the PRIOR_SEASONS before it (team_strength)
+    appearances: pd.DataFrame  # player_game_stats of the season, seconds from the stints if NULL
 
 
 def read_team_game_inputs(read: SeasonReader, season: str) -> TeamGameInputs:
     """The inputs of ``season``'s rows, read with ``read``."""
     seasons = [previous_season(season), season]
+    prior = [season]
+    for _ in range(PRIOR_SEASONS):
+        prior.insert(0, previous_season(prior[0]))
+    stints = read(aschema.stints, seasons)
     return TeamGameInputs(
         games=read(ischema.games, seasons),
-        stints=read(aschema.stints, seasons),
+        stints=stints,
         rapm=read(aschema.player_rapm, seasons),
         shots=read_shot_window(read, season),
+        player_features=read(aschema.player_features, prior),
+        appearances=with_stint_seconds(read(ischema.player_game_stats, [season]), stints),
     )
 
 
-def team_game_features(inputs: TeamGameInputs) -> pd.DataFrame:
+def team_game_features(inputs: TeamGameInputs, rotations: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per game of ``inputs.games`` and team: the team rates, rest and travel
-    (``team_features``), then the expected five's RAPM sums and hull (``lineup_features``)."""
+    (``team_features``), the expected five's RAPM sums and hull (``lineup_features``), then the
+    strength of the players available (``team_strength``) over ``rotations``: by default each
+    played game's rotation less who did not play it (``availability.game_rotations``, the history's
+    stand-in for the injury report); the daily forecasts pass the scheduled games' own."""
     tf = build_team_game_features(inputs.games)
-    return add_lineup_features(tf, inputs.stints, inputs.games, inputs.rapm, inputs.shots)
+    tf = add_lineup_features(tf, inputs.stints, inputs.games, inputs.rapm, inputs.shots)
+    if rotations is None:
+        rotations = game_rotations(inputs.appearances)
+    return add_strength_features(tf, rotations, inputs.player_features)

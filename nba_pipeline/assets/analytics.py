@@ -26,6 +26,7 @@ from nba_pipeline.analytics.stints import (
     lineup_agreement,
     reconstruct_lineups,
 )
+from nba_pipeline.analytics.team_strength import PRIOR_SEASONS
 from nba_pipeline.assets.partitions import (
     SEASONS,
     earlier_seasons,
@@ -184,15 +185,18 @@ def player_features(context: dg.AssetExecutionContext, database: Database) -> dg
     backfill_policy=season_backfill,
     group_name=GROUP,
     kinds={"sql"},
-    code_version="1",
+    code_version="2",
     deps=[
         dg.AssetDep("games", partition_mapping=with_earlier_seasons(1)),
         dg.AssetDep("stints", partition_mapping=with_earlier_seasons(1)),
         dg.AssetDep("player_rapm", partition_mapping=with_earlier_seasons(1)),
         dg.AssetDep("shots", partition_mapping=with_earlier_seasons(3)),
+        "player_game_stats",
+        dg.AssetDep("player_features", partition_mapping=with_earlier_seasons(PRIOR_SEASONS)),
     ],
     description="Per game and team, from games strictly before the game date: ratings z-scored by season, "
-    "four factors, rest, back-to-back, travel miles, RAPM sums and hull area of the expected starting five.",
+    "four factors, rest, back-to-back, travel miles, RAPM sums and hull area of the expected starting five, "
+    "and the strength of the rotation players available (expected minutes x rating, who is out).",
 )
 def team_game_features(context: dg.AssetExecutionContext, database: Database) -> dg.MaterializeResult:
     def build(season: str) -> tuple[pd.DataFrame, dict]:

@@ -16,20 +16,27 @@ dims   features
 24-25  spacing: home_hull_kft2, away_hull_kft2
 26-31  differentials (home minus away): net_rating_diff ((ortg_z - drtg_z) home minus away),
        efg_diff, lineup_rapm_diff, lineup_orapm_diff, lineup_drapm_diff, rest_diff
-32-36  the market's line: market_logit (logit of the no-vig home win probability),
+32-36  strength of the players available (``analytics.team_strength``): home_avail_rating,
+       away_avail_rating (expected minutes x rating over the rotation less who is out, the RAPM
+       sum of five on court), home_out_share, away_out_share (share of the rotation's minutes
+       out), avail_rating_diff
+37     neutral_site: 1 where neither team is at home (no home edge: ``models.fusion``)
+38-42  the market's line: market_logit (logit of the no-vig home win probability),
        market_margin (expected home margin / 10), market_total (over/under above 220, / 20),
        has_line (1 where the game has a line, else 0 and the three values are 0), has_total
        (1 where the line has a total: the live odds feed gives none, and a missing total is
        missing, not 220)
 ====== ===================================================================================
 
-Dims 0-31 are the specification's 32 features, unchanged; the line is appended after them
-(``SPEC_CONTEXT_DIM``), and the towers read the first 32 dims (``models.forecaster``). Why the
-line: the market prices injuries, rest decisions and news that no box-score feature sees; before
-tip-off it is the best single forecast there is, better than a logistic regression on dims 0-31 in
-every test season (docs/results.md). ``has_line`` lets the model forecast without one (a season or
-a game without an odds file, tomorrow's games): the towers read dims 0-31 only, and where a game
-has a line it takes their place (``models.market_line``).
+Dims 0-31 are the specification's 32 features, unchanged (``SPEC_CONTEXT_DIM``); the strength of
+the available players and the neutral-site flag follow (``TOWER_CONTEXT_DIM``: what the towers
+read, ``models.config``), then the line (``LINE_DIMS``). A model of another layout is refused by
+the input format (``models.batch.INPUT_FORMAT``, ``features.season_arrays.FORMAT_VERSION``).
+Why the line: the market prices injuries, rest decisions and news that no box-score feature sees;
+before tip-off it is the best single forecast there is, better than a logistic regression on dims
+0-31 in every test season (docs/results.md). ``has_line`` lets the model forecast without one (a
+season or a game without an odds file, tomorrow's games): the towers read dims 0-37 only, and
+where a game has a line it takes their place (``models.market_line``).
 
 Scaling (so every input is O(1)): rest days are clipped to [0, ``REST_CAP_DAYS``] (a long break
 is a long break), travel miles are divided by 1000, hull areas (sq ft) by 1000; the rest are used
@@ -57,6 +64,7 @@ REST_CAP_DAYS = 7.0
 RATINGS = ("ortg_z", "drtg_z")
 FOUR_FACTORS = ("efg", "tov_pct", "orb_pct", "ft_rate")
 LINEUP = ("lineup_orapm", "lineup_drapm", "lineup_rapm")
+STRENGTH = ("avail_rating", "out_share")
 SOURCE_COLUMNS = (
     *RATINGS,
     *FOUR_FACTORS,
@@ -66,6 +74,8 @@ SOURCE_COLUMNS = (
     *LINEUP,
     "hull_area",
     "hull_area_missing",
+    *STRENGTH,
+    "neutral_site",
 )
 
 # Defaults for a missing source value (in the stored units, before scaling).
@@ -83,6 +93,9 @@ DEFAULTS: dict[str, float] = {
     "lineup_drapm": 0.0,
     "lineup_rapm": 0.0,
     "hull_area": 500.0,
+    "avail_rating": 0.0,
+    "out_share": 0.0,
+    "neutral_site": 0.0,
 }
 
 
@@ -111,14 +124,17 @@ def _names() -> list[str]:
         "lineup_drapm_diff",
         "rest_diff",
     ]
+    n += [f"{s}_{f}" for f in STRENGTH for s in ("home", "away")] + ["avail_rating_diff", "neutral_site"]
     return n + list(LINE_FEATURES)
 
 
 FEATURE_NAMES: list[str] = _names()
 CONTEXT_DIM = len(FEATURE_NAMES)
 SPEC_CONTEXT_DIM = 32  # the specification's features, dims 0-31
-LINE_DIMS = slice(SPEC_CONTEXT_DIM, CONTEXT_DIM)
-assert SPEC_CONTEXT_DIM + len(LINE_FEATURES) == CONTEXT_DIM
+TOWER_CONTEXT_DIM = SPEC_CONTEXT_DIM + 2 * len(STRENGTH) + 2  # what the towers read (models.config)
+NEUTRAL_DIM = FEATURE_NAMES.index("neutral_site")
+LINE_DIMS = slice(TOWER_CONTEXT_DIM, CONTEXT_DIM)
+assert TOWER_CONTEXT_DIM + len(LINE_FEATURES) == CONTEXT_DIM
 
 
 def _swap() -> tuple[np.ndarray, np.ndarray]:
@@ -243,6 +259,8 @@ class ContextFeatureBuilder:
             h["lineup_drapm"] - a["lineup_drapm"],
             rest(h["rest_days"]) - rest(a["rest_days"]),
         ]
+        cols += [h["avail_rating"], a["avail_rating"], h["out_share"], a["out_share"]]
+        cols += [h["avail_rating"] - a["avail_rating"], np.maximum(h["neutral_site"], a["neutral_site"])]
         line, line_missing = line_features(gids, lines)
         missing.update(line_missing)
         cols += list(line.T)

@@ -66,7 +66,8 @@ log = logging.getLogger(__name__)
 # leave files of two builds side by side; load_parts refuses such a set instead of mixing them).
 # 4: the context holds the market's line after the 32 features (features.context).
 # 5: ev_state, the in-game state after each event (features.in_game_state).
-FORMAT_VERSION = 5
+# 6: the strength of the players available after the 32 features, before the line.
+FORMAT_VERSION = 6
 
 
 # The three model inputs, each stored in its own file per season (game_id goes in each).
@@ -110,7 +111,7 @@ class SeasonArrays:
     game_date: np.ndarray  # datetime64[D] [G]
     home_pts: np.ndarray  # int32 [G]
     away_pts: np.ndarray  # int32 [G]
-    context: np.ndarray  # float32 [G, 32]
+    context: np.ndarray  # float32 [G, CONTEXT_DIM]
     starters: np.ndarray  # int16 [G, 10]
     event_offsets: np.ndarray  # int64 [G+1]
     player_offsets: np.ndarray  # int64 [G+1]

@@ -51,6 +51,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from nba_pipeline.analytics import reads
+from nba_pipeline.analytics.availability import rotation_as_of
 from nba_pipeline.analytics.lineup_features import (
     SLOTS,
     expected_starters,
@@ -225,7 +226,8 @@ def scheduled_context(engine: sa.Engine, scheduled: pd.DataFrame) -> ScheduledCo
     """The context features of scheduled games that are not in the ``games`` table, computed by
     the ``team_game_features`` asset's computation (``analytics.team_game_table``) over the played
     games of the season and the one before with the scheduled games added
-    (:func:`games_with_scheduled`), so every value of a game on day D comes from the games played
+    (:func:`games_with_scheduled`), their rotations and who is out from
+    :func:`scheduled_rotations`, so every value of a game on day D comes from the games played
     before D.
     The line dims come from :func:`betting_lines_of`, whose rows are returned beside them."""
     out: dict[str, np.ndarray] = {}
@@ -233,7 +235,8 @@ def scheduled_context(engine: sa.Engine, scheduled: pd.DataFrame) -> ScheduledCo
     for season, sched in scheduled.groupby("season"):
         inputs = read_team_game_inputs(partial(read_seasons, engine), str(season))
         games = games_with_scheduled(inputs.games, sched, str(season))
-        tf = team_game_features(replace(inputs, games=games))
+        new = games[games["game_id"].isin(sched["game_id"].astype(str))]
+        tf = team_game_features(replace(inputs, games=games), scheduled_rotations(engine, new))
         ids = sched["game_id"].astype(str).tolist()
         lines = betting_lines_of(engine, ids)
         ctx = ContextFeatureBuilder().build(ids, tf[tf["game_id"].isin(ids)], lines).values
@@ -241,6 +244,29 @@ def scheduled_context(engine: sa.Engine, scheduled: pd.DataFrame) -> ScheduledCo
         if lines is not None:
             used.append(lines)
     return ScheduledContext(out, pd.concat(used, ignore_index=True) if used else None)
+
+
+def scheduled_rotations(engine: sa.Engine, scheduled: pd.DataFrame) -> pd.DataFrame:
+    """The rotation of each side of ``scheduled`` games (one season) as of the game date
+    (``analytics.availability.rotation_as_of``, from games strictly before it), with ``out`` the
+    players who missed their team's latest game: what the morning knows when no injury report is
+    given. Rows as ``availability.game_rotations``'s (game_id, game_date, season, team_id,
+    player_id, expected_minutes, out)."""
+    season = str(scheduled["season"].iloc[0])
+    parts = []
+    for day, games in scheduled.groupby("game_date"):
+        teams = sorted({int(t) for c in ("home_team_id", "away_team_id") for t in games[c]})
+        rot = rotation_as_of(
+            reads.appearances_before(engine, season, pd.Timestamp(day).date()), season, teams, day
+        )
+        for g in games.itertuples(index=False):
+            mine = rot[rot["team_id"].isin([int(g.home_team_id), int(g.away_team_id)])]
+            parts.append(mine.assign(game_id=str(g.game_id), game_date=pd.Timestamp(day)))
+    cols = ["game_id", "game_date", "season", "team_id", "player_id", "expected_minutes", "out"]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(parts, ignore_index=True)
+    return out.assign(out=out["missed_last"].astype(bool))[cols]
 
 
 def _utcnow() -> dt.datetime:

@@ -14,7 +14,8 @@ import torch
 # Bump when the meaning of a ModelBatch input changes: a model saved with another format would be
 # fed inputs it was not trained on. 2: score_total is points above the training pace / 20.
 # 3: the pace restarts with the overtime clock (time_left), so the head can end on the exact total.
-INPUT_FORMAT = 3
+# 4: the context holds the strength of the players available before the line (features.context).
+INPUT_FORMAT = 4
 
 
 def check_input_format(preprocessing: dict, where: str) -> None:

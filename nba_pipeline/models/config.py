@@ -54,7 +54,9 @@ class FusionConfig:
     """Sizes of the fusion. Its parts are fixed (``models.fusion``): side-symmetric heads, the
     context skip, the game-state head and the market's line where a game has one."""
 
-    context_dim: int = 32  # the towers' context features (the specification's 32)
+    # The towers' context features: the specification's 32, then the strength of the players
+    # available and the neutral-site flag (features.context.TOWER_CONTEXT_DIM, checked by a test).
+    context_dim: int = 38
     seq_dim: int = 128
     graph_dim: int = 128
     tower_dim: int = 256

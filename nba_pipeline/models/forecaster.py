@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from nba_pipeline.features.context import NEUTRAL_DIM
 from nba_pipeline.models.batch import ModelBatch
 from nba_pipeline.models.config import ForecasterConfig
 from nba_pipeline.models.fusion import TwoTowerFusion
@@ -124,8 +125,9 @@ class NBAForecaster(nn.Module):
         )
 
     def encode_context(self, context: torch.Tensor) -> torch.Tensor:
-        """The fusion's encoding of each game's pregame features: [2B, tower_dim + 3], followed by
-        the game's market line (``LINE_WIDTH`` values).
+        """The fusion's encoding of each game's pregame features: [2B, tower_dim + 3], then the
+        neutral-site flag when the towers read it (``features.context.NEUTRAL_DIM``, for
+        :meth:`full_game`), then the game's market line (``LINE_WIDTH`` values).
 
         The towers read the first ``context_dim`` features, the line is the ``LINE_WIDTH`` after
         them. Context features are only ever appended (``features.context``), so a model reads what
@@ -141,7 +143,10 @@ class NBAForecaster(nn.Module):
             raise ValueError(f"context features 0-{width - 1} are not closed under the home/away swap")
         dev = context.device
         context = torch.cat([context, context[..., perm.to(dev)] * sign.to(dev)])
-        return torch.cat([self.fusion.encode_context(context[..., :d]), context[..., d:]], dim=-1)
+        encoded = self.fusion.encode_context(context[..., :d])
+        # The neutral-site flag rides along for combine_sides: no home edge where neither is home.
+        neutral = context[..., NEUTRAL_DIM : NEUTRAL_DIM + 1] if d > NEUTRAL_DIM else context[..., :0]
+        return torch.cat([encoded, neutral, context[..., d:]], dim=-1)
 
     def head(
         self,
@@ -158,13 +163,16 @@ class NBAForecaster(nn.Module):
     def full_game(
         self, context_repr: torch.Tensor, seq_repr: torch.Tensor, graph_repr: torch.Tensor
     ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-        """The towers' full-game outputs ([B] each, both sides combined) and the game's line
-        ([B, LINE_WIDTH])."""
+        """The towers' full-game outputs ([B] each, both sides combined, no home edge at a neutral
+        site) and the game's line ([B, LINE_WIDTH])."""
         context_repr, line = context_repr[:, :-LINE_WIDTH], context_repr[:, -LINE_WIDTH:]
+        home = torch.ones(context_repr.shape[0], device=context_repr.device)
+        if self.cfg.fusion.context_dim > NEUTRAL_DIM:
+            home, context_repr = 1.0 - context_repr[:, -1], context_repr[:, :-1]
         out = self.fusion.from_context_repr(context_repr, seq_repr, graph_repr)
         n = context_repr.shape[0] // N_SIDES
         given, mirrored = ({k: v[part] for k, v in out.items()} for part in (slice(None, n), slice(n, None)))
-        return self.fusion.combine_sides(given, mirrored), line[:n]
+        return self.fusion.combine_sides(given, mirrored, home[:n]), line[:n]
 
     def finish(
         self,

@@ -84,15 +84,23 @@ class TwoTowerFusion(nn.Module):
         return {k: v + skip[:, i] for i, (k, v) in enumerate(out.items())}
 
     def combine_sides(
-        self, out: dict[str, torch.Tensor], mirrored: dict[str, torch.Tensor]
+        self,
+        out: dict[str, torch.Tensor],
+        mirrored: dict[str, torch.Tensor],
+        home: torch.Tensor | float = 1.0,
     ) -> dict[str, torch.Tensor]:
         """Heads that are exactly side-equivariant: ``out`` is computed on the batch, ``mirrored`` on
         the same batch with home and away exchanged. The team part of the win logit and of the
         margin is antisymmetric (swapping the teams negates it), the total is symmetric, and a
         learned home advantage is added; so a favourite whose edge exceeds home court becomes an
-        underdog when the teams exchange places."""
+        underdog when the teams exchange places. ``home``: 1 where the home team is at home, 0 at
+        a neutral site, where no home advantage applies ([B] or a scalar): neither the learned one
+        nor the training mean margin (the game-state head holds the target norm)."""
+        mean_z = self.state_head.margin_mean / self.state_head.margin_std
         return {
-            "win_logit": (out["win_logit"] - mirrored["win_logit"]) / 2 + self.side_bias[0],
-            "margin": (out["margin"] - mirrored["margin"]) / 2 + self.side_bias[1],
+            "win_logit": (out["win_logit"] - mirrored["win_logit"]) / 2 + self.side_bias[0] * home,
+            "margin": (out["margin"] - mirrored["margin"]) / 2
+            + self.side_bias[1] * home
+            - (1 - home) * mean_z,
             "total": (out["total"] + mirrored["total"]) / 2,
         }

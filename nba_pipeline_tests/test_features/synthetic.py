@@ -121,6 +121,9 @@ def synthetic_team_game_features(games: pd.DataFrame, seed: int = 0) -> pd.DataF
                     "lineup_rapm": rng.normal(),
                     "hull_area": 600.0,
                     "hull_area_missing": False,
+                    "avail_rating": rng.normal(),
+                    "out_share": 0.1 * rng.random(),
+                    "neutral_site": 0.0,
                 }
             )
     return pd.DataFrame(rows)

@@ -1,4 +1,5 @@
-"""ContextFeatureBuilder: the spec's 32 dims then the market's line, in the documented order;
+"""ContextFeatureBuilder: the spec's 32 dims, the strength of the players available and the
+neutral-site flag, then the market's line, in the documented order;
 defaults counted, never NaN, swap maps."""
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from nba_pipeline.features.context import (
     DEFAULTS,
     FEATURE_NAMES,
     LINE_DIMS,
+    NEUTRAL_DIM,
     SPEC_CONTEXT_DIM,
+    TOWER_CONTEXT_DIM,
     ContextFeatureBuilder,
 )
+from nba_pipeline.models.config import ForecasterConfig
 from nba_pipeline_tests.test_features.synthetic import (
     synthetic_games,
     synthetic_plays,
@@ -28,20 +32,35 @@ def tgf() -> pd.DataFrame:
     return synthetic_team_game_features(synthetic_games(synthetic_plays(n_games=3, events_per_period=3)))
 
 
-def test_context_has_the_spec_32_features_then_the_line_in_the_documented_order():
-    assert len(FEATURE_NAMES) == 37 == len(set(FEATURE_NAMES)) and SPEC_CONTEXT_DIM == 32
+def test_context_has_the_spec_32_features_then_the_strength_then_the_line_in_the_documented_order():
+    assert len(FEATURE_NAMES) == 43 == len(set(FEATURE_NAMES)) and SPEC_CONTEXT_DIM == 32
     assert FEATURE_NAMES[:4] == ["home_ortg_z", "home_drtg_z", "away_ortg_z", "away_drtg_z"]
     assert FEATURE_NAMES[4] == "home_efg" and FEATURE_NAMES[11] == "away_ft_rate"
     assert FEATURE_NAMES[12:14] == ["home_rest_days", "away_rest_days"]
     assert FEATURE_NAMES[18] == "home_lineup_orapm" and FEATURE_NAMES[23] == "away_lineup_rapm"
     assert FEATURE_NAMES[24:26] == ["home_hull_kft2", "away_hull_kft2"]
     assert all(n.endswith("_diff") for n in FEATURE_NAMES[26:32])
-    assert FEATURE_NAMES[32:] == ["market_logit", "market_margin", "market_total", "has_line", "has_total"]
+    assert FEATURE_NAMES[32:38] == [
+        "home_avail_rating",
+        "away_avail_rating",
+        "home_out_share",
+        "away_out_share",
+        "avail_rating_diff",
+        "neutral_site",
+    ]
+    assert TOWER_CONTEXT_DIM == 38 == ForecasterConfig().fusion.context_dim
+    assert FEATURE_NAMES[LINE_DIMS] == [
+        "market_logit",
+        "market_margin",
+        "market_total",
+        "has_line",
+        "has_total",
+    ]
 
 
 def test_values_land_in_their_named_slots(tgf):
     res = ContextFeatureBuilder().build(tgf["game_id"].unique(), tgf)
-    assert res.values.shape == (3, 37) and res.values.dtype == np.float32
+    assert res.values.shape == (3, 43) and res.values.dtype == np.float32
     home = tgf[tgf["is_home"]].set_index("game_id")
     away = tgf[~tgf["is_home"]].set_index("game_id")
     gid = tgf["game_id"].unique()[1]
@@ -56,6 +75,10 @@ def test_values_land_in_their_named_slots(tgf):
     )
     assert row["net_rating_diff"] == pytest.approx(net, rel=1e-5)
     assert row["rest_diff"] == pytest.approx(home.loc[gid, "rest_days"] - away.loc[gid, "rest_days"])
+    assert row["home_avail_rating"] == pytest.approx(home.loc[gid, "avail_rating"])
+    diff = home.loc[gid, "avail_rating"] - away.loc[gid, "avail_rating"]
+    assert row["avail_rating_diff"] == pytest.approx(diff, rel=1e-5)
+    assert row["away_out_share"] == pytest.approx(away.loc[gid, "out_share"])
     assert res.missing == {} and res.games_without_rows == 0
     assert (res.values[:, LINE_DIMS] == 0).all() and res.games_with_line == 0  # no lines given
 
@@ -136,8 +159,9 @@ def test_swap_maps_home_to_away_and_negates_differentials_and_the_line(tgf):
     np.testing.assert_allclose(
         res.values[:, CONTEXT_SWAP_PERM] * CONTEXT_SWAP_SIGN, res_swapped.values, atol=1e-6
     )
-    assert (CONTEXT_SWAP_PERM[CONTEXT_SWAP_PERM] == np.arange(37)).all()
-    assert (CONTEXT_SWAP_PERM[:SPEC_CONTEXT_DIM] < SPEC_CONTEXT_DIM).all()  # a 32-dim model can still swap
+    assert (CONTEXT_SWAP_PERM[CONTEXT_SWAP_PERM] == np.arange(43)).all()
+    assert (CONTEXT_SWAP_PERM[:TOWER_CONTEXT_DIM] < TOWER_CONTEXT_DIM).all()  # the towers' dims swap alone
+    assert CONTEXT_SWAP_PERM[NEUTRAL_DIM] == NEUTRAL_DIM and CONTEXT_SWAP_SIGN[NEUTRAL_DIM] == 1
 
 
 def test_without_lines_hides_only_the_line_and_leaves_the_input_alone(tgf):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from nba_pipeline.features.context import NEUTRAL_DIM, TOWER_CONTEXT_DIM
 from nba_pipeline.models.forecaster import ForecasterConfig, NBAForecaster, parameter_table
 from nba_pipeline.models.fusion import FusionConfig, TwoTowerFusion
 from nba_pipeline.models.swap import SideSwap, swap_sides
@@ -14,7 +15,7 @@ from nba_pipeline_tests.test_models.synthetic import NORM, make_batch, synthetic
 def test_three_heads_have_batch_shape_with_mock_tower_inputs():
     torch.manual_seed(0)
     fusion = TwoTowerFusion(FusionConfig())
-    out = fusion(torch.randn(8, 32), torch.randn(8, 128), torch.randn(8, 128))
+    out = fusion(torch.randn(8, TOWER_CONTEXT_DIM), torch.randn(8, 128), torch.randn(8, 128))
     assert set(out) == {"win_logit", "margin", "total"}
     for v in out.values():
         assert v.shape == (8,)
@@ -22,14 +23,16 @@ def test_three_heads_have_batch_shape_with_mock_tower_inputs():
 
 
 def test_fusion_layer_sizes_are_the_specified_ones():
-    """32->256->256, 256->256->256, 512->256->128 and three 128->1 heads. The spec's table says
-    ~150K parameters; these sizes imply 370,435 (reported, not hidden), plus the two home-advantage
-    scalars of the side-symmetric heads, the context skip (32 -> 3, 99 parameters) and the six
-    scalars of the game-state head. The market's line adds none: it is the line alone."""
+    """32->256->256 (38 inputs here: the spec's 32, then the strength of the players available and
+    the neutral-site flag), 256->256->256, 512->256->128 and three 128->1 heads. The spec's table
+    says ~150K parameters; its 32 inputs imply 370,435 (reported, not hidden), six inputs more
+    6 x 256 = 1,536, plus the two home-advantage scalars of the side-symmetric heads, the context
+    skip (38 -> 3, 117 parameters) and the six scalars of the game-state head. The market's line
+    adds none: it is the line alone."""
     fusion = TwoTowerFusion(FusionConfig())
     shapes = [tuple(m.weight.shape) for m in fusion.modules() if isinstance(m, torch.nn.Linear)]
     assert shapes == [
-        (256, 32),
+        (256, 38),
         (256, 256),
         (256, 256),
         (256, 256),
@@ -38,9 +41,9 @@ def test_fusion_layer_sizes_are_the_specified_ones():
         (1, 128),
         (1, 128),
         (1, 128),
-        (3, 32),
+        (3, 38),
     ]
-    assert sum(p.numel() for p in fusion.parameters()) == 370_435 + 2 + 99 + 6
+    assert sum(p.numel() for p in fusion.parameters()) == 370_435 + 1_536 + 2 + 117 + 6
 
 
 def test_forecaster_forward_on_a_model_batch_returns_three_batch_vectors_and_reports_sizes():
@@ -100,8 +103,8 @@ def test_each_tower_input_alone_is_side_aware():
         seq_s = model.transformer(s.tokens, s.time_left, s.score_diff, s.lineup, s.mask)
         gr = model.gnn(b.graph.x, b.graph.edge_index, b.graph.side, b.graph.batch)
         gr_s = model.gnn(s.graph.x, s.graph.edge_index, s.graph.side, s.graph.batch)
-        ctx = model.fusion.context_tower(b.context[:, :32])
-        ctx_s = model.fusion.context_tower(s.context[:, :32])
+        ctx = model.fusion.context_tower(b.context[:, :TOWER_CONTEXT_DIM])
+        ctx_s = model.fusion.context_tower(s.context[:, :TOWER_CONTEXT_DIM])
     for name, a, c in (("sequence", seq, seq_s), ("graph", gr, gr_s), ("context", ctx, ctx_s)):
         assert ((a - c).abs().amax(dim=1) > 1e-4).all(), f"{name} representation ignores the swap"
 
@@ -143,8 +146,9 @@ def test_predict_divides_the_win_logit_by_the_released_temperature():
 
 
 def test_the_model_reads_its_context_and_line_from_a_longer_vector_and_refuses_a_shorter_one():
-    """Context features are only appended (features.context): the model reads the 32 features and
-    the line after them, whatever comes later, and a vector shorter than that is refused."""
+    """Context features are only appended (features.context): the model reads the towers' 38
+    features and the line after them, whatever comes later, and a vector shorter than that is
+    refused."""
     torch.manual_seed(0)
     model = NBAForecaster(ForecasterConfig()).eval()
     b = make_batch(4)
@@ -153,5 +157,33 @@ def test_the_model_reads_its_context_and_line_from_a_longer_vector_and_refuses_a
     short.context = b.context[:, :32]
     with torch.no_grad():
         assert torch.equal(model(longer)["win_logit"], model(b)["win_logit"])
-        with pytest.raises(ValueError, match="context has 32 features, the model reads 37"):
+        with pytest.raises(ValueError, match="context has 32 features, the model reads 43"):
             model(short)
+
+
+def test_no_home_edge_at_a_neutral_site():
+    """The learned home advantage (side_bias) applies where the home team is at home only: at a
+    neutral site, exchanging the teams exactly mirrors the forecast (logit(x) + logit(swap x) = 0)."""
+    torch.manual_seed(0)
+    model = NBAForecaster(ForecasterConfig()).eval()
+    with torch.no_grad():
+        model.fusion.side_bias.copy_(torch.tensor([0.3, 0.2]))
+    batch = make_batch(6, seed=5)
+    neutral = batch.context.clone()
+    neutral[:, NEUTRAL_DIM] = 1.0
+    with torch.no_grad():
+        home = (
+            model(batch)["win_logit"] + model(swap_sides(batch, SideSwap.from_features(), NORM))["win_logit"]
+        )
+        batch.context = neutral
+        away = model(swap_sides(batch, SideSwap.from_features(), NORM))["win_logit"]
+        at_neutral = model(batch)["win_logit"] + away
+        tau = batch.time_left[:, 0]
+        tau0 = model.fusion.state_head.scalars()["tau0"]
+    torch.testing.assert_close(home, 0.6 * tau / torch.sqrt(tau + tau0), atol=1e-5, rtol=0)
+    torch.testing.assert_close(at_neutral, torch.zeros_like(home), atol=1e-5, rtol=0)
+    # the margin in points too: the training mean margin is a home edge as well
+    model.set_scales(12.0, NORM)
+    swapped = swap_sides(batch, SideSwap.from_features(), NORM)
+    margins = model.predict(batch, NORM)["margin"] + model.predict(swapped, NORM)["margin"]
+    torch.testing.assert_close(margins, torch.zeros_like(margins), atol=1e-4, rtol=0)

@@ -28,7 +28,7 @@ TEMPERATURE = 1.3
 
 def _with_line(batch, rows):
     ctx = batch.context.clone()
-    ctx[rows, 32:] = LINE
+    ctx[rows, LINE_DIMS] = LINE
     batch.context = ctx
     return batch
 
