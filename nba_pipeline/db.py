@@ -50,8 +50,19 @@ def make_engine(url: str) -> sa.Engine:
 
 
 def create_tables(engine: sa.Engine, tables: Iterable[sa.Table] | None = None) -> None:
-    """Create missing tables (all registered ones by default); existing tables are left alone."""
-    metadata.create_all(engine, tables=list(tables) if tables is not None else None)
+    """Create missing tables (all registered ones by default). An existing table keeps its rows;
+    a column the code defines and the stored table lacks (a table written by an older version) is
+    added, NULL in the rows already there until their season is built again."""
+    tables = list(tables) if tables is not None else list(metadata.sorted_tables)
+    metadata.create_all(engine, tables=tables)
+    q = engine.dialect.identifier_preparer
+    for table in tables:
+        have = {c["name"] for c in sa.inspect(engine).get_columns(table.name)}
+        for col in (c for c in table.columns if c.name not in have):
+            kind = col.type.compile(dialect=engine.dialect)
+            add = f"ALTER TABLE {q.format_table(table)} ADD COLUMN {q.quote(col.name)} {kind}"
+            with engine.begin() as conn:
+                conn.execute(sa.text(add))
 
 
 def replace_rows(

@@ -32,3 +32,18 @@ def test_rows_written_in_any_order_read_back_in_the_tables_read_order(tmp_path):
     # by date, then game, home team first: the order team_game_features is built in
     assert got["team_id"].tolist() == [2, 1, 4, 3]
     assert [str(c) for c in read_order(aschema.stints)] == ["stints.game_id", "stints.stint"]  # key order
+
+
+def test_a_table_stored_by_an_older_version_gains_the_new_columns_and_keeps_its_rows(tmp_path):
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "CREATE TABLE team_game_features (game_id VARCHAR(10), team_id BIGINT, season VARCHAR(7))"
+            )
+        )
+        conn.execute(sa.text("INSERT INTO team_game_features VALUES ('0022300001', 1, '2022-23')"))
+    create_tables(engine, [aschema.team_game_features])
+    got = read_table(engine, aschema.team_game_features)
+    assert set(got.columns) == {c.name for c in aschema.team_game_features.columns}
+    assert got["game_id"].tolist() == ["0022300001"] and got["avail_rating"].isna().all()

@@ -207,3 +207,21 @@ def test_a_season_the_arena_table_does_not_list_carries_the_last_known_arena_for
     assert loc.loc[1, "lat"] in set(arenas["lat"])  # the listed team is untouched
     with pytest.raises(ValueError, match="no arena at all for team"):
         game_venues(games.assign(home_team_id=[1610619999, 1610612749]), arenas=old_only)
+
+
+def test_neutral_sites_are_the_flagged_games_the_listed_ones_and_the_2020_bubble(four_seasons):
+    from nba_pipeline.analytics.team_features import neutral_site_games
+
+    tf = build_team_game_features(four_seasons)
+    flag = tf.drop_duplicates("game_id").set_index("game_id")["neutral_site"]
+    # the 2023-24 In-Season Tournament semifinals in Las Vegas, and Mexico City in 2022-23
+    assert flag.loc["0022301229"] == 1.0 and flag.loc["0022200439"] == 1.0
+    assert flag.mean() < 0.01
+    bubble = pd.DataFrame(
+        {
+            "game_id": ["0021901231", "0021900001"],
+            "game_date": ["2020-08-01", "2019-10-22"],
+            "neutral_site": False,
+        }
+    )
+    assert neutral_site_games(bubble).tolist() == [True, False]
