@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -222,21 +222,24 @@ def games_with_scheduled(played: pd.DataFrame, sched: pd.DataFrame, season: str)
     return pd.concat([played, new], ignore_index=True)
 
 
-def scheduled_context(engine: sa.Engine, scheduled: pd.DataFrame) -> ScheduledContext:
+def scheduled_context(
+    engine: sa.Engine, scheduled: pd.DataFrame, known_out: Mapping[str, Collection[int]] | None = None
+) -> ScheduledContext:
     """The context features of scheduled games that are not in the ``games`` table, computed by
     the ``team_game_features`` asset's computation (``analytics.team_game_table``) over the played
     games of the season and the one before with the scheduled games added
     (:func:`games_with_scheduled`), their rotations and who is out from
     :func:`scheduled_rotations`, so every value of a game on day D comes from the games played
     before D.
-    The line dims come from :func:`betting_lines_of`, whose rows are returned beside them."""
+    The line dims come from :func:`betting_lines_of`, whose rows are returned beside them.
+    ``known_out``: game id -> players known to be out (:func:`scheduled_rotations`)."""
     out: dict[str, np.ndarray] = {}
     used: list[pd.DataFrame] = []
     for season, sched in scheduled.groupby("season"):
         inputs = read_team_game_inputs(partial(read_seasons, engine), str(season))
         games = games_with_scheduled(inputs.games, sched, str(season))
         new = games[games["game_id"].isin(sched["game_id"].astype(str))]
-        tf = team_game_features(replace(inputs, games=games), scheduled_rotations(engine, new))
+        tf = team_game_features(replace(inputs, games=games), scheduled_rotations(engine, new, known_out))
         ids = sched["game_id"].astype(str).tolist()
         lines = betting_lines_of(engine, ids)
         ctx = ContextFeatureBuilder().build(ids, tf[tf["game_id"].isin(ids)], lines).values
@@ -246,12 +249,16 @@ def scheduled_context(engine: sa.Engine, scheduled: pd.DataFrame) -> ScheduledCo
     return ScheduledContext(out, pd.concat(used, ignore_index=True) if used else None)
 
 
-def scheduled_rotations(engine: sa.Engine, scheduled: pd.DataFrame) -> pd.DataFrame:
+def scheduled_rotations(
+    engine: sa.Engine, scheduled: pd.DataFrame, known_out: Mapping[str, Collection[int]] | None = None
+) -> pd.DataFrame:
     """The rotation of each side of ``scheduled`` games (one season) as of the game date
     (``analytics.availability.rotation_as_of``, from games strictly before it), with ``out`` the
-    players who missed their team's latest game: what the morning knows when no injury report is
-    given. Rows as ``availability.game_rotations``'s (game_id, game_date, season, team_id,
-    player_id, expected_minutes, out)."""
+    players ``known_out`` lists for the game (game id -> player ids: an injury report), and for a
+    game it does not list the players who missed their team's latest game. Rows as
+    ``availability.game_rotations``'s (game_id, game_date, season, team_id, player_id,
+    expected_minutes, out)."""
+    known_out = known_out or {}
     season = str(scheduled["season"].iloc[0])
     parts = []
     for day, games in scheduled.groupby("game_date"):
@@ -261,12 +268,14 @@ def scheduled_rotations(engine: sa.Engine, scheduled: pd.DataFrame) -> pd.DataFr
         )
         for g in games.itertuples(index=False):
             mine = rot[rot["team_id"].isin([int(g.home_team_id), int(g.away_team_id)])]
-            parts.append(mine.assign(game_id=str(g.game_id), game_date=pd.Timestamp(day)))
+            gid = str(g.game_id)
+            if gid in known_out:
+                out = mine["player_id"].isin({int(p) for p in known_out[gid]})
+            else:
+                out = mine["missed_last"].astype(bool)
+            parts.append(mine.assign(game_id=gid, game_date=pd.Timestamp(day), out=out.to_numpy()))
     cols = ["game_id", "game_date", "season", "team_id", "player_id", "expected_minutes", "out"]
-    if not parts:
-        return pd.DataFrame(columns=cols)
-    out = pd.concat(parts, ignore_index=True)
-    return out.assign(out=out["missed_last"].astype(bool))[cols]
+    return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
 
 
 def _utcnow() -> dt.datetime:
@@ -292,9 +301,10 @@ def run_daily(
 
     ``tipoffs``: known tip-off times (else noon US/Eastern of the date); ``starters``: announced
     fives (else the expected ones); ``availability``: who is out (else imports, the live box
-    score when ``fetch_inactive_lists``, history: ``forecast.availability``). Games already tipped
-    off, or already in the ledger for this model and source, are not forecast (``skipped`` /
-    ``already`` say which)."""
+    score when ``fetch_inactive_lists``, history: ``forecast.availability``), which the strength
+    features of a scheduled game read (:func:`scheduled_context`). Games already tipped off, or
+    already in the ledger for this model and source, are not forecast (``skipped`` / ``already``
+    say which)."""
     now = now or _utcnow()
     tipoffs = dict(tipoffs or {})
     games = games_to_come(engine, pulled_dir, as_of, days)
@@ -327,7 +337,8 @@ def run_daily(
         availability = availability_of(engine, games[games["game_id"].isin(todo)], now, feed)
     res.availability = availability
     sched = games[games["game_id"].isin(todo) & (games["origin"] == "schedule")]
-    contexts = scheduled_context(engine, sched) if len(sched) else ScheduledContext({})
+    known_out = availability.known_out()
+    contexts = scheduled_context(engine, sched, known_out) if len(sched) else ScheduledContext({})
     for g in games[games["game_id"].isin(todo)].itertuples(index=False):
         gid = str(g.game_id)
         if g.origin == "games":

@@ -145,8 +145,13 @@ def _without_games_from(db: sa.Engine, day: dt.date, tmp_path: Path) -> tuple[sa
 def test_a_scheduled_game_not_in_the_games_table_is_forecast_as_if_it_were(fc, db, tmp_path):
     """The day's games taken out of the games and team_game_features tables and given by a pulled
     schedule file instead (tonight's games of a pulled season): their context is computed from the
-    games before the date exactly as the analytics asset did, and their forecasts are the same."""
+    games before the date exactly as the analytics asset did (told who is out: the players of the
+    rotation who did not play, the asset's stand-in for the injury report), and their forecasts
+    are the same."""
+    from nba_pipeline.analytics.availability import game_rotations, with_stint_seconds
+    from nba_pipeline.db import read_table
     from nba_pipeline.features.context import ContextFeatureBuilder
+    from nba_pipeline.forecast.availability import Availability, GameAvailability, OutPlayer
     from nba_pipeline.forecast.daily import scheduled_context
     from nba_pipeline.forecast.game import GameForecaster
 
@@ -156,6 +161,10 @@ def test_a_scheduled_game_not_in_the_games_table_is_forecast_as_if_it_were(fc, d
         tgf = pd.read_sql(
             sa.text("SELECT * FROM team_game_features WHERE game_date = :d"), conn, params={"d": day}
         )
+    rot = game_rotations(with_stint_seconds(read_table(db, "player_game_stats"), read_table(db, "stints")))
+    rot = rot[rot["game_id"].isin(ref.index) & rot["out"]]
+    known_out = {g: set(rot.loc[rot["game_id"] == g, "player_id"]) for g in ref.index}
+    assert any(known_out.values())  # the day has a player out, so the test can fail
     db2, pulled = _without_games_from(db, day, tmp_path)
     sched = ref.reset_index()[["game_id", "game_date", "home_team_id", "away_team_id"]].assign(
         status="scheduled"
@@ -177,13 +186,19 @@ def test_a_scheduled_game_not_in_the_games_table_is_forecast_as_if_it_were(fc, d
     sched.to_parquet(pulled / "schedule_2022-23.parquet")
     games = games_to_come(db2, pulled, day, 2)
     assert set(games["origin"]) == {"schedule"} and set(games["game_id"]) == set(ref.index)  # not day + 5
-    ctx = scheduled_context(db2, games)
+    ctx = scheduled_context(db2, games, known_out)
     want = ContextFeatureBuilder().build(list(ref.index), tgf).values
     assert ctx.lines is None  # the slice has no lines
     for i, gid in enumerate(ref.index):
         np.testing.assert_allclose(ctx.values[gid], want[i], rtol=1e-5, atol=1e-5)
     fc2 = GameForecaster(fc.model, db2)
-    res = run_daily(fc2, db2, pulled, day, days=1, now=_evening_before(day))
+    told = Availability(
+        {
+            g: GameAvailability(home=tuple(OutPlayer(p, "", 0, "out", "test") for p in ps))
+            for g, ps in known_out.items()
+        }
+    )
+    res = run_daily(fc2, db2, pulled, day, days=1, now=_evening_before(day), availability=told)
     got = res.table().set_index("game_id")
     assert res.written == len(ref) and not res.skipped
     assert (got["home_starters"] == ref["home_starters"]).all()
