@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from nba_pipeline.features.context import CONTEXT_DIM
 from nba_pipeline.features.graphs import NODE_FEATURES, default_node_vector
 from nba_pipeline.features.season_arrays import PARTS, SeasonArrays, build_season_arrays
 from nba_pipeline.features.tokenizer import CLS, EventTokenizer
@@ -40,7 +41,7 @@ def test_arrays_hold_every_event_game_and_player_with_consistent_offsets(synth):
     assert a.n_games == 3 and len(a.ev_token) == len(plays) == a.event_offsets[-1]
     assert a.n_events.tolist() == [88, 88, 88]
     assert list(a.game_id) == sorted(games["game_id"])  # dates increase with the id here
-    assert a.context.shape == (3, 37) and a.player_x.shape == (len(a.player_id), 16)
+    assert a.context.shape == (3, CONTEXT_DIM) and a.player_x.shape == (len(a.player_id), 16)
     # players of a game: 8 home (1..8) + 8 away (101..108), sorted by id
     assert np.diff(a.player_offsets).tolist() == [16, 16, 16]
     assert a.player_id[:16].tolist() == list(range(1, 9)) + list(range(101, 109))

@@ -49,7 +49,7 @@ def synthetic_swap() -> SideSwap:
         token_perm[base + 1], token_perm[base + 2] = base + 2, base + 1
     lineup_perm = np.r_[5:10, 0:5, 15:20, 10:15]
     state_perm = np.array([1, 0, 3, 2, 5, 4])
-    # dims 32-35 (the market's line in the features package) stay 0 here: a game without a line
+    # dims 32 on (strength, neutral flag and line in the features package) stay 0 here
     context_perm = np.r_[halves_swap(32), 32:CONTEXT_DIM]
     return SideSwap.from_arrays(token_perm, lineup_perm, state_perm, context_perm, np.ones(CONTEXT_DIM))
 

@@ -8,6 +8,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
+from nba_pipeline.features.context import CONTEXT_DIM
 from nba_pipeline.features.season_arrays import build_season_arrays
 from nba_pipeline.features.tokenizer import CLS, PAD
 from nba_pipeline.models.batch import CHECKPOINT_CODE, ModelBatch
@@ -44,7 +45,7 @@ def test_sample_has_the_contract_shapes_and_types(arrays):
     assert s.tokens.shape == (51,) and s.tokens.dtype == torch.int64
     assert s.time_left.shape == s.score_diff.shape == s.mask.shape == (51,)
     assert s.lineup.shape == (51, 20) and s.lineup.dtype == torch.float32
-    assert s.mask.dtype == torch.bool and s.context.shape == (37,)
+    assert s.mask.dtype == torch.bool and s.context.shape == (CONTEXT_DIM,)
     assert s.graph.x.shape == (10, 16) and s.graph.side.shape == (10,)
     assert s.checkpoint == CHECKPOINT_CODE["halftime"] and s.game_index == 0
 
@@ -53,7 +54,7 @@ def test_collate_builds_a_valid_model_batch(arrays):
     ds = NBADataset(arrays, NORM, 12.0, mode="train")
     b = collate([ds[i] for i in range(len(ds))])
     assert isinstance(b, ModelBatch) and len(b) == 8
-    assert b.tokens.shape == (8, 51) and b.lineup.shape == (8, 51, 20) and b.context.shape == (8, 37)
+    assert b.tokens.shape == (8, 51) and b.lineup.shape == (8, 51, 20) and b.context.shape == (8, CONTEXT_DIM)
     assert b.graph.num_graphs == 8 and b.graph.x.shape == (80, 16)
     assert b.graph.batch.max() == 7 and b.graph.edge_index.max() < 80
     assert b.graph.edge_type.shape == b.graph.edge_weight.shape == (b.graph.edge_index.shape[1],)
