@@ -6,7 +6,9 @@ own view, what every game without a line gets):
 - *morning*: only what the daily run knows on the morning of the game: each side's expected five
   (``forecast.daily.expected_fives``, from starts strictly before the date), the inputs built by
   ``forecast.game.GameForecaster.pregame_arrays``, the function the daily and live forecasts
-  build a pregame input with, not a copy of it;
+  build a pregame input with, not a copy of it. Who is out is the same in both: in the past, a
+  rotation player who did not play the game (``analytics.availability``), the backtest's stand-in
+  for the injury report the morning run reads;
 - the *early season*: the first :data:`EARLY_GAMES` games of the season by date, where a model
   that learns teams from this season's games knows least, beside the market on the same games.
 
