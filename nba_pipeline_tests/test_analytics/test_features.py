@@ -213,10 +213,13 @@ def test_neutral_sites_are_the_flagged_games_the_listed_ones_and_the_2020_bubble
     from nba_pipeline.analytics.team_features import neutral_site_games
 
     tf = build_team_game_features(four_seasons)
-    flag = tf.drop_duplicates("game_id").set_index("game_id")["neutral_site"]
+    games = tf.drop_duplicates("game_id").set_index("game_id")
+    flag = games["neutral_site"]
     # the 2023-24 In-Season Tournament semifinals in Las Vegas, and Mexico City in 2022-23
     assert flag.loc["0022301229"] == 1.0 and flag.loc["0022200439"] == 1.0
-    assert flag.mean() < 0.01
+    dates = pd.to_datetime(games["game_date"])
+    bubble = (dates >= "2020-07-30") & (dates <= "2020-10-11")
+    assert bubble.sum() > 150 and (flag[bubble] == 1.0).all() and flag[~bubble].mean() < 0.01
     bubble = pd.DataFrame(
         {
             "game_id": ["0021901231", "0021900001"],
