@@ -59,7 +59,7 @@ class TeamGameInputs:
     rapm: pd.DataFrame  # the same seasons' RAPM snapshots
     shots: pd.DataFrame  # SHOT_COLUMNS of shot_window(season)
     player_features: pd.DataFrame  # the season and the PRIOR_SEASONS before it (team_strength)
-    appearances: pd.DataFrame  # player_game_stats of the season, seconds from the stints if NULL
+    appearances: pd.DataFrame  # player_game_stats of the season (the rotations of the history)
 
 
 def read_team_game_inputs(read: SeasonReader, season: str) -> TeamGameInputs:
@@ -68,14 +68,13 @@ def read_team_game_inputs(read: SeasonReader, season: str) -> TeamGameInputs:
     prior = [season]
     for _ in range(PRIOR_SEASONS):
         prior.insert(0, previous_season(prior[0]))
-    stints = read(aschema.stints, seasons)
     return TeamGameInputs(
         games=read(ischema.games, seasons),
-        stints=stints,
+        stints=read(aschema.stints, seasons),
         rapm=read(aschema.player_rapm, seasons),
         shots=read_shot_window(read, season),
         player_features=read(aschema.player_features, prior),
-        appearances=with_stint_seconds(read(ischema.player_game_stats, [season]), stints),
+        appearances=read(ischema.player_game_stats, [season]),
     )
 
 
@@ -88,5 +87,5 @@ def team_game_features(inputs: TeamGameInputs, rotations: pd.DataFrame | None = 
     tf = build_team_game_features(inputs.games)
     tf = add_lineup_features(tf, inputs.stints, inputs.games, inputs.rapm, inputs.shots)
     if rotations is None:
-        rotations = game_rotations(inputs.appearances)
+        rotations = game_rotations(with_stint_seconds(inputs.appearances, inputs.stints))
     return add_strength_features(tf, rotations, inputs.player_features)

@@ -11,7 +11,7 @@ def test_the_shot_window_is_the_season_and_the_three_before_oldest_first():
     assert shot_window("2023-24") == ["2020-21", "2021-22", "2022-23", "2023-24"]
 
 
-def test_the_inputs_are_the_season_and_the_one_before_and_shots_over_the_window():
+def test_the_inputs_are_the_season_and_the_one_before_shots_and_player_features_over_windows():
     asked = []
 
     def read(table, seasons, columns=None):
@@ -24,6 +24,8 @@ def test_the_inputs_are_the_season_and_the_one_before_and_shots_over_the_window(
         ("stints", ["2015-16", "2016-17"], None),
         ("player_rapm", ["2015-16", "2016-17"], None),
         ("shots", ["2013-14", "2014-15", "2015-16", "2016-17"], SHOT_COLUMNS),
+        ("player_features", ["2013-14", "2014-15", "2015-16", "2016-17"], None),  # the box prior's seasons
+        ("player_game_stats", ["2016-17"], None),  # the season's rotations
     ]
     assert [f["table"].iloc[0] for f in (inputs.games, inputs.stints, inputs.rapm, inputs.shots)] == [
         "games",
