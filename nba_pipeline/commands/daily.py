@@ -40,10 +40,11 @@ def _maybe(x: object) -> float | None:
     return None if x is None or pd.isna(x) else float(x)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """The daily forecasts (the asset's logic) or, with ``--backtest FROM TO``, past games' forecasts
-    as backtest rows, each printed with the players it took as out; exit 1 when the model cannot be
-    loaded."""
+HEADERS = ["date", "game", "home", "away", "P(home win)", "own P", "margin", "total", "home out", "away out"]
+FORMATS = [None, None, None, None, ".3f", ".3f", "+.1f", ".1f", None, None]
+
+
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="nba-pipeline daily", description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--as-of", help="first day forecast, YYYY-MM-DD (default: today, US/Eastern)")
     ap.add_argument("--days", type=int, default=2, help="days forecast (default 2)")
@@ -59,52 +60,41 @@ def main(argv: list[str] | None = None) -> int:
         metavar=("FROM", "TO"),
         help="instead: the played games of FROM..TO (dates) as source 'backtest', made the day before",
     )
-    args = ap.parse_args(argv)
-    engine = make_engine(settings.database_url())
-    try:
-        fc = GameForecaster.from_registry(args.version)
-    except RegistryError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    headers = ["date", "game", "home", "away", "P(home win)", "own P", "margin", "total"]
-    headers += ["home out", "away out"]
-    formats = [None, None, None, None, ".3f", ".3f", "+.1f", ".1f", None, None]
-    if args.backtest:
-        lo, hi = (dt.date.fromisoformat(x) for x in args.backtest)
-        played = reads.games_between(engine, lo, hi + dt.timedelta(days=1))
-        ids = [] if played is None else [str(g) for g in played["game_id"]]
-        n = backtest_forecasts(fc, engine, ids)
-        print(f"backtest {lo}..{hi} with {fc.model.version}: {len(ids)} games, {n} new ledger rows")
-        if played is not None and len(played):
-            led = read_ledger(engine, game_ids=ids, source="backtest")
-            led = led[led["model_version"] == fc.model.version].drop_duplicates("game_id", keep="last")
-            t = played.astype({"game_id": str}).merge(led, on="game_id")
-            rows = [
-                [
-                    r.game_date,
-                    r.game_id,
-                    r.home_team_id,
-                    r.away_team_id,
-                    r.p_home_win,
-                    _maybe(r.own_p_home_win),
-                    r.margin,
-                    r.total,
-                    *_side_names(r.out_players, r.home_team_id, r.away_team_id),
-                ]
-                for r in t.itertuples(index=False)
-            ]
-            print("the ledger's rows (own P: the model's own, lines withheld, where the line was used):")
-            print(render_table(headers, rows, formats=formats))
-        return 0
-    as_of = (
-        dt.date.fromisoformat(args.as_of)
-        if args.as_of
-        else dt.datetime.now(ZoneInfo("America/New_York")).date()
-    )
-    res = run_daily(
-        fc, engine, settings.pulled_dir(), as_of, args.days, fetch_inactive_lists=args.fetch_inactive
-    )
-    t = res.table()
+    return ap
+
+
+def _backtest(fc: GameForecaster, engine, lo: dt.date, hi: dt.date) -> None:
+    """Forecast the played games of ``lo..hi`` as backtest rows and print the ledger's rows of them."""
+    played = reads.games_between(engine, lo, hi + dt.timedelta(days=1))
+    ids = [] if played is None else [str(g) for g in played["game_id"]]
+    n = backtest_forecasts(fc, engine, ids)
+    print(f"backtest {lo}..{hi} with {fc.model.version}: {len(ids)} games, {n} new ledger rows")
+    if played is None or not len(played):
+        return
+    led = read_ledger(engine, game_ids=ids, source="backtest")
+    led = led[led["model_version"] == fc.model.version].drop_duplicates("game_id", keep="last")
+    t = played.astype({"game_id": str}).merge(led, on="game_id")
+    rows = [
+        [
+            r.game_date,
+            r.game_id,
+            r.home_team_id,
+            r.away_team_id,
+            r.p_home_win,
+            _maybe(r.own_p_home_win),
+            r.margin,
+            r.total,
+            *_side_names(r.out_players, r.home_team_id, r.away_team_id),
+        ]
+        for r in t.itertuples(index=False)
+    ]
+    print("the ledger's rows (own P: the model's own, lines withheld, where the line was used):")
+    print(render_table(HEADERS, rows, formats=FORMATS))
+
+
+def _forecast_days(fc: GameForecaster, engine, as_of: dt.date, days: int, fetch_inactive: bool) -> None:
+    """Forecast the games of ``days`` days from ``as_of`` into the ledger and print them."""
+    res = run_daily(fc, engine, settings.pulled_dir(), as_of, days, fetch_inactive_lists=fetch_inactive)
     rows = [
         [
             r.game_date,
@@ -118,19 +108,39 @@ def main(argv: list[str] | None = None) -> int:
             r.home_out,
             r.away_out,
         ]
-        for r in t.itertuples(index=False)
+        for r in res.table().itertuples(index=False)
     ]
     print(
-        f"{as_of} +{args.days} days with {fc.model.version}: {len(res.games)} games, "
+        f"{as_of} +{days} days with {fc.model.version}: {len(res.games)} games, "
         f"{res.written} forecasts written, {len(res.already)} already in the ledger, "
         f"{len(res.skipped)} skipped"
     )
     for w in res.warnings:
         print(f"warning: {w}")
     if rows:
-        print(render_table(headers, rows, formats=formats))
+        print(render_table(HEADERS, rows, formats=FORMATS))
     for gid, why in res.skipped.items():
         print(f"  {gid}: not forecast: {why}")
     if res.no_games():
         print(f"{res.no_games()} (pull the current season first: nba-pipeline pull, or pass --as-of)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The daily forecasts (the asset's logic) or, with ``--backtest FROM TO``, past games' forecasts
+    as backtest rows, each printed with the players it took as out; exit 1 when the model cannot be
+    loaded."""
+    args = _parser().parse_args(argv)
+    engine = make_engine(settings.database_url())
+    try:
+        fc = GameForecaster.from_registry(args.version)
+    except RegistryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.backtest:
+        lo, hi = (dt.date.fromisoformat(x) for x in args.backtest)
+        _backtest(fc, engine, lo, hi)
+    else:
+        today = dt.datetime.now(ZoneInfo("America/New_York")).date()
+        as_of = dt.date.fromisoformat(args.as_of) if args.as_of else today
+        _forecast_days(fc, engine, as_of, args.days, args.fetch_inactive)
     return 0

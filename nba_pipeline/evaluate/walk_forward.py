@@ -72,6 +72,23 @@ def _head(arrays: Any, n: int) -> Any:
     return out
 
 
+def _judged_calibration(out: Any) -> dict[str, Any]:
+    """The temperature's calibration record, measured on the judged validation games (they decided
+    nothing): raw and scaled win metrics beside what the fit stored."""
+    from nba_pipeline.training.calibration import scaled_probability
+    from nba_pipeline.training.metrics import win_metrics
+    from nba_pipeline.training.predict import predict_frame
+
+    judged = predict_frame(out.model, out.val_dataset, out.norm)
+    p_raw, y = judged["p_home"].to_numpy(), judged["win"].to_numpy()
+    fitted = float(out.preprocessing["calibration"].get("fitted_temperature", 1.0))
+    return {
+        **out.preprocessing["calibration"],
+        "judged_raw": win_metrics(p_raw, y),
+        "judged_scaled": win_metrics(scaled_probability(p_raw, fitted), y),
+    }
+
+
 def run_season(
     features_dir: Path,
     games: pd.DataFrame,
@@ -91,11 +108,8 @@ def run_season(
     from nba_pipeline.features.season_arrays import SeasonArrays
     from nba_pipeline.forecast.game import GameForecaster
     from nba_pipeline.forecast.model import ForecastModel
-    from nba_pipeline.training.calibration import scaled_probability
     from nba_pipeline.training.config import RunConfig
     from nba_pipeline.training.fit import fit_forecaster
-    from nba_pipeline.training.metrics import win_metrics
-    from nba_pipeline.training.predict import predict_frame
 
     parts = [_head(SeasonArrays.load_parts(features_dir, s), games_per_season) for s in train_seasons]
     train = SeasonArrays.concat(parts)
@@ -109,15 +123,7 @@ def run_season(
         out = fit_forecaster(train, cfg, Path(work))
     t_train = time.perf_counter() - t0
     temperature = float(out.preprocessing["win_temperature"])
-    # Calibration measured on the judged validation games (they decided nothing).
-    judged = predict_frame(out.model, out.val_dataset, out.norm)
-    p_raw, y = judged["p_home"].to_numpy(), judged["win"].to_numpy()
-    fitted = float(out.preprocessing["calibration"].get("fitted_temperature", 1.0))
-    calib = {
-        **out.preprocessing["calibration"],
-        "judged_raw": win_metrics(p_raw, y),
-        "judged_scaled": win_metrics(scaled_probability(p_raw, fitted), y),
-    }
+    calib = _judged_calibration(out)
     t1 = time.perf_counter()
     fm = ForecastModel(
         version=f"walk-forward {test_season}",

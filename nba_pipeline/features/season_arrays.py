@@ -15,8 +15,7 @@ Layout (G games, E events, P game-player rows):
 - per event ``[E]`` in (game, seq) order: ``ev_token``, ``ev_time_left``, ``ev_score_diff`` (raw
   points, home minus away), ``ev_score_total`` (points of both teams), ``ev_lineup [E,20]``
   (see ``features.tokenizer``), ``ev_state [E,6]`` (raw in-game state, ``features.in_game_state``),
-  ``ev_period``,
-  ``ev_game_seconds``, ``ev_on_court [E,10]`` (local player index, -1 unknown);
+  ``ev_period``, ``ev_game_seconds``, ``ev_on_court [E,10]`` (local player index, -1 unknown);
 - per game player ``[P]`` (every player who was on court in the game, sorted by id within the
   game): ``player_id``, ``player_x [P,16]`` (node features as of the game date), ``player_found``;
 - ``chem_minutes``: per game a ``[P_g, P_g]`` matrix (flattened) of minutes each pair of the

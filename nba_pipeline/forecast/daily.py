@@ -45,6 +45,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -283,6 +284,46 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+def _still_to_forecast(
+    games: pd.DataFrame, have: set, tipoffs: Mapping[str, dt.datetime], now: dt.datetime, res: DailyResult
+) -> list[str]:
+    """The games to forecast now: not tipped off (``res.skipped`` says when they did) and not in the
+    ledger for this model and source (``res.already``)."""
+    todo = []
+    for g in games.itertuples(index=False):
+        gid = str(g.game_id)
+        tip = naive_utc(tipoffs.get(gid) or default_tipoff(g.game_date))
+        if now >= tip:
+            res.skipped[gid] = f"tipped off at {tip:%Y-%m-%d %H:%M} UTC (now {now:%Y-%m-%d %H:%M} UTC)"
+        elif gid in have:
+            res.already.append(gid)
+        else:
+            todo.append(gid)
+    return todo
+
+
+def _forecast_one(
+    forecaster: GameForecaster, g: Any, starters: Starters | None, contexts: ScheduledContext
+) -> Forecast:
+    """One game's pregame forecast: a game of the ``games`` table as the batch path makes it; a
+    scheduled game through ``open_game`` with its row and the team features computed for it."""
+    gid = str(g.game_id)
+    if g.origin == "games":
+        return forecaster.forecast(gid, starters=starters)
+    row = pd.Series(
+        {
+            "game_id": gid,
+            "season": g.season,
+            "game_date": g.game_date,
+            "home_team_id": int(g.home_team_id),
+            "away_team_id": int(g.away_team_id),
+        }
+    )
+    live = forecaster.open_game(gid, starters=starters, game=row)
+    live.lookup.use_context(contexts.values[gid], contexts.lines)
+    return live.forecast()
+
+
 def run_daily(
     forecaster: GameForecaster,
     engine: sa.Engine,
@@ -317,18 +358,7 @@ def run_daily(
     version = forecaster.model.version
     have = read_ledger(engine, game_ids=list(games["game_id"]), source=source)
     have = set(have.loc[(have["state"] == "pregame") & (have["model_version"] == version), "game_id"])
-    entries = []
-    todo = []
-    for g in games.itertuples(index=False):
-        gid = str(g.game_id)
-        tip = tipoffs.get(gid) or default_tipoff(g.game_date)
-        tip = naive_utc(tip)
-        if now >= tip:
-            res.skipped[gid] = f"tipped off at {tip:%Y-%m-%d %H:%M} UTC (now {now:%Y-%m-%d %H:%M} UTC)"
-        elif gid in have:
-            res.already.append(gid)
-        else:
-            todo.append(gid)
+    todo = _still_to_forecast(games, have, tipoffs, now, res)
     if availability is None:
         feed = None
         if fetch_inactive_lists and todo and pulled_dir is not None:
@@ -339,24 +369,10 @@ def run_daily(
     sched = games[games["game_id"].isin(todo) & (games["origin"] == "schedule")]
     known_out = availability.known_out()
     contexts = scheduled_context(engine, sched, known_out) if len(sched) else ScheduledContext({})
+    entries = []
     for g in games[games["game_id"].isin(todo)].itertuples(index=False):
-        gid = str(g.game_id)
-        if g.origin == "games":
-            fc = forecaster.forecast(gid, starters=fives.get(gid) or None)
-        else:
-            row = pd.Series(
-                {
-                    "game_id": gid,
-                    "season": g.season,
-                    "game_date": g.game_date,
-                    "home_team_id": int(g.home_team_id),
-                    "away_team_id": int(g.away_team_id),
-                }
-            )
-            live = forecaster.open_game(gid, starters=fives.get(gid) or None, game=row)
-            live.lookup.use_context(contexts.values[gid], contexts.lines)
-            fc = live.forecast()
-        fc = replace(fc, out_players=availability.of(gid).players())
+        fc = _forecast_one(forecaster, g, fives.get(str(g.game_id)) or None, contexts)
+        fc = replace(fc, out_players=availability.of(str(g.game_id)).players())
         res.forecasts.append(fc)
         entries.append(entry_from_forecast(fc, source=source, made_at=now))
     res.written = append_forecasts(engine, entries, tipoffs=tipoffs)
