@@ -4,12 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nba_pipeline.analytics.lineup_features import add_lineup_features
 from nba_pipeline.analytics.player_features import build_player_features, lookup_player_features
 from nba_pipeline.analytics.rapm import rapm_snapshots
 from nba_pipeline.analytics.schema import NODE_FEATURES, TEAM_GAME_FEATURES
 from nba_pipeline.analytics.season_stats import build_season_stats
 from nba_pipeline.analytics.team_features import build_team_game_features, haversine_miles
+from nba_pipeline.analytics.team_game_table import TeamGameInputs, team_game_features
+from nba_pipeline.ingest.player_game_stats import build_player_game_stats
 from nba_pipeline.ingest.players import build_players
 from nba_pipeline.ingest.raw import read_raw
 from nba_pipeline.ingest.shots import build_shots
@@ -47,9 +48,10 @@ def slice_features(real_slice):
     )
     shots = shots[shots["game_date"] <= pd.Timestamp(st["game_date"].max()).date()]
     pf = build_player_features(real_slice.plays, st, players, rapm, "2022-23")
-    tf = build_team_game_features(real_slice.games)
+    appearances = build_player_game_stats(real_slice.plays, real_slice.games, "2022-23")
+    inputs = TeamGameInputs(real_slice.games, st, rapm, shots, pf, appearances)
+    tf = team_game_features(inputs)  # the one implementation the asset and the daily path call
     tf = tf[tf["game_id"].isin(st["game_id"])]
-    tf = add_lineup_features(tf, st, real_slice.games, rapm, shots)
     return {"rapm": rapm, "players": players, "shots": shots, "pf": pf, "tf": tf}
 
 
