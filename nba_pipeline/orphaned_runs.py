@@ -21,7 +21,7 @@ import socket
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES, DagsterRunStatus
+from dagster._core.storage.dagster_run import FINISHED_STATUSES, NOT_FINISHED_STATUSES
 
 OWNER_HOST, OWNER_PID, OWNER_START = "nba_pipeline/host", "nba_pipeline/pid", "nba_pipeline/pid_start"
 
@@ -80,11 +80,7 @@ def free_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
         held = instance.event_log_storage.get_concurrency_run_ids()
         for run_id in sorted(held):
             run = instance.get_run_by_id(run_id)
-            if run is None or run.status in (
-                DagsterRunStatus.SUCCESS,
-                DagsterRunStatus.FAILURE,
-                DagsterRunStatus.CANCELED,
-            ):
+            if run is None or run.status in FINISHED_STATUSES:
                 instance.event_log_storage.free_concurrency_slots_for_run(run_id)
                 state = "no longer exists" if run is None else f"ended ({run.status.value})"
                 freed.append(f"concurrency slots of run {run_id} freed: the run {state}")

@@ -126,7 +126,7 @@ def test_the_main_command_refuses_a_season_without_data_and_names_the_seasons_it
     assert "2030-31" in res.stderr and all(s in res.stderr for s in SEASONS)
 
 
-def _killed_when(fresh: dict, env: dict, seen: str, then: str | None = None) -> str:
+def _killed_when(env: dict, seen: str, then: str | None = None) -> str:
     """Start the main command in a data dir of its own and SIGKILL it (the whole process group, as
     a machine that goes down would) as soon as its output shows ``seen`` (and then ``then``).
     Returns what it printed."""
@@ -197,8 +197,8 @@ def test_the_main_command_killed_during_model_inputs_and_training_reruns_to_a_cl
     data = tmp_path / "data"
     env = fresh["env"] | {"NBA_DATA_DIR": str(data)}
 
-    _killed_when(fresh, env, 'Started execution of step "model_inputs"')
-    during_training = _killed_when(fresh, env, 'Started execution of step "trained_model"', "epoch 0: train")
+    _killed_when(env, 'Started execution of step "model_inputs"')
+    during_training = _killed_when(env, 'Started execution of step "trained_model"', "epoch 0: train")
     assert "marked failed" in during_training  # the run killed during the model inputs
     assert ModelRegistry(data / "models").list_versions() == []  # nothing half-written is listed
 
