@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from nba_pipeline.registry.candidate import awaits_verdict
-from nba_pipeline_tests.test_registry.test_store import reg, save  # noqa: F401 (a fixture)
+from nba_pipeline_tests.test_registry.test_store import save
 
 
-def test_a_saved_version_awaits_its_verdict_until_promoted_or_marked_not_promoted(reg):  # noqa: F811
+def test_a_saved_version_awaits_its_verdict_until_promoted_or_marked_not_promoted(reg):
     """A version whose run died after the save and before the checks or the promotion is the one
     the next run judges; a judged version (either way) is not judged again."""
     first, second = save(reg, seed=0), save(reg, seed=1)

@@ -20,7 +20,6 @@ import torch
 
 from nba_pipeline.registry.errors import RegistryError
 from nba_pipeline.registry.layout import FORMAT_VERSION
-from nba_pipeline.registry.store import ModelRegistry
 from nba_pipeline_tests.test_registry.test_store import assert_same_weights, build_dict, make_modules
 
 VERSION = "v1.0.0"
@@ -87,11 +86,6 @@ def write_signed(path: Path, md: dict) -> None:
 
 def base_files() -> dict[str, bytes]:
     return {**weights_bytes(), "preprocessing.json": b"{}"}
-
-
-@pytest.fixture
-def reg(tmp_path: Path) -> ModelRegistry:
-    return ModelRegistry(tmp_path / "models")
 
 
 @pytest.fixture

@@ -87,6 +87,16 @@ def save(reg: ModelRegistry, seed: int = 0, **kw) -> str:
     return reg.save_model(make_modules(seed), preprocessing=PREPROCESSING, model_config={"d": 6}, **kw)
 
 
+def save_forecaster(reg: ModelRegistry, model: nn.Module) -> str:
+    """Save an ``NBAForecaster``'s three towers with its config, as training does."""
+    return reg.save_model(
+        {"transformer": model.transformer, "gnn": model.gnn, "fusion": model.fusion},
+        metadata=metadata(),
+        preprocessing=PREPROCESSING,
+        model_config=model.cfg.to_dict(),
+    )
+
+
 def assert_same_weights(a: dict[str, nn.Module], b: dict[str, nn.Module]) -> None:
     assert a.keys() == b.keys()
     for name in a:
@@ -95,11 +105,6 @@ def assert_same_weights(a: dict[str, nn.Module], b: dict[str, nn.Module]) -> Non
         for key in sa:
             assert sa[key].dtype == sb[key].dtype, f"{name}.{key}"
             assert torch.equal(sa[key], sb[key]), f"{name}.{key} differs after the round trip"
-
-
-@pytest.fixture
-def reg(tmp_path: Path) -> ModelRegistry:
-    return ModelRegistry(tmp_path / "models")
 
 
 # ----------------------------------------------------------------------------- round trip
@@ -148,12 +153,7 @@ def test_default_builder_rebuilds_an_nba_forecaster_with_exact_weights(reg):
 
     torch.manual_seed(5)
     model = NBAForecaster(ForecasterConfig())
-    v = reg.save_model(
-        {"transformer": model.transformer, "gnn": model.gnn, "fusion": model.fusion},
-        metadata=metadata(),
-        preprocessing=PREPROCESSING,
-        model_config=model.cfg.to_dict(),
-    )
+    v = save_forecaster(reg, model)
     loaded = reg.load_model(v)  # no build: the registry's own NBAForecaster builder is used
     assert isinstance(loaded.model, NBAForecaster)
     assert loaded.model.state_dict().keys() == model.state_dict().keys()
@@ -189,12 +189,7 @@ def test_a_forecaster_saved_in_format_2_is_listed_but_refused_on_load_and_promot
     from nba_pipeline.models.forecaster import ForecasterConfig, NBAForecaster
 
     model = NBAForecaster(ForecasterConfig())
-    v = reg.save_model(
-        {"transformer": model.transformer, "gnn": model.gnn, "fusion": model.fusion},
-        metadata=metadata(),
-        preprocessing=PREPROCESSING,
-        model_config=model.cfg.to_dict(),
-    )
+    v = save_forecaster(reg, model)
     _as_saved_by_format_2(reg, v)
     assert reg.verify(v)["format_version"] == 2
     assert [(row.version, row.error) for row in reg.list_versions()] == [(v, None)]
