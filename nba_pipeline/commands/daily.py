@@ -12,6 +12,7 @@ import argparse
 import datetime as dt
 import json
 import sys
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -42,6 +43,22 @@ def _maybe(x: object) -> float | None:
 
 HEADERS = ["date", "game", "home", "away", "P(home win)", "own P", "margin", "total", "home out", "away out"]
 FORMATS = [None, None, None, None, ".3f", ".3f", "+.1f", ".1f", None, None]
+
+
+def _row(r: Any, home_out: str, away_out: str) -> list[object]:
+    """One printed row (HEADERS) of a forecast ``r`` and the names of each side's out players."""
+    return [
+        r.game_date,
+        r.game_id,
+        r.home_team_id,
+        r.away_team_id,
+        r.p_home_win,
+        _maybe(r.own_p_home_win),
+        r.margin,
+        r.total,
+        home_out,
+        away_out,
+    ]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -75,17 +92,7 @@ def _backtest(fc: GameForecaster, engine, lo: dt.date, hi: dt.date) -> None:
     led = led[led["model_version"] == fc.model.version].drop_duplicates("game_id", keep="last")
     t = played.astype({"game_id": str}).merge(led, on="game_id")
     rows = [
-        [
-            r.game_date,
-            r.game_id,
-            r.home_team_id,
-            r.away_team_id,
-            r.p_home_win,
-            _maybe(r.own_p_home_win),
-            r.margin,
-            r.total,
-            *_side_names(r.out_players, r.home_team_id, r.away_team_id),
-        ]
+        _row(r, *_side_names(r.out_players, r.home_team_id, r.away_team_id))
         for r in t.itertuples(index=False)
     ]
     print("the ledger's rows (own P: the model's own, lines withheld, where the line was used):")
@@ -95,21 +102,7 @@ def _backtest(fc: GameForecaster, engine, lo: dt.date, hi: dt.date) -> None:
 def _forecast_days(fc: GameForecaster, engine, as_of: dt.date, days: int, fetch_inactive: bool) -> None:
     """Forecast the games of ``days`` days from ``as_of`` into the ledger and print them."""
     res = run_daily(fc, engine, settings.pulled_dir(), as_of, days, fetch_inactive_lists=fetch_inactive)
-    rows = [
-        [
-            r.game_date,
-            r.game_id,
-            r.home_team_id,
-            r.away_team_id,
-            r.p_home_win,
-            _maybe(r.own_p_home_win),
-            r.margin,
-            r.total,
-            r.home_out,
-            r.away_out,
-        ]
-        for r in res.table().itertuples(index=False)
-    ]
+    rows = [_row(r, r.home_out, r.away_out) for r in res.table().itertuples(index=False)]
     print(
         f"{as_of} +{days} days with {fc.model.version}: {len(res.games)} games, "
         f"{res.written} forecasts written, {len(res.already)} already in the ledger, "
