@@ -10,6 +10,10 @@ For each team of a game on day D, forecast at time T, the first source that know
    (``analytics.availability.rotation_as_of``; from games strictly before D only). In a backtest
    this is the stand-in for the injury report.
 
+An import also says who is on a team: a player it lists for the team with a status that is not
+out (a trade, a return) joins the team's rotation that day with his own minutes
+(``analytics.availability``), so his rating moves with him before he has played there.
+
 Every forecast records the players it took as out (``Forecast.out_players``, the ledger's
 ``out_players``); :class:`Availability` is the value a forecaster takes.
 """
@@ -46,10 +50,12 @@ class OutPlayer:
 
 @dataclass(frozen=True)
 class GameAvailability:
-    """The players out of one game, per side."""
+    """The players out of one game, per side, and the (team id, player id) an import lists as
+    available for it (``listed``)."""
 
     home: tuple[OutPlayer, ...] = ()
     away: tuple[OutPlayer, ...] = ()
+    listed: tuple[tuple[int, int], ...] = ()
 
     def players(self) -> tuple[OutPlayer, ...]:
         return self.home + self.away
@@ -67,6 +73,15 @@ class Availability:
     def known_out(self) -> dict[str, frozenset[int]]:
         """game id -> the ids of the players out: the form a forecaster's strength features take."""
         return {g: frozenset(p.player_id for p in a.players()) for g, a in self.games.items()}
+
+    def known_on(self) -> dict[str, dict[int, frozenset[int]]]:
+        """game id -> team id -> the players an import lists as available for it: who is known to
+        be on the team that day, a traded player included (``rotation_as_of``'s ``joined``)."""
+        out: dict[str, dict[int, frozenset[int]]] = {}
+        for g, a in self.games.items():
+            for team in {t for t, _ in a.listed}:
+                out.setdefault(g, {})[team] = frozenset(p for t, p in a.listed if t == team)
+        return out
 
 
 def _players(rows: pd.DataFrame, names: pd.Series, status: str | None = None) -> tuple[OutPlayer, ...]:
@@ -108,18 +123,19 @@ def availability_of(
         fed = pd.concat(parts, ignore_index=True) if parts else stored_feed
         fed_games = set(stored_feed["game_id"].dropna().astype(str)) | (feed.games if feed else set())
         for r in day_games.itertuples(index=False):
-            sides = []
+            sides, listed = [], []
             for team in (int(r.home_team_id), int(r.away_team_id)):
                 mine = imported[imported["team_id"] == team]
                 if len(mine):
                     sides.append(_players(mine[mine["out"]], names))
+                    listed += [(team, int(p)) for p in mine.loc[~mine["out"], "player_id"]]
                 elif r.game_id in fed_games:
                     rows = fed[(fed["game_id"].astype(str) == r.game_id) & (fed["team_id"] == team)]
                     sides.append(_players(rows.drop_duplicates("player_id", keep="last"), names))
                 else:
                     h = history.get((day, team))
                     sides.append(() if h is None else _players(h, names, MISSED_LAST))
-            out[r.game_id] = GameAvailability(*sides)
+            out[r.game_id] = GameAvailability(*sides, listed=tuple(listed))
     return Availability(out)
 
 

@@ -224,7 +224,10 @@ def games_with_scheduled(played: pd.DataFrame, sched: pd.DataFrame, season: str)
 
 
 def scheduled_context(
-    engine: sa.Engine, scheduled: pd.DataFrame, known_out: Mapping[str, Collection[int]] | None = None
+    engine: sa.Engine,
+    scheduled: pd.DataFrame,
+    known_out: Mapping[str, Collection[int]] | None = None,
+    known_on: Mapping[str, Mapping[int, Collection[int]]] | None = None,
 ) -> ScheduledContext:
     """The context features of scheduled games that are not in the ``games`` table, computed by
     the ``team_game_features`` asset's computation (``analytics.team_game_table``) over the played
@@ -233,14 +236,15 @@ def scheduled_context(
     :func:`scheduled_rotations`, so every value of a game on day D comes from the games played
     before D.
     The line dims come from :func:`betting_lines_of`, whose rows are returned beside them.
-    ``known_out``: game id -> players known to be out (:func:`scheduled_rotations`)."""
+    ``known_out``, ``known_on``: who is known to be out, and on each team (:func:`scheduled_rotations`)."""
     out: dict[str, np.ndarray] = {}
     used: list[pd.DataFrame] = []
     for season, sched in scheduled.groupby("season"):
         inputs = read_team_game_inputs(partial(read_seasons, engine), str(season))
         games = games_with_scheduled(inputs.games, sched, str(season))
         new = games[games["game_id"].isin(sched["game_id"].astype(str))]
-        tf = team_game_features(replace(inputs, games=games), scheduled_rotations(engine, new, known_out))
+        rotations = scheduled_rotations(engine, new, known_out, known_on)
+        tf = team_game_features(replace(inputs, games=games), rotations)
         ids = sched["game_id"].astype(str).tolist()
         lines = betting_lines_of(engine, ids)
         ctx = ContextFeatureBuilder().build(ids, tf[tf["game_id"].isin(ids)], lines).values
@@ -251,12 +255,17 @@ def scheduled_context(
 
 
 def scheduled_rotations(
-    engine: sa.Engine, scheduled: pd.DataFrame, known_out: Mapping[str, Collection[int]] | None = None
+    engine: sa.Engine,
+    scheduled: pd.DataFrame,
+    known_out: Mapping[str, Collection[int]] | None = None,
+    known_on: Mapping[str, Mapping[int, Collection[int]]] | None = None,
 ) -> pd.DataFrame:
     """The rotation of each side of ``scheduled`` games (one season) as of the game date
     (``analytics.availability.rotation_as_of``, from games strictly before it), with ``out`` the
     players ``known_out`` lists for the game (game id -> player ids: an injury report), and for a
-    game it does not list the players who missed their team's latest game. Rows as
+    game it does not list the players who missed their team's latest game; ``known_on`` (game id
+    -> team id -> players: an import's available players) puts a traded player on his new team
+    that day (``rotation_as_of``'s ``joined``). Rows as
     ``availability.game_rotations``'s (game_id, game_date, season, team_id, player_id,
     expected_minutes, out)."""
     known_out = known_out or {}
@@ -264,9 +273,12 @@ def scheduled_rotations(
     parts = []
     for day, games in scheduled.groupby("game_date"):
         teams = sorted({int(t) for c in ("home_team_id", "away_team_id") for t in games[c]})
-        rot = rotation_as_of(
-            reads.appearances_before(engine, season, pd.Timestamp(day).date()), season, teams, day
-        )
+        joined: dict[int, set[int]] = {}
+        for gid in games["game_id"].astype(str):
+            for team, players in (known_on or {}).get(gid, {}).items():
+                joined.setdefault(int(team), set()).update(int(p) for p in players)
+        appearances = reads.appearances_before(engine, season, pd.Timestamp(day).date())
+        rot = rotation_as_of(appearances, season, teams, day, joined)
         for g in games.itertuples(index=False):
             mine = rot[rot["team_id"].isin([int(g.home_team_id), int(g.away_team_id)])]
             gid = str(g.game_id)
@@ -367,8 +379,8 @@ def run_daily(
         availability = availability_of(engine, games[games["game_id"].isin(todo)], now, feed)
     res.availability = availability
     sched = games[games["game_id"].isin(todo) & (games["origin"] == "schedule")]
-    known_out = availability.known_out()
-    contexts = scheduled_context(engine, sched, known_out) if len(sched) else ScheduledContext({})
+    known_out, known_on = availability.known_out(), availability.known_on()
+    contexts = scheduled_context(engine, sched, known_out, known_on) if len(sched) else ScheduledContext({})
     entries = []
     for g in games[games["game_id"].isin(todo)].itertuples(index=False):
         fc = _forecast_one(forecaster, g, fives.get(str(g.game_id)) or None, contexts)

@@ -107,17 +107,44 @@ def test_a_star_who_stops_playing_is_out_until_the_window_passes():
     assert out == [f"g1_{i:03d}" for i in range(5, 14)]
 
 
-def test_a_traded_player_leaves_the_old_rotation_once_he_plays_for_the_new_team():
+def _traded() -> pd.DataFrame:
+    """Player 14 plays A's games 0 to 5, then B's from g2_006 (2023-11-06) on, 30 minutes each."""
     a, b = _games(10, A), _games(10, B, start="2023-10-25", players=(30, 31, 32, 33, 34))
-    b.loc[(b["player_id"] == 34) & (b["game_id"] >= "g2_006"), "player_id"] = 14  # 14 traded to B
+    b.loc[(b["player_id"] == 34) & (b["game_id"] >= "g2_006"), "player_id"] = 14
     a = a[~((a["player_id"] == 14) & (a["game_id"] >= "g1_006"))]
-    both = pd.concat([a, b])
+    return pd.concat([a, b])
+
+
+def test_a_traded_player_joins_the_new_rotation_on_the_day_he_is_known_there():
+    both = _traded()
+    first_b_game = pd.Timestamp("2023-11-06")
+    assert 14 not in set(rotation_as_of(both, "2023-24", [B], first_b_game)["player_id"])
+    known = rotation_as_of(both, "2023-24", [B], first_b_game, joined={B: [14]}).set_index("player_id")
+    assert known.loc[14, "expected_minutes"] == pytest.approx(30.0)  # his own minutes, for A
+    history = game_rotations(both)
+    first = history[(history["game_date"] == first_b_game) & (history["team_id"] == B)]
+    assert not first.set_index("player_id").loc[14, "out"]  # he played it: on B that day
+    next_day = rotation_as_of(both, "2023-24", [B], first_b_game + pd.Timedelta(days=1))
+    assert 14 in set(next_day["player_id"])  # one game for B is enough: he moved
+
+
+def test_a_traded_player_leaves_the_old_rotation_once_he_plays_for_the_new_team():
+    both = _traded()
     trade_day, first_b_game = pd.Timestamp("2023-11-05"), pd.Timestamp("2023-11-06")
     assert 14 in set(rotation_as_of(both, "2023-24", [A], trade_day)["player_id"])
-    assert 14 not in set(rotation_as_of(both, "2023-24", [B], first_b_game)["player_id"])
     after = rotation_as_of(both, "2023-24", [A, B], first_b_game + pd.Timedelta(days=4))
     assert set(after.loc[after["team_id"] == B, "player_id"]) >= {14}
     assert 14 not in set(after.loc[after["team_id"] == A, "player_id"])
+
+
+def test_a_player_back_from_a_long_absence_counts_on_the_day_he_plays():
+    a = _games(30, A)
+    a = a[~((a["player_id"] == 14) & a["game_id"].between("g1_005", "g1_024"))]  # out 20 games
+    r = game_rotations(a)
+    back = r[(r["game_id"] == "g1_025") & (r["player_id"] == 14)]
+    assert len(back) == 1 and not back["out"].iloc[0]
+    assert back["expected_minutes"].iloc[0] == pytest.approx(30.0)
+    assert 14 not in set(r.loc[r["game_id"] == "g1_020", "player_id"])  # not while he is away
 
 
 def test_null_seconds_come_from_the_stints():

@@ -171,3 +171,28 @@ def test_the_live_box_score_s_list_is_what_the_daily_forecast_takes(fc, db, tmp_
     )
     led = read_ledger(db, source="daily").set_index("game_id")
     assert [p["player_id"] for p in json.loads(led.loc[GAME, "out_players"])] == [LAVINE]
+
+
+def test_an_import_listing_a_traded_player_puts_him_on_his_new_team_that_day(db, tmp_path):
+    from nba_pipeline.forecast.daily import scheduled_rotations
+
+    day = _day(db)
+    home, _ = _teams(db)
+    games = games_to_come(db, None, day, 1)
+    made = _evening_before(day)
+    before = scheduled_rotations(db, games[games["game_id"] == GAME])
+    assert LAVINE not in set(before.loc[before["team_id"] == home, "player_id"])
+
+    _import(db, tmp_path, f"{day.isoformat()},CLE,Zach LaVine,available,{made:%Y-%m-%dT%H:%MZ}\n")  # a trade
+    availability = availability_of(db, games, made)
+    assert availability.known_on()[GAME] == {home: frozenset({LAVINE})}
+    assert LAVINE not in availability.known_out()[GAME]
+    rot = scheduled_rotations(
+        db, games[games["game_id"] == GAME], availability.known_out(), availability.known_on()
+    )
+    cle = rot[rot["team_id"] == home].set_index("player_id")
+    chicago = rotation_as_of(appearances_before(db, "2022-23", day), "2022-23", [_teams(db)[1]], day)
+    assert not cle.loc[LAVINE, "out"]
+    assert (
+        cle.loc[LAVINE, "expected_minutes"] == chicago.set_index("player_id").loc[LAVINE, "expected_minutes"]
+    )

@@ -166,7 +166,13 @@ def test_a_scheduled_game_not_in_the_games_table_is_forecast_as_if_it_were(fc, d
     # has no rotation in the history (its strength falls back to the expected starters), while the
     # morning has one for every scheduled game: the games compared are those with a box score.
     boxed = sorted(set(rot["game_id"]) & set(ref.index))
-    rot = rot[rot["game_id"].isin(boxed) & rot["out"]]
+    rot = rot[rot["game_id"].isin(boxed)]
+    played = rot[~rot["out"]]  # on the team that day: a traded player's first game, a return
+    known_on = {
+        g: {int(t): set(p["player_id"]) for t, p in gp.groupby("team_id")}
+        for g, gp in played.groupby("game_id")
+    }
+    rot = rot[rot["out"]]
     known_out = {g: set(rot.loc[rot["game_id"] == g, "player_id"]) for g in boxed}
     assert len(boxed) >= 2 and any(known_out.values())  # a player is out, so the test can fail
     db2, pulled = _without_games_from(db, day, tmp_path)
@@ -190,7 +196,7 @@ def test_a_scheduled_game_not_in_the_games_table_is_forecast_as_if_it_were(fc, d
     sched.to_parquet(pulled / "schedule_2022-23.parquet")
     games = games_to_come(db2, pulled, day, 2)
     assert set(games["origin"]) == {"schedule"} and set(games["game_id"]) == set(ref.index)  # not day + 5
-    ctx = scheduled_context(db2, games, known_out)
+    ctx = scheduled_context(db2, games, known_out, known_on)
     want = ContextFeatureBuilder().build(boxed, tgf).values
     assert ctx.lines is None  # the slice has no lines
     for i, gid in enumerate(boxed):
@@ -198,7 +204,10 @@ def test_a_scheduled_game_not_in_the_games_table_is_forecast_as_if_it_were(fc, d
     fc2 = GameForecaster(fc.model, db2)
     told = Availability(
         {
-            g: GameAvailability(home=tuple(OutPlayer(p, "", 0, "out", "test") for p in ps))
+            g: GameAvailability(
+                home=tuple(OutPlayer(p, "", 0, "out", "test") for p in ps),
+                listed=tuple((t, p) for t, on in known_on[g].items() for p in on),
+            )
             for g, ps in known_out.items()
         }
     )
