@@ -36,7 +36,7 @@ SHRINK_MINUTES = 500.0
 PRIOR_SEASONS = 3
 PRIOR_MIN_MINUTES = 100.0  # players in the prior's fit
 PRIOR_RIDGE = 1e3  # a little ridge on the standardized rates (minutes-weighted scale)
-REPLACEMENT_RATING = -2.0
+REPLACEMENT_RATING = -0.5
 TEAM_MINUTES = 240.0
 PRIOR_FEATURES = (
     "minutes_per_game",
