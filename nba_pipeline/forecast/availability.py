@@ -10,9 +10,10 @@ For each team of a game on day D, forecast at time T, the first source that know
    (``analytics.availability.rotation_as_of``; from games strictly before D only). In a backtest
    this is the stand-in for the injury report.
 
-An import also says who is on a team: a player it lists for the team with a status that is not
-out (a trade, a return) joins the team's rotation that day with his own minutes
-(``analytics.availability``), so his rating moves with him before he has played there.
+An import or the feed also says who is on a team: a player an import lists for the team with a
+status that is not out, or the box score lists as active for it (a trade, a return), joins the
+team's rotation that day with his own minutes (``analytics.availability``), so his rating moves
+with him before he has played there.
 
 Every forecast records the players it took as out (``Forecast.out_players``, the ledger's
 ``out_players``); :class:`Availability` is the value a forecaster takes.
@@ -29,7 +30,7 @@ import sqlalchemy as sa
 
 from nba_pipeline.analytics import reads
 from nba_pipeline.analytics.availability import rotation_as_of
-from nba_pipeline.sources.availability import player_names, reports_known
+from nba_pipeline.sources.availability import OUT_STATUSES, player_names, reports_known
 from nba_pipeline.sources.inactive import SOURCE as FEED_SOURCE
 from nba_pipeline.sources.inactive import InactiveLists
 
@@ -50,8 +51,8 @@ class OutPlayer:
 
 @dataclass(frozen=True)
 class GameAvailability:
-    """The players out of one game, per side, and the (team id, player id) an import lists as
-    available for it (``listed``)."""
+    """The players out of one game, per side, and the (team id, player id) an import or the feed
+    lists as available for it (``listed``)."""
 
     home: tuple[OutPlayer, ...] = ()
     away: tuple[OutPlayer, ...] = ()
@@ -75,8 +76,9 @@ class Availability:
         return {g: frozenset(p.player_id for p in a.players()) for g, a in self.games.items()}
 
     def known_on(self) -> dict[str, dict[int, frozenset[int]]]:
-        """game id -> team id -> the players an import lists as available for it: who is known to
-        be on the team that day, a traded player included (``rotation_as_of``'s ``joined``)."""
+        """game id -> team id -> the players an import or the feed lists as available for it: who
+        is known to be on the team that day, a traded player included (``rotation_as_of``'s
+        ``joined``)."""
         out: dict[str, dict[int, frozenset[int]]] = {}
         for g, a in self.games.items():
             for team in {t for t, _ in a.listed}:
@@ -131,7 +133,10 @@ def availability_of(
                     listed += [(team, int(p)) for p in mine.loc[~mine["out"], "player_id"]]
                 elif r.game_id in fed_games:
                     rows = fed[(fed["game_id"].astype(str) == r.game_id) & (fed["team_id"] == team)]
-                    sides.append(_players(rows.drop_duplicates("player_id", keep="last"), names))
+                    rows = rows.drop_duplicates("player_id", keep="last")
+                    out_ = rows["status"].isin(OUT_STATUSES).to_numpy()
+                    sides.append(_players(rows[out_], names))
+                    listed += [(team, int(p)) for p in rows.loc[~out_, "player_id"]]
                 else:
                     h = history.get((day, team))
                     sides.append(() if h is None else _players(h, names, MISSED_LAST))

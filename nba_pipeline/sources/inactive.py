@@ -1,5 +1,5 @@
 """The live box score's inactive list (``nba_api.live.nba.endpoints.boxscore``): who each team
-has ruled out of tonight's game, once the CDN has the game.
+has ruled out of tonight's game, and who it has active, once the CDN has the game.
 
 Why: the teams' inactive lists are the most certain report of who is out, and the live box score
 carries them before tip-off: each team's ``players`` with ``status`` ``ACTIVE`` or ``INACTIVE``
@@ -8,9 +8,11 @@ The CDN has a game's box score only from shortly before the game: a game it does
 answered with an HTTP error, which means "no list yet", not a failure. A feed that cannot be
 reached is a warning for the caller; the morning run goes on with what else it knows.
 
-Every answer is kept in the client's cache under the time it was fetched, and the inactive
-players are appended to ``player_availability`` (source ``SOURCE``, status ``inactive``) with that
-time, as the odds feed's lines are (``sources.odds``).
+Every answer is kept in the client's cache under the time it was fetched, and each team's players
+are appended to ``player_availability`` (source ``SOURCE``, status ``inactive`` or ``active``)
+with that time, as the odds feed's lines are (``sources.odds``). The active players say who is on
+the team tonight: a player traded to it counts for it from that list on
+(``forecast.availability``).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 
 SOURCE = FEED_SOURCE
 ENDPOINT = "boxscore/boxscore_{game_id}.json"  # nba_api's BoxScore.endpoint_url, on cdn.nba.com
-INACTIVE = "inactive"
+INACTIVE, ACTIVE = "inactive", "active"
 
 
 class BoxScoreFormatError(SourceError):
@@ -52,11 +54,11 @@ def _usable(body: dict) -> str | None:
     return None
 
 
-def parse_inactive(
+def parse_roster(
     body: Mapping[str, Any], game_date: dt.date, known_at: dt.datetime, source: str = SOURCE
 ) -> pd.DataFrame:
-    """The inactive players of a box score as ``player_availability`` rows (status ``inactive``,
-    known at ``known_at``): every player of either team whose ``status`` is not ``ACTIVE``."""
+    """Every player of either team of a box score as ``player_availability`` rows known at
+    ``known_at``: status ``active`` where the feed's ``status`` is ``ACTIVE``, else ``inactive``."""
     why = _usable(dict(body))
     if why:
         raise BoxScoreFormatError(f"live box score: {why}")
@@ -68,14 +70,22 @@ def parse_inactive(
             "source": source,
             "known_at": pd.Timestamp(naive_utc(known_at)),
             "team_id": int(game[side]["teamId"]),
-            "status": INACTIVE,
+            "status": ACTIVE if str(p.get("status", "ACTIVE")).upper() == "ACTIVE" else INACTIVE,
             "game_id": str(game.get("gameId")),
         }
         for side in ("homeTeam", "awayTeam")
         for p in game[side]["players"]
-        if str(p.get("status", "ACTIVE")).upper() != "ACTIVE" and p.get("personId") is not None
+        if p.get("personId") is not None
     ]
     return pd.DataFrame(rows, columns=FIELDS)
+
+
+def parse_inactive(
+    body: Mapping[str, Any], game_date: dt.date, known_at: dt.datetime, source: str = SOURCE
+) -> pd.DataFrame:
+    """The inactive players of a box score (:func:`parse_roster`'s rows of status ``inactive``)."""
+    rows = parse_roster(body, game_date, known_at, source)
+    return rows[rows["status"] == INACTIVE].reset_index(drop=True)
 
 
 def fetch_box_score(
@@ -97,8 +107,9 @@ def fetch_box_score(
 
 @dataclass
 class InactiveLists:
-    """What one round of the feed gave: the inactive players (``FIELDS`` rows), the games whose
-    box score it had (a game there with no row has nobody inactive), and why some are missing."""
+    """What one round of the feed gave: each team's players (``FIELDS`` rows, status ``inactive``
+    or ``active``), the games whose box score it had (a game there with no inactive row has nobody
+    inactive), and why some are missing."""
 
     rows: pd.DataFrame
     games: set[str] = field(default_factory=set)
@@ -112,9 +123,9 @@ def fetch_inactive(
     now: Callable[[], dt.datetime] = utcnow,
     settings: ApiSettings | None = None,
 ) -> InactiveLists:
-    """Ask the live box score of each of ``games`` (game_id, game_date) for its inactive list and
-    store what comes back. A game the CDN does not have yet adds nothing; an unreachable feed is a
-    warning and the remaining games are not asked."""
+    """Ask the live box score of each of ``games`` (game_id, game_date) for its players, inactive
+    and active, and store what comes back. A game the CDN does not have yet adds nothing; an
+    unreachable feed is a warning and the remaining games are not asked."""
     client = odds_client(Path(pulled_dir) / "cdn", settings or ApiSettings.from_env())
     out = InactiveLists(pd.DataFrame(columns=FIELDS))
     parts = []
@@ -125,7 +136,7 @@ def fetch_inactive(
                 raise BoxScoreFormatError(
                     f"asked for game {g.game_id}, answered {body['game'].get('gameId')}"
                 )
-            parts.append(parse_inactive(body, pd.Timestamp(g.game_date).date(), at))
+            parts.append(parse_roster(body, pd.Timestamp(g.game_date).date(), at))
             out.games.add(str(g.game_id))
         except SourceUnavailable as exc:
             out.warnings.append(f"live box score feed unreachable, inactive lists not fetched: {exc}")

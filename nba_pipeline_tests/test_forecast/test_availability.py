@@ -18,7 +18,7 @@ from nba_pipeline.forecast.availability import HISTORY, MISSED_LAST, availabilit
 from nba_pipeline.forecast.daily import backtest_forecasts, games_to_come, run_daily
 from nba_pipeline.forecast.ledger import read_ledger
 from nba_pipeline.sources.availability import append_reports, read_availability_csv
-from nba_pipeline.sources.inactive import InactiveLists, parse_inactive
+from nba_pipeline.sources.inactive import InactiveLists, parse_inactive, parse_roster
 from nba_pipeline_tests.test_forecast.conftest import GAME
 from nba_pipeline_tests.test_forecast.test_daily import _day, _evening_before
 
@@ -196,3 +196,21 @@ def test_an_import_listing_a_traded_player_puts_him_on_his_new_team_that_day(db,
     assert (
         cle.loc[LAVINE, "expected_minutes"] == chicago.set_index("player_id").loc[LAVINE, "expected_minutes"]
     )
+
+
+def test_a_player_the_live_box_score_lists_as_active_for_a_team_is_on_it_that_day(db):
+    day = _day(db)
+    home, away = _teams(db)
+    games = games_to_come(db, None, day, 1)
+    made = _evening_before(day)
+    box = {
+        "game": {
+            "gameId": GAME,
+            "homeTeam": {"teamId": home, "players": [{"personId": LAVINE, "status": "ACTIVE"}]},  # a trade
+            "awayTeam": {"teamId": away, "players": [{"personId": 1629632, "status": "INACTIVE"}]},
+        }
+    }
+    feed = InactiveLists(parse_roster(box, day, made), games={GAME})
+    availability = availability_of(db, games, made, feed)
+    assert availability.known_on()[GAME] == {home: frozenset({LAVINE})}
+    assert [p.player_id for p in availability.of(GAME).players()] == [1629632]

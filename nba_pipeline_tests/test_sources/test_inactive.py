@@ -22,7 +22,13 @@ import sqlalchemy as sa
 from nba_pipeline.db import make_engine
 from nba_pipeline.sources.availability import reports_known
 from nba_pipeline.sources.client import ApiSettings
-from nba_pipeline.sources.inactive import SOURCE, BoxScoreFormatError, fetch_inactive, parse_inactive
+from nba_pipeline.sources.inactive import (
+    SOURCE,
+    BoxScoreFormatError,
+    fetch_inactive,
+    parse_inactive,
+    parse_roster,
+)
 
 GAME = "0022000180"  # the game of nba_api's documented box score (BOS home, ORL away)
 BOS, ORL = 1610612738, 1610612753
@@ -84,13 +90,28 @@ def test_the_inactive_players_of_both_teams_are_read():
         parse_inactive({"meta": {}}, DAY, AT)
 
 
+def test_the_roster_lists_every_player_of_both_teams_active_or_inactive():
+    body = box_score()
+    rows = parse_roster(body, DAY, AT)
+    game = body["game"]
+    want = {
+        (int(p["personId"]), int(game[side]["teamId"]), "active" if p["status"] == "ACTIVE" else "inactive")
+        for side in ("homeTeam", "awayTeam")
+        for p in game[side]["players"]
+    }
+    assert set(map(tuple, rows[["player_id", "team_id", "status"]].values.tolist())) == want
+    assert set(rows["status"]) == {"active", "inactive"}
+
+
 def test_a_fetched_list_is_kept_with_its_time_and_read_back(engine, tmp_path, live_feed):
     session = live_feed(box_score())
     got = fetch_inactive(engine, tmp_path / "pulled", GAMES, now=lambda: AT, settings=QUICK)
-    assert got.games == {GAME} and not got.warnings and len(got.rows) == 2
+    assert got.games == {GAME} and not got.warnings
+    assert len(got.rows) == len(parse_roster(box_score(), DAY, AT))
     assert session.urls[0][0].endswith(f"boxscore/boxscore_{GAME}.json")
     stored = reports_known(engine, DAY, AT)
-    assert sorted(stored["player_id"]) == [203932, 1628369] and stored["out"].all()
+    assert sorted(stored.loc[stored["out"], "player_id"]) == [203932, 1628369]
+    assert len(stored) == len(got.rows)  # the active players are kept too: who is on each team
     cached = [p for p in (tmp_path / "pulled" / "cdn").rglob("*.json") if p.is_file()]
     assert len(cached) == 1 and "20210115T230000Z" in cached[0].name
 
