@@ -99,6 +99,15 @@ def _players(rows: pd.DataFrame, names: pd.Series, status: str | None = None) ->
     )
 
 
+def _reported(
+    rows: pd.DataFrame, team: int, names: pd.Series
+) -> tuple[tuple[OutPlayer, ...], list[tuple[int, int]]]:
+    """A team's reports, one per player (an import's or the feed's): the players whose status
+    counts as out, and the (team id, player id) of those it lists as available."""
+    out = rows["status"].isin(OUT_STATUSES).to_numpy()
+    return _players(rows[out], names), [(team, int(p)) for p in rows.loc[~out, "player_id"]]
+
+
 def availability_of(
     engine: sa.Engine,
     games: pd.DataFrame,
@@ -129,17 +138,15 @@ def availability_of(
             for team in (int(r.home_team_id), int(r.away_team_id)):
                 mine = imported[imported["team_id"] == team]
                 if len(mine):
-                    sides.append(_players(mine[mine["out"]], names))
-                    listed += [(team, int(p)) for p in mine.loc[~mine["out"], "player_id"]]
+                    gone, on = _reported(mine, team, names)
                 elif r.game_id in fed_games:
                     rows = fed[(fed["game_id"].astype(str) == r.game_id) & (fed["team_id"] == team)]
-                    rows = rows.drop_duplicates("player_id", keep="last")
-                    out_ = rows["status"].isin(OUT_STATUSES).to_numpy()
-                    sides.append(_players(rows[out_], names))
-                    listed += [(team, int(p)) for p in rows.loc[~out_, "player_id"]]
+                    gone, on = _reported(rows.drop_duplicates("player_id", keep="last"), team, names)
                 else:
                     h = history.get((day, team))
-                    sides.append(() if h is None else _players(h, names, MISSED_LAST))
+                    gone, on = (() if h is None else _players(h, names, MISSED_LAST)), []
+                sides.append(gone)
+                listed += on
             out[r.game_id] = GameAvailability(*sides, listed=tuple(listed))
     return Availability(out)
 

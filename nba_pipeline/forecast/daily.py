@@ -268,14 +268,14 @@ def scheduled_rotations(
     that day (``rotation_as_of``'s ``joined``). Rows as
     ``availability.game_rotations``'s (game_id, game_date, season, team_id, player_id,
     expected_minutes, out)."""
-    known_out = known_out or {}
+    known_out, known_on = known_out or {}, known_on or {}
     season = str(scheduled["season"].iloc[0])
     parts = []
     for day, games in scheduled.groupby("game_date"):
         teams = sorted({int(t) for c in ("home_team_id", "away_team_id") for t in games[c]})
         joined: dict[int, set[int]] = {}
         for gid in games["game_id"].astype(str):
-            for team, players in (known_on or {}).get(gid, {}).items():
+            for team, players in known_on.get(gid, {}).items():
                 joined.setdefault(int(team), set()).update(int(p) for p in players)
         appearances = reads.appearances_before(engine, season, pd.Timestamp(day).date())
         rot = rotation_as_of(appearances, season, teams, day, joined)

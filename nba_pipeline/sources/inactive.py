@@ -80,14 +80,6 @@ def parse_roster(
     return pd.DataFrame(rows, columns=FIELDS)
 
 
-def parse_inactive(
-    body: Mapping[str, Any], game_date: dt.date, known_at: dt.datetime, source: str = SOURCE
-) -> pd.DataFrame:
-    """The inactive players of a box score (:func:`parse_roster`'s rows of status ``inactive``)."""
-    rows = parse_roster(body, game_date, known_at, source)
-    return rows[rows["status"] == INACTIVE].reset_index(drop=True)
-
-
 def fetch_box_score(
     client: StatsClient, game_id: str, now: Callable[[], dt.datetime] = utcnow
 ) -> tuple[dict[str, Any], dt.datetime]:

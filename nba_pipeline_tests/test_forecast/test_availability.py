@@ -18,7 +18,7 @@ from nba_pipeline.forecast.availability import HISTORY, MISSED_LAST, availabilit
 from nba_pipeline.forecast.daily import backtest_forecasts, games_to_come, run_daily
 from nba_pipeline.forecast.ledger import read_ledger
 from nba_pipeline.sources.availability import append_reports, read_availability_csv
-from nba_pipeline.sources.inactive import InactiveLists, parse_inactive, parse_roster
+from nba_pipeline.sources.inactive import InactiveLists, parse_roster
 from nba_pipeline_tests.test_forecast.conftest import GAME
 from nba_pipeline_tests.test_forecast.test_daily import _day, _evening_before
 
@@ -74,7 +74,7 @@ def test_an_import_then_the_feed_then_history_decide_who_is_out(db, tmp_path):
             "awayTeam": {"teamId": away, "players": [{"personId": LAVINE, "status": "INACTIVE"}]},
         }
     }
-    feed = InactiveLists(parse_inactive(box, day, made), games={GAME})
+    feed = InactiveLists(parse_roster(box, day, made), games={GAME})
     fed = availability_of(db, games, made, feed).of(GAME)
     assert fed.home == imported.home  # the import wins over the feed
     assert availability_of(db, games, made, feed).known_out()[GAME] >= {MITCHELL, LAVINE}

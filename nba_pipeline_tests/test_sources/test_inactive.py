@@ -26,7 +26,6 @@ from nba_pipeline.sources.inactive import (
     SOURCE,
     BoxScoreFormatError,
     fetch_inactive,
-    parse_inactive,
     parse_roster,
 )
 
@@ -80,14 +79,15 @@ GAMES = pd.DataFrame({"game_id": [GAME], "game_date": [DAY]})
 
 
 def test_the_inactive_players_of_both_teams_are_read():
-    rows = parse_inactive(box_score(), DAY, AT)
+    rows = parse_roster(box_score(), DAY, AT)
+    rows = rows[rows["status"] == "inactive"]
     assert rows[["player_id", "team_id", "status", "game_id"]].values.tolist() == [
         [1628369, BOS, "inactive", GAME],
         [203932, ORL, "inactive", GAME],
     ]
     assert (rows["source"] == SOURCE).all() and (rows["known_at"] == pd.Timestamp(AT)).all()
     with pytest.raises(BoxScoreFormatError, match="no 'game' object"):
-        parse_inactive({"meta": {}}, DAY, AT)
+        parse_roster({"meta": {}}, DAY, AT)
 
 
 def test_the_roster_lists_every_player_of_both_teams_active_or_inactive():
