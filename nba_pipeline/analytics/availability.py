@@ -116,7 +116,7 @@ def _own_windows(a: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
         allow_exact_matches=False,  # his games strictly before the date
     ).sort_values("_pos")
     has = m["_i"].notna().to_numpy()
-    last = np.where(has, m["_i"].fillna(0).to_numpy(), 0).astype("int64")
+    last = m["_i"].fillna(0).to_numpy().astype("int64")
     start = np.maximum(group_start[last], last - ROTATION_GAMES + 1)
     known = cs_known[last + 1] - cs_known[start]
     minutes = (cs_sec[last + 1] - cs_sec[start]) / 60.0 / np.where(known > 0, known, np.nan)
@@ -163,7 +163,7 @@ def _team_windows(a: pd.DataFrame, targets: pd.DataFrame) -> tuple[pd.DataFrame,
     return t, g.reset_index()
 
 
-def _rotations(a: pd.DataFrame, targets: pd.DataFrame, joined: pd.DataFrame | None = None) -> pd.DataFrame:
+def _rotations(a: pd.DataFrame, targets: pd.DataFrame, joined: pd.DataFrame) -> pd.DataFrame:
     """The rotation of each target row (``_t``, season, team_id, game_date) from the appearances
     ``a`` strictly before its date: one row per (target, player) with ROTATION_COLUMNS.
     ``joined`` (``_t``, player_id): players known to be on the target's team that day."""
@@ -173,8 +173,7 @@ def _rotations(a: pd.DataFrame, targets: pd.DataFrame, joined: pd.DataFrame | No
     if t.empty:
         return _empty()
     with_t = ["_t", "player_id"]
-    joined = pd.DataFrame(columns=with_t) if joined is None else joined[with_t]
-    joined = joined.astype("int64").drop_duplicates()
+    joined = joined[with_t].astype("int64").drop_duplicates()
     g = g.merge(joined.assign(joined=True), on=with_t, how="outer")
     g = g.merge(t[["_t", "season", "team_id", "game_date", "window_games"]], on="_t")
     g = g.fillna({"seconds": 0.0, "known": 0, "games_played": 0, "played_last": False, "joined": False})
@@ -237,8 +236,8 @@ def game_rotations(appearances: pd.DataFrame) -> pd.DataFrame:
     targets = a[["game_id", "season", "team_id", "game_date"]].drop_duplicates(["game_id", "team_id"])
     targets = targets.reset_index(drop=True)
     targets["_t"] = np.arange(len(targets))
-    played = a[["game_id", "team_id", "player_id"]].merge(targets[["game_id", "team_id", "_t"]])
-    r = _rotations(a, targets[["_t", "season", "team_id", "game_date"]], played[["_t", "player_id"]])
+    roster = a[["game_id", "team_id", "player_id"]].merge(targets[["game_id", "team_id", "_t"]])
+    r = _rotations(a, targets[["_t", "season", "team_id", "game_date"]], roster[["_t", "player_id"]])
     r = r.merge(targets[["_t", "game_id", "game_date"]], on="_t").drop(columns="_t")
     played = pd.MultiIndex.from_frame(a[["game_id", "team_id", "player_id"]])
     r["out"] = ~pd.MultiIndex.from_frame(r[["game_id", "team_id", "player_id"]]).isin(played)

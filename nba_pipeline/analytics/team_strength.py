@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from nba_pipeline.analytics.player_features import lookup_player_features
+from nba_pipeline.analytics.schema import NODE_FEATURES
 from nba_pipeline.analytics.team_features import check_columns
 
 SHRINK_MINUTES = 500.0
@@ -38,21 +39,8 @@ PRIOR_MIN_MINUTES = 100.0  # players in the prior's fit
 PRIOR_RIDGE = 1e3  # a little ridge on the standardized rates (minutes-weighted scale)
 REPLACEMENT_RATING = -0.5
 TEAM_MINUTES = 240.0
-PRIOR_FEATURES = (
-    "minutes_per_game",
-    "usage_rate",
-    "ast_rate",
-    "fg_pct",
-    "fg3_pct",
-    "ft_pct",
-    "height_z",
-    "weight_z",
-    "pos_pg",
-    "pos_sg",
-    "pos_sf",
-    "pos_pf",
-    "pos_c",
-)
+# the prior's inputs: every player feature the towers read but the RAPM it is a prior for
+PRIOR_FEATURES = tuple(f for f in NODE_FEATURES if f not in ("orapm", "drapm", "rapm"))
 STRENGTH_COLUMNS = ("avail_rating", "out_share")
 
 
