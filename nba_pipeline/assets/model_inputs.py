@@ -31,7 +31,7 @@ GROUP = "model_inputs"
 PLAY_COLUMNS = list(
     dict.fromkeys([*REQUIRED_PLAY_COLUMNS, *STINT_PLAY_COLUMNS, *EVIDENCE_COLUMNS, "lineup_source"])
 )
-CODE_VERSION = "4"  # the three arrays come from one computation, so they share a version
+CODE_VERSION = "5"  # the three arrays come from one computation, so they share a version
 
 _specs = [
     dg.AssetSpec(

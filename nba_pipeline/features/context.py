@@ -42,10 +42,14 @@ Scaling (so every input is O(1)): rest days are clipped to [0, ``REST_CAP_DAYS``
 is a long break), travel miles are divided by 1000, hull areas (sq ft) by 1000; the rest are used
 as stored (z-scores, rates, RAPM sums).
 
-Missing values (no ``team_game_features`` row for a side, a NaN value, or ``hull_area_missing``)
-take ``DEFAULTS`` (league-typical values: 0 for z-scores and RAPM, average four factors, 1 day
-rest, no travel, an average hull) and are counted per feature in ``ContextResult.missing``;
-the output never holds NaN.
+Missing values (no ``team_game_features`` row for a side, or a NaN value) take ``DEFAULTS``
+(league-typical values: 0 for z-scores and RAPM, average four factors, 1 day rest, no travel, an
+average hull) and are counted per feature in ``ContextResult.missing``; the output never holds
+NaN. A hull flagged ``hull_area_missing`` keeps the value the table imputed (the mean of the known
+hulls before the game, ``analytics.lineup_features``) and is counted as missing; it takes the
+default only where the table had nothing to impute from (0). Seasons without a shots file flag
+about 30% of team-games (2018-19, 2021-22), so the default has to be a typical hull, about 10 sq ft
+(the default before, 500 sq ft, was 50 times the mean: docs/experiments.md).
 
 ``CONTEXT_SWAP_PERM`` / ``CONTEXT_SWAP_SIGN``: exchanging home and away maps every home feature to
 its away twin and negates the differentials (``swapped = context[..., PERM] * SIGN``).
@@ -92,7 +96,7 @@ DEFAULTS: dict[str, float] = {
     "lineup_orapm": 0.0,
     "lineup_drapm": 0.0,
     "lineup_rapm": 0.0,
-    "hull_area": 500.0,
+    "hull_area": 10.0,  # sq ft: the mean known hull is 9.3-12.4 in each shipped season
     "avail_rating": 0.0,
     "out_share": 0.0,
     "neutral_site": 0.0,
@@ -235,9 +239,12 @@ class ContextFeatureBuilder:
                 if col == "hull_area_missing":
                     continue
                 v = rows[col].astype("float64").to_numpy()
-                bad = np.isnan(v) | (hull_flag if col == "hull_area" else False)
-                if bad.any():
-                    missing[f"{side}_{col}"] = int(bad.sum())
+                bad = counted = np.isnan(v)
+                if col == "hull_area":  # the table's imputed mean stays, counted as missing
+                    bad = bad | (hull_flag & (v <= 0.0))
+                    counted = bad | hull_flag
+                if counted.any():
+                    missing[f"{side}_{col}"] = int(counted.sum())
                 vals[col] = np.where(bad, self.defaults[col], v)
             side_vals[side] = vals
         h, a = side_vals["home"], side_vals["away"]

@@ -15,7 +15,8 @@ import torch
 # fed inputs it was not trained on. 2: score_total is points above the training pace / 20.
 # 3: the pace restarts with the overtime clock (time_left), so the head can end on the exact total.
 # 4: the context holds the strength of the players available before the line (features.context).
-INPUT_FORMAT = 4
+# 5: a flagged hull keeps the table's imputed mean (features.context), not 500 sq ft.
+INPUT_FORMAT = 5
 
 
 def check_input_format(preprocessing: dict, where: str) -> None:

@@ -118,8 +118,9 @@ def test_missing_rows_and_values_take_defaults_and_are_counted(tgf):
     tgf = tgf.copy()
     gids = tgf["game_id"].unique()
     tgf.loc[(tgf["game_id"] == gids[0]) & tgf["is_home"], "efg"] = np.nan
-    tgf.loc[(tgf["game_id"] == gids[1]) & ~tgf["is_home"], "hull_area_missing"] = True
-    tgf = tgf[~((tgf["game_id"] == gids[2]) & ~tgf["is_home"])]  # no away row at all
+    away_of = lambda g: (tgf["game_id"] == g) & ~tgf["is_home"]  # noqa: E731
+    tgf.loc[away_of(gids[1]), ["hull_area_missing", "hull_area"]] = [True, 0.0]  # none to impute from
+    tgf = tgf[~away_of(gids[2])]  # no away row at all
     res = ContextFeatureBuilder().build(gids, tgf)
     assert not np.isnan(res.values).any()
     v = {n: res.values[:, i] for i, n in enumerate(FEATURE_NAMES)}
@@ -130,6 +131,16 @@ def test_missing_rows_and_values_take_defaults_and_are_counted(tgf):
     assert res.missing["away_hull_area"] == 2  # flagged in game 1, no row in game 2
     assert res.missing["away_ortg_z"] == 1
     assert res.games_without_rows == 1
+
+
+def test_a_flagged_hull_keeps_the_tables_imputed_mean_and_is_counted(tgf):
+    tgf = tgf.copy()
+    gid = tgf["game_id"].iloc[0]
+    home = (tgf["game_id"] == gid) & tgf["is_home"]
+    tgf.loc[home, ["hull_area_missing", "hull_area"]] = [True, 11.5]
+    res = ContextFeatureBuilder().build([gid], tgf)
+    assert res.values[0, FEATURE_NAMES.index("home_hull_kft2")] == pytest.approx(0.0115)
+    assert res.missing["home_hull_area"] == 1
 
 
 def test_rest_is_capped_and_games_follow_the_requested_order(tgf):
