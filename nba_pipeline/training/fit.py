@@ -35,6 +35,7 @@ from nba_pipeline.training.dataset import (
     target_norm_from_arrays,
 )
 from nba_pipeline.training.predict import predict_frame
+from nba_pipeline.training.strength_blend import blend_strength_fit
 from nba_pipeline.training.trainer import FusionTrainer, TrainResult, restore_best, seed_everything
 
 log = logging.getLogger(__name__)
@@ -219,6 +220,10 @@ def fit_forecaster(
     if result is None:
         prep.update(win_temperature=1.0, calibration={"kept": False, "note": "not trained"})
     else:
+        train = split.train_games
+        prep["strength_blend"] = blend_strength_fit(
+            model, arrays.context[train], arrays.home_pts[train], arrays.away_pts[train], split.norm
+        )
         prep.update(calibrate(model, split))
     dates = arrays.game_date
     return FitOutcome(
