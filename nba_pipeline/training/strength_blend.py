@@ -10,11 +10,11 @@ towers' win logit and margin become
 
 where the linear fit is a logistic regression (win) and a least-squares fit (margin, in the heads'
 z-units) on the training games of the home-minus-away part of its features and a home indicator
-(0 at a neutral site). The fusion's last steps are linear in the
-context skip, the win and margin heads and the home edge (``models.fusion``), so the average is
-written into those weights: no new part, and a stored model is a plain forecaster. The total is the
-towers' alone (strength says who wins, not how many points). Where a game has a line none of this
-matters: the line replaces the towers' full-game outputs (``models.market_line``).
+(0 at a neutral site). The fusion's last steps are linear in the context skip, the win and margin
+heads and the home edge (``models.fusion``), so the average is written into those weights: no new
+part, and a stored model is a plain forecaster. The total is the towers' alone (strength says who
+wins, not how many points). Where a game has a line none of this matters: the line replaces the
+towers' full-game outputs (``models.market_line``).
 """
 
 from __future__ import annotations
