@@ -30,18 +30,18 @@ from nba_pipeline.models.forecaster import NBAForecaster
 from nba_pipeline.models.norm import TargetNorm
 
 STRENGTH_FEATURES = ("avail_rating_diff", "rest_diff", "home_back_to_back")
+STRENGTH_DIMS = [FEATURE_NAMES.index(f) for f in STRENGTH_FEATURES]  # their context dims
 STRENGTH_SHARE = 0.5
 WIN, MARGIN = 0, 1  # rows of the context skip and entries of the home edge
 
 
-def strength_design(context: np.ndarray) -> tuple[np.ndarray, list[int]]:
+def strength_design(context: np.ndarray) -> np.ndarray:
     """The home-minus-away part of ``STRENGTH_FEATURES`` (what survives the fusion's
-    ``combine_sides``) and the home indicator, [n, k + 1]; and the features' context dims."""
-    dims = [FEATURE_NAMES.index(f) for f in STRENGTH_FEATURES]
-    x = context[:, dims].astype(np.float64)
-    mirrored = (context[:, CONTEXT_SWAP_PERM] * CONTEXT_SWAP_SIGN)[:, dims].astype(np.float64)
+    ``combine_sides``) and the home indicator, [n, k + 1]."""
+    x = context[:, STRENGTH_DIMS].astype(np.float64)
+    mirrored = (context[:, CONTEXT_SWAP_PERM] * CONTEXT_SWAP_SIGN)[:, STRENGTH_DIMS].astype(np.float64)
     home = 1.0 - context[:, NEUTRAL_DIM].astype(np.float64)
-    return np.column_stack([(x - mirrored) / 2.0, home]), dims
+    return np.column_stack([(x - mirrored) / 2.0, home])
 
 
 def strength_fit(
@@ -50,7 +50,7 @@ def strength_fit(
     """[2, k + 1] coefficients of the design (:func:`strength_design`): the win logit and the margin in
     z-units. Without an intercept the fit is side-equivariant as the towers are: the swapped game
     has the opposite home-minus-away part, and its forecast changes sign but for the home edge."""
-    design, _ = strength_design(context)
+    design = strength_design(context)
     margin = (home_pts - away_pts).astype(np.float64)
     scale = design.std(axis=0)
     scale[scale == 0] = 1.0
@@ -74,7 +74,6 @@ def blend_strength_fit(
     fusion = model.fusion
     # the game-state head divides a pregame logit by sqrt(1 + tau0): the fit is the forecast's logit
     coef[WIN] *= math.sqrt(1.0 + fusion.state_head.scalars()["tau0"].item())
-    _, dims = strength_design(context)
     keep = 1.0 - STRENGTH_SHARE
     for row, head in ((WIN, fusion.win_head), (MARGIN, fusion.margin_head)):
         head.weight.mul_(keep)
@@ -82,7 +81,7 @@ def blend_strength_fit(
         fusion.context_skip.weight[row].mul_(keep)
         fusion.context_skip.bias[row].mul_(keep)
         fitted = torch.as_tensor(coef[row, :-1], dtype=torch.float32)
-        fusion.context_skip.weight[row, dims] += STRENGTH_SHARE * fitted
+        fusion.context_skip.weight[row, STRENGTH_DIMS] += STRENGTH_SHARE * fitted
         fusion.side_bias[row] = keep * fusion.side_bias[row] + STRENGTH_SHARE * float(coef[row, -1])
     features = [*STRENGTH_FEATURES, "home"]
     return {"features": features, "win": coef[WIN].tolist(), "margin": coef[MARGIN].tolist()}

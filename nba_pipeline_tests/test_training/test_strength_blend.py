@@ -11,6 +11,7 @@ from nba_pipeline.features.context import FEATURE_NAMES, without_lines
 from nba_pipeline.training.dataset import NBADataset
 from nba_pipeline.training.predict import predict_frame
 from nba_pipeline.training.strength_blend import (
+    STRENGTH_DIMS,
     STRENGTH_SHARE,
     blend_strength_fit,
     strength_design,
@@ -38,7 +39,7 @@ def test_the_blend_makes_the_pregame_forecast_the_average_of_the_towers_and_the_
 
     after = _pregame(model, arrays, norm)
     coef = strength_fit(train_context, home_pts, away_pts, norm)
-    design, _ = strength_design(arrays.context[before["game_index"].to_numpy()])
+    design = strength_design(arrays.context[before["game_index"].to_numpy()])
     fit_logit, fit_margin_z = design @ coef[0], design @ coef[1]
     share = STRENGTH_SHARE
     want = expit((1 - share) * logit(before["p_home"].to_numpy(np.float64)) + share * fit_logit)
@@ -56,9 +57,13 @@ def test_the_fit_reads_the_home_minus_away_strength_and_not_the_line():
     the market's line is not among its features, so a model without lines blends the same."""
     _, arrays, _, _ = _synthetic_season(n_games=8)
     context = arrays.context
-    design, dims = strength_design(context)
-    assert [FEATURE_NAMES[d] for d in dims] == ["avail_rating_diff", "rest_diff", "home_back_to_back"]
+    design = strength_design(context)
+    assert [FEATURE_NAMES[d] for d in STRENGTH_DIMS] == [
+        "avail_rating_diff",
+        "rest_diff",
+        "home_back_to_back",
+    ]
     diff = context[:, FEATURE_NAMES.index("avail_rating_diff")]
     assert design[:, 0] == pytest.approx(diff)
     assert design[:, -1] == pytest.approx(1.0 - context[:, FEATURE_NAMES.index("neutral_site")])
-    assert strength_design(without_lines(context))[0] == pytest.approx(design)
+    assert strength_design(without_lines(context)) == pytest.approx(design)
