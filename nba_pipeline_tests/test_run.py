@@ -1,5 +1,5 @@
 """The README's main command, run as a user runs it: ``python -m nba_pipeline.run`` in a process of
-its own, on a fresh data dir and Dagster home, over a real slice (the first 240 games of 2022-23
+its own, on a fresh data dir and Dagster home, over a real slice (the first 160 games of 2022-23
 and of 2023-24), with stats.nba.com unreachable (every proxy variable points at a closed local
 port). It must materialize everything the data on disk supports: tables, model inputs, a trained
 and promoted model, and the forecasts step (no games today: it says so)."""
@@ -22,7 +22,7 @@ from nba_pipeline import settings
 from nba_pipeline_tests.services import make_raw_slice
 
 SEASONS = ("2022-23", "2023-24")
-GAMES = 240
+GAMES = 160
 pytestmark = pytest.mark.slow
 
 
