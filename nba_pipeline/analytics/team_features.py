@@ -352,7 +352,6 @@ def build_team_game_features(games: pd.DataFrame) -> pd.DataFrame:
     out = out.merge(rest_and_travel(long, games), on=["game_id", "team_id"], how="left")
     neutral = pd.Series(neutral_site_games(games), index=games["game_id"].to_numpy())
     out["neutral_site"] = out["game_id"].map(neutral).fillna(False).astype(float)
-    out = out.rename(columns={"efg": "efg", "tov_pct": "tov_pct"})
     cols = [
         "game_id",
         "team_id",
