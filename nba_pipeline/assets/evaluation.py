@@ -10,7 +10,7 @@ from nba_pipeline.resources import Database, RawData, Storage
 
 
 class EvaluationConfig(dg.Config):
-    test_season: str = "2023-24"
+    test_season: str | None = None  # None: the season after the model's training seasons
     all_events_stride: int = 1  # score every k-th in-game cut for the all-events row (1: every event)
 
 
@@ -20,8 +20,8 @@ class EvaluationConfig(dg.Config):
     kinds={"pytorch"},
     code_version="1",  # bump when the report's metrics or baselines change
     description="The model promoted in this run (else `latest`) vs real baselines (home-win rate, Elo, "
-    "context logistic, score and clock, betting market) on the test season, per checkpoint (pregame, end "
-    "Q1, half, end Q3, 5:00 left, all events).",
+    "context logistic, score and clock, betting market) on the test season (by default the season after its "
+    "training seasons), per checkpoint (pregame, end Q1, half, end Q3, 5:00 left, all events).",
 )
 def evaluation_report(
     context: dg.AssetExecutionContext,
@@ -30,20 +30,16 @@ def evaluation_report(
     raw: RawData,
     storage: Storage,
 ) -> dg.MaterializeResult:
-    from nba_pipeline.evaluate.run import run_evaluation
+    from nba_pipeline.evaluate.run import nothing_held_out, run_evaluation
 
     # The version promoted in this run; `latest` when the run evaluates without promoting (another
     # run may have moved `latest` since this run's promotion).
     version = version_materialized_in_run(context, dg.AssetKey("promoted_model")) or "latest"
-    trained_on = _train_seasons(storage, version)
-    if trained_on and config.test_season <= max(trained_on):
-        # The rolling window trains on the newest season: no later season is left to test on.
-        reason = (
-            f"{version} was trained on {', '.join(trained_on)}: test season {config.test_season} is not "
-            "later than its training games, so there is nothing held out to evaluate on (set "
-            "test_season to a later season, or train with data.train_seasons before it); the forecast "
-            "scorecard measures the model on the games it forecasts"
-        )
+    trained_on = _train_seasons(storage, version)  # empty without such a model: the evaluation says so
+    reason = (
+        nothing_held_out(version, trained_on, config.test_season, storage.features()) if trained_on else None
+    )
+    if reason:
         context.log.warning(reason)
         return dg.MaterializeResult(metadata={"version": version, "not_evaluated": reason})
     result = run_evaluation(
@@ -58,11 +54,11 @@ def evaluation_report(
     )
     table = result.evaluation.table
     pregame = table[(table["checkpoint"] == "pregame") & (table["source"] == "model")].iloc[0]
-    context.log.info(f"evaluation of {result.version} on {config.test_season} written to {result.path}")
+    context.log.info(f"evaluation of {result.version} on {result.test_season} written to {result.path}")
     return dg.MaterializeResult(
         metadata={
             "version": result.version,
-            "test_season": config.test_season,
+            "test_season": result.test_season,
             "path": dg.MetadataValue.path(str(result.path)),
             "report": dg.MetadataValue.md(result.evaluation.markdown),
             "pregame_accuracy": float(pregame["accuracy"]),

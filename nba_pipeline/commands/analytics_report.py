@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     ap.add_argument("--raw", default=None, help="raw data directory (default: NBA_RAW_DIR setting)")
-    ap.add_argument("--seasons", nargs="*", default=DEFAULT_SEASONS)
+    ap.add_argument("--seasons", nargs="*", default=DEFAULT_SEASONS, help="seasons to report")
     args = ap.parse_args(argv)
     raw = Path(args.raw) if args.raw else settings.raw_dir()
     try:

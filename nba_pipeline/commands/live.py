@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--replay", metavar="RESPONSE.json", help="play a recorded PlayByPlayV3 response")
     ap.add_argument("--speed", type=float, default=0.0, help="replay speed (game clock x S; 0 = no wait)")
     ap.add_argument("--interval", type=float, default=DEFAULT_INTERVAL_S, help="seconds between polls")
-    ap.add_argument("--version", default="latest", help="registry version (default: latest)")
+    ap.add_argument("--version", default="latest", help="registry version (default: the promoted one)")
     ap.add_argument("--chart", metavar="OUT.png", help="write the win-probability chart at the end")
     ap.add_argument("--no-ledger", action="store_true", help="do not write the forecasts to the ledger")
     ap.add_argument(

@@ -46,11 +46,18 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    ap.add_argument("--test-seasons", nargs="+", default=list(DEFAULT_TEST_SEASONS))
+    ap.add_argument(
+        "--test-seasons",
+        nargs="+",
+        default=list(DEFAULT_TEST_SEASONS),
+        help="seasons to test on, each after its own training (default: those of docs/results.md)",
+    )
     ap.add_argument("--k", type=int, default=3, help="training seasons before each test season")
     ap.add_argument("--out", type=Path, help="Markdown file (default: reports dir / walk_forward.md)")
     ap.add_argument("--config", default="{}", help="run config overrides as JSON (RunConfig.from_dict)")
-    ap.add_argument("--all-events-stride", type=int, default=1)
+    ap.add_argument(
+        "--all-events-stride", type=int, default=1, help="score every k-th in-game cut in the all-events row"
+    )
     ap.add_argument("--games", type=int, default=0, help="only the first N games of each season (0: all)")
     ap.add_argument("--quick", action="store_true", help="smoke run: --games 60, 1 epoch, stride 10")
     ap.add_argument("--log", action="store_true", help="log every training epoch")

@@ -103,6 +103,10 @@ def part_path(part: str, season: str, base: Path | None = None) -> Path:
     return (base or settings.features_dir()) / f"{part}_{season}.npz"
 
 
+def _part_paths(directory: Path | str, season: str) -> list[Path]:
+    return [part_path(part, season, Path(directory)) for part in PARTS]
+
+
 @dataclass
 class SeasonArrays:
     season: str
@@ -203,16 +207,20 @@ class SeasonArrays:
             for part, names in PARTS.items()
         }
 
+    @staticmethod
+    def missing_parts(directory: Path | str, season: str) -> list[str]:
+        """The files of ``season``'s model inputs that are not in ``directory`` (none: it can load)."""
+        return [str(p) for p in _part_paths(directory, season) if not p.exists()]
+
     @classmethod
     def load_parts(cls, directory: Path | str, season: str) -> SeasonArrays:
-        paths = [part_path(part, season, Path(directory)) for part in PARTS]
-        missing = [str(p) for p in paths if not p.exists()]
+        missing = cls.missing_parts(directory, season)
         if missing:
             raise FileNotFoundError(
                 f"model inputs of season {season} not found: {missing} (materialize the season's "
                 "tokenized_sequences / lineup_graphs / context_features first)"
             )
-        return cls._from_npz(paths)
+        return cls._from_npz(_part_paths(directory, season))
 
     @classmethod
     def _from_npz(cls, paths: list[Path]) -> SeasonArrays:

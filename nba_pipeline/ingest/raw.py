@@ -192,12 +192,23 @@ def season_of(day: dt.date) -> str:
     return season_label(day.year if day.month >= SEASON_START_MONTH else day.year - 1)
 
 
-def previous_season(season: str) -> str:
-    """The season before ``season`` ('2023-24' -> '2022-23'): the one place that knows how season
-    labels follow each other (priors, shot windows and as-of features look one season back)."""
+def _start_year(season: str) -> int:
     if not SEASON_RE.match(season):
         raise ValueError(f"season label 'YYYY-YY' required, got {season!r}")
-    return season_label(int(season[:4]) - 1)
+    return int(season[:4])
+
+
+def previous_season(season: str) -> str:
+    """The season before ``season`` ('2023-24' -> '2022-23'): with :func:`next_season`, the one place
+    that knows how season labels follow each other (priors, shot windows and as-of features look one
+    season back)."""
+    return season_label(_start_year(season) - 1)
+
+
+def next_season(season: str) -> str:
+    """The season after ``season`` ('2022-23' -> '2023-24'): the first one a model trained up to
+    ``season`` cannot have seen."""
+    return season_label(_start_year(season) + 1)
 
 
 def seasons_in(raw_dir: RawDirs) -> list[str]:

@@ -30,7 +30,8 @@ def _train_config(max_epochs: int) -> dict:
                     "optim": {"max_epochs": max_epochs, "seed": 0},
                 }
             },
-            "evaluation_report": {"config": {"test_season": SLICE_SEASONS[1], "all_events_stride": 25}},
+            # no test_season: the season after the training season, the slice's 2023-24
+            "evaluation_report": {"config": {"all_events_stride": 25}},
         }
     }
 
@@ -123,6 +124,7 @@ def test_trained_model_passes_every_check_is_promoted_and_evaluated(trained_run)
     assert _metadata(res, "trained_model")["train_seasons"] == [SLICE_SEASONS[0]]
     assert _metadata(res, "promoted_model")["version"] == version
     assert _metadata(res, "evaluation_report")["version"] == version
+    assert _metadata(res, "evaluation_report")["test_season"] == SLICE_SEASONS[1]
     assert registry.latest_version() == version
     report = (settings.reports_dir() / f"evaluation_{version}_{SLICE_SEASONS[1]}.md").read_text()
     assert "| market |" in report and "| score and clock |" in report

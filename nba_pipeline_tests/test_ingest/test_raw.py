@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from nba_pipeline.ingest.raw import previous_season, season_label, season_of
+import pytest
+
+from nba_pipeline.ingest.raw import next_season, previous_season, season_label, season_of
 
 
 def test_a_season_runs_from_july_to_june():
@@ -26,3 +28,11 @@ def test_labels_follow_each_other_across_a_century():
     assert season_label(2099) == "2099-00"
     assert previous_season("2000-01") == "1999-00"
     assert previous_season(season_of(dt.date(2026, 11, 24))) == "2025-26"
+    assert next_season("1999-00") == "2000-01"
+    assert next_season(previous_season("2023-24")) == "2023-24"
+
+
+def test_a_label_not_shaped_yyyy_yy_is_refused_with_the_label():
+    for step in (previous_season, next_season):
+        with pytest.raises(ValueError, match="'2023'"):
+            step("2023")
