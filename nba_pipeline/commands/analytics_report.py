@@ -1,12 +1,13 @@
 """``nba-pipeline analytics-report``: the quality checks of the analytics stage on the real data.
 
-    nba-pipeline analytics-report [--raw DIR] [--seasons 2020-21 2021-22 2022-23 2023-24]
+    nba-pipeline analytics-report [--raw DIR] [--seasons 2022-23 2023-24]
 
-For every season given that has a lineups file: the share of events whose rebuilt ten players
-(play-by-play reconstruction) equal the lineups file. Then RAPM chained over the seasons (each
-season's prior = the previous season's final snapshot) and its out-of-sample R^2 on the stints of
-the week after each snapshot, against the zero model; the intercept-only model (league rate +
-home advantage, no players) is printed beside it as the baseline the player ratings must beat.
+Seasons: those given, by default every season of the raw dir that has a lineups file. For each
+season with a lineups file: the share of events whose rebuilt ten players (play-by-play
+reconstruction) equal the lineups file. Then RAPM chained over the seasons (each season's prior =
+the previous season's final snapshot) and its out-of-sample R^2 on the stints of the week after
+each snapshot, against the zero model; the intercept-only model (league rate + home advantage, no
+players) is printed beside it as the baseline the player ratings must beat.
 """
 
 from __future__ import annotations
@@ -26,9 +27,7 @@ from nba_pipeline.analytics.stints import (
 )
 from nba_pipeline.ingest.games import build_games
 from nba_pipeline.ingest.plays import build_plays
-from nba_pipeline.ingest.raw import RawDataError, read_raw
-
-DEFAULT_SEASONS = ["2020-21", "2021-22", "2022-23", "2023-24"]
+from nba_pipeline.ingest.raw import RawDataError, raw_path, read_raw, seasons_in
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,11 +38,12 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     ap.add_argument("--raw", default=None, help="raw data directory (default: NBA_RAW_DIR setting)")
-    ap.add_argument("--seasons", nargs="*", default=DEFAULT_SEASONS, help="seasons to report")
+    ap.add_argument("--seasons", nargs="*", help="seasons to report (default: those with a lineups file)")
     args = ap.parse_args(argv)
     raw = Path(args.raw) if args.raw else settings.raw_dir()
+    seasons = args.seasons or [s for s in seasons_in(raw) if raw_path(raw, "lineups", s).exists()]
     try:
-        return _report(raw, args.seasons)
+        return _report(raw, seasons)
     except RawDataError as exc:  # a malformed raw file: its path and column, on one line
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -54,6 +54,9 @@ def _report(raw: Path, seasons: list[str]) -> int:
     raw_games = read_raw(raw, "games")
     if raw_games is None:
         print(f"error: no games.parquet in {raw}", file=sys.stderr)
+        return 1
+    if not seasons:
+        print(f"error: no season with play-by-play and a lineups file in {raw}", file=sys.stderr)
         return 1
     prior = None
     head = ("season", "agreement", "events", "stints", "r2_rapm", "r2_intercept", "secs")
