@@ -69,6 +69,19 @@ def test_predict_returns_probabilities_and_points_and_keeps_the_training_mode():
     assert ((pred["win_prob"] > 0) & (pred["win_prob"] < 1)).all()
 
 
+def test_predict_runs_in_eval_mode_when_only_a_part_was_left_training():
+    """The mode is switched only when some part trains (a live forecast skips the switch), and a
+    part left training is still switched: its dropout never reaches a forecast."""
+    torch.manual_seed(0)
+    model = tiny_model()
+    model.eval()
+    model.transformer.train()
+    b = make_batch(6)
+    pred = model.predict(b, NORM)
+    assert not any(m.training for m in model.modules())
+    torch.testing.assert_close(pred["win_prob"], torch.sigmoid(model(b)["win_logit"]))
+
+
 def test_swap_of_the_features_package_is_an_involution_on_a_batch():
     swap = SideSwap.from_features()
     b = make_batch(4)
