@@ -28,7 +28,9 @@ OWNER_HOST, OWNER_PID, OWNER_START = "nba_pipeline/host", "nba_pipeline/pid", "n
 
 def _process_start(pid: int) -> str | None:
     """When process ``pid`` started (clock ticks since boot, field 22 of /proc/PID/stat), or None
-    when it does not exist. Where /proc is absent, the pid's existence alone ("?")."""
+    when it does not exist or has ended: a zombie, whose parent died before it and which waits for
+    init to reap it, as the worker processes of a killed main job may wait for a long time. Where
+    /proc is absent, the pid's existence alone ("?")."""
     stat = Path(f"/proc/{pid}/stat")
     if Path("/proc/self/stat").exists():
         try:
@@ -36,7 +38,8 @@ def _process_start(pid: int) -> str | None:
         except OSError:
             return None
         # the command name (field 2) may hold spaces and parentheses: split after its last ')'
-        return text[text.rindex(")") + 2 :].split()[19]
+        fields = text[text.rindex(")") + 2 :].split()  # from field 3, the state
+        return None if fields[0] in ("Z", "X") else fields[19]
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -6,7 +6,9 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import uuid
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -50,6 +52,20 @@ def test_owner_tags_name_a_living_process_and_a_finished_one_is_dead():
     assert not owner_is_dead({})  # launched by the daemon or the UI: theirs to monitor
     # a reused pid: this process, but started at another time than the run's owner
     assert owner_is_dead({**owner_tags(), OWNER_START: "1"})
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="zombies are read from /proc")
+def test_an_owner_that_ended_but_was_not_reaped_is_dead():
+    """The workers of a killed main job are nobody's children until init reaps them (which may
+    take long): their /proc entry, a zombie's, stays with the same start time."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    stat = Path(f"/proc/{proc.pid}/stat")
+    fields = stat.read_text().rsplit(")", 1)[1].split()  # from field 3, the state
+    tags = {**owner_tags(), OWNER_PID: str(proc.pid), OWNER_START: fields[19]}
+    while stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        time.sleep(0.01)  # ended, not yet waited for
+    assert owner_is_dead(tags)
+    proc.wait()
 
 
 def test_a_dead_owners_run_is_marked_failed_and_its_training_slot_freed(instance):
