@@ -84,12 +84,13 @@ def replace_rows(
     if missing or extra:
         raise ValueError(f"table {table.name!r}: missing columns {missing}, unexpected columns {extra}")
     df = df[cols]
-    rows = _python_rows(df)
     cond = sa.and_(*[table.c[k] == v for k, v in where.items()]) if where else sa.true()
     with engine.begin() as conn:
         conn.execute(table.delete().where(cond))
-        _bulk_insert(conn, table, cols, rows, chunk_rows)
-    return len(rows)
+        # Python values a chunk at a time: a season's plays at once would hold ~0.5 GiB of them.
+        for start in range(0, len(df), chunk_rows):
+            _bulk_insert(conn, table, cols, _python_rows(df.iloc[start : start + chunk_rows]))
+    return len(df)
 
 
 def _python_rows(df: pd.DataFrame) -> list[tuple]:
@@ -108,9 +109,7 @@ def _python_rows(df: pd.DataFrame) -> list[tuple]:
     return list(zip(*columns, strict=True)) if columns else []
 
 
-def _bulk_insert(
-    conn: sa.Connection, table: sa.Table, cols: list[str], rows: list[tuple], chunk: int
-) -> None:
+def _bulk_insert(conn: sa.Connection, table: sa.Table, cols: list[str], rows: list[tuple]) -> None:
     """Insert inside the caller's transaction with the driver's fastest bulk path: sqlite3
     ``executemany``, psycopg2 ``execute_values``; other drivers go through SQLAlchemy's insert."""
     if not rows:
@@ -120,18 +119,14 @@ def _bulk_insert(
     name = dialect.identifier_preparer.format_table(table)
     if dialect.name == "sqlite":
         sql = f"INSERT INTO {name} ({col_sql}) VALUES ({', '.join('?' * len(cols))})"
-        for start in range(0, len(rows), chunk):
-            conn.exec_driver_sql(sql, rows[start : start + chunk])
+        conn.exec_driver_sql(sql, rows)
     elif dialect.driver == "psycopg2":
         from psycopg2.extras import execute_values
 
         with conn.connection.driver_connection.cursor() as cur:
             execute_values(cur, f"INSERT INTO {name} ({col_sql}) VALUES %s", rows, page_size=5000)
     else:
-        for start in range(0, len(rows), chunk):
-            conn.execute(
-                table.insert(), [dict(zip(cols, r, strict=True)) for r in rows[start : start + chunk]]
-            )
+        conn.execute(table.insert(), [dict(zip(cols, r, strict=True)) for r in rows])
 
 
 def naive_utc(t: dt.datetime) -> dt.datetime:

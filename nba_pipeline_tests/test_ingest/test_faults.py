@@ -31,10 +31,10 @@ import os, signal, sys, time
 from pathlib import Path
 from nba_pipeline import db
 insert = db._bulk_insert
-def faulty(conn, table, cols, rows, chunk):
+def faulty(conn, table, cols, rows):
     if table.name != "plays" or not os.environ.get("FAULT"):
-        return insert(conn, table, cols, rows, chunk)
-    insert(conn, table, cols, rows[:500], chunk)
+        return insert(conn, table, cols, rows)
+    insert(conn, table, cols, rows[:500])
     Path(os.environ["MARKER"]).write_text("inside the transaction")
     if os.environ["FAULT"] == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
@@ -42,7 +42,7 @@ def faulty(conn, table, cols, rows, chunk):
     deadline = time.monotonic() + 300
     while not Path(os.environ["MARKER"] + ".stopped").exists() and time.monotonic() < deadline:
         time.sleep(0.1)
-    return insert(conn, table, cols, rows[500:], chunk)
+    return insert(conn, table, cols, rows[500:])
 db._bulk_insert = faulty
 from nba_pipeline.commands.run import main
 sys.exit(main(["--partition", "{season}", "--select", *{assets!r}]))
