@@ -9,7 +9,7 @@ Table definitions live next to the code that fills them (``ingest/schema.py``,
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,15 +54,32 @@ def create_tables(engine: sa.Engine, tables: Iterable[sa.Table] | None = None) -
     a column the code defines and the stored table lacks (a table written by an older version) is
     added, NULL in the rows already there until their season is built again."""
     tables = list(tables) if tables is not None else list(metadata.sorted_tables)
-    metadata.create_all(engine, tables=tables)
-    q = engine.dialect.identifier_preparer
+    _again_if_raced(lambda: metadata.create_all(engine, tables=tables))
     for table in tables:
-        have = {c["name"] for c in sa.inspect(engine).get_columns(table.name)}
-        for col in (c for c in table.columns if c.name not in have):
-            kind = col.type.compile(dialect=engine.dialect)
-            add = f"ALTER TABLE {q.format_table(table)} ADD COLUMN {q.quote(col.name)} {kind}"
-            with engine.begin() as conn:
-                conn.execute(sa.text(add))
+        _again_if_raced(lambda table=table: _add_missing_columns(engine, table))
+
+
+def _add_missing_columns(engine: sa.Engine, table: sa.Table) -> None:
+    q = engine.dialect.identifier_preparer
+    have = {c["name"] for c in sa.inspect(engine).get_columns(table.name)}
+    for col in (c for c in table.columns if c.name not in have):
+        kind = col.type.compile(dialect=engine.dialect)
+        add = f"ALTER TABLE {q.format_table(table)} ADD COLUMN {q.quote(col.name)} {kind}"
+        with engine.begin() as conn:
+            conn.execute(sa.text(add))
+
+
+def _again_if_raced(change: Callable[[], None], tries: int = 3) -> None:
+    """Apply a schema change that looks before it writes; when it fails, look again and retry: two
+    processes (two seasons' runs at once) may both see a table missing, and the second CREATE then
+    fails with "already exists". An error that is not such a race fails every try and is raised."""
+    for attempt in range(tries):
+        try:
+            change()
+            return
+        except sa.exc.DBAPIError:
+            if attempt == tries - 1:
+                raise
 
 
 def replace_rows(

@@ -47,3 +47,26 @@ def test_a_table_stored_by_an_older_version_gains_the_new_columns_and_keeps_its_
     got = read_table(engine, aschema.team_game_features)
     assert set(got.columns) == {c.name for c in aschema.team_game_features.columns}
     assert got["game_id"].tolist() == ["0022300001"] and got["avail_rating"].isna().all()
+
+
+def _create_when_released(url: str, barrier) -> None:
+    barrier.wait()
+    create_tables(sa.create_engine(url))
+
+
+def test_processes_creating_the_same_tables_at_once_all_succeed(tmp_path):
+    """Two seasons' runs at once on a fresh database both find a table missing; the second CREATE
+    must not fail the run (it did: "table stints already exists")."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    for i in range(5):  # without the retry, five rounds failed in most runs
+        url = f"sqlite:///{tmp_path / f'race{i}.db'}"
+        barrier = ctx.Barrier(3)
+        procs = [ctx.Process(target=_create_when_released, args=(url, barrier)) for _ in range(3)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(timeout=120)
+        assert [p.exitcode for p in procs] == [0, 0, 0], f"round {i}"
+        assert set(sa.inspect(sa.create_engine(url)).get_table_names()) >= {"stints", "team_game_features"}
