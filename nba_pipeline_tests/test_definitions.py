@@ -96,3 +96,54 @@ def test_season_assets_declare_the_earlier_seasons_they_read(nba_raw_dir):
     assert parents("player_features", "stints") == SEASONS[2:4]
     assert parents("lineup_spacing", "shots") == SEASONS[0:4]
     assert parents("season_stats", "games") == [season]
+
+
+def _real_plan(seasons: list[str]):
+    from nba_pipeline.definitions import defs
+    from nba_pipeline.run import plan_runs, plan_stages
+
+    stages = plan_stages(defs, None)
+    return plan_runs(defs, stages, {i: seasons for i, (pdef, _) in enumerate(stages) if pdef is not None})
+
+
+def test_no_run_of_the_main_job_reads_another_season_of_its_own_stage():
+    """What lets the seasons of one stage build at once: a cross-season read starts a new stage."""
+    from nba_pipeline.definitions import defs
+    from nba_pipeline.run import plan_stages
+
+    graph = defs.resolve_asset_graph()
+    for _pdef, keys in plan_stages(defs, None):
+        for key in keys:
+            for parent, mapping in graph.get(key).partition_mappings.items():
+                if parent in keys:
+                    assert isinstance(mapping, dg.IdentityPartitionMapping), f"{key} reads {parent}"
+    stage_of = {k.to_user_string(): i for i, (_pdef, ks) in enumerate(plan_stages(defs, None)) for k in ks}
+    assert stage_of["player_rapm"] > stage_of["stints"]  # reads the stints of every earlier season
+
+
+def test_main_job_runs_wait_for_what_they_read_and_seasons_of_a_stage_do_not_wait_for_each_other():
+    from nba_pipeline.run import prerequisites
+
+    seasons = ["2021-22", "2022-23", "2023-24"]
+    plan = _real_plan(seasons)
+
+    def run_of(asset: str, season: str | None):
+        (run,) = [r for r in plan if dg.AssetKey(asset) in r.keys and r.partition == season]
+        return run
+
+    def waits_for(asset: str, season: str | None) -> set[tuple[str, str | None]]:
+        runs = prerequisites(run_of(asset, season), plan)
+        return {(k.to_user_string(), r.partition) for r in runs for k in r.keys}
+
+    assert [r for r in plan if prerequisites(r, plan) == []] == [run_of("plays", s) for s in seasons] + [
+        run_of("players", None)
+    ]
+    rapm = waits_for("player_rapm", "2022-23")
+    assert {("stints", "2021-22"), ("stints", "2022-23")} <= rapm
+    assert ("stints", "2023-24") not in rapm and ("player_rapm", "2021-22") not in rapm
+    assert ("player_features", "2021-22") in waits_for("context_features", "2022-23")
+    training = waits_for("trained_model", None)
+    assert {("context_features", s) for s in seasons} <= training
+    assert ("forecast_scorecard", None) in training  # unpartitioned runs keep their order
+    assert {("trained_model", None), ("forecast_scorecard", None)} <= waits_for("daily_forecasts", None)
+    assert not any(asset == "forecast_scorecard" for asset, _ in waits_for("context_features", "2021-22"))

@@ -34,7 +34,7 @@ class Command(NamedTuple):
 
 
 COMMANDS: dict[str, Command] = {
-    "run": Command("run", "materialize every asset (or a selection) in process"),
+    "run": Command("run", "materialize every asset (or a selection), without a daemon"),
     "backfill": Command("backfill", "backfill every season through a running Dagster, in parallel"),
     "pull": Command("pull", "pull a season's new games from stats.nba.com"),
     "convert-pbp-v3": Command("convert_pbp_v3", "convert a saved PlayByPlayV3 response to V2 rows (offline)"),

@@ -1,12 +1,19 @@
-"""The main job: materialize what the data on disk supports, in process.
+"""The main job: materialize what the data on disk supports, without a Dagster daemon.
 
 ``nba-pipeline run`` (or ``python -m nba_pipeline.run``, the README's set-up command) walks the
 asset graph in dependency order: every season asset once per season found in the raw directories
 (the shipped files and the seasons already pulled), then training, promotion, evaluation and the
 forecasts. Assets added to ``nba_pipeline/assets/`` later are picked up automatically, since the
-order comes from ``nba_pipeline.definitions`` (:func:`nba_pipeline.run.plan_stages`). Options narrow a run:
+order comes from ``nba_pipeline.definitions`` (:func:`nba_pipeline.run.plan_stages`). Options
+narrow a run:
 
     nba-pipeline run --partition 2023-24 --select games plays
+
+By default the runs execute one after another in this process. ``--runs-at-once 2`` executes two
+at a time in worker processes, each run as soon as the runs it reads from have ended: on 2 cores
+the main job over the nine shipped seasons then takes about two thirds of the time (the seasons
+about half; training is one run) and about 1.6 times the memory, since two seasons' tables are in
+memory at once (``nba_pipeline.run_workers``; figures in the README).
 
 It never talks to stats.nba.com: many machines cannot reach it, and the data on disk is enough
 for every other asset. Pulling a newer season is explicit (``nba-pipeline pull``, the job
@@ -16,21 +23,34 @@ for every other asset. Pulling a newer season is explicit (``nba-pipeline pull``
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import time
 
 from nba_pipeline.dagster_home import ensure_dagster_home
-from nba_pipeline.run import plan_stages, run_outcome
+from nba_pipeline.run import PlannedRun, plan_runs, plan_stages
+from nba_pipeline.run_workers import PeakMemory, RunResult, execute_plan
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number >= 1, not {text!r}")
+    return int(text)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the plan stage by stage; 0 when every run succeeded, 1 on a failure, 2 on an unknown season."""
+    """Execute the plan; 0 when every run succeeded, 1 on a failure, 2 on an unknown season."""
     ap = argparse.ArgumentParser(
         prog="nba-pipeline run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--partition", action="append", help="season partition(s) to run (default: all)")
     ap.add_argument("--select", nargs="*", help="asset names to run (default: all but pulled_season)")
+    ap.add_argument(
+        "--runs-at-once",
+        type=_count,
+        default=1,
+        metavar="N",
+        help="runs to execute at once, in worker processes (default 1: one after another, in this process)",
+    )
     args = ap.parse_args(argv)
 
     home = ensure_dagster_home()
@@ -39,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     from nba_pipeline.definitions import defs
 
     selected = {dg.AssetKey(s.split("/")) for s in args.select} if args.select else None
-    from nba_pipeline.orphaned_runs import free_orphaned_runs, owner_tags
+    from nba_pipeline.orphaned_runs import free_orphaned_runs
 
     instance = dg.DagsterInstance.get()
     print(f"DAGSTER_HOME={home}", flush=True)
@@ -66,38 +86,35 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    partitions = {
+        i: [p for p in keys_of[id(pdef)] if not args.partition or p in args.partition]
+        for i, (pdef, _) in enumerate(stages)
+        if pdef is not None
+    }
+    plan = plan_runs(defs, stages, partitions)
+
+    def on_start(run: PlannedRun) -> None:
+        print(f"materializing {run.label} ...", flush=True)
+
+    def on_end(run: PlannedRun, result: RunResult) -> None:
+        if not result.success:
+            failed = f"FAILED {run.label} after {result.seconds:.1f}s (run {result.run_id})"
+            print(failed, file=sys.stderr, flush=True)
+            for line in result.failed:
+                print(f"  {line}", file=sys.stderr, flush=True)
+            return
+        print(f"done {run.label} in {result.seconds:.1f}s", flush=True)
+        if result.skipped:
+            print(f"  skipped (an upstream step produced nothing): {', '.join(result.skipped)}", flush=True)
+
     t_all = time.perf_counter()
-    n_runs = 0
-    for i, (pdef, keys) in enumerate(stages):
-        names = ", ".join(k.to_user_string() for k in keys)
-        job_name = f"nba_main_stage_{i}"
-        job = dg.define_asset_job(job_name, selection=dg.AssetSelection.assets(*keys))
-        stage_defs = dg.Definitions.merge(defs, dg.Definitions(jobs=[job]))
-        job_def = stage_defs.resolve_job_def(job_name)
-        parts: list[str | None] = [None] if pdef is None else keys_of[id(pdef)]
-        if pdef is not None and args.partition:
-            parts = [p for p in parts if p in args.partition]
-        for part in parts:
-            t0 = time.perf_counter()
-            label = f"[{names}]" + (f" partition {part}" if part else "")
-            print(f"materializing {label} ...", flush=True)
-            res = job_def.execute_in_process(
-                instance=instance, partition_key=part, tags=owner_tags(), raise_on_error=False
-            )
-            n_runs += 1
-            dt = time.perf_counter() - t0
-            _, skipped, failed = run_outcome(res)
-            if not res.success:
-                print(f"FAILED {label} after {dt:.1f}s (run {res.run_id})", file=sys.stderr, flush=True)
-                for line in failed:
-                    print(f"  {line}", file=sys.stderr, flush=True)
-                return 1
-            print(f"done {label} in {dt:.1f}s", flush=True)
-            if skipped:
-                print(f"  skipped (an upstream step produced nothing): {', '.join(skipped)}", flush=True)
-    peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # Linux: KiB
+    with PeakMemory() as memory:
+        failures = execute_plan(plan, args.runs_at_once, on_start, on_end)
+    if failures:
+        return 1
     print(
-        f"all {n_runs} runs succeeded in {time.perf_counter() - t_all:.1f}s, peak memory {peak_gib:.1f} GiB",
+        f"all {len(plan)} runs succeeded in {time.perf_counter() - t_all:.1f}s "
+        f"({args.runs_at_once} at a time), peak memory {memory.peak_bytes / 2**30:.1f} GiB",
         flush=True,
     )
     return 0

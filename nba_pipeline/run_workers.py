@@ -1,0 +1,164 @@
+"""The main job's runs, executed by worker processes, each as soon as the runs it reads from end.
+
+Most of a season's work is single-threaded pandas, so one process keeps about one core busy.
+``nba-pipeline run --runs-at-once N`` therefore starts N worker processes and gives each the next
+run whose prerequisites have ended (:func:`nba_pipeline.run.prerequisites`): two seasons build at
+once, and the tables, model inputs and model are those of a serial run. Each worker holds a
+season's tables in memory, so the memory grows with N. With one worker (the default) the runs
+execute in the main job's own process, one after another.
+
+A worker dies with the main job (on Linux the kernel kills it when its parent goes), so a main job
+that is killed leaves no process writing behind it; the runs a worker executes carry its pid
+(:func:`nba_pipeline.orphaned_runs.owner_tags`), and the next main job marks them failed.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+import psutil
+
+from nba_pipeline.run import PlannedRun, prerequisites, run_outcome
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one run did: its Dagster run id, wall seconds, skipped steps and failures."""
+
+    success: bool
+    run_id: str
+    seconds: float
+    skipped: list[str]
+    failed: list[str]
+
+
+_jobs: dict[int, object] = {}  # per process: each stage's job, built once
+_instance: list = []  # per process: the Dagster instance, opened once
+
+
+def execute(run: PlannedRun) -> RunResult:
+    """Execute one planned run in this process, tagged with this process as its owner."""
+    import dagster as dg
+
+    from nba_pipeline.definitions import defs
+    from nba_pipeline.orphaned_runs import owner_tags
+
+    if run.stage not in _jobs:
+        name = f"nba_main_stage_{run.stage}"
+        job = dg.define_asset_job(name, selection=dg.AssetSelection.assets(*run.keys))
+        _jobs[run.stage] = dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def(name)
+    if not _instance:
+        _instance.append(dg.DagsterInstance.get())
+    t0 = time.perf_counter()
+    res = _jobs[run.stage].execute_in_process(
+        instance=_instance[0], partition_key=run.partition, tags=owner_tags(), raise_on_error=False
+    )
+    _, skipped, failed = run_outcome(res)
+    return RunResult(res.success, res.run_id, time.perf_counter() - t0, skipped, failed)
+
+
+def _die_with(parent_pid: int) -> None:
+    """Worker initializer: be killed when the main job's process goes (Linux)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the parent went before the request took effect
+        os._exit(1)
+
+
+class _InProcess(cf.Executor):
+    """One worker: the main job's own process, each run to its end when submitted."""
+
+    def submit(self, fn, /, *args, **kwargs) -> cf.Future:
+        future: cf.Future = cf.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller through the future, as a pool would
+            future.set_exception(exc)
+        return future
+
+
+def _executor(workers: int) -> cf.Executor:
+    if workers == 1:
+        return _InProcess()
+    return cf.ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),  # no fork of a process with Dagster's threads
+        initializer=_die_with,
+        initargs=(os.getpid(),),
+    )
+
+
+def execute_plan(
+    plan: list[PlannedRun],
+    workers: int,
+    on_start: Callable[[PlannedRun], None],
+    on_end: Callable[[PlannedRun, RunResult], None],
+) -> list[tuple[PlannedRun, RunResult]]:
+    """Execute the plan, at most ``workers`` runs at once, each run once its prerequisites ended
+    in success, earlier runs of the plan first. After a failure no run starts; the runs in progress
+    end. Returns the failed runs (a worker that died is a failure that says so)."""
+    needs = {run: set(prerequisites(run, plan)) for run in plan}
+    waiting, running, succeeded, failures = list(plan), {}, set(), []
+    with _executor(workers) as pool:
+        while True:
+            ready = [] if failures else [r for r in waiting if needs[r] <= succeeded]
+            for run in ready[: workers - len(running)]:
+                waiting.remove(run)
+                on_start(run)
+                running[pool.submit(execute, run)] = run
+            if not running:
+                return failures
+            done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            for future in done:
+                run = running.pop(future)
+                try:
+                    result = future.result()
+                except BrokenProcessPool as exc:
+                    result = RunResult(False, "-", 0.0, [], [f"its worker process died ({exc})"])
+                on_end(run, result)
+                if result.success:
+                    succeeded.add(run)
+                else:
+                    failures.append((run, result))
+
+
+class PeakMemory:
+    """The most memory this process and its children held together (resident set, sampled every
+    ``interval_s``), while the ``with`` block runs."""
+
+    def __init__(self, interval_s: float = 0.5) -> None:
+        self.interval_s, self.peak_bytes = interval_s, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while True:
+            total = 0
+            for proc in [me, *me.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):  # ended between the listing and the reading
+                    total += proc.memory_info().rss
+            self.peak_bytes = max(self.peak_bytes, total)
+            if self._stop.wait(self.interval_s):
+                return
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
