@@ -112,12 +112,7 @@ def plan_runs(
     graph = defs.resolve_asset_graph()
     runs = []
     for i, (pdef, keys) in enumerate(stages):
-        upstream, todo = set(), list(keys)
-        while todo:
-            for parent in graph.get(todo.pop()).parent_keys:
-                if parent not in upstream:
-                    upstream.add(parent)
-                    todo.append(parent)
+        upstream = set().union(*(graph.get_ancestor_asset_keys(k) for k in keys))
         for part in [None] if pdef is None else partitions[i]:
             runs.append(PlannedRun(i, tuple(keys), part, frozenset(upstream - set(keys))))
     return runs

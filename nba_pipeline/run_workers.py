@@ -17,6 +17,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import ctypes
+import functools
 import multiprocessing
 import os
 import signal
@@ -45,26 +46,34 @@ class RunResult:
     failed: list[str]
 
 
-_jobs: dict[int, object] = {}  # per process: each stage's job, built once
-_instance: list = []  # per process: the Dagster instance, opened once
+@functools.cache
+def _stage_job(stage: int, keys: tuple):
+    """The Dagster job of one stage's assets, built once per process."""
+    import dagster as dg
+
+    from nba_pipeline.definitions import defs
+
+    name = f"nba_main_stage_{stage}"
+    job = dg.define_asset_job(name, selection=dg.AssetSelection.assets(*keys))
+    return dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def(name)
+
+
+@functools.cache
+def _dagster_instance():
+    """The instance of DAGSTER_HOME, opened once per process."""
+    import dagster as dg
+
+    return dg.DagsterInstance.get()
 
 
 def execute(run: PlannedRun) -> RunResult:
     """Execute one planned run in this process, tagged with this process as its owner."""
-    import dagster as dg
-
-    from nba_pipeline.definitions import defs
     from nba_pipeline.orphaned_runs import owner_tags
 
-    if run.stage not in _jobs:
-        name = f"nba_main_stage_{run.stage}"
-        job = dg.define_asset_job(name, selection=dg.AssetSelection.assets(*run.keys))
-        _jobs[run.stage] = dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def(name)
-    if not _instance:
-        _instance.append(dg.DagsterInstance.get())
+    job, instance = _stage_job(run.stage, run.keys), _dagster_instance()
     t0 = time.perf_counter()
-    res = _jobs[run.stage].execute_in_process(
-        instance=_instance[0], partition_key=run.partition, tags=owner_tags(), raise_on_error=False
+    res = job.execute_in_process(
+        instance=instance, partition_key=run.partition, tags=owner_tags(), raise_on_error=False
     )
     _, skipped, failed = run_outcome(res)
     return RunResult(res.success, res.run_id, time.perf_counter() - t0, skipped, failed)
