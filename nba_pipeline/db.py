@@ -18,6 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
+CHUNK_ROWS = 50_000  # rows turned into Python values at once, read or written: ~50 MB of them
 
 
 def make_engine(url: str) -> sa.Engine:
@@ -87,7 +88,7 @@ def replace_rows(
     table: sa.Table,
     df: pd.DataFrame,
     where: dict[str, object],
-    chunk_rows: int = 50_000,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> int:
     """Delete the rows matching ``where`` (e.g. ``{"season": "2023-24"}``) and insert ``df``, in ONE
     transaction: a failure anywhere leaves the previous rows untouched.
@@ -195,14 +196,25 @@ def read_table(
     columns: list[str] | None = None,
 ) -> pd.DataFrame:
     """Read a table (optionally filtered by equality on columns) into a DataFrame, in the table's
-    :func:`read_order`."""
+    :func:`read_order`.
+
+    The rows pass through Python values :data:`CHUNK_ROWS` at a time: a season's plays read at
+    once peak at ~1 GiB of them for a 0.14 GiB frame. A column is typed over all its rows, as one
+    read would type it (a chunk whose values are all NULL would otherwise turn it to object)."""
     t = table if isinstance(table, sa.Table) else metadata.tables[table]
     sel = sa.select(*(t.c[c] for c in columns)) if columns else sa.select(t)
     if where:
         sel = sel.where(sa.and_(*[t.c[k] == v for k, v in where.items()]))
     sel = sel.order_by(*read_order(t))
     with engine.connect() as conn:
-        return pd.read_sql(sel, conn)
+        chunks = list(pd.read_sql(sel, conn, chunksize=CHUNK_ROWS))
+    if len(chunks) == 1:
+        return chunks[0]
+    df = pd.concat(chunks, ignore_index=True)
+    del chunks
+    for name in df.columns[df.dtypes == np.dtype("O")]:
+        df[name] = df[name].infer_objects()
+    return df
 
 
 def read_seasons(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
+from nba_pipeline import db
 from nba_pipeline.analytics import schema as aschema
 from nba_pipeline.db import create_tables, read_order, read_table
 
@@ -32,6 +33,41 @@ def test_rows_written_in_any_order_read_back_in_the_tables_read_order(tmp_path):
     # by date, then game, home team first: the order team_game_features is built in
     assert got["team_id"].tolist() == [2, 1, 4, 3]
     assert [str(c) for c in read_order(aschema.stints)] == ["stints.game_id", "stints.stint"]  # key order
+
+
+def test_a_table_read_in_chunks_has_the_types_and_values_of_one_read(tmp_path, monkeypatch):
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'chunks.db'}")
+    table = sa.Table(
+        "chunked",
+        sa.MetaData(),
+        sa.Column("k", sa.Integer, primary_key=True),
+        sa.Column("n", sa.Integer),  # a whole chunk of NULLs after ints: float64 in one read
+        sa.Column("x", sa.Float),
+        sa.Column("s", sa.String),  # NULLs then text: str in one read
+        sa.Column("b", sa.Boolean),
+        sa.Column("d", sa.Date),
+        sa.Column("t", sa.DateTime),
+    )
+    create_tables(engine, [table])
+    day = pd.Timestamp("2024-01-02")
+    rows = [
+        {
+            "k": k,
+            "n": None if 3 <= k < 6 else k,
+            "x": None if k < 3 else k / 2,
+            "s": None if k < 3 else f"s{k}",
+            "b": None if k >= 6 else k % 2 == 0,
+            "d": (day + pd.Timedelta(days=k)).date(),
+            "t": None if k < 3 else (day + pd.Timedelta(hours=k)).to_pydatetime(),
+        }
+        for k in range(8)
+    ]
+    with engine.begin() as conn:
+        conn.execute(table.insert(), rows)
+    one_read = read_table(engine, table)
+    monkeypatch.setattr(db, "CHUNK_ROWS", 3)
+    pd.testing.assert_frame_equal(read_table(engine, table), one_read)
+    assert one_read["n"].dtype == "float64" and one_read["s"].dtype == "str"
 
 
 def test_a_table_stored_by_an_older_version_gains_the_new_columns_and_keeps_its_rows(tmp_path):
