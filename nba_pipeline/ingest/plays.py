@@ -242,7 +242,8 @@ def attach_lineups(df: pd.DataFrame, lineups: pd.DataFrame | None) -> pd.DataFra
     A lineup row is used only when it has exactly 5 home and 5 away ids (a V3 ``SUB out`` row has
     9); other events take the previous event's lineup within the same period, and events before
     the first known lineup of a period (period start, opening jump ball) take the next one. Both
-    are marked ``carried``. Without a lineups file every on-court column is NULL.
+    are marked ``carried``. Without a lineups file every on-court column is NULL. Each event
+    carries the number of its lineup row, not ten columns: a season's frame is never copied.
     """
     if lineups is None:
         for c in ON_COURT:
@@ -260,19 +261,39 @@ def attach_lineups(df: pd.DataFrame, lineups: pd.DataFrame | None) -> pd.DataFra
         axis=1,
     ).rename(columns={"GAME_ID": "game_id", "ACTION_NUMBER": "event_num"})
     on["event_num"] = on["event_num"].astype("int64")
-    on = on.dropna(subset=ON_COURT)
-    merged = df.merge(on, on=["game_id", "event_num"], how="left", validate="one_to_one")
-    from_file = merged["home_on_1"].notna()
-    grp = merged.groupby(["game_id", "period"], sort=False)[ON_COURT]
-    filled = grp.ffill()
-    merged[ON_COURT] = filled
-    still = merged["home_on_1"].isna()
-    if still.any():
-        merged[ON_COURT] = merged.groupby(["game_id", "period"], sort=False)[ON_COURT].bfill()
-    known = merged["home_on_1"].notna()
-    merged["lineup_source"] = np.where(from_file, "file", np.where(known, "carried", None))
-    merged["lineup_source"] = merged["lineup_source"].astype("object").where(known, None)
-    return merged
+    on = on.dropna(subset=ON_COURT).reset_index(drop=True)
+    on["lineup_row"] = np.arange(len(on))
+    key = ["game_id", "event_num"]
+    keys = df[key].merge(on[[*key, "lineup_row"]], on=key, how="left", validate="one_to_one")
+    own = keys["lineup_row"].to_numpy(dtype=np.float64, na_value=np.nan)
+    own = np.nan_to_num(own, nan=-1).astype(np.int64)
+    row = carry_within_runs(own, run_starts([df["game_id"].to_numpy(), df["period"].to_numpy()]))
+    known = row >= 0
+    ids = on[ON_COURT].to_numpy(dtype=np.int64)[np.where(known, row, 0)] if len(on) else None
+    for i, c in enumerate(ON_COURT):
+        values = ids[:, i] if ids is not None else np.zeros(len(df), np.int64)
+        df[c] = pd.arrays.IntegerArray(values, ~known)
+    source = np.where(own >= 0, "file", np.where(known, "carried", None))
+    df["lineup_source"] = pd.Series(source, index=df.index, dtype=object)
+    return df
+
+
+def carry_within_runs(values: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """``values`` (-1: none) carried forward within runs (``start`` marks where each begins), and
+    back to the rows before a run's first value; -1 where a run has none."""
+    n = len(values)
+    if not n:
+        return values
+    idx = np.arange(n)
+    has = values >= 0
+    run = np.cumsum(start) - 1
+    first = np.flatnonzero(start)
+    last = np.r_[first[1:] - 1, n - 1]
+    before = np.maximum.accumulate(np.where(has, idx, -1))  # latest row with a value, at or before
+    after = np.minimum.accumulate(np.where(has, idx, n)[::-1])[::-1]  # the next one, at or after
+    forward = np.where(before >= first[run], values[before.clip(0)], -1)
+    backward = np.where(after <= last[run], values[after.clip(max=n - 1)], -1)
+    return np.where(forward >= 0, forward, backward)
 
 
 def build_plays(
@@ -283,6 +304,20 @@ def build_plays(
 ) -> tuple[pd.DataFrame, PlaysReport]:
     """Turn one season's raw play-by-play (+ optional lineups) into ``plays`` rows."""
     rep = PlaysReport(has_lineups_file=lineups is not None)
+    # The event columns are built apart, so their intermediates are freed before the lineups join.
+    out = _event_rows(pbp, season, source, rep)
+    out = attach_lineups(out, lineups)
+    src = out["lineup_source"]
+    rep.lineup_rows_file = int((src == "file").sum())
+    rep.lineup_rows_carried = int((src == "carried").sum())
+    rep.lineup_rows_missing = int(src.isna().sum())
+    rep.rows = len(out)
+    rep.games = int(out["game_id"].nunique())
+    return out[PLAYS_COLUMNS], rep
+
+
+def _event_rows(pbp: pd.DataFrame, season: str, source: str, rep: PlaysReport) -> pd.DataFrame:
+    """The ``plays`` columns but the lineups', in time order; counts what it drops in ``rep``."""
     n0 = len(pbp)
     df = pbp.drop_duplicates()
     rep.duplicates_dropped = n0 - len(df)
@@ -325,15 +360,7 @@ def build_plays(
     rep.unknown_event_codes = {int(k): int(v) for k, v in unknown.value_counts().sort_index().items()}
     if rep.unknown_event_codes:
         log.warning("%s: unknown EVENTMSGTYPE codes stored as-is: %s", source, rep.unknown_event_codes)
-
-    out = attach_lineups(out, lineups)
-    src = out["lineup_source"]
-    rep.lineup_rows_file = int((src == "file").sum())
-    rep.lineup_rows_carried = int((src == "carried").sum())
-    rep.lineup_rows_missing = int(src.isna().sum())
-    rep.rows = len(out)
-    rep.games = int(out["game_id"].nunique())
-    return out[PLAYS_COLUMNS], rep
+    return out
 
 
 def _join_desc(desc: pd.DataFrame) -> pd.Series:

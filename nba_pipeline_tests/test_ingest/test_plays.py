@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nba_pipeline.ingest.plays import build_plays
+from nba_pipeline.ingest.plays import build_plays, carry_within_runs
 from nba_pipeline.ingest.raw import RawDataError, parse_clock
 
 HOME, AWAY = 1610612754, 1610612739
@@ -185,6 +185,13 @@ def test_lineups_join_on_eventnum_and_carry_forward_within_the_period():
     assert r.loc[2, "lineup_source"] == "carried"  # period start: next known lineup
     assert r.loc[7, ["home_on_1", "away_on_5"]].tolist() == [1, 15]
     assert rep.lineup_rows_file == 3 and rep.lineup_rows_missing == 0
+
+
+def test_a_value_is_carried_forward_then_back_but_never_into_another_run():
+    values = np.array([-1, 7, -1, 8, -1, -1, -1, -1, 9])
+    start = np.array([1, 0, 0, 0, 0, 1, 0, 1, 0], bool)  # runs: rows 0-4, 5-6, 7-8
+    assert carry_within_runs(values, start).tolist() == [7, 7, 7, 8, 8, -1, -1, 9, 9]
+    assert carry_within_runs(np.array([], np.int64), np.array([], bool)).tolist() == []
 
 
 def test_incomplete_lineup_rows_are_not_used():
