@@ -14,7 +14,7 @@ import psutil
 
 from nba_pipeline import settings
 from nba_pipeline.run import PlannedRun
-from nba_pipeline.run_workers import PeakMemory, RunResult, execute_plan
+from nba_pipeline.run_workers import PeakMemory, RunResult, _executor, allocate_for, execute_plan
 
 SEASONS = ["2021-22", "2022-23", "2023-24"]
 
@@ -31,24 +31,26 @@ def _plan() -> list[PlannedRun]:
 
 
 def _sleepy(run: PlannedRun) -> RunResult:
-    """Stands in for a Dagster run: sleeps, fails for 2022-23's features, dies for the model."""
-    if run.partition is None and os.environ.get("TEST_WORKER_DIES"):
+    """Stands in for a Dagster run: sleeps, fails for 2022-23's features, dies for 2023-24's; its
+    run id is the process it ran in."""
+    if run.stage == 1 and run.partition == "2023-24" and os.environ.get("TEST_WORKER_DIES"):
         os._exit(3)
     time.sleep(0.3)
     ok = not (run.stage == 1 and run.partition == "2022-23" and os.environ.get("TEST_RUN_FAILS"))
-    return RunResult(ok, f"{run.stage}-{run.partition}", 0.3, [], [] if ok else ["boom"])
+    return RunResult(ok, str(os.getpid()), 0.3, [], [] if ok else ["boom"])
 
 
 def _execute(plan, workers, monkeypatch, **env):
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     monkeypatch.setattr("nba_pipeline.run_workers.execute", _sleepy)
-    events: list[tuple[str, PlannedRun, float]] = []
+    events: list[tuple[str, PlannedRun, object]] = []
+
+    def on_end(run: PlannedRun, result: RunResult) -> None:
+        events.extend([("end", run, time.monotonic()), ("result", run, result)])
+
     failures = execute_plan(
-        plan,
-        workers,
-        lambda run: events.append(("start", run, time.monotonic())),
-        lambda run, result: events.append(("end", run, time.monotonic())),
+        plan, workers, lambda run: events.append(("start", run, time.monotonic())), on_end
     )
     return events, failures
 
@@ -66,7 +68,7 @@ def test_runs_start_after_their_prerequisites_and_two_run_at_once(monkeypatch):
         assert all(end[p] <= start[run] for p in prerequisites(run, plan)), run
     level = most = 0
     for kind, _, _ in events:
-        level += 1 if kind == "start" else -1
+        level += {"start": 1, "end": -1}.get(kind, 0)
         most = max(most, level)
     assert most == 2
 
@@ -90,9 +92,21 @@ def test_after_a_failure_no_run_starts_and_the_failure_is_returned(monkeypatch):
 def test_a_worker_that_dies_is_a_failure_that_says_so(monkeypatch):
     plan = _plan()
     _, failures = _execute(plan, 2, monkeypatch, TEST_WORKER_DIES="1")
-    ((run, result),) = failures
-    assert run.partition is None and not result.success
-    assert "worker process died" in result.failed[0]
+    # the run whose worker died, and any run in progress beside it (the pool breaks as a whole)
+    assert (1, "2023-24") in {(run.stage, run.partition) for run, _ in failures}
+    assert all("worker process died" in result.failed[0] for _, result in failures)
+
+
+def test_runs_that_can_only_go_one_after_another_execute_in_this_process(monkeypatch):
+    """The seasons in workers; then training and the forecasts, each waiting for the one before,
+    in the main process once the workers have gone (an idle worker holds memory)."""
+    plan = [*_plan(), PlannedRun(3, ("forecasts",), None, frozenset({"model"}))]
+    events, failures = _execute(plan, 2, monkeypatch)
+    assert failures == []
+    ran_in = {run: int(result.run_id) for kind, run, result in events if kind == "result"}
+    here = os.getpid()
+    assert [run.keys for run in plan if ran_in[run] == here] == [("model",), ("forecasts",)]
+    assert len({ran_in[run] for run in plan[:-2]}) == 2  # the season runs: two workers
 
 
 def test_workers_die_with_the_main_job():
@@ -120,6 +134,32 @@ def test_workers_die_with_the_main_job():
     while any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE for p in workers):
         assert time.monotonic() < deadline, "a worker outlived the main job"
         time.sleep(0.1)
+
+
+def _memory_kept_after_freeing(run: PlannedRun) -> tuple[str, float]:
+    """Arrow's allocator, and the MiB still resident after freeing 400 MiB of 4 MiB arrays that
+    were allocated between small objects that stay (a season's build, in miniature), in a process
+    set up for ``run``."""
+    import numpy as np
+    import pyarrow as pa
+
+    allocate_for(run)
+    np.ones(30 * 2**17)  # a freed 30 MiB block: glibc's default then takes smaller ones from its heap
+    before = psutil.Process().memory_info().rss
+    arrays, kept = [], []
+    for _ in range(100):
+        arrays.append(np.ones(2**19))
+        kept.append(np.ones(64))
+    del arrays
+    return pa.default_memory_pool().backend_name, (psutil.Process().memory_info().rss - before) / 2**20
+
+
+def test_a_season_run_gives_freed_memory_back_to_the_system():
+    with _executor(2) as pool:  # a process of its own: the allocator's settings are the process's
+        season = pool.submit(_memory_kept_after_freeing, PlannedRun(0, ("plays",), "2023-24"))
+        backend, kept_mib = season.result(timeout=60)
+    assert backend == "system"
+    assert kept_mib < 20  # glibc's default keeps 40-400 MiB of them, by the process's history
 
 
 def test_peak_memory_counts_the_children():
