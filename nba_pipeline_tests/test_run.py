@@ -131,12 +131,12 @@ def test_the_main_command_refuses_runs_at_once_that_is_not_a_count(fresh):
     assert res.returncode == 2 and "--runs-at-once" in res.stderr and "'0'" in res.stderr
 
 
-def _killed_when(env: dict, seen: str, then: str | None = None, args: tuple[str, ...] = ()) -> str:
-    """Start the main command (with ``args``) in a data dir of its own and SIGKILL it (the whole
+def _killed_when(env: dict, seen: str, then: str | None = None) -> str:
+    """Start the main command in a data dir of its own and SIGKILL it (the whole
     process group, as a machine that goes down would) as soon as its output shows ``seen`` (and
     then ``then``). Returns what it printed."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nba_pipeline.run", *args],
+        [sys.executable, "-m", "nba_pipeline.run"],
         env=env,
         cwd=settings.REPO_ROOT,
         stdout=subprocess.PIPE,
@@ -196,22 +196,21 @@ def test_the_main_command_killed_during_model_inputs_and_training_reruns_to_a_cl
     """Killed with SIGKILL while it builds the model inputs, then again while it trains, the main
     command run a third time frees what the dead runs hold (the training pool's one slot) and ends
     with the tables, model inputs and registry of a clean run (``first_run``, same slice). The
-    first kill and the third run execute two runs at a time in worker processes, the clean run one
-    after another: the order the runs take changes nothing either."""
+    clean run and the kills execute two runs at a time in worker processes (the default), the
+    third run one after another: the order the runs take changes nothing either."""
+    from nba_pipeline.commands.run import DEFAULT_RUNS_AT_ONCE
     from nba_pipeline.registry.store import ModelRegistry
 
     assert first_run.returncode == 0
     data = tmp_path / "data"
     env = fresh["env"] | {"NBA_DATA_DIR": str(data)}
-    two = ("--runs-at-once", "2")
-
-    _killed_when(env, 'Started execution of step "model_inputs"', args=two)
+    _killed_when(env, 'Started execution of step "model_inputs"')
     during_training = _killed_when(env, 'Started execution of step "trained_model"', "epoch 0: train")
     assert "marked failed" in during_training  # the runs killed during the model inputs
     assert ModelRegistry(data / "models").list_versions() == []  # nothing half-written is listed
 
     rerun = subprocess.run(
-        [sys.executable, "-m", "nba_pipeline.run", *two],
+        [sys.executable, "-m", "nba_pipeline.run", "--runs-at-once", "1"],
         env=env,
         cwd=settings.REPO_ROOT,
         capture_output=True,
@@ -222,7 +221,7 @@ def test_the_main_command_killed_during_model_inputs_and_training_reruns_to_a_cl
     assert rerun.returncode == 0, out[-5000:]
     assert "freed what a dead main job left" in out and "marked failed" in out
     assert "blocked by limit for pool" not in out
-    assert "(2 at a time)" in out and "(1 at a time)" in first_run.stdout
+    assert "(1 at a time)" in out and f"({DEFAULT_RUNS_AT_ONCE} at a time)" in first_run.stdout
 
     clean, after = _tables(fresh["data"] / "nba.db"), _tables(data / "nba.db")
     assert sorted(after) == sorted(clean)

@@ -9,11 +9,13 @@ narrow a run:
 
     nba-pipeline run --partition 2023-24 --select games plays
 
-By default the runs execute one after another in this process. ``--runs-at-once 2`` executes two
-at a time in worker processes, each run as soon as the runs it reads from have ended: on 2 cores
-the main job over the nine shipped seasons then takes about two thirds of the time (the seasons
-about half; training is one run) and about 1.6 times the memory, since two seasons' tables are in
-memory at once (``nba_pipeline.run_workers``; figures in the README).
+By default two runs execute at a time (one on a single core), in worker processes, each run as
+soon as the runs it reads from have ended: on 2 cores the main job over the nine shipped seasons
+takes about two thirds of the time of one run after another (the seasons about half; training is
+one run), and a season run hands the memory it freed back, so two at once stay within the memory
+budget (``nba_pipeline.run_workers``; figures in the README). Runs that can only go one after
+another (training, then the forecasts; a plan of one run) execute in this process, as every run
+does with ``--runs-at-once 1``.
 
 It never talks to stats.nba.com: many machines cannot reach it, and the data on disk is enough
 for every other asset. Pulling a newer season is explicit (``nba-pipeline pull``, the job
@@ -23,12 +25,17 @@ for every other asset. Pulling a newer season is explicit (``nba-pipeline pull``
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
 from nba_pipeline.dagster_home import ensure_dagster_home
 from nba_pipeline.run import PlannedRun, plan_runs, plan_stages
 from nba_pipeline.run_workers import PeakMemory, RunResult, execute_plan
+
+# Two runs at once on two cores or more: the main job in about two thirds of the time, within the
+# memory budget (figures in the README).
+DEFAULT_RUNS_AT_ONCE = min(2, os.cpu_count() or 1)
 
 
 def _count(text: str) -> int:
@@ -47,9 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--runs-at-once",
         type=_count,
-        default=1,
+        default=DEFAULT_RUNS_AT_ONCE,
         metavar="N",
-        help="runs to execute at once, in worker processes (default 1: one after another, in this process)",
+        help=f"runs to execute at once, in worker processes (default {DEFAULT_RUNS_AT_ONCE} here: two, one "
+        "on a single core); 1 runs them one after another in this process",
     )
     args = ap.parse_args(argv)
 
