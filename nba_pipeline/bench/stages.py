@@ -16,7 +16,8 @@ incremental path: first forecast of a game and time per new event; see ``_foreca
     nba-pipeline bench --work DIR --stages forecast    # again, on DIR's data and model
 
 The ingest, analytics and features stages run ``nba-pipeline run`` narrowed to their assets
-(:mod:`nba_pipeline.commands.run`), in process, so what is timed is what a user runs.
+(:mod:`nba_pipeline.commands.run`), so what is timed is what a user runs, one run at a time in
+this process, so that the peak memory is the stage's own (the main job runs two at once).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def run_stage(stage: str, season: str) -> dict:
     if stage in SELECT:
         from nba_pipeline.commands.run import main as run_main
 
-        rc = run_main(["--partition", season, "--select", *SELECT[stage]])
+        rc = run_main(["--partition", season, "--select", *SELECT[stage], "--runs-at-once", "1"])
         if rc != 0:
             raise RuntimeError(f"stage {stage} failed (nba-pipeline run exit {rc})")
     else:
