@@ -55,9 +55,9 @@ def create_tables(engine: sa.Engine, tables: Iterable[sa.Table] | None = None) -
     a column the code defines and the stored table lacks (a table written by an older version) is
     added, NULL in the rows already there until their season is built again."""
     tables = list(tables) if tables is not None else list(metadata.sorted_tables)
-    _again_if_raced(lambda: metadata.create_all(engine, tables=tables))
+    _again_if_raced(lambda: metadata.create_all(engine, tables=tables), len(tables))
     for table in tables:
-        _again_if_raced(lambda table=table: _add_missing_columns(engine, table))
+        _again_if_raced(lambda table=table: _add_missing_columns(engine, table), len(table.columns))
 
 
 def _add_missing_columns(engine: sa.Engine, table: sa.Table) -> None:
@@ -70,16 +70,18 @@ def _add_missing_columns(engine: sa.Engine, table: sa.Table) -> None:
             conn.execute(sa.text(add))
 
 
-def _again_if_raced(change: Callable[[], None], tries: int = 3) -> None:
+def _again_if_raced(change: Callable[[], None], objects: int) -> None:
     """Apply a schema change that looks before it writes; when it fails, look again and retry: two
     processes (two seasons' runs at once) may both see a table missing, and the second CREATE then
-    fails with "already exists". An error that is not such a race fails every try and is raised."""
-    for attempt in range(tries):
+    fails with "already exists". Each lost race means one of the change's ``objects`` (tables,
+    columns) was made by another process meanwhile, so ``objects + 1`` tries always end it; an
+    error that is not such a race fails every try and is raised."""
+    for attempt in range(objects + 1):
         try:
             change()
             return
         except sa.exc.DBAPIError:
-            if attempt == tries - 1:
+            if attempt == objects:
                 raise
 
 

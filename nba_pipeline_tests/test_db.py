@@ -4,6 +4,7 @@ keeps them in (PostgreSQL's changes with concurrent writes)."""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 import sqlalchemy as sa
 
 from nba_pipeline import db
@@ -83,6 +84,24 @@ def test_a_table_stored_by_an_older_version_gains_the_new_columns_and_keeps_its_
     got = read_table(engine, aschema.team_game_features)
     assert set(got.columns) == {c.name for c in aschema.team_game_features.columns}
     assert got["game_id"].tolist() == ["0022300001"] and got["avail_rating"].isna().all()
+
+
+def test_a_schema_change_that_loses_the_race_for_each_of_its_tables_still_ends():
+    """Each lost race is a table another process made meanwhile: with five tables, five failures
+    then a success end in success; a change that always fails is raised."""
+    outcomes = iter([True] * 5 + [False])
+    lost = sa.exc.OperationalError("CREATE TABLE t", {}, Exception("table t already exists"))
+
+    def change() -> None:
+        if next(outcomes):
+            raise lost
+
+    def always_lost() -> None:
+        raise lost
+
+    db._again_if_raced(change, objects=5)
+    with pytest.raises(sa.exc.OperationalError):
+        db._again_if_raced(always_lost, objects=5)
 
 
 def _create_when_released(url: str, barrier) -> None:
