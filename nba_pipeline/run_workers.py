@@ -96,10 +96,8 @@ def allocate_for(run: PlannedRun) -> None:
     import pyarrow as pa
 
     pa.set_memory_pool(pa.system_memory_pool())
-    if sys.platform.startswith("linux"):
-        threshold = SEASON_MMAP_THRESHOLD if run.partition is not None else OTHER_MMAP_THRESHOLD
-        with contextlib.suppress(OSError, AttributeError):  # a libc without mallopt (musl)
-            ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, threshold)
+    threshold = SEASON_MMAP_THRESHOLD if run.partition is not None else OTHER_MMAP_THRESHOLD
+    _glibc("mallopt", M_MMAP_THRESHOLD, threshold)
 
 
 def _return_freed_memory() -> None:
@@ -109,9 +107,14 @@ def _return_freed_memory() -> None:
     import pyarrow as pa
 
     pa.default_memory_pool().release_unused()
+    _glibc("malloc_trim", 0)
+
+
+def _glibc(function: str, *args: int) -> None:
+    """Call one of glibc's malloc tunings; elsewhere (another OS, musl's libc) there is none."""
     if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):  # a libc without malloc_trim (musl)
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        with contextlib.suppress(OSError, AttributeError):
+            getattr(ctypes.CDLL("libc.so.6"), function)(*args)
 
 
 def _die_with(parent_pid: int) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from nba_pipeline.ingest.plays import run_starts
 from nba_pipeline.ingest.schema import BOX_STATS, ON_COURT, player_game_stats
 
 PGS_COLUMNS = [c.name for c in player_game_stats.columns]
@@ -111,7 +112,7 @@ def _on_court_stats(p: pd.DataFrame) -> pd.DataFrame:
     n = len(p)
     gs = p["game_seconds"].to_numpy(dtype="float64")
     gid = p["game_id"].to_numpy()
-    new_game = np.r_[True, gid[1:] != gid[:-1]] if n else np.zeros(0, bool)
+    new_game = run_starts([gid])
     dur = np.where(new_game, gs, gs - np.r_[0.0, gs[:-1]])
     dur = np.maximum(dur, 0.0)
     pts = p["points"].to_numpy()

@@ -265,14 +265,14 @@ def attach_lineups(df: pd.DataFrame, lineups: pd.DataFrame | None) -> pd.DataFra
     on["lineup_row"] = np.arange(len(on))
     key = ["game_id", "event_num"]
     keys = df[key].merge(on[[*key, "lineup_row"]], on=key, how="left", validate="one_to_one")
-    own = keys["lineup_row"].to_numpy(dtype=np.float64, na_value=np.nan)
-    own = np.nan_to_num(own, nan=-1).astype(np.int64)
+    own = keys["lineup_row"].to_numpy(dtype=np.int64, na_value=-1)
     row = carry_within_runs(own, run_starts([df["game_id"].to_numpy(), df["period"].to_numpy()]))
     known = row >= 0
-    ids = on[ON_COURT].to_numpy(dtype=np.int64)[np.where(known, row, 0)] if len(on) else None
+    ids = np.zeros((len(df), len(ON_COURT)), np.int64)
+    if known.any():
+        ids = on[ON_COURT].to_numpy(dtype=np.int64)[np.where(known, row, 0)]
     for i, c in enumerate(ON_COURT):
-        values = ids[:, i] if ids is not None else np.zeros(len(df), np.int64)
-        df[c] = pd.arrays.IntegerArray(values, ~known)
+        df[c] = pd.arrays.IntegerArray(ids[:, i], ~known)
     source = np.where(own >= 0, "file", np.where(known, "carried", None))
     df["lineup_source"] = pd.Series(source, index=df.index, dtype=object)
     return df
