@@ -4,9 +4,9 @@ Most of a season's work is single-threaded pandas, so one process keeps about on
 ``nba-pipeline run`` therefore starts two worker processes (``--runs-at-once N``: N) and gives each
 the next run whose prerequisites have ended (:func:`nba_pipeline.run.prerequisites`): two seasons
 build at once, and the tables, model inputs and model are those of a serial run. Each worker holds
-a season's tables in memory while it builds them, and gives back what it freed (:func:`allocate_for`,
-and after each run), so two at once stay within the memory budget. With one worker the runs
-execute in the main job's own process, one after another.
+a season's tables in memory while it builds them and gives back what it freed
+(:func:`nba_pipeline.memory.season_build`, and after each run), so two at once stay within the
+memory budget. With one worker the runs execute in the main job's own process, one after another.
 
 A worker dies with the main job (on Linux the kernel kills it when its parent goes), so a main job
 that is killed leaves no process writing behind it; the runs a worker executes carry its pid
@@ -31,11 +31,10 @@ from dataclasses import dataclass
 
 import psutil
 
+from nba_pipeline.memory import give_back_freed
 from nba_pipeline.run import PlannedRun, prerequisites, run_outcome
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
-M_MMAP_THRESHOLD = -3  # malloc.h
-SEASON_MMAP_THRESHOLD, OTHER_MMAP_THRESHOLD = 256 * 2**10, 32 * 2**20  # bytes: allocate_for
 
 
 @dataclass(frozen=True)
@@ -74,47 +73,13 @@ def execute(run: PlannedRun) -> RunResult:
     from nba_pipeline.orphaned_runs import owner_tags
 
     job, instance = _stage_job(run.stage, run.keys), _dagster_instance()
-    allocate_for(run)
     t0 = time.perf_counter()
     res = job.execute_in_process(
         instance=instance, partition_key=run.partition, tags=owner_tags(), raise_on_error=False
     )
     _, skipped, failed = run_outcome(res)
-    _return_freed_memory()
+    give_back_freed()  # training's and the forecasts' too, before the next run in this process
     return RunResult(res.success, res.run_id, time.perf_counter() - t0, skipped, failed)
-
-
-def allocate_for(run: PlannedRun) -> None:
-    """Season runs build tables of ~570,000 rows with pandas and Arrow: there glibc's malloc maps
-    every block of 256 KiB or more on its own, so a freed array goes back to the system at once
-    (its moving threshold otherwise grows to 32 MiB, and a season's 4.5 MB arrays are carved from
-    a heap that fragments), and Arrow allocates through malloc instead of a pool of its own. A
-    season's plays then peak at 0.9 GiB in one process instead of 1.2 GiB. The other runs train
-    and forecast with torch, whose tensors of a few MB come and go at every step: mapped one by
-    one they made training twice as slow (283 s against 155 s), so there blocks under 32 MiB stay
-    in the heap, as glibc's own threshold does once it has grown."""
-    import pyarrow as pa
-
-    pa.set_memory_pool(pa.system_memory_pool())
-    threshold = SEASON_MMAP_THRESHOLD if run.partition is not None else OTHER_MMAP_THRESHOLD
-    _glibc("mallopt", M_MMAP_THRESHOLD, threshold)
-
-
-def _return_freed_memory() -> None:
-    """Hand the memory a run freed back to the system. glibc's malloc and Arrow's pool keep it
-    for reuse, so a worker would hold its largest run's peak (1.4 GiB after a season's plays)
-    through every later run, and two workers the sum of their peaks."""
-    import pyarrow as pa
-
-    pa.default_memory_pool().release_unused()
-    _glibc("malloc_trim", 0)
-
-
-def _glibc(function: str, *args: int) -> None:
-    """Call one of glibc's malloc tunings; elsewhere (another OS, musl's libc) there is none."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            getattr(ctypes.CDLL("libc.so.6"), function)(*args)
 
 
 def _die_with(parent_pid: int) -> None:

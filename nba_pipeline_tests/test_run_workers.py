@@ -14,7 +14,7 @@ import psutil
 
 from nba_pipeline import settings
 from nba_pipeline.run import PlannedRun
-from nba_pipeline.run_workers import PeakMemory, RunResult, _executor, allocate_for, execute_plan
+from nba_pipeline.run_workers import PeakMemory, RunResult, execute_plan
 
 SEASONS = ["2021-22", "2022-23", "2023-24"]
 
@@ -134,32 +134,6 @@ def test_workers_die_with_the_main_job():
     while any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE for p in workers):
         assert time.monotonic() < deadline, "a worker outlived the main job"
         time.sleep(0.1)
-
-
-def _memory_kept_after_freeing(run: PlannedRun) -> tuple[str, float]:
-    """Arrow's allocator, and the MiB still resident after freeing 400 MiB of 4 MiB arrays that
-    were allocated between small objects that stay (a season's build, in miniature), in a process
-    set up for ``run``."""
-    import numpy as np
-    import pyarrow as pa
-
-    allocate_for(run)
-    np.ones(30 * 2**17)  # a freed 30 MiB block: glibc's default then takes smaller ones from its heap
-    before = psutil.Process().memory_info().rss
-    arrays, kept = [], []
-    for _ in range(100):
-        arrays.append(np.ones(2**19))
-        kept.append(np.ones(64))
-    del arrays
-    return pa.default_memory_pool().backend_name, (psutil.Process().memory_info().rss - before) / 2**20
-
-
-def test_a_season_run_gives_freed_memory_back_to_the_system():
-    with _executor(2) as pool:  # a process of its own: the allocator's settings are the process's
-        season = pool.submit(_memory_kept_after_freeing, PlannedRun(0, ("plays",), "2023-24"))
-        backend, kept_mib = season.result(timeout=60)
-    assert backend == "system"
-    assert kept_mib < 20  # glibc's default keeps 40-400 MiB of them, by the process's history
 
 
 def test_peak_memory_counts_the_children():

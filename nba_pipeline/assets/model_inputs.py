@@ -24,6 +24,7 @@ from nba_pipeline.assets.partitions import (
 )
 from nba_pipeline.features.tokenizer import REQUIRED_PLAY_COLUMNS
 from nba_pipeline.ingest import schema as ischema
+from nba_pipeline.memory import season_build
 from nba_pipeline.resources import Database, Storage
 
 GROUP = "model_inputs"
@@ -72,7 +73,9 @@ _specs = [
 def model_inputs(context: dg.AssetExecutionContext, database: Database, storage: Storage):
     per_asset: dict[str, dict[str, dict]] = {spec.key.to_user_string(): {} for spec in _specs}
     for season in run_seasons(context):
-        for key, md in _build_season(context, season, database, storage).items():
+        with season_build():
+            built = _build_season(context, season, database, storage)
+        for key, md in built.items():
             per_asset[key][season] = md
     for key, per_season in per_asset.items():
         yield dg.MaterializeResult(asset_key=key, metadata=merge_season_metadata(per_season))

@@ -19,6 +19,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from nba_pipeline.ingest.raw import previous_season
+from nba_pipeline.memory import season_build
 from nba_pipeline.resources import Database, RawData
 
 SEASONS: list[str] = RawData().seasons()
@@ -110,14 +111,18 @@ def materialize_seasons(
     """For every season of the run, oldest first: ``rows, metadata = build(season)``, then replace
     that season's rows of ``table`` in one transaction (a failure keeps the previous rows) before
     the next season is built, since a season reads the previous one's stored rows. The metadata
-    gains the row count first. Assets reading raw files pass ``raw`` to have it checked first."""
+    gains the row count first. Assets reading raw files pass ``raw`` to have it checked first.
+    Each season is built and stored inside ``memory.season_build``, which gives back what it
+    freed before the next."""
     seasons = run_seasons(context)
     if raw is not None:
         check_raw_has_seasons(raw, seasons)
     per_season = {}
     for season in seasons:
-        rows, metadata = build(season)
-        n = database.replace_season(table, season, rows)
+        with season_build():
+            rows, metadata = build(season)
+            n = database.replace_season(table, season, rows)
+            del rows
         context.log.info(f"{table.name} {season}: {n} rows")
         per_season[season] = {"rows": n, **metadata}
     return dg.MaterializeResult(metadata=merge_season_metadata(per_season))
