@@ -157,12 +157,8 @@ class LiveGame:
         return df.astype({c: t for c, t in self._dtypes.items() if c in df.columns}) if len(df) else df
 
     @property
-    def n_rows(self) -> int:
-        """Raw rows held (duplicates and other games' rows not counted)."""
-        return len(self._raw_rows)
-
-    @property
     def n_events(self) -> int:
+        """Events so far: the raw rows held (repeats and other games' rows not counted)."""
         return len(self._raw_rows)
 
     def plays(self) -> dict[str, np.ndarray]:

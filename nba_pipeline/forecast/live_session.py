@@ -110,7 +110,7 @@ class LiveSession:
                 append_forecasts(self.ledger_engine, [entry])
             except PregameAfterTipoff as e:
                 note = f"  (not ledgered: {e})"
-        u = Update(fc, self.game.cut().game_seconds, made_at, self.game.n_rows)
+        u = Update(fc, self.game.cut().game_seconds, made_at, self.game.n_events)
         self.updates.append(u)
         self.out(format_line(fc, self.home, self.away) + note)
         if self.on_update is not None:
