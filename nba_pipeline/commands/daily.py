@@ -85,7 +85,13 @@ def _backtest(fc: GameForecaster, engine, lo: dt.date, hi: dt.date) -> None:
     played = reads.games_between(engine, lo, hi + dt.timedelta(days=1))
     ids = [] if played is None else [str(g) for g in played["game_id"]]
     n = backtest_forecasts(fc, engine, ids)
-    print(f"backtest {lo}..{hi} with {fc.model.version}: {len(ids)} games, {n} new ledger rows")
+    kept = (
+        f", {len(ids) - n} already there (the ledger keeps a game's first forecast of a version and "
+        "source: a report imported since does not change it)"
+        if n < len(ids)
+        else ""
+    )
+    print(f"backtest {lo}..{hi} with {fc.model.version}: {len(ids)} games, {n} new ledger rows{kept}")
     if played is None or not len(played):
         return
     led = read_ledger(engine, game_ids=ids, source="backtest")

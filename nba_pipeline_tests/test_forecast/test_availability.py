@@ -108,7 +108,7 @@ def test_every_daily_forecast_names_its_out_players_in_the_table_and_the_ledger(
 
 
 def test_a_backtest_of_a_past_day_with_an_import_names_the_player_in_output_and_ledger(
-    slice_env, db, tmp_path, monkeypatch, capsys
+    slice_env, model_version, db, tmp_path, monkeypatch, capsys
 ):
     from nba_pipeline.commands import daily
 

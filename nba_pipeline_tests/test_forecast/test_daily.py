@@ -230,7 +230,9 @@ def test_backtest_rows_are_made_the_day_before_and_kept_apart(fc, db):
     assert read_ledger(db, source="daily").empty
 
 
-def test_the_commands_print_the_day_and_score_backtest_rows(slice_env, db, monkeypatch, capsys, tmp_path):
+def test_the_commands_print_the_day_and_score_backtest_rows(
+    slice_env, model_version, db, monkeypatch, capsys, tmp_path
+):
     from nba_pipeline.commands import daily, scorecard
 
     day = _day(db)
@@ -245,6 +247,9 @@ def test_the_commands_print_the_day_and_score_backtest_rows(slice_env, db, monke
     assert daily.main(["--backtest", str(day), str(day)]) == 0
     n = len(read_ledger(db, source="backtest"))
     assert n > 0 and f"{n} new ledger rows" in capsys.readouterr().out
+    assert daily.main(["--backtest", str(day), str(day)]) == 0  # again: the rows made are kept
+    assert f"0 new ledger rows, {n} already there" in capsys.readouterr().out
+    assert len(read_ledger(db, source="backtest")) == n
     assert scorecard.main(["--source", "backtest", "--plot", str(tmp_path / "b.png")]) == 0
     out = capsys.readouterr().out
     assert f"{n} games scored" in out and "## By week" in out
