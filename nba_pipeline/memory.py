@@ -4,10 +4,11 @@ A season's tables are ~570,000 rows built with pandas and Arrow. Inside :func:`s
 glibc's malloc maps every block of 256 KiB or more on its own, so a freed array goes back to the
 system at once (its moving threshold otherwise grows to 32 MiB, and a season's 4.5 MB arrays are
 carved from a heap that fragments), and Arrow allocates through malloc instead of a pool of its
-own: a season's plays peak at 0.9 GiB in one process instead of 1.2 GiB. On leaving, what was
-freed goes back to the system (:func:`give_back_freed`) and blocks under 32 MiB stay in the heap
-again, which training needs: torch's tensors of a few MB come and go at every step, and mapped
-one by one they made training twice as slow (283 s against 155 s).
+own (from the first season build on: torch does not use it): a season's plays peak at 0.9 GiB in
+one process instead of 1.2 GiB. On leaving, what was freed goes back to the system
+(:func:`give_back_freed`) and blocks under 32 MiB stay in the heap again, which training needs:
+torch's tensors of a few MB come and go at every step, and mapped one by one they made training
+twice as slow (283 s against 155 s).
 
 Every season asset builds inside it (``assets.partitions.materialize_seasons``, the model
 inputs), so a run gets this however it is launched: the main job's workers, a backfill's runs,
