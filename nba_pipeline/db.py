@@ -202,7 +202,8 @@ def read_table(
 
     The rows pass through Python values :data:`CHUNK_ROWS` at a time: a season's plays read at
     once peak at ~1 GiB of them for a 0.14 GiB frame. A column is typed over all its rows, as one
-    read would type it (a chunk whose values are all NULL would otherwise turn it to object)."""
+    read would type it (a chunk whose values are all NULL would otherwise turn it to object), and
+    a column with no value at all by the table's type (:func:`_typed_by_the_table`)."""
     t = table if isinstance(table, sa.Table) else metadata.tables[table]
     sel = sa.select(*(t.c[c] for c in columns)) if columns else sa.select(t)
     if where:
@@ -211,12 +212,44 @@ def read_table(
     with engine.connect() as conn:
         chunks = list(pd.read_sql(sel, conn, chunksize=CHUNK_ROWS))
     if len(chunks) == 1:
-        return chunks[0]
+        return _typed_by_the_table(chunks[0], t)
     df = pd.concat(chunks, ignore_index=True)
     del chunks
     for name in df.columns[df.dtypes == np.dtype("O")]:
         df[name] = df[name].infer_objects()
+    return _typed_by_the_table(df, t)
+
+
+def _typed_by_the_table(df: pd.DataFrame, table: sa.Table) -> pd.DataFrame:
+    """Give each column that holds no value (no rows, or every row NULL) the dtype a read with
+    values gives its type; the driver's values alone leave it untyped (object), and an empty
+    season's ids or coordinates would then fail arithmetic, or turn a concatenation with a typed
+    part into Python objects."""
+    rows = len(df) > 0
+    for name in df.columns[df.dtypes == np.dtype("O")]:
+        if df[name].notna().any():
+            continue
+        dtype = _dtype_without_values(table.c[name].type, rows)
+        if dtype is not None:
+            df[name] = df[name].astype(dtype)
     return df
+
+
+def _dtype_without_values(kind: sa.types.TypeEngine, rows: bool) -> str | None:
+    """The dtype of a column of SQL type ``kind`` with no value: as pandas types the type's values,
+    with NULLs among them when there are ``rows`` (an integer column with NULLs reads as float).
+    None where that is object anyway: a Date (``datetime.date`` values), a Boolean with NULLs."""
+    if isinstance(kind, sa.Boolean):
+        return None if rows else "bool"
+    if isinstance(kind, sa.Integer):
+        return "float64" if rows else "int64"
+    if isinstance(kind, sa.Float | sa.Numeric):
+        return "float64"
+    if isinstance(kind, sa.DateTime):
+        return "datetime64[us]"
+    if isinstance(kind, sa.String):
+        return "str"
+    return None
 
 
 def read_seasons(

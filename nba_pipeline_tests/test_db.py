@@ -71,6 +71,42 @@ def test_a_table_read_in_chunks_has_the_types_and_values_of_one_read(tmp_path, m
     assert one_read["n"].dtype == "float64" and one_read["s"].dtype == "str"
 
 
+def test_a_column_without_values_reads_with_its_tables_type_not_as_object(tmp_path):
+    """An empty season, or a column NULL in every row (on-court ids in a season without a lineups
+    file): typed as a read with values types the column, so arithmetic and concatenation work."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    table = sa.Table(
+        "sparse",
+        sa.MetaData(),
+        sa.Column("k", sa.Integer, primary_key=True),
+        sa.Column("season", sa.String),
+        sa.Column("n", sa.BigInteger),
+        sa.Column("x", sa.Float),
+        sa.Column("b", sa.Boolean),
+        sa.Column("d", sa.Date),
+        sa.Column("t", sa.DateTime),
+    )
+    create_tables(engine, [table])
+    empty = read_table(engine, table, {"season": "2021-22"})
+    assert len(empty) == 0
+    assert {c: str(t) for c, t in empty.dtypes.items()} == {
+        "k": "int64",
+        "season": "str",
+        "n": "int64",
+        "x": "float64",
+        "b": "bool",
+        "d": "object",  # datetime.date values, as a read with dates gives them
+        "t": "datetime64[us]",
+    }
+    with engine.begin() as conn:
+        conn.execute(table.insert(), [{"k": k, "season": "2021-22"} for k in range(3)])
+    nulls = read_table(engine, table, {"season": "2021-22"})
+    assert nulls["n"].dtype == "float64" and nulls["x"].dtype == "float64"  # NULLs: NaN
+    assert nulls["t"].dtype == "datetime64[us]" and nulls["t"].isna().all()
+    assert nulls["b"].dtype == object and nulls["b"].isna().all()  # no bool dtype holds a NULL
+    assert (nulls["n"].fillna(0) + 1).tolist() == [1.0, 1.0, 1.0]
+
+
 def test_a_table_stored_by_an_older_version_gains_the_new_columns_and_keeps_its_rows(tmp_path):
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
     with engine.begin() as conn:

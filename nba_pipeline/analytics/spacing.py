@@ -40,8 +40,7 @@ def player_locations(shots: pd.DataFrame, season: str, dates: np.ndarray) -> pd.
     """Per (as-of date, player): mean shot location from shots strictly before the date (this
     season) blended with the most recent earlier season's mean. Columns: date, player_id, x, y."""
     check_columns(shots, SHOT_COLUMNS, "shots")
-    # typed: an empty read (no shots in this or the earlier seasons) has untyped columns
-    s = normalize_shot_units(shots.astype({"player_id": "int64", "loc_x": float, "loc_y": float}))
+    s = normalize_shot_units(shots)
     s["game_date"] = as_datetime(s["game_date"]).to_numpy()
     s["season"] = s["season"].astype(str)
     earlier = s[s["season"] < season]

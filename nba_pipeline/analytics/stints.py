@@ -399,8 +399,7 @@ def complete_lineups(plays: pd.DataFrame, games: pd.DataFrame) -> pd.DataFrame:
     part = plays[plays["game_id"].isin(bad_games)]
     log.info("rebuilding lineups of %d games without complete lineup rows", len(bad_games))
     rebuilt = reconstruct_lineups(part, games)
-    # Without the empty part of a season with no lineups file: its on-court columns read as object
-    # (all NULL), and concatenating it would turn the rebuilt int64 ids into Python objects
-    # (2017-18: 326 MiB of plays instead of 150).
+    # Without the empty part of a season with no lineups file: its on-court columns read as float
+    # (all NULL), and concatenating it would turn the rebuilt int64 ids into floats.
     kept = plays[~plays["game_id"].isin(bad_games)]
     return pd.concat([p for p in (kept, rebuilt[plays.columns]) if len(p)], ignore_index=True)

@@ -160,14 +160,14 @@ def test_real_slice_reconstruction_agrees_with_the_lineups_file_on_98_percent_of
 
 
 def test_a_season_without_lineups_gets_numeric_rebuilt_ids():
-    """As read from a season without a lineups file: every on-court value NULL, object columns.
-    The rebuilt ids stay int64 (they became Python objects, twice the memory of the plays)."""
+    """As read from a season without a lineups file: every on-court value NULL (float columns).
+    The rebuilt ids stay int64."""
     ev = [{"event_type": 2, "player1_id": p, "player1_team_id": HT, "side": 1} for p in H]
     ev += [{"event_type": 2, "player1_id": p, "player1_team_id": AT, "side": 2} for p in A]
     plays = _plays(ev)
     for c in ON_COURT:
-        plays[c] = pd.Series([None] * len(plays), dtype=object)
-    plays["lineup_source"] = pd.Series([None] * len(plays), dtype=object)
+        plays[c] = np.nan
+    plays["lineup_source"] = pd.Series([None] * len(plays), dtype="str")
     full = complete_lineups(plays, GAMES)
     assert all(full[c].dtype.kind == "i" for c in ON_COURT), full[ON_COURT].dtypes.to_dict()
     assert np.sort(full[ON_COURT[:5]].to_numpy(), axis=1)[0].tolist() == H
