@@ -253,12 +253,21 @@ def _dtype_without_values(kind: sa.types.TypeEngine, rows: bool) -> str | None:
 
 
 def read_seasons(
-    engine: sa.Engine, table: sa.Table | str, seasons: list[str], columns: list[str] | None = None
+    engine: sa.Engine, table: sa.Table | str, seasons: Sequence[str], columns: list[str] | None = None
 ) -> pd.DataFrame:
-    """The rows of ``seasons`` (seasons without rows left out, so the dtypes are the table's)."""
+    """The rows of ``seasons``, in that order (seasons without rows left out of the concatenation,
+    so the dtypes are those of the rows read)."""
     parts = [read_table(engine, table, {"season": s}, columns) for s in seasons]
     full = [p for p in parts if len(p)]
-    return pd.concat(full, ignore_index=True) if full else parts[-1]
+    return pd.concat(full, ignore_index=True) if full else no_rows(table, columns)
+
+
+def no_rows(table: sa.Table | str, columns: list[str] | None = None) -> pd.DataFrame:
+    """The table's ``columns`` (all by default) without rows, typed as a read of them: what a read
+    of a season not stored yet, or of a table not created yet, gives, and the rows of a season
+    whose optional raw file is absent."""
+    t = table if isinstance(table, sa.Table) else metadata.tables[table]
+    return _typed_by_the_table(pd.DataFrame(columns=columns or [c.name for c in t.columns]), t)
 
 
 def fetch_raw(conn: sa.Connection, stmt: sa.Select) -> list[tuple]:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from pydantic import PrivateAttr
 
 from nba_pipeline import settings
-from nba_pipeline.db import create_tables, make_engine, read_table, replace_rows
+from nba_pipeline.db import create_tables, make_engine, no_rows, read_seasons, read_table, replace_rows
 from nba_pipeline.ingest.raw import seasons_in
 
 
@@ -45,15 +45,12 @@ class Database(dg.ConfigurableResource):
         """The rows of ``seasons`` in that order (every row when None). A season not stored yet,
         or a table not created yet, reads as no rows: a first run and a missing upstream season
         look the same, and the caller decides whether that is an error."""
-        empty = pd.DataFrame(columns=columns or [c.name for c in table.columns])
         engine = self.engine()
         if not sa.inspect(engine).has_table(table.name):
-            return empty
+            return no_rows(table, columns)
         if seasons is None:
             return read_table(engine, table, columns=columns)
-        parts = [read_table(engine, table, {"season": s}, columns) for s in seasons]
-        parts = [p for p in parts if len(p)]
-        return pd.concat(parts, ignore_index=True) if parts else empty
+        return read_seasons(engine, table, seasons, columns)
 
     def replace_season(self, table: sa.Table, season: str | None, rows: pd.DataFrame) -> int:
         """Replace the rows of ``season`` (the whole table when None) by ``rows`` in one

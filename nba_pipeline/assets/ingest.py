@@ -15,6 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from nba_pipeline.assets.partitions import materialize_seasons, season_backfill, season_partitions
+from nba_pipeline.db import no_rows
 from nba_pipeline.ingest import schema
 from nba_pipeline.ingest.games import build_games
 from nba_pipeline.ingest.lines import build_lines
@@ -42,7 +43,7 @@ def games(context: dg.AssetExecutionContext, database: Database, raw: RawData) -
         df = read_raw(raw.dirs(), "games")
         if df is None:
             context.log.warning(f"games {season}: no games.parquet: the season gets no games rows")
-            rows = _no_rows(schema.games)
+            rows = no_rows(schema.games)
         else:
             rows = build_games(df, season)
         counts = rows["game_type"].value_counts().to_dict()
@@ -114,7 +115,7 @@ def shots(context: dg.AssetExecutionContext, database: Database, raw: RawData) -
         df = read_raw(raw.dirs(), "shots", season)
         if df is None:
             context.log.warning(f"shots {season}: no shots file: the season gets no shots rows")
-            rows = _no_rows(schema.shots)
+            rows = no_rows(schema.shots)
         else:
             rows = build_shots(df, season)
         n = len(rows)
@@ -143,7 +144,7 @@ def betting_lines(
         df = read_raw(raw.dirs(), "odds")
         if df is None:
             context.log.warning(f"betting_lines {season}: no odds.parquet: the season gets no lines")
-            return _no_rows(schema.betting_lines), {"has_odds_file": False, "games": 0}
+            return no_rows(schema.betting_lines), {"has_odds_file": False, "games": 0}
         rows, rep = build_lines(df, season)
         return rows, {
             "has_odds_file": True,
@@ -206,11 +207,6 @@ def player_game_stats(context: dg.AssetExecutionContext, database: Database) -> 
         }
 
     return materialize_seasons(context, database, schema.player_game_stats, build)
-
-
-def _no_rows(table: sa.Table) -> pd.DataFrame:
-    """An empty frame with the table's columns (a season without the optional raw file)."""
-    return pd.DataFrame({c.name: pd.Series(dtype=object) for c in table.columns})
 
 
 @dg.asset_check(

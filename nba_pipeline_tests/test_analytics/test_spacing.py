@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import pandas as pd
-import sqlalchemy as sa
 
 from nba_pipeline.analytics.spacing import build_lineup_spacing
 from nba_pipeline.analytics.team_game_table import read_shot_window
-from nba_pipeline.db import create_tables, read_seasons
+from nba_pipeline.db import create_tables
 from nba_pipeline.ingest import schema as ischema
+from nba_pipeline.resources import Database
 
 SEASON = "2021-22"
 HOME, AWAY = [1, 2, 3, 4, 5], [6, 7, 8, 9, 10]
@@ -37,9 +35,9 @@ def test_a_season_without_any_shots_to_locate_players_is_all_missing_not_an_erro
     """The first season of a deployment without a shots file: its shot window, read as the asset
     reads it, is an empty table."""
     stints, games = _one_game()
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'no_shots.db'}")
-    create_tables(engine, [ischema.shots])
-    no_shots = read_shot_window(partial(read_seasons, engine), SEASON)
+    database = Database(url=f"sqlite:///{tmp_path / 'no_shots.db'}")
+    create_tables(database.engine(), [ischema.shots])
+    no_shots = read_shot_window(database.read, SEASON)
     rows = build_lineup_spacing(stints, no_shots, games, SEASON)
     assert len(rows) == 2 and set(rows["team_id"]) == {100, 200}
     assert rows["starters_missing"].all() and rows["starters_hull_area"].isna().all()
