@@ -105,6 +105,12 @@ def _train(instance, seed: int = 0):
     )
 
 
+@pytest.fixture(scope="module")
+def first_training(pipeline):
+    """The slice's first training: it makes the first version, whichever test asks first."""
+    return _train(pipeline["instance"])
+
+
 def _registry():
     from nba_pipeline import settings
     from nba_pipeline.registry.store import ModelRegistry
@@ -119,11 +125,10 @@ def _arrays_fingerprint() -> str:
     return data_fingerprint(load_training_arrays(settings.features_dir(), [SEASON]))
 
 
-def test_no_new_data_trains_nothing_and_new_games_train_a_new_version(pipeline, nba_raw_dir):
+def test_no_new_data_trains_nothing_and_new_games_train_a_new_version(pipeline, first_training, nba_raw_dir):
     import dagster as dg
 
     instance = pipeline["instance"]
-    first = _train(instance)
     reg = _registry()
     assert len(reg.versions()) == 1
     v1 = reg.versions()[0]
@@ -134,7 +139,8 @@ def test_no_new_data_trains_nothing_and_new_games_train_a_new_version(pipeline, 
     from nba_pipeline.registry.render import render_show
 
     assert md1["data_fingerprint"] in render_show(reg, v1)  # `nba-pipeline registry show` prints it
-    assert any(e.asset_key == dg.AssetKey("trained_model") for e in first.get_asset_materialization_events())
+    events = first_training.get_asset_materialization_events()
+    assert any(e.asset_key == dg.AssetKey("trained_model") for e in events)
 
     # Same data, same settings: no new version, the run succeeds and says why.
     again = _train(instance)
@@ -161,7 +167,7 @@ def test_no_new_data_trains_nothing_and_new_games_train_a_new_version(pipeline, 
     assert md2["data_fingerprint"] == _arrays_fingerprint() != md1["data_fingerprint"]
 
 
-def test_evaluation_with_no_season_held_out_says_why_instead_of_failing(pipeline):
+def test_evaluation_with_no_season_held_out_says_why_instead_of_failing(pipeline, first_training):
     """Asked for a season it trained on, or left to take the season after its training seasons when
     that season has no model inputs (the rolling window's model, on the newest data), the report
     says why it evaluated nothing."""
@@ -171,8 +177,6 @@ def test_evaluation_with_no_season_held_out_says_why_instead_of_failing(pipeline
     from nba_pipeline.ingest.raw import next_season
     from nba_pipeline.resources import default_resources
 
-    if not _registry().versions():
-        _train(pipeline["instance"])
     reg = _registry()
     reg.promote(reg.versions()[-1])  # a 1-epoch model may fail its checks; promoted by hand here
 
