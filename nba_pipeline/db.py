@@ -203,7 +203,7 @@ def read_table(
     The rows pass through Python values :data:`CHUNK_ROWS` at a time: a season's plays read at
     once peak at ~1 GiB of them for a 0.14 GiB frame. A column is typed over all its rows, as one
     read would type it (a chunk whose values are all NULL would otherwise turn it to object), and
-    a column with no value at all by the table's type (:func:`_typed_by_the_table`)."""
+    a column with no value at all by its SQL type (:func:`_typed_by_the_statement`)."""
     t = table if isinstance(table, sa.Table) else metadata.tables[table]
     sel = sa.select(*(t.c[c] for c in columns)) if columns else sa.select(t)
     if where:
@@ -212,24 +212,31 @@ def read_table(
     with engine.connect() as conn:
         chunks = list(pd.read_sql(sel, conn, chunksize=CHUNK_ROWS))
     if len(chunks) == 1:
-        return _typed_by_the_table(chunks[0], t)
+        return _typed_by_the_statement(chunks[0], sel)
     df = pd.concat(chunks, ignore_index=True)
     del chunks
     for name in df.columns[df.dtypes == np.dtype("O")]:
         df[name] = df[name].infer_objects()
-    return _typed_by_the_table(df, t)
+    return _typed_by_the_statement(df, sel)
 
 
-def _typed_by_the_table(df: pd.DataFrame, table: sa.Table) -> pd.DataFrame:
+def read_select(conn: sa.Connection, stmt: sa.Select) -> pd.DataFrame:
+    """The rows of a narrow ``stmt`` (one game, some players, some dates) in one read, its
+    columns typed as :func:`read_table` types them."""
+    return _typed_by_the_statement(pd.read_sql(stmt, conn), stmt)
+
+
+def _typed_by_the_statement(df: pd.DataFrame, stmt: sa.Select) -> pd.DataFrame:
     """Give each column that holds no value (no rows, or every row NULL) the dtype a read with
-    values gives its type; the driver's values alone leave it untyped (object), and an empty
+    values gives its SQL type; the driver's values alone leave it untyped (object), and an empty
     season's ids or coordinates would then fail arithmetic, or turn a concatenation with a typed
     part into Python objects."""
     rows = len(df) > 0
+    kinds = {c.name: c.type for c in stmt.selected_columns}
     for name in df.columns[df.dtypes == np.dtype("O")]:
-        if df[name].notna().any():
+        if df[name].notna().any() or name not in kinds:
             continue
-        dtype = _dtype_without_values(table.c[name].type, rows)
+        dtype = _dtype_without_values(kinds[name], rows)
         if dtype is not None:
             df[name] = df[name].astype(dtype)
     return df
@@ -267,7 +274,8 @@ def no_rows(table: sa.Table | str, columns: list[str] | None = None) -> pd.DataF
     of a season not stored yet, or of a table not created yet, gives, and the rows of a season
     whose optional raw file is absent."""
     t = table if isinstance(table, sa.Table) else metadata.tables[table]
-    return _typed_by_the_table(pd.DataFrame(columns=columns or [c.name for c in t.columns]), t)
+    names = columns or [c.name for c in t.columns]
+    return _typed_by_the_statement(pd.DataFrame(columns=names), sa.select(*(t.c[c] for c in names)))
 
 
 def fetch_raw(conn: sa.Connection, stmt: sa.Select) -> list[tuple]:

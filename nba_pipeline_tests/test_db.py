@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from nba_pipeline import db
 from nba_pipeline.analytics import schema as aschema
-from nba_pipeline.db import create_tables, no_rows, read_order, read_seasons, read_table
+from nba_pipeline.db import create_tables, no_rows, read_order, read_seasons, read_select, read_table
 
 
 def test_rows_written_in_any_order_read_back_in_the_tables_read_order(tmp_path):
@@ -91,6 +91,9 @@ def test_a_column_without_values_reads_with_its_tables_type_not_as_object(tmp_pa
     assert len(empty) == 0
     pd.testing.assert_frame_equal(read_seasons(engine, table, ["2021-22", "2022-23"]), empty)
     pd.testing.assert_frame_equal(no_rows(table), empty)  # a table not created yet reads as this
+    with engine.connect() as conn:  # a narrow read (one game, dates before a day) types the same
+        narrow = read_select(conn, sa.select(table.c.n, table.c.t).where(table.c.k < 0))
+    pd.testing.assert_frame_equal(narrow, empty[["n", "t"]])
     assert {c: str(t) for c, t in empty.dtypes.items()} == {
         "k": "int64",
         "season": "str",

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from nba_pipeline.analytics.availability import with_stint_seconds
 from nba_pipeline.analytics.schema import AWAY_COLS, HOME_COLS, player_features, stints, team_game_features
-from nba_pipeline.db import fetch_raw
+from nba_pipeline.db import fetch_raw, read_select
 from nba_pipeline.ingest.schema import ON_COURT, games, player_game_stats, plays
 
 GAME_TEAM_COLUMNS = ["game_id", "game_date", "home_team_id", "away_team_id"]
@@ -33,7 +33,7 @@ def team_game_rows(engine: sa.Engine, game_id: str) -> pd.DataFrame:
     """The game's two ``team_game_features`` rows (none for a game not built yet)."""
     t = team_game_features
     with engine.connect() as conn:
-        return pd.read_sql(sa.select(t).where(t.c.game_id == str(game_id)), conn)
+        return read_select(conn, sa.select(t).where(t.c.game_id == str(game_id)))
 
 
 def player_seconds(engine: sa.Engine, season: str, team_ids: list[int], before: dt.date) -> pd.DataFrame:
@@ -59,7 +59,7 @@ def appearances_before(engine: sa.Engine, season: str, before: dt.date) -> pd.Da
         a = pd.DataFrame(conn.execute(q).fetchall(), columns=cols)
         if not a["seconds"].isna().any() or not sa.inspect(engine).has_table(stints.name):
             return a
-        s = pd.read_sql(sa.select(stints).where(stints.c.season == season, stints.c.game_date < before), conn)
+        s = read_select(conn, sa.select(stints).where(stints.c.season == season, stints.c.game_date < before))
     return with_stint_seconds(a, s)
 
 
@@ -68,7 +68,7 @@ def player_feature_rows(engine: sa.Engine, season: str, player_ids: list[int]) -
     t = player_features
     q = sa.select(t).where(t.c.season == season, t.c.player_id.in_([int(p) for p in player_ids]))
     with engine.connect() as conn:
-        return pd.read_sql(q, conn)
+        return read_select(conn, q)
 
 
 def earlier_games_of(engine: sa.Engine, season: str, player_ids: list[int], before: dt.date) -> set[str]:
@@ -103,7 +103,7 @@ def plays_of_games(engine: sa.Engine, game_ids: list[str], columns: Iterable[str
     """``columns`` of every play of ``game_ids``."""
     q = sa.select(*(plays.c[c] for c in columns)).where(plays.c.game_id.in_(_ids(game_ids)))
     with engine.connect() as conn:
-        return pd.read_sql(q, conn)
+        return read_select(conn, q)
 
 
 def game_teams(engine: sa.Engine, game_ids: list[str]) -> pd.DataFrame:
@@ -121,7 +121,7 @@ def games_between(engine: sa.Engine, start: dt.date, end: dt.date) -> pd.DataFra
         games.c.game_date >= start, games.c.game_date < end
     )
     with engine.connect() as conn:
-        return pd.read_sql(q, conn)
+        return read_select(conn, q)
 
 
 def first_stints(engine: sa.Engine, seasons: list[str]) -> pd.DataFrame | None:
@@ -130,15 +130,13 @@ def first_stints(engine: sa.Engine, seasons: list[str]) -> pd.DataFrame | None:
     if not sa.inspect(engine).has_table(stints.name):
         return None
     cols = ["game_id", "stint", *HOME_COLS, *AWAY_COLS]
+    q = sa.select(*(stints.c[c] for c in cols)).where(stints.c.season.in_(seasons), stints.c.stint == 0)
     with engine.connect() as conn:
-        return pd.read_sql(
-            sa.select(*(stints.c[c] for c in cols)).where(stints.c.season.in_(seasons), stints.c.stint == 0),
-            conn,
-        )
+        return read_select(conn, q)
 
 
 def games_of_seasons(engine: sa.Engine, seasons: list[str]) -> pd.DataFrame:
     """``GAME_TEAM_COLUMNS`` of every game of ``seasons``."""
     q = sa.select(*(games.c[c] for c in GAME_TEAM_COLUMNS)).where(games.c.season.in_(seasons))
     with engine.connect() as conn:
-        return pd.read_sql(q, conn)
+        return read_select(conn, q)

@@ -44,7 +44,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import sqlalchemy as sa
 
-from nba_pipeline.db import insert_new, metadata, naive_utc
+from nba_pipeline.db import insert_new, metadata, naive_utc, read_select
 
 STATES = ("pregame", "after_event")
 KEY = ("game_id", "model_version", "state", "event_index", "source")
@@ -278,7 +278,7 @@ def read_ledger(
     if source is not None:
         q = q.where(t.c.source == source)
     with engine.connect() as conn:
-        df = pd.read_sql(q, conn)
+        df = read_select(conn, q)
     for c in ("made_at", "line_fetched_at"):
         df[c] = pd.to_datetime(df[c]).dt.tz_localize("UTC")
     return df

@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from nba_pipeline.db import insert_new, naive_utc
+from nba_pipeline.db import insert_new, naive_utc, read_select
 from nba_pipeline.ingest.schema import player_availability, players
 from nba_pipeline.sources.lines_csv import CsvChecks, team_ids
 from nba_pipeline.sources.odds import utcnow
@@ -178,7 +178,7 @@ def reports_known(
     if sources is not None:
         q = q.where(t.c.source.in_(sources))
     with engine.connect() as conn:
-        df = pd.read_sql(q, conn)
+        df = read_select(conn, q)
     df = df.sort_values("known_at").drop_duplicates(["player_id", "source"], keep="last")
     df["out"] = df["status"].isin(OUT_STATUSES)
     return df.reset_index(drop=True)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import pandas as pd
 import sqlalchemy as sa
 
-from nba_pipeline.db import naive_utc
+from nba_pipeline.db import naive_utc, read_select
 from nba_pipeline.ingest.schema import betting_lines
 from nba_pipeline.sources.line_store import read_fetched
 
@@ -62,7 +62,7 @@ def betting_lines_of(
     if sa.inspect(engine).has_table(betting_lines.name):
         with engine.connect() as conn:
             q = sa.select(betting_lines).where(betting_lines.c.game_id.in_(game_ids))
-            hist = pd.read_sql(q, conn)
+            hist = read_select(conn, q)
         hist["source"] = HISTORICAL_LINE_SOURCE
         hist["fetched_at"] = pd.Series(pd.NaT, index=hist.index, dtype="datetime64[us]")
         parts.append(hist)

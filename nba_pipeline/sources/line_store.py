@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from nba_pipeline.db import insert_new
+from nba_pipeline.db import insert_new, read_select
 from nba_pipeline.ingest.schema import fetched_lines
 from nba_pipeline.sources.odds import LINE_FIELDS
 
@@ -42,6 +42,6 @@ def read_fetched(engine: sa.Engine, game_ids: list[str] | None = None) -> pd.Dat
     if game_ids is not None:
         q = q.where(t.c.game_id.in_([str(g) for g in game_ids]))
     with engine.connect() as conn:
-        df = pd.read_sql(q, conn)
+        df = read_select(conn, q)
     df["fetched_at"] = pd.to_datetime(df["fetched_at"])
     return df[LINE_FIELDS]
