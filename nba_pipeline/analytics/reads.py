@@ -44,8 +44,7 @@ def player_seconds(engine: sa.Engine, season: str, team_ids: list[int], before: 
         t.c.season == season, t.c.team_id.in_([int(x) for x in team_ids]), t.c.game_date < before
     )
     with engine.connect() as conn:
-        rows = conn.execute(q).fetchall()
-    return pd.DataFrame(rows, columns=["player_id", "team_id", "game_date", "seconds"])
+        return read_select(conn, q)
 
 
 def appearances_before(engine: sa.Engine, season: str, before: dt.date) -> pd.DataFrame:
@@ -56,7 +55,7 @@ def appearances_before(engine: sa.Engine, season: str, before: dt.date) -> pd.Da
     cols = ["game_id", "season", "game_date", "team_id", "player_id", "seconds"]
     q = sa.select(*(t.c[c] for c in cols)).where(t.c.season == season, t.c.game_date < before)
     with engine.connect() as conn:
-        a = pd.DataFrame(conn.execute(q).fetchall(), columns=cols)
+        a = read_select(conn, q)
         if not a["seconds"].isna().any() or not sa.inspect(engine).has_table(stints.name):
             return a
         s = read_select(conn, sa.select(stints).where(stints.c.season == season, stints.c.game_date < before))
@@ -110,7 +109,7 @@ def game_teams(engine: sa.Engine, game_ids: list[str]) -> pd.DataFrame:
     """game_id, game_date, home_team_id, away_team_id of ``game_ids``."""
     q = sa.select(*(games.c[c] for c in GAME_TEAM_COLUMNS)).where(games.c.game_id.in_(_ids(game_ids)))
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(q).fetchall(), columns=GAME_TEAM_COLUMNS)
+        return read_select(conn, q)
 
 
 def games_between(engine: sa.Engine, start: dt.date, end: dt.date) -> pd.DataFrame | None:
