@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from nba_pipeline.db import insert_new, naive_utc, read_select
+from nba_pipeline.db import insert_new, naive_utc, no_rows, read_select
 from nba_pipeline.ingest.schema import player_availability, players
 from nba_pipeline.sources.lines_csv import CsvChecks, team_ids
 from nba_pipeline.sources.odds import utcnow
@@ -172,7 +172,7 @@ def reports_known(
     """The reports of game day ``day`` known at or before ``at`` (naive UTC or aware), the last one
     per player and source (``FIELDS``, with ``out``: its status counts as out)."""
     if not sa.inspect(engine).has_table(player_availability.name):
-        return pd.DataFrame(columns=[*FIELDS, "out"])
+        return no_rows(player_availability).assign(out=False)
     t = player_availability
     q = sa.select(t).where(t.c.game_date == day, t.c.known_at <= naive_utc(at))
     if sources is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from nba_pipeline.db import insert_new, read_select
+from nba_pipeline.db import insert_new, no_rows, read_select
 from nba_pipeline.ingest.schema import fetched_lines
 from nba_pipeline.sources.odds import LINE_FIELDS
 
@@ -36,7 +36,7 @@ def append_lines(engine: sa.Engine, rows: pd.DataFrame) -> int:
 def read_fetched(engine: sa.Engine, game_ids: list[str] | None = None) -> pd.DataFrame:
     """Every stored line (of ``game_ids``), oldest first: the fetch history."""
     if not sa.inspect(engine).has_table(fetched_lines.name):
-        return pd.DataFrame(columns=LINE_FIELDS)
+        return no_rows(fetched_lines, LINE_FIELDS)
     t = fetched_lines
     q = sa.select(t).order_by(t.c.fetched_at, t.c.game_id, t.c.source)
     if game_ids is not None:

@@ -154,3 +154,12 @@ def test_the_command_imports_a_file_and_prints_the_day(engine, tmp_path, monkeyp
     assert main(["--import", str(bad)]) == 1
     assert "row 1 (line 2), column 'status'" in capsys.readouterr().err
     assert _stored(engine) == 1
+
+
+def test_reports_read_before_any_is_stored_are_the_empty_table_of_one_created(tmp_path):
+    """No import yet (the table not created): the same typed columns as a day without reports."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'none.db'}")
+    day, at = dt.date(2023, 11, 18), dt.datetime(2023, 11, 18, 14, 0)
+    before = reports_known(engine, day, at)
+    create_tables(engine, [player_availability])
+    pd.testing.assert_frame_equal(before, reports_known(engine, day, at))

@@ -240,3 +240,13 @@ def test_fetch_stores_the_answer_and_an_unreachable_feed_exits_3(
     err = capsys.readouterr().err
     assert "cdn.nba.com unreachable for odds/odds_todaysGames.json" in err
     assert len(read_fetched(configured["engine"])) == 1
+
+
+def test_lines_read_before_any_is_fetched_are_the_empty_table_of_one_created(tmp_path):
+    """No fetch yet (the table not created): the same typed columns as a table without lines."""
+    from nba_pipeline.ingest.schema import fetched_lines
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'none.db'}")
+    before = read_fetched(engine)
+    create_tables(engine, [fetched_lines])
+    pd.testing.assert_frame_equal(before, read_fetched(engine))
