@@ -36,6 +36,13 @@ def team_game_rows(engine: sa.Engine, game_id: str) -> pd.DataFrame:
         return read_select(conn, sa.select(t).where(t.c.game_id == str(game_id)))
 
 
+def team_game_rows_of(engine: sa.Engine, game_ids: list[str]) -> pd.DataFrame:
+    """The ``team_game_features`` rows of ``game_ids`` (two per game built)."""
+    t = team_game_features
+    with engine.connect() as conn:
+        return read_select(conn, sa.select(t).where(t.c.game_id.in_(_ids(game_ids))))
+
+
 def player_seconds(engine: sa.Engine, season: str, team_ids: list[int], before: dt.date) -> pd.DataFrame:
     """player_id, team_id, game_date, seconds of every ``player_game_stats`` row of ``team_ids`` in
     ``season`` strictly before ``before``."""

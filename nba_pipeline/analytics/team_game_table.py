@@ -62,18 +62,24 @@ class TeamGameInputs:
     appearances: pd.DataFrame  # player_game_stats of the season (the rotations of the history)
 
 
+def player_feature_seasons(season: str) -> list[str]:
+    """The season and the ``PRIOR_SEASONS`` before it, oldest first: the player features the
+    season's strength reads (its ratings and the box-score prior fitted on the seasons before)."""
+    seasons = [season]
+    for _ in range(PRIOR_SEASONS):
+        seasons.insert(0, previous_season(seasons[0]))
+    return seasons
+
+
 def read_team_game_inputs(read: SeasonReader, season: str) -> TeamGameInputs:
     """The inputs of ``season``'s rows, read with ``read``."""
     seasons = [previous_season(season), season]
-    prior = [season]
-    for _ in range(PRIOR_SEASONS):
-        prior.insert(0, previous_season(prior[0]))
     return TeamGameInputs(
         games=read(ischema.games, seasons),
         stints=read(aschema.stints, seasons),
         rapm=read(aschema.player_rapm, seasons),
         shots=read_shot_window(read, season),
-        player_features=read(aschema.player_features, prior),
+        player_features=read(aschema.player_features, player_feature_seasons(season)),
         appearances=read(ischema.player_game_stats, [season]),
     )
 

@@ -59,9 +59,10 @@ class AsOfLookup:
         self.context = ctx.values[0].astype(np.float32)
 
     def use_context(self, context: np.ndarray, lines: pd.DataFrame | None) -> None:
-        """Take a context computed elsewhere (``forecast.daily.scheduled_context``: a game not in
-        ``team_game_features`` yet) with the line rows it was built from, so the forecast reports
-        the line its context holds."""
+        """Take a context computed elsewhere (``forecast.daily.pregame_context``: a game not in
+        ``team_game_features`` yet, or one whose strength leaves out the players a forecast
+        names) with the line rows it was built from, so the forecast reports the line its context
+        holds."""
         self.context = np.asarray(context, dtype=np.float32)
         self.lines = lines
 

@@ -6,9 +6,12 @@ For each team of a game on day D, forecast at time T, the first source that know
    report for D known at or before T; its players whose last report counts as out;
 2. the live box score's inactive list (``sources.inactive``): the feed had the game (fetched in
    this run, or stored earlier); its inactive players of the team;
-3. history: the players of the team's rotation as of D who missed its latest game
-   (``analytics.availability.rotation_as_of``; from games strictly before D only). In a backtest
-   this is the stand-in for the injury report.
+3. history. For a game to come: the players of the team's rotation as of D who missed its latest
+   game (``analytics.availability.rotation_as_of``; from games strictly before D only). For a game
+   played (a backtest): the rotation players who did not play it, and on the team those who did,
+   as the game's box score says (``analytics.availability.game_rotations``). That is the stand-in
+   for the injury report the ``team_game_features`` asset stores, so a backtest without an import
+   forecasts what the evaluation scores.
 
 An import or the feed also says who is on a team: a player an import lists for the team with a
 status that is not out, or the box score lists as active for it (a trade, a return), joins the
@@ -22,20 +25,21 @@ Every forecast records the players it took as out (``Forecast.out_players``, the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
 import sqlalchemy as sa
 
 from nba_pipeline.analytics import reads
-from nba_pipeline.analytics.availability import rotation_as_of
+from nba_pipeline.analytics.availability import game_rotations, rotation_as_of
 from nba_pipeline.sources.availability import OUT_STATUSES, player_names, reports_known
 from nba_pipeline.sources.inactive import SOURCE as FEED_SOURCE
 from nba_pipeline.sources.inactive import InactiveLists
 
 HISTORY = "history"
 MISSED_LAST = "missed_last"  # the history's status: he did not play the team's latest game
+DID_NOT_PLAY = "did_not_play"  # the history's status in a backtest: he did not play the game
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,8 @@ class OutPlayer:
     player_id: int
     name: str
     team_id: int
-    status: str  # 'out', 'doubtful' (an import), 'inactive' (the feed), 'missed_last' (history)
+    status: str  # 'out', 'doubtful' (an import), 'inactive' (the feed), 'missed_last' or
+    # 'did_not_play' (history)
     source: str  # the import's source ('csv', ...), 'nba_api_boxscore', or 'history'
 
 
@@ -113,18 +118,20 @@ def availability_of(
     games: pd.DataFrame,
     made_at: dt.datetime | Mapping[dt.date, dt.datetime],
     feed: InactiveLists | None = None,
+    played: bool = False,
 ) -> Availability:
     """Who is out of each of ``games`` (game_id, game_date, season, home_team_id, away_team_id) for
     a forecast made at ``made_at`` (one time, or one per game day as in a backtest; module
     docstring: import, feed, history, per team). ``feed``: what the live box score gave in this
-    run, if it was asked."""
+    run, if it was asked. ``played``: the games were played (a backtest), so the history is the
+    games' own box scores."""
     if games.empty:
         return Availability()
     names = player_names(engine).drop_duplicates("player_id").set_index("player_id")["name"]
     g = games.assign(
         game_id=games["game_id"].astype(str), game_date=pd.to_datetime(games["game_date"]).dt.date
     )
-    history = _history(engine, g)
+    history = _box_scores(engine, g) if played else _missed_last(engine, g)
     out: dict[str, GameAvailability] = {}
     for day, day_games in g.groupby("game_date"):
         reports = reports_known(engine, day, made_at[day] if isinstance(made_at, Mapping) else made_at)
@@ -143,25 +150,67 @@ def availability_of(
                     rows = fed[(fed["game_id"].astype(str) == r.game_id) & (fed["team_id"] == team)]
                     gone, on = _reported(rows.drop_duplicates("player_id", keep="last"), team, names)
                 else:
-                    h = history.get((day, team))
-                    gone, on = (() if h is None else _players(h, names, MISSED_LAST)), []
+                    gone, on = history.of(r.game_id, team, names)
                 sides.append(gone)
                 listed += on
             out[r.game_id] = GameAvailability(*sides, listed=tuple(listed))
     return Availability(out)
 
 
-def _history(engine: sa.Engine, games: pd.DataFrame) -> dict[tuple[dt.date, int], pd.DataFrame]:
-    """(day, team) -> the rotation players who missed the team's latest game before the day."""
-    out: dict[tuple[dt.date, int], pd.DataFrame] = {}
+@dataclass
+class _History:
+    """What the history says of each (game id, team id): the rotation players it takes as out
+    (``out``, rotation rows) with their ``status``, and who it puts on the team (``on``, player ids;
+    only a played game's box score says)."""
+
+    status: str
+    out: dict[tuple[str, int], pd.DataFrame] = field(default_factory=dict)
+    on: dict[tuple[str, int], list[int]] = field(default_factory=dict)
+
+    def of(
+        self, game_id: str, team: int, names: pd.Series
+    ) -> tuple[tuple[OutPlayer, ...], list[tuple[int, int]]]:
+        rows = self.out.get((game_id, team))
+        gone = () if rows is None else _players(rows, names, self.status)
+        return gone, [(team, p) for p in self.on.get((game_id, team), [])]
+
+
+def _by_season(engine: sa.Engine, games: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame, pd.DataFrame]]:
+    """Per season of ``games``: the season, its games, and its appearances (``player_game_stats``)
+    through the last of their days; nothing before the table exists."""
     if not sa.inspect(engine).has_table("player_game_stats"):
-        return out
+        return
     for season, sg in games.groupby("season"):
         last = max(sg["game_date"])
-        appearances = reads.appearances_before(engine, str(season), last + dt.timedelta(days=1))
+        yield str(season), sg, reads.appearances_before(engine, str(season), last + dt.timedelta(days=1))
+
+
+def _missed_last(engine: sa.Engine, games: pd.DataFrame) -> _History:
+    """The rotation players who missed the team's latest game before the day (a game to come)."""
+    out = _History(MISSED_LAST)
+    for season, sg, appearances in _by_season(engine, games):
         for day, dg in sg.groupby("game_date"):
             teams = sorted(set(dg["home_team_id"].astype(int)) | set(dg["away_team_id"].astype(int)))
-            rot = rotation_as_of(appearances, str(season), teams, day)
-            for team, rows in rot[rot["missed_last"].to_numpy(dtype=bool)].groupby("team_id"):
-                out[(day, int(team))] = rows
+            rot = rotation_as_of(appearances, season, teams, day)
+            missed = dict(list(rot[rot["missed_last"].to_numpy(dtype=bool)].groupby("team_id")))
+            for g in dg.itertuples(index=False):
+                for team in (int(g.home_team_id), int(g.away_team_id)):
+                    if team in missed:
+                        out.out[(g.game_id, team)] = missed[team]
+    return out
+
+
+def _box_scores(engine: sa.Engine, games: pd.DataFrame) -> _History:
+    """The rotation players who did not play the game, and those who played it (on the team that
+    day: a traded player's first game, a return), as ``game_rotations`` says (a game played)."""
+    out = _History(DID_NOT_PLAY)
+    for _, sg, appearances in _by_season(engine, games):
+        ids = set(sg["game_id"])
+        rot = game_rotations(appearances)
+        rot = rot[rot["game_id"].astype(str).isin(ids) & rot["out"].to_numpy(dtype=bool)]
+        for (game, team), rows in rot.groupby(["game_id", "team_id"]):
+            out.out[(str(game), int(team))] = rows
+        played = appearances[appearances["game_id"].astype(str).isin(ids)]
+        for (game, team), rows in played.groupby(["game_id", "team_id"]):
+            out.on[(str(game), int(team))] = [int(p) for p in rows["player_id"]]
     return out

@@ -9,9 +9,11 @@ Why it works this way:
 
 - Games to come are the games of ``[as_of, as_of + days)``: from the ``games`` table (a shipped
   season, or one whose games are ingested) and from ``schedule_<season>.parquet`` in the pulled dir
-  (stats.nba.com's games not played yet). A game of the ``games`` table is forecast by
-  ``GameForecaster.forecast``; a scheduled game not in it through ``GameForecaster.open_game`` with
-  its row from the schedule and its team features computed (:func:`scheduled_context`) by the
+  (stats.nba.com's games not played yet). Each is forecast through ``GameForecaster.open_game``
+  with a context computed for this forecast (:func:`pregame_context`): a game of the ``games``
+  table takes its stored ``team_game_features`` rows with the strength computed again for the
+  players this forecast takes as out (:func:`listed_context`); a scheduled game, its row from the
+  schedule and its team features computed (:func:`scheduled_context`) by the
   ``team_game_features`` asset's own function (``analytics.team_game_table``), from the games
   played before its date.
 - Starters: nobody announces them in the morning, so each side gets its expected starting five
@@ -20,8 +22,9 @@ Why it works this way:
 - Who is out (``forecast.availability``): per team, an imported report known before the forecast,
   else the live box score's inactive list (asked when ``fetch_inactive``; a feed that is down is a
   warning in ``DailyResult.warnings``), else the rotation players who missed the team's latest
-  game. Every forecast records them (``Forecast.out_players``, the ledger's ``out_players``, the
-  ``home_out`` / ``away_out`` columns of the output table).
+  game. The forecast's strength features leave out exactly these players, and every forecast
+  records them (``Forecast.out_players``, the ledger's ``out_players``, the ``home_out`` /
+  ``away_out`` columns of the output table).
 - No leakage: a game on day D is featurized by ``GameForecaster`` from games before D only, and the
   expected starters come from starts before D.
 - The ledger is append-only and keyed by (game, version, state, events, source), so a rerun of a
@@ -34,14 +37,15 @@ Why it works this way:
   model does not read the line (``ForecastModel.line_used``).
 - :func:`backtest_forecasts` writes the same pregame forecasts of past games with ``made_at`` the
   day before each game under source ``backtest`` (kept apart from the live scorecard), to check the
-  scorecard against the evaluation report on the same games.
+  scorecard against the evaluation report on the same games: without an import, who is out is who
+  of the rotation did not play the game, as in the stored features the evaluation reads.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -52,13 +56,19 @@ import pandas as pd
 import sqlalchemy as sa
 
 from nba_pipeline.analytics import reads
+from nba_pipeline.analytics import schema as aschema
 from nba_pipeline.analytics.availability import rotation_as_of
 from nba_pipeline.analytics.lineup_features import (
     SLOTS,
     expected_starters,
     game_starters,
 )
-from nba_pipeline.analytics.team_game_table import read_team_game_inputs, team_game_features
+from nba_pipeline.analytics.team_game_table import (
+    player_feature_seasons,
+    read_team_game_inputs,
+    team_game_features,
+)
+from nba_pipeline.analytics.team_strength import add_strength_features
 from nba_pipeline.db import naive_utc, read_seasons, read_table
 from nba_pipeline.features.context import ContextFeatureBuilder
 from nba_pipeline.features.season_arrays import SeasonArrays
@@ -192,9 +202,10 @@ def expected_fives(engine: sa.Engine, games: pd.DataFrame) -> dict[str, Starters
 
 
 @dataclass
-class ScheduledContext:
-    """The context vectors of scheduled games and the lines they were built from (the rows of
-    ``line_lookup.betting_lines_of``, None: no game had one), which say which line each vector holds."""
+class PregameContext:
+    """The context vectors of games to forecast before tip-off and the lines they were built from
+    (the rows of ``line_lookup.betting_lines_of``, None: no game had one), which say which line each
+    vector holds."""
 
     values: dict[str, np.ndarray]  # game id -> float32 [CONTEXT_DIM]
     lines: pd.DataFrame | None = None
@@ -228,7 +239,7 @@ def scheduled_context(
     scheduled: pd.DataFrame,
     known_out: Mapping[str, Collection[int]] | None = None,
     known_on: Mapping[str, Mapping[int, Collection[int]]] | None = None,
-) -> ScheduledContext:
+) -> PregameContext:
     """The context features of scheduled games that are not in the ``games`` table, computed by
     the ``team_game_features`` asset's computation (``analytics.team_game_table``) over the played
     games of the season and the one before with the scheduled games added
@@ -237,21 +248,59 @@ def scheduled_context(
     before D.
     The line dims come from :func:`betting_lines_of`, whose rows are returned beside them.
     ``known_out``, ``known_on``: who is known to be out, and on each team (:func:`scheduled_rotations`)."""
+
+    def rows() -> Iterator[tuple[list[str], pd.DataFrame]]:
+        for season, sched in scheduled.groupby("season"):
+            inputs = read_team_game_inputs(partial(read_seasons, engine), str(season))
+            games = games_with_scheduled(inputs.games, sched, str(season))
+            new = games[games["game_id"].isin(sched["game_id"].astype(str))]
+            rotations = scheduled_rotations(engine, new, known_out, known_on)
+            tf = team_game_features(replace(inputs, games=games), rotations)
+            ids = sched["game_id"].astype(str).tolist()
+            yield ids, tf[tf["game_id"].isin(ids)]
+
+    return _context_of(engine, rows())
+
+
+def listed_context(
+    engine: sa.Engine,
+    games: pd.DataFrame,
+    known_out: Mapping[str, Collection[int]] | None = None,
+    known_on: Mapping[str, Mapping[int, Collection[int]]] | None = None,
+) -> PregameContext:
+    """The context vectors of games of the ``games`` table (game_id, game_date, season,
+    home_team_id, away_team_id) with the strength of the players this forecast takes as available:
+    the stored ``team_game_features`` rows, their strength columns computed again by the asset's
+    function (``team_strength.add_strength_features``) over :func:`scheduled_rotations` told
+    ``known_out`` and ``known_on``. The stored rows took who did not play each game as out; a
+    forecast takes what it knows before tip-off (an import, the feed, who missed the latest game)
+    and names it, so its numbers must come from the same players. Told who did not play and who
+    played (a backtest), the vectors are the stored ones."""
+
+    def rows() -> Iterator[tuple[list[str], pd.DataFrame]]:
+        for season, part in games.assign(game_id=games["game_id"].astype(str)).groupby("season"):
+            ids = part["game_id"].tolist()
+            player_features = read_seasons(
+                engine, aschema.player_features, player_feature_seasons(str(season))
+            )
+            rotations = scheduled_rotations(engine, part, known_out, known_on)
+            yield ids, add_strength_features(reads.team_game_rows_of(engine, ids), rotations, player_features)
+
+    return _context_of(engine, rows())
+
+
+def _context_of(engine: sa.Engine, rows: Iterable[tuple[list[str], pd.DataFrame]]) -> PregameContext:
+    """The context vectors of each (game ids, their ``team_game_features`` rows) with the market
+    line of each game (:func:`betting_lines_of`)."""
     out: dict[str, np.ndarray] = {}
     used: list[pd.DataFrame] = []
-    for season, sched in scheduled.groupby("season"):
-        inputs = read_team_game_inputs(partial(read_seasons, engine), str(season))
-        games = games_with_scheduled(inputs.games, sched, str(season))
-        new = games[games["game_id"].isin(sched["game_id"].astype(str))]
-        rotations = scheduled_rotations(engine, new, known_out, known_on)
-        tf = team_game_features(replace(inputs, games=games), rotations)
-        ids = sched["game_id"].astype(str).tolist()
+    for ids, tf in rows:
         lines = betting_lines_of(engine, ids)
-        ctx = ContextFeatureBuilder().build(ids, tf[tf["game_id"].isin(ids)], lines).values
+        ctx = ContextFeatureBuilder().build(ids, tf, lines).values
         out.update({g: ctx[i].astype(np.float32) for i, g in enumerate(ids)})
         if lines is not None:
             used.append(lines)
-    return ScheduledContext(out, pd.concat(used, ignore_index=True) if used else None)
+    return PregameContext(out, pd.concat(used, ignore_index=True) if used else None)
 
 
 def scheduled_rotations(
@@ -315,13 +364,11 @@ def _still_to_forecast(
 
 
 def _forecast_one(
-    forecaster: GameForecaster, g: Any, starters: Starters | None, contexts: ScheduledContext
+    forecaster: GameForecaster, g: Any, starters: Starters | None, contexts: PregameContext
 ) -> Forecast:
-    """One game's pregame forecast: a game of the ``games`` table as the batch path makes it; a
-    scheduled game through ``open_game`` with its row and the team features computed for it."""
+    """One game's pregame forecast through ``open_game``, with the context computed for it from
+    the players it takes as out (:func:`pregame_context`)."""
     gid = str(g.game_id)
-    if g.origin == "games":
-        return forecaster.forecast(gid, starters=starters)
     row = pd.Series(
         {
             "game_id": gid,
@@ -334,6 +381,23 @@ def _forecast_one(
     live = forecaster.open_game(gid, starters=starters, game=row)
     live.lookup.use_context(contexts.values[gid], contexts.lines)
     return live.forecast()
+
+
+def pregame_context(engine: sa.Engine, games: pd.DataFrame, availability: Availability) -> PregameContext:
+    """The context vectors of ``games`` (``GAME_COLUMNS``) with the players ``availability`` takes
+    as out: :func:`listed_context` for a game of the ``games`` table, :func:`scheduled_context` for
+    one only scheduled."""
+    known_out, known_on = availability.known_out(), availability.known_on()
+    parts = [
+        make(engine, part, known_out, known_on)
+        for origin, make in (("games", listed_context), ("schedule", scheduled_context))
+        if len(part := games[games["origin"] == origin])
+    ]
+    lines = [p.lines for p in parts if p.lines is not None]
+    return PregameContext(
+        {g: v for p in parts for g, v in p.values.items()},
+        pd.concat(lines, ignore_index=True) if lines else None,
+    )
 
 
 def run_daily(
@@ -378,9 +442,7 @@ def run_daily(
             res.warnings.extend(feed.warnings)
         availability = availability_of(engine, games[games["game_id"].isin(todo)], now, feed)
     res.availability = availability
-    sched = games[games["game_id"].isin(todo) & (games["origin"] == "schedule")]
-    known_out, known_on = availability.known_out(), availability.known_on()
-    contexts = scheduled_context(engine, sched, known_out, known_on) if len(sched) else ScheduledContext({})
+    contexts = pregame_context(engine, games[games["game_id"].isin(todo)], availability)
     entries = []
     for g in games[games["game_id"].isin(todo)].itertuples(index=False):
         fc = _forecast_one(forecaster, g, fives.get(str(g.game_id)) or None, contexts)
@@ -413,8 +475,10 @@ def backtest_forecasts(
     game date (midnight UTC), under ``source`` (default 'backtest', which the scorecard keeps out
     of the live numbers). ``starters``: the fives to use (e.g. the actual ones,
     :func:`starters_from_arrays`, to compare with the evaluation report); else the expected ones.
-    Who is out: the imports known when each forecast is made, else history (no live feed for a
-    past game). Returns the number of new rows."""
+    Who is out: the imports known when each forecast is made, else the game's box score (who of
+    the rotation did not play it: the stand-in for the injury report, as in the stored features);
+    the forecast's strength comes from them (:func:`listed_context`). Returns the number of new
+    rows."""
     ids = [str(g) for g in game_ids]
     cols = ["game_id", "game_date", "season", "home_team_id", "away_team_id"]
     games = read_table(engine, "games", columns=cols)
@@ -425,10 +489,11 @@ def backtest_forecasts(
     games["game_date"] = pd.to_datetime(games["game_date"]).dt.date
     fives = dict(starters) if starters is not None else expected_fives(engine, games)
     made_at = {d: dt.datetime.combine(d, dt.time(0, 0)) - lead for d in set(games["game_date"])}
-    out = availability_of(engine, games, made_at)
+    out = availability_of(engine, games, made_at, played=True)
+    contexts = listed_context(engine, games, out.known_out(), out.known_on())
     entries = []
     for g in games.itertuples(index=False):
-        fc = forecaster.forecast(str(g.game_id), starters=fives.get(str(g.game_id)) or None)
+        fc = _forecast_one(forecaster, g, fives.get(str(g.game_id)) or None, contexts)
         fc = replace(fc, out_players=out.of(str(g.game_id)).players())
         entries.append(entry_from_forecast(fc, source=source, made_at=made_at[g.game_date]))
     return append_forecasts(engine, entries)

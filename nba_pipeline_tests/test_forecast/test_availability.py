@@ -9,6 +9,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
 import requests
 import sqlalchemy as sa
 
@@ -123,6 +124,56 @@ def test_a_backtest_of_a_past_day_with_an_import_names_the_player_in_output_and_
     assert "Donovan Mitchell (out, csv)" in line
     led = read_ledger(db, source="backtest").set_index("game_id")
     assert "Donovan Mitchell" in led.loc[GAME, "out_players"]
+
+
+def _played(db: sa.Engine, player: int) -> bool:
+    with db.connect() as conn:
+        q = sa.text("SELECT COUNT(*) FROM player_game_stats WHERE game_id = :g AND player_id = :p")
+        return bool(conn.execute(q, {"g": GAME, "p": player}).scalar())
+
+
+def test_a_backtest_names_who_of_the_rotation_did_not_play_the_game(fc, db):
+    from nba_pipeline.analytics.availability import game_rotations
+    from nba_pipeline.forecast.availability import DID_NOT_PLAY
+
+    day = _day(db)
+    rot = game_rotations(appearances_before(db, "2022-23", day + dt.timedelta(days=1)))
+    missed = set(rot.loc[(rot["game_id"] == GAME) & rot["out"], "player_id"])
+    assert missed  # someone of the rotations sat out, so the test can fail
+    assert backtest_forecasts(fc, db, [GAME]) == 1
+    players = json.loads(read_ledger(db, source="backtest")["out_players"].item())
+    assert {p["player_id"] for p in players} == missed
+    assert {(p["status"], p["source"]) for p in players} == {(DID_NOT_PLAY, HISTORY)}
+
+
+def test_an_imported_player_out_moves_the_forecast_that_names_him(fc, db, tmp_path):
+    """The players a forecast names are the ones its strength left out: Mitchell played the game,
+    so only the import can take him out, in a backtest and in a daily run of the day before."""
+    from nba_pipeline.features.context import FEATURE_NAMES
+    from nba_pipeline.forecast.daily import pregame_context
+
+    assert _played(db, MITCHELL)
+    day = _day(db)
+    made = _evening_before(day)
+    games = games_to_come(db, None, day, 1)
+    out_share = FEATURE_NAMES.index("home_out_share")  # Cleveland's minutes out
+    share = pregame_context(db, games, availability_of(db, games, made)).values[GAME][out_share]
+    before = backtest_forecasts(fc, db, [GAME], source="before")
+    plain = run_daily(fc, db, None, day, days=1, now=made, source="plain")
+    known = dt.datetime.combine(day, dt.time(0, 0)) - dt.timedelta(days=1, hours=2)  # before both
+    _import(db, tmp_path, f"{day.isoformat()},CLE,Donovan Mitchell,out,{known:%Y-%m-%dT%H:%MZ}\n")
+    assert pregame_context(db, games, availability_of(db, games, made)).values[GAME][out_share] > share
+    assert before == backtest_forecasts(fc, db, [GAME]) == 1
+    told = run_daily(fc, db, None, day, days=1, now=made, source="told")
+    led = read_ledger(db).set_index("source")
+    led = led[led["game_id"] == GAME]
+    for without, with_import in (("before", "backtest"), ("plain", "told")):
+        assert MITCHELL not in {p["player_id"] for p in json.loads(led.loc[without, "out_players"])}
+        assert MITCHELL in {p["player_id"] for p in json.loads(led.loc[with_import, "out_players"])}
+        # The session's model is random: the strength moves its forecast a little, but it moves.
+        assert led.loc[with_import, "p_home_win"] != pytest.approx(led.loc[without, "p_home_win"], abs=1e-7)
+    assert {f.game_id: f for f in told.forecasts}[GAME].p_home_win == led.loc["told", "p_home_win"]
+    assert {f.game_id: f for f in plain.forecasts}[GAME].p_home_win == led.loc["plain", "p_home_win"]
 
 
 def test_a_report_known_after_the_backtest_forecast_is_not_used(fc, db, tmp_path):

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from nba_pipeline.forecast.availability import availability_of
 from nba_pipeline.forecast.daily import backtest_forecasts, expected_fives, games_to_come, run_daily
 from nba_pipeline.forecast.ledger import read_ledger
 from nba_pipeline_tests.test_forecast.conftest import GAME
@@ -91,11 +92,14 @@ def test_every_game_of_the_window_is_forecast_once_with_expected_starters(fc, db
     assert len(home) == 5 and len(away) == 5  # not an empty lineup graph
     assert set(home) <= _starters_before(db, int(row["home_team_id"]), day)
     assert set(away) <= _starters_before(db, int(row["away_team_id"]), day)
-    # The ledger holds exactly the forecaster's pregame forecast with those starters.
+    # Told who is out as the stored features were (the game's box score), a daily forecast is
+    # exactly the batch path's pregame forecast with those starters.
+    told = availability_of(db, res.games, _evening_before(day), played=True)
+    run_daily(fc, db, None, day, days=1, now=_evening_before(day), availability=told, source="told")
     direct = fc.forecast(GAME, starters=(home, away))
-    got = led.set_index("game_id").loc[GAME]
-    assert got["p_home_win"] == pytest.approx(direct.p_home_win, abs=1e-9)
-    assert got["margin"] == pytest.approx(direct.margin, abs=1e-6)
+    got = read_ledger(db, source="told").set_index("game_id").loc[GAME]
+    assert got["p_home_win"] == pytest.approx(direct.p_home_win, abs=1e-6)
+    assert got["margin"] == pytest.approx(direct.margin, abs=1e-4)
 
 
 def test_rerunning_a_day_adds_no_forecast(fc, db):
@@ -213,6 +217,9 @@ def test_a_scheduled_game_not_in_the_games_table_is_forecast_as_if_it_were(fc, d
     )
     res = run_daily(fc2, db2, pulled, day, days=1, now=_evening_before(day), availability=told)
     got = res.table().set_index("game_id")
+    # The same games in the games table, told the same: the stored rows, their strength recomputed.
+    ref = run_daily(fc, db, None, day, days=1, now=_evening_before(day), availability=told, source="told")
+    ref = ref.table().set_index("game_id")
     assert res.written == len(ref) and not res.skipped
     assert (got["home_starters"] == ref["home_starters"]).all()
     np.testing.assert_allclose(got.loc[boxed, "p_home_win"], ref.loc[boxed, "p_home_win"], atol=1e-5)
@@ -368,10 +375,10 @@ def test_a_forecast_that_used_a_line_keeps_the_model_s_own_beside_it(fc, db):
     line_fc = _line_model(fc, db)
     res = run_daily(line_fc, db, None, day, days=1, now=_evening_before(day))
     got = {f.game_id: f for f in res.forecasts}[GAME]
-    g = res.games.set_index("game_id").loc[GAME]
     with db.begin() as conn:
         conn.execute(sa.text("DELETE FROM betting_lines"))
-    bare = line_fc.forecast(GAME, starters=(list(g["home_starters"]), list(g["away_starters"])))
+    again = run_daily(line_fc, db, None, day, days=1, now=_evening_before(day), source="without_line")
+    bare = {f.game_id: f for f in again.forecasts}[GAME]
     assert bare.line_source is None and bare.own_p_home_win is None
     assert got.own_p_home_win == pytest.approx(bare.p_home_win, abs=1e-6)
     assert got.own_margin == pytest.approx(bare.margin, abs=1e-4)
