@@ -8,8 +8,12 @@ new event, printed and kept in the ledger (``forecast.live_session``).
 ``--replay`` plays a recorded PlayByPlayV3 response through the same path, cut into the polls a
 live session would have made; ``--speed S`` runs the game clock S times faster (0: as fast as
 possible, one poll per game minute). A game not in ``games`` yet (tonight's) takes its teams from
-the feed and its date from ``--date``. A malformed recording is refused, naming the file and the
-field, before anything is written.
+the feed and its date from ``--date``, and its team features are computed from the games before
+it, as the daily run computes them, leaving out the players known to be out (an import, a stored
+inactive list, who missed the team's latest game). Every forecast names those players in the
+ledger; a game of the ``games`` table (a replay) names who of the rotation did not play it, as its
+stored features left out. A malformed recording is refused, naming the file and the field, before
+anything is written.
 """
 
 from __future__ import annotations
@@ -23,8 +27,11 @@ from collections.abc import Callable, Iterator
 import pandas as pd
 import torch
 
+from nba_pipeline.forecast.availability import OutPlayer, availability_of
 from nba_pipeline.forecast.chart import chart_from_updates
+from nba_pipeline.forecast.daily import out_names, pregame_context
 from nba_pipeline.forecast.game import GameForecaster
+from nba_pipeline.forecast.live_game import LiveGame
 from nba_pipeline.forecast.live_session import (
     DEFAULT_INTERVAL_S,
     EASTERN,
@@ -76,9 +83,11 @@ def main(argv: list[str] | None = None) -> int:
         polls: Iterator[dict] | Callable[[], dict] = replay_polls(replay, args.speed, args.interval)
     else:
         polls = lambda: fetch_pbp_v3(gid)  # noqa: E731
+    played = True
     try:
         row = forecaster.game_row(gid)
     except KeyError:
+        played = False
         # Not ingested yet (a game of today): teams from the feed, date from --date.
         date = pd.Timestamp(args.date).date() if args.date else pd.Timestamp.now(tz=EASTERN).date()
         row = game_from_response(replay, gid, date) if replay is not None else None
@@ -95,20 +104,26 @@ def main(argv: list[str] | None = None) -> int:
                 f"cannot forecast {gid}: not in the games table and no team in the response", file=sys.stderr
             )
             return 2
-        print(f"game {gid} is not in the games table: teams from the feed, date {date}, context defaults")
+        print(
+            f"game {gid} is not in the games table: teams from the feed, date {date}, team features "
+            "from the games before it"
+        )
     live = forecaster.open_game(gid, game=row)
+    out = _who_is_out(forecaster, live, row, played)
     session = LiveSession(
         live,
         source="replay" if args.replay else "live",
         ledger_engine=None if args.no_ledger else forecaster.engine,
         home=str(row["home_team_abbr"]),
         away=str(row["away_team_abbr"]),
+        out_players=out,
     )
     print(
         f"{session.away} at {session.home}, {pd.Timestamp(row['game_date']).date()}, game {gid}, "
         f"model {forecaster.model.version}" + (f", replay of {args.replay}" if args.replay else ""),
         flush=True,
     )
+    print(f"out: {out_names(out)}", flush=True)
     try:
         follow(session, polls, args.interval, max_polls=args.max_polls)
     except KeyboardInterrupt:
@@ -117,3 +132,20 @@ def main(argv: list[str] | None = None) -> int:
         chart_from_updates(session.updates, session.home, session.away, path=args.chart)
         print(f"chart written to {args.chart}")
     return 0
+
+
+def _who_is_out(
+    forecaster: GameForecaster, live: LiveGame, row: pd.Series, played: bool
+) -> tuple[OutPlayer, ...]:
+    """Who the game is without, as known now (``forecast.availability``). A game to come gets the
+    team features the daily run computes for it, leaving those players out
+    (``forecast.daily.pregame_context``); a game of the ``games`` table was played, and its stored
+    features left out who of the rotation did not play it."""
+    cols = ["game_id", "game_date", "season", "home_team_id", "away_team_id"]
+    game = pd.DataFrame([{c: row[c] for c in cols}]).assign(origin="games" if played else "schedule")
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None).to_pydatetime()
+    availability = availability_of(forecaster.engine, game, now, played=played)
+    if not played:
+        ctx = pregame_context(forecaster.engine, game, availability)
+        live.lookup.use_context(ctx.values[str(row["game_id"])], ctx.lines)
+    return availability.of(str(row["game_id"])).players()

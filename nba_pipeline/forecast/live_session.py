@@ -13,7 +13,8 @@ game clock S times faster (a poll every ``--interval`` seconds holds ``interval 
 seconds of game); 0 = as fast as possible, one poll per game minute.
 Before the first event a pregame forecast is printed (and ledgered unless the game has tipped off).
 The database (``NBA_DATABASE_URL``) holds the season's tables read as of the game date; a game
-not in ``games`` yet (tonight's) takes its teams from the feed (:func:`game_from_response`).
+not in ``games`` yet (tonight's) takes its teams from the feed (:func:`game_from_response`), and
+the command gives it the team features the daily run computes (``forecast.daily.pregame_context``).
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ import datetime as dt
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from nba_pipeline.forecast.availability import OutPlayer
 from nba_pipeline.forecast.ledger import PregameAfterTipoff, append_forecasts, entry_from_forecast
 from nba_pipeline.forecast.live_game import LiveGame
 from nba_pipeline.forecast.model import Forecast
@@ -62,6 +64,9 @@ class LiveSession:
     updates: list[Update] = field(default_factory=list)
     home: str = "HOME"
     away: str = "AWAY"
+    # The players the game's context left out (forecast.availability), recorded with each forecast;
+    # None: not known.
+    out_players: tuple[OutPlayer, ...] | None = None
     _last: pd.DataFrame | None = None  # the previous poll's rows
 
     def pregame(self) -> Update | None:
@@ -101,7 +106,7 @@ class LiveSession:
         return c.event_type == 13 and c.period >= 4 and c.home_score != c.away_score
 
     def _issue(self) -> Update:
-        fc = self.game.forecast()
+        fc = replace(self.game.forecast(), out_players=self.out_players)
         made_at = pd.Timestamp.now(tz="UTC")
         note = ""
         if self.ledger_engine is not None:

@@ -45,7 +45,7 @@ class Forecast:
     # both None when the forecast used no line.
     line_source: str | None = None
     line_fetched_at: dt.datetime | None = None
-    # The players taken as out (forecast.availability; None: not recorded, as in a live game).
+    # The players taken as out (forecast.availability; None: not recorded).
     out_players: tuple[OutPlayer, ...] | None = None
     # The model's own pregame forecast with the line withheld, where the forecast used a line
     # (None otherwise: the forecast is the model's own): what the scorecard shows beside the line's.

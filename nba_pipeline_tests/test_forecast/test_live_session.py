@@ -3,6 +3,7 @@ a recorded game replayed through it forecasts after every event and gives the ba
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pandas as pd
@@ -143,7 +144,8 @@ def test_live_command_replays_a_response_prints_lines_writes_chart_and_ledger(
     out = capsys.readouterr().out.splitlines()
     assert rc == 0
     assert out[0].startswith("CHI at CLE, 2023-01-02") and model_version in out[0]
-    assert out[1].startswith("pregame") and "P(CLE win)" in out[2]
+    assert out[1].startswith("out: ") and "(did_not_play, history)" in out[1]  # as its stored features
+    assert out[2].startswith("pregame") and "P(CLE win)" in out[3]
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     led = read_ledger(make_engine(slice_env["NBA_DATABASE_URL"]), game_ids=[GAME], source="replay")
     assert len(led) == len([x for x in out if x.startswith("Q")]) > 0
@@ -151,22 +153,40 @@ def test_live_command_replays_a_response_prints_lines_writes_chart_and_ledger(
 
 
 def test_live_command_forecasts_a_game_not_yet_in_the_games_table_from_the_feed(
-    slice_env, model_version, v3_response, convert, tmp_path, monkeypatch, capsys
+    slice_env, model_version, fc, db, v3_response, convert, tmp_path, monkeypatch, capsys
 ):
     """Tonight's game is not ingested: its teams come from the feed (location h/v), its date from
-    --date; a response without any team action cannot be forecast (exit 2, saying why)."""
+    --date, its team features from the games before it, as the daily run computes them (not the
+    defaults), leaving out who is known to be out, whom each forecast names; a response without any
+    team action cannot be forecast (exit 2, saying why)."""
     from nba_pipeline.commands.live import main
+    from nba_pipeline.forecast.ledger import read_ledger
+    from nba_pipeline.forecast.live_session import game_from_response
+    from nba_pipeline.sources.availability import append_reports, read_availability_csv
 
     for k, v in slice_env.items():
         monkeypatch.setenv(k, v)
+    monkeypatch.setenv("NBA_DATABASE_URL", str(db.url))  # a private copy: the import stays in it
+    report = tmp_path / "out.csv"
+    report.write_text("date,team,player,status\n2023-01-02,CLE,Donovan Mitchell,out\n", encoding="utf-8")
+    append_reports(db, read_availability_csv(report, db))
     game = {**v3_response["game"], "gameId": "0022299999"}
     path = tmp_path / "new.json"
     path.write_text(json.dumps({**v3_response, "game": game}))
-    argv = ["0022299999", "--replay", str(path), "--date", "2023-01-02", "--max-polls", "2", "--no-ledger"]
+    argv = ["0022299999", "--replay", str(path), "--date", "2023-01-02", "--max-polls", "2"]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "not in the games table" in out and "CHI at CLE, 2023-01-02, game 0022299999" in out
+    assert "out: Donovan Mitchell (out, csv)" in out.splitlines()
     assert "P(CLE win)" in out.splitlines()[-1]
+    led = read_ledger(db, game_ids=["0022299999"], source="replay")
+    assert len(led) > 1 and (led["out_players"] == led["out_players"].iloc[0]).all()  # every forecast
+    assert [p["player_id"] for p in json.loads(led["out_players"].iloc[0])] == [1628378]
+    row = game_from_response({**v3_response, "game": game}, "0022299999", dt.date(2023, 1, 2))
+    defaults = fc.open_game("0022299999", game=row).forecast()
+    pregame = led[led["state"] == "pregame"].iloc[0]
+    assert pregame["p_home_win"] != pytest.approx(defaults.p_home_win, abs=1e-7)
+    argv.append("--no-ledger")
     path.write_text(json.dumps({**v3_response, "game": {**game, "actions": []}}))
     assert main(argv) == 2
     assert "0022299999" in capsys.readouterr().err
