@@ -22,7 +22,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from nba_pipeline.evaluate.report import ORDER
-from nba_pipeline.evaluate.shipped import EARLY, MORNING
+from nba_pipeline.evaluate.shipped import EARLY, MORNING, NO_REPORT
 from nba_pipeline.text_tables import render_table
 
 DEFAULT_TEST_SEASONS = ("2021-22", "2022-23", "2023-24")
@@ -34,6 +34,7 @@ SOURCE_ORDER = [
     "model",
     "model (lines withheld)",
     MORNING,
+    NO_REPORT,
     "home-win rate",
     "Elo (total: training mean)",
     "context logistic (pregame info)",

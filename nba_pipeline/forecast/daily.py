@@ -463,6 +463,14 @@ def run_daily(
     return res
 
 
+def made_before(
+    dates: Iterable[dt.date], lead: dt.timedelta = dt.timedelta(days=1)
+) -> dict[dt.date, dt.datetime]:
+    """When a forecast of a past game day is taken as made: ``lead`` before its midnight (naive
+    UTC), so it knows only what was known then (a backtest, the evaluation's morning)."""
+    return {d: dt.datetime.combine(d, dt.time(0, 0)) - lead for d in set(dates)}
+
+
 def backtest_forecasts(
     forecaster: GameForecaster,
     engine: sa.Engine,
@@ -488,7 +496,7 @@ def backtest_forecasts(
         raise KeyError(f"backtest: games not in the games table: {missing[:5]}")
     games["game_date"] = pd.to_datetime(games["game_date"]).dt.date
     fives = dict(starters) if starters is not None else expected_fives(engine, games)
-    made_at = {d: dt.datetime.combine(d, dt.time(0, 0)) - lead for d in set(games["game_date"])}
+    made_at = made_before(games["game_date"], lead)
     out = availability_of(engine, games, made_at, played=True)
     contexts = listed_context(engine, games, out.known_out(), out.known_on())
     entries = []
