@@ -94,7 +94,9 @@ class GameForecaster:
         come and forecast after each, with the numbers of :meth:`forecast` at a fraction of its cost.
         ``prefetch`` reads the as-of inputs of both teams' likely players up front. ``game``: the
         game's row (game_id, season, game_date, home/away_team_id) when it is not in ``games`` yet
-        (a game of today); without team_game_features rows its context takes the defaults."""
+        (a game of today); without team_game_features rows its context takes the defaults, until a
+        caller gives it one (``LiveGame.lookup.use_context``: the daily run's and ``nba-pipeline
+        live``'s, from ``forecast.daily.pregame_context``)."""
         row = game if game is not None else self.game_row(game_id)
         return LiveGame(self.model, AsOfLookup(self.engine, row), starters=starters, prefetch=prefetch)
 
