@@ -8,7 +8,8 @@ new event, printed and kept in the ledger (``forecast.live_session``).
 ``--replay`` plays a recorded PlayByPlayV3 response through the same path, cut into the polls a
 live session would have made; ``--speed S`` runs the game clock S times faster (0: as fast as
 possible, one poll per game minute). A game not in ``games`` yet (tonight's) takes its teams from
-the feed and its date from ``--date``, and its team features are computed from the games before
+a pulled schedule (so the pregame forecast comes before tip-off), else from the feed once both
+teams have acted, and its date from ``--date``; its team features are computed from the games before
 it, as the daily run computes them, leaving out the players known to be out (an import, a stored
 inactive list, who missed the team's latest game). Every forecast names those players in the
 ledger; a game of the ``games`` table (a replay) names who of the rotation did not play it, as its
@@ -19,17 +20,20 @@ anything is written.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 import time
 from collections.abc import Callable, Iterator
 
 import pandas as pd
+import sqlalchemy as sa
 import torch
 
+from nba_pipeline import settings
 from nba_pipeline.forecast.availability import OutPlayer, availability_of
 from nba_pipeline.forecast.chart import chart_from_updates
-from nba_pipeline.forecast.daily import out_names, pregame_context
+from nba_pipeline.forecast.daily import games_to_come, out_names, pregame_context
 from nba_pipeline.forecast.game import GameForecaster
 from nba_pipeline.forecast.live_game import LiveGame
 from nba_pipeline.forecast.live_session import (
@@ -41,6 +45,7 @@ from nba_pipeline.forecast.live_session import (
     game_from_response,
     replay_polls,
 )
+from nba_pipeline.sources.lines_csv import team_ids
 from nba_pipeline.sources.pbp_v3 import convert_pbp_v3
 
 
@@ -88,9 +93,13 @@ def main(argv: list[str] | None = None) -> int:
         row = forecaster.game_row(gid)
     except KeyError:
         played = False
-        # Not ingested yet (a game of today): teams from the feed, date from --date.
+        # Not ingested yet (a game of today): teams from a pulled schedule (known before tip-off),
+        # else from the feed; date from --date.
         date = pd.Timestamp(args.date).date() if args.date else pd.Timestamp.now(tz=EASTERN).date()
-        row = game_from_response(replay, gid, date) if replay is not None else None
+        row = _scheduled_row(forecaster.engine, gid, date)
+        origin = "the pulled schedule" if row is not None else "the feed"
+        if row is None and replay is not None:
+            row = game_from_response(replay, gid, date)
         while row is None and replay is None:
             try:
                 row = game_from_response(fetch_pbp_v3(gid), gid, date)
@@ -105,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
         print(
-            f"game {gid} is not in the games table: teams from the feed, date {date}, team features "
+            f"game {gid} is not in the games table: teams from {origin}, date {date}, team features "
             "from the games before it"
         )
     live = forecaster.open_game(gid, game=row)
@@ -149,3 +158,27 @@ def _who_is_out(
         ctx = pregame_context(forecaster.engine, game, availability)
         live.lookup.use_context(ctx.values[str(row["game_id"])], ctx.lines)
     return availability.of(str(row["game_id"])).players()
+
+
+def _scheduled_row(engine: sa.Engine, game_id: str, date: dt.date) -> pd.Series | None:
+    """The game's row (as ``game_from_response`` gives it) from a pulled schedule of ``date``
+    (``forecast.daily.games_to_come``), which knows the teams before tip-off; None when no pulled
+    schedule has it."""
+    games = games_to_come(engine, settings.pulled_dir(), date, 1)
+    mine = games[(games["game_id"] == game_id) & (games["origin"] == "schedule")]
+    if mine.empty:
+        return None
+    g = mine.iloc[0]
+    abbr = {team: name for name, team in team_ids().items() if not name.isdigit()}
+    home, away = int(g["home_team_id"]), int(g["away_team_id"])
+    return pd.Series(
+        {
+            "game_id": game_id,
+            "season": str(g["season"]),
+            "game_date": g["game_date"],
+            "home_team_id": home,
+            "away_team_id": away,
+            "home_team_abbr": abbr.get(home, str(home)),
+            "away_team_abbr": abbr.get(away, str(away)),
+        }
+    )

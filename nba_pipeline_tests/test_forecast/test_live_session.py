@@ -191,3 +191,33 @@ def test_live_command_forecasts_a_game_not_yet_in_the_games_table_from_the_feed(
     assert main(argv) == 2
     assert "0022299999" in capsys.readouterr().err
     assert main(["0022299999", "--replay", str(tmp_path / "absent.json")]) == 2
+
+
+def test_live_command_forecasts_a_scheduled_game_before_its_first_event(
+    slice_env, model_version, db, v3_response, convert, tmp_path, monkeypatch, capsys
+):
+    """A pulled schedule knows tonight's teams before tip-off: the command prints the pregame
+    forecast at once, where the feed alone has no team until both have acted."""
+    from nba_pipeline.commands.live import main
+
+    for k, v in slice_env.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("NBA_DATABASE_URL", str(db.url))
+    pulled = tmp_path / "pulled"
+    pulled.mkdir()
+    monkeypatch.setenv("NBA_PULLED_DIR", str(pulled))
+    cle, chi = 1610612739, 1610612741
+    schedule = {"game_id": "0022299998", "game_date": pd.Timestamp("2023-01-02"), "status": "scheduled"}
+    pd.DataFrame([{**schedule, "home_team_id": cle, "away_team_id": chi}]).to_parquet(
+        pulled / "schedule_2022-23.parquet"
+    )
+    path = tmp_path / "empty.json"
+    path.write_text(
+        json.dumps({**v3_response, "game": {**v3_response["game"], "gameId": "0022299998", "actions": []}})
+    )
+    argv = ["0022299998", "--replay", str(path), "--date", "2023-01-02", "--max-polls", "1", "--no-ledger"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert any("teams from the pulled schedule" in x for x in out)
+    assert "CHI at CLE, 2023-01-02, game 0022299998" in "\n".join(out)
+    assert out[-1].startswith("pregame") and "P(CLE win)" in out[-1]
