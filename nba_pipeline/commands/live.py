@@ -46,6 +46,7 @@ from nba_pipeline.forecast.live_session import (
     replay_polls,
 )
 from nba_pipeline.sources.lines_csv import team_ids
+from nba_pipeline.sources.odds import utcnow
 from nba_pipeline.sources.pbp_v3 import convert_pbp_v3
 
 
@@ -152,8 +153,7 @@ def _who_is_out(
     features left out who of the rotation did not play it."""
     cols = ["game_id", "game_date", "season", "home_team_id", "away_team_id"]
     game = pd.DataFrame([{c: row[c] for c in cols}]).assign(origin="games" if played else "schedule")
-    now = pd.Timestamp.now(tz="UTC").tz_localize(None).to_pydatetime()
-    availability = availability_of(forecaster.engine, game, now, played=played)
+    availability = availability_of(forecaster.engine, game, utcnow(), played=played)
     if not played:
         ctx = pregame_context(forecaster.engine, game, availability)
         live.lookup.use_context(ctx.values[str(row["game_id"])], ctx.lines)
